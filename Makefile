@@ -1,0 +1,130 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# tcpliveplay: replay one TCP conversation from a capture against a live host.
+
+VERSION := 0.1.0
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+PKG_CONFIG ?= pkg-config
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+# What the code needs stays even when CFLAGS is given on the command line.
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter
+override CFLAGS += -Iinclude -DLP_VERSION='"$(VERSION)"'
+override CFLAGS += -MMD -MP
+ifneq ($(WERROR),)
+override CFLAGS += -Werror
+endif
+
+LIBS_PKG := libpcap libmnl libnftnl
+# Missing .pc files are reported by ci/install-deps; keep parsing quiet here.
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PKG) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PKG) 2>/dev/null || echo -lpcap -lmnl -lnftnl)
+CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+BUILD ?= build
+LIB_SRC := $(filter-out src/tcpliveplay.c,$(wildcard src/*.c))
+CLI_SRC := src/tcpliveplay.c
+RESP_SRC := $(wildcard responder/*.c)
+TEST_SRC := $(wildcard tests/check_*.c) tests/pcapgen.c
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+RESP_OBJ := $(RESP_SRC:%.c=$(BUILD)/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+LIB := $(BUILD)/libtcpliveplay.a
+
+PROGS := $(BUILD)/tcpliveplay
+ifneq ($(RESP_SRC),)
+PROGS += $(BUILD)/tcpliveplay-responder
+endif
+
+.PHONY: all check unit cli-test asan fuzz fuzz-run install clean help deps
+
+all: $(PROGS)
+
+help:
+	@echo 'Targets:'
+	@echo '  all        build build/tcpliveplay (default)'
+	@echo '  check      install missing packages, build, run unit and CLI tests'
+	@echo '  unit       run the Check unit tests only'
+	@echo '  asan       build into build/asan/ with ASan+UBSan and run the tests'
+	@echo '  fuzz       build the libFuzzer targets into build/fuzz/'
+	@echo '  fuzz-run   run each fuzz target for FUZZ_SECONDS (default 30)'
+	@echo '  install    install programs and man pages (PREFIX, DESTDIR)'
+	@echo '  clean      remove build/'
+	@echo 'Variables: V=1 (show commands), WERROR=1, CC, CFLAGS, PREFIX, DESTDIR'
+
+deps:
+	$(Q)ci/install-deps
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo '  CC      $@')
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $(if $(filter tests/%,$<),$(CHECK_CFLAGS) -Isrc) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@$(if $(Q),echo '  AR      $@')
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/tcpliveplay: $(CLI_OBJ) $(LIB)
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tcpliveplay-responder: $(RESP_OBJ) $(LIB)
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/check_runner: $(TEST_OBJ) $(LIB)
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+
+unit: $(BUILD)/check_runner $(PROGS)
+	$(Q)LP_BUILD=$(BUILD) $(BUILD)/check_runner
+
+cli-test: $(PROGS)
+	$(Q)LP_BUILD=$(BUILD) tests/cli.sh
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/check_runner
+	$(Q)$(MAKE) --no-print-directory unit cli-test
+
+ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/asan CFLAGS='$(ASAN_FLAGS)' LDFLAGS='$(ASAN_FLAGS)' unit cli-test
+
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_BINS := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
+fuzz:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/fuzz CC=$(FUZZ_CC) \
+		CFLAGS='-O1 -g -fsanitize=fuzzer-no-link,address,undefined' $(FUZZ_BINS)
+
+build/fuzz/fuzz_%: fuzz/fuzz_%.c build/fuzz/libtcpliveplay.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo '  FUZZ    $@')
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+FUZZ_SECONDS ?= 30
+fuzz-run: fuzz
+	$(Q)ci/fuzz-smoke $(FUZZ_SECONDS)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(wildcard doc/*.1) $(DESTDIR)$(MANDIR)/man1/
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

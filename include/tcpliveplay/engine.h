@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Replay engine: a sans-I/O TCP endpoint whose application is one side of a
+ * captured flow. It never reads a clock, a socket or a file: packets go in
+ * through lp_engine_input(), come out of lp_engine_output(), and the caller
+ * wakes it at lp_engine_next_timer(). Packets are whole IPv4/IPv6 datagrams.
+ */
+#ifndef TCPLIVEPLAY_ENGINE_H
+#define TCPLIVEPLAY_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcpliveplay/flow.h"
+
+struct lp_engine;
+struct lp_fault_plan;
+
+enum lp_role {
+	LP_ROLE_CLIENT = 0,   /* plays the flow's client: sends the SYN */
+	LP_ROLE_SERVER = 1,   /* plays the flow's server: answers the SYN */
+};
+
+enum lp_match {
+	LP_MATCH_STREAM = 0,  /* the peer delivers at least the captured byte count */
+	LP_MATCH_SIZE,        /* each peer message has the captured byte count */
+	LP_MATCH_BYTES,       /* the peer's bytes equal the captured ones */
+};
+
+enum lp_timing_mode {
+	LP_TIMING_ASAP = 0,   /* send as soon as the causal link allows */
+	LP_TIMING_CAPTURE,    /* keep the captured think-times, divided by speed */
+};
+
+struct lp_timing {
+	enum lp_timing_mode mode;
+	double speed;         /* LP_TIMING_CAPTURE: 1.0 = as captured, 2.0 = twice as fast */
+};
+
+enum lp_engine_state {
+	LP_ENGINE_RUNNING = 0,
+	LP_ENGINE_DONE,       /* both streams complete */
+	LP_ENGINE_FAILED,     /* reset, unresponsive peer, divergence that ends the replay */
+};
+
+enum lp_event_kind {
+	LP_EV_CONNECTED = 1,  /* handshake complete */
+	LP_EV_SENT,           /* a captured data segment released (first transmission) */
+	LP_EV_RECEIVED,       /* new in-order bytes from the peer */
+	LP_EV_EXPECT_MET,     /* the peer delivered what a captured segment waited for */
+	LP_EV_RETRANSMIT,     /* a retransmission (timeout or probe) */
+	LP_EV_DIVERGENCE,     /* the peer's stream differs from the capture */
+	LP_EV_FIN_SENT,
+	LP_EV_FIN_RECEIVED,
+	LP_EV_RST_SENT,
+	LP_EV_DONE,
+	LP_EV_FAILED,
+	LP_EV_FAULT,          /* a fault of the plan fired (simulation and responder) */
+};
+
+/* One event. label is a data-segment label (1-based) of direction dir, 0 when
+ * none; reason is a static string or NULL. */
+struct lp_event {
+	enum lp_event_kind kind;
+	enum lp_role role;        /* which engine reports it */
+	uint64_t now_ns;
+	uint8_t dir;              /* enum lp_dir of label */
+	uint32_t label;
+	uint64_t offset, len;     /* stream range concerned */
+	uint64_t expected, received;
+	int64_t first_diff;       /* LP_EV_DIVERGENCE, LP_MATCH_BYTES: stream offset, else -1 */
+	const char *reason;
+};
+
+typedef void (*lp_event_fn)(void *ctx, const struct lp_event *ev);
+
+struct lp_engine_cfg {
+	enum lp_role role;
+	struct lp_endpoint local, remote;  /* same family; client: local.port is the fresh port */
+	uint32_t isn;                      /* initial sequence number (from the seeded rng) */
+	enum lp_match match;
+	struct lp_timing timing;
+	unsigned rto_min_ms;               /* RTO floor (RFC 6298 says 1000, we default to 200) */
+	unsigned rto_init_ms;              /* RTO before the first RTT sample */
+	unsigned retries;                  /* retransmissions of one segment before giving up */
+	unsigned expect_timeout_ms;        /* wait for missing peer bytes before a divergence */
+	uint64_t ts_origin_ns;             /* TSval clock: TSval = ts_base + (now - origin) / 1 ms */
+	uint32_t ts_base;
+	uint16_t mss;                      /* our MSS; 0 = the captured one or 1460 (1440 IPv6) */
+	uint32_t rcv_wnd;                  /* our receive buffer in bytes; 0 = 256 KiB */
+	struct lp_fault_plan *faults;      /* application faults (truncate, rst, stall), or NULL */
+	lp_event_fn on_event;
+	void *ctx;
+};
+
+struct lp_engine_stats {
+	uint64_t sent_segments, sent_bytes;          /* data segments and payload, incl. retransmissions */
+	uint64_t received_segments, received_bytes;  /* data segments, new in-order bytes */
+	uint64_t expected_received_bytes;            /* what the capture shows from the peer */
+	uint64_t retransmissions;
+	uint64_t packets_out, packets_in, packets_ignored;
+	int64_t first_diff;        /* first received byte that differs from the capture, or -1 */
+	uint32_t ndivergences;
+};
+
+/* One divergence the engine found; lp_engine_divergence() lists them. */
+struct lp_divergence {
+	uint8_t dir;             /* direction of the segment label */
+	uint32_t label;          /* 0 when not tied to a segment */
+	uint64_t expected, received;
+	int64_t first_diff;      /* stream offset of the first differing byte, or -1 */
+	const char *reason;      /* static */
+	uint64_t at_ns;          /* when it was found */
+};
+
+/* Defaults: stream match, asap, RTO floor 200 ms, initial 1000 ms, 6 retries,
+ * expectation timeout 5000 ms. Roles, addresses and ISN are the caller's. */
+void lp_engine_cfg_defaults(struct lp_engine_cfg *cfg);
+
+/* Build an engine for one side of fl. fl must outlive the engine (stream bytes
+ * are referenced, not copied). Returns 0, -EINVAL for a bad config, -ENOMEM. */
+int lp_engine_new(const struct lp_flow *fl, const struct lp_engine_cfg *cfg, struct lp_engine **out);
+void lp_engine_free(struct lp_engine *e);
+
+/* Feed one received IP packet. Packets not for our 4-tuple, malformed or out
+ * of window are counted and ignored. Returns 0, or -EINVAL for a packet that
+ * is not IP/TCP at all (also ignored). */
+int lp_engine_input(struct lp_engine *e, const uint8_t *pkt, size_t len, uint64_t now_ns);
+
+/* Write the next packet to send into buf. Returns its length, 0 when nothing
+ * is due now, or -ENOBUFS when cap is too small (the packet stays queued). */
+int lp_engine_output(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t now_ns);
+
+/* Labels of our data segments whose first byte the packet last returned by
+ * lp_engine_output() carried on its first transmission (several when small
+ * segments were sent together), both 0 when none. For wire faults tied to a
+ * segment. */
+void lp_engine_output_labels(const struct lp_engine *e, uint32_t *first, uint32_t *last);
+
+/* Absolute time of the next timer, or UINT64_MAX. */
+uint64_t lp_engine_next_timer(const struct lp_engine *e);
+
+/* Run the timers due at now_ns. */
+void lp_engine_timeout(struct lp_engine *e, uint64_t now_ns);
+
+enum lp_engine_state lp_engine_state(const struct lp_engine *e);
+/* Why the engine failed (static string), or NULL. */
+const char *lp_engine_reason(const struct lp_engine *e);
+void lp_engine_stats(const struct lp_engine *e, struct lp_engine_stats *st);
+/* Divergence i (0-based) or NULL. */
+const struct lp_divergence *lp_engine_divergence(const struct lp_engine *e, uint32_t i);
+
+/* Parsers for the CLI: "stream|size|bytes" and "asap|capture|xN". 0 or -EINVAL. */
+int lp_match_parse(const char *s, enum lp_match *out);
+int lp_timing_parse(const char *s, struct lp_timing *out);
+const char *lp_match_str(enum lp_match m);
+
+#endif

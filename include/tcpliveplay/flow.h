@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Flow model: every TCP connection of a capture, each direction's byte stream
+ * rebuilt from the sequence numbers, and the segment schedule the engine
+ * replays: {direction, stream offset, length, flags, peer offset acknowledged,
+ * capture time}.
+ */
+#ifndef TCPLIVEPLAY_FLOW_H
+#define TCPLIVEPLAY_FLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tcpliveplay/capture.h"
+
+enum lp_dir {
+	LP_C2S = 0,   /* client to server */
+	LP_S2C = 1,   /* server to client */
+};
+
+struct lp_endpoint {
+	int family;          /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	uint16_t port;
+};
+
+/* The options one side offered in its SYN (or SYN-ACK). */
+struct lp_synopts {
+	bool seen;           /* a SYN from this side was captured */
+	bool has_mss, has_wscale, sack_ok, has_ts;
+	uint16_t mss;
+	uint8_t wscale;
+	uint16_t window;     /* the SYN's window field (never scaled) */
+	uint32_t tsval;
+};
+
+/* Bytes of a stream that the capture does not hold. */
+struct lp_hole {
+	uint64_t offset, len;
+};
+
+/* One direction of a connection. Offsets count from the first byte after the
+ * SYN (sequence number ISN + 1). */
+struct lp_stream {
+	uint8_t *data;           /* len bytes; bytes in holes are zero */
+	uint64_t len;            /* stream length (the FIN's offset when seen) */
+	uint32_t isn;            /* sequence number of the SYN (or inferred) */
+	bool isn_from_syn;       /* isn comes from a captured SYN / SYN-ACK */
+	bool syn, fin, rst;      /* flags seen in this direction */
+	uint32_t packets;        /* packets captured in this direction */
+	uint32_t data_packets;   /* of which carried payload */
+	uint32_t retransmissions;/* data packets that held no new bytes */
+	uint32_t conflicts;      /* retransmitted bytes that differed */
+	uint64_t wire_bytes;     /* payload bytes as the IP headers count them */
+	struct lp_hole *holes;
+	size_t nholes;
+	uint64_t hole_bytes;
+	struct lp_synopts opts;
+};
+
+/* One replayable step. Data segments are labelled 1, 2, ... per direction in
+ * stream order (C1, C2, ... and S1, S2, ... as --dump prints them). */
+struct lp_segment {
+	uint64_t ts_ns;      /* capture time */
+	uint64_t offset;     /* stream offset of the first byte (or of the FIN) */
+	/* Peer stream bytes this side had received when it sent this: the causal
+	 * link. Never more than the peer had sent earlier in segs[]; peer length + 1
+	 * when this side had also received the peer's FIN. */
+	uint64_t ack;
+	uint32_t len;        /* payload bytes */
+	uint32_t packet;     /* packet number in the capture file */
+	uint32_t label;      /* 1-based data-segment label, 0 for SYN/FIN/RST only */
+	uint8_t dir;         /* enum lp_dir */
+	uint8_t flags;       /* LP_TH_* as captured */
+};
+
+/* Notes on how a flow was understood; printed by --list. */
+enum {
+	LP_NOTE_NO_SYN        = 1u << 0,  /* the client's SYN was not captured */
+	LP_NOTE_NO_SYNACK     = 1u << 1,  /* the server's SYN-ACK was not captured */
+	LP_NOTE_REORDERED_HS  = 1u << 2,  /* SYN-ACK captured before the SYN */
+	LP_NOTE_MIDSTREAM     = 1u << 3,  /* no handshake: sequence origins inferred */
+	LP_NOTE_CLIENT_BY_PORT= 1u << 4,  /* client guessed as the higher port */
+	LP_NOTE_TRUNCATED     = 1u << 5,  /* payload cut by the snap length */
+	LP_NOTE_CONFLICT      = 1u << 6,  /* retransmitted bytes differed */
+	LP_NOTE_REORDERED     = 1u << 7,  /* data captured out of order */
+	LP_NOTE_OUT_OF_WINDOW = 1u << 8,  /* packets far outside the stream ignored */
+	LP_NOTE_TFO           = 1u << 9,  /* data in the SYN (TCP Fast Open) */
+};
+
+struct lp_flow {
+	unsigned id;                 /* 1-based, in order of first packet */
+	struct lp_endpoint client, server;
+	struct lp_stream dir[2];     /* indexed by enum lp_dir */
+	struct lp_segment *segs;     /* capture order; per direction, stream order */
+	size_t nsegs;
+	uint32_t ndata[2];           /* data segments per direction (last label) */
+	uint32_t packets;            /* packets of this flow in the capture */
+	uint32_t first_packet;       /* packet number of its first packet */
+	uint64_t first_ts, last_ts;
+	unsigned notes;              /* LP_NOTE_* */
+};
+
+struct lp_flows;
+
+/* Counters over the whole file. */
+struct lp_capture_stats {
+	uint32_t packets;     /* records read */
+	uint32_t tcp;         /* TCP packets assigned to flows */
+	uint32_t other;       /* not TCP */
+	uint32_t fragments;   /* IP fragments, not reassembled */
+	uint32_t malformed;   /* skipped with a warning */
+	int linktype;
+	const char *linktype_name;
+};
+
+/* Called for each skipped packet (malformed, fragment), for the CLI to print. */
+typedef void (*lp_warn_fn)(void *ctx, uint32_t packet, const char *what);
+
+/* Read a whole capture and build every flow. Returns 0, or a negative errno
+ * with a message naming the packet in err (size errlen). *out is NULL on failure. */
+int lp_flows_load(const char *path, lp_warn_fn warn, void *ctx, struct lp_flows **out,
+		  char *err, size_t errlen);
+
+/* The same from a reader opened by the caller; takes ownership of cap. */
+int lp_flows_load_capture(struct lp_capture *cap, lp_warn_fn warn, void *ctx,
+			  struct lp_flows **out, char *err, size_t errlen);
+
+size_t lp_flows_count(const struct lp_flows *f);
+/* The flow numbered id (1-based), or NULL. */
+const struct lp_flow *lp_flows_get(const struct lp_flows *f, unsigned id);
+const struct lp_capture_stats *lp_flows_stats(const struct lp_flows *f);
+
+/* Pick one flow: sel is NULL (the only flow), a number from --list, or
+ * ADDR:PORT-ADDR:PORT in either order ([v6]:port for IPv6). Returns 0 and sets
+ * *out, -ENOENT when nothing matches, -EINVAL for a malformed selector,
+ * -ENOTUNIQ when sel is NULL and the capture holds several flows or -ENODATA
+ * when it holds none. */
+int lp_flows_select(const struct lp_flows *f, const char *sel, const struct lp_flow **out);
+
+void lp_flows_free(struct lp_flows *f);
+
+/* The first hole of either stream (client first), or false if none. */
+bool lp_flow_first_hole(const struct lp_flow *fl, enum lp_dir *dir, struct lp_hole *hole);
+
+/* "ADDR:PORT" or "[ADDR]:PORT" into buf. */
+const char *lp_endpoint_str(const struct lp_endpoint *ep, char *buf, size_t len);
+
+/* Flow notes as a comma-separated list into buf ("" when none). */
+const char *lp_flow_notes_str(unsigned notes, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Whole IPv4/IPv6 + TCP packets: build them with valid checksums and options,
+ * parse them as untrusted input (every length checked, checksums verified).
+ */
+#ifndef TCPLIVEPLAY_PKT_H
+#define TCPLIVEPLAY_PKT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcpliveplay/capture.h"
+
+#define LP_IPV4_HDR 20
+#define LP_IPV6_HDR 40
+#define LP_TCP_HDR 20
+#define LP_TCP_MAXOPT 40
+/* Largest header lp_pkt_build() writes. */
+#define LP_PKT_MAXHDR (LP_IPV6_HDR + LP_TCP_HDR + LP_TCP_MAXOPT)
+
+/* A TCP segment between two addresses. Addresses use the first 4 bytes for
+ * IPv4. For SYNs the options MSS, WS, SACK-permitted and TS are written as
+ * flagged in opts; otherwise TS and up to 3 (4 without TS) SACK blocks. */
+struct lp_seg {
+	int family;                 /* AF_INET or AF_INET6 */
+	uint8_t src[16], dst[16];
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;              /* LP_TH_* */
+	uint16_t window;
+	struct lp_tcpopts opts;
+	const uint8_t *payload;
+	uint32_t len;
+};
+
+/* Internet checksum helpers: partial one's-complement sum, then fold. */
+uint32_t lp_csum_add(uint32_t sum, const uint8_t *data, size_t len);
+uint16_t lp_csum_fold(uint32_t sum);
+
+/* Write the packet into buf. Returns its length, -ENOBUFS if cap is too
+ * small, -EINVAL for an unknown family or an oversized payload. */
+int lp_pkt_build(uint8_t *buf, size_t cap, const struct lp_seg *s);
+
+/* Parse a whole IP packet of len bytes. On success fills *s (payload points
+ * into pkt) and returns 0. -EINVAL: malformed or not TCP; -EBADMSG: a
+ * checksum is wrong; -EPROTONOSUPPORT: an IP fragment. */
+int lp_pkt_parse(const uint8_t *pkt, size_t len, struct lp_seg *s);
+
+/* Parse a TCP option list (bounds-checked) into o. */
+void lp_tcpopts_parse(const uint8_t *p, size_t len, struct lp_tcpopts *o);
+
+#endif

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The verdict of one replay (live or simulated) and its summary, printed as
+ * text or JSON; and the one-line form of an engine event for -v logs. Output
+ * depends only on the report's contents, so identical runs print identically.
+ */
+#ifndef TCPLIVEPLAY_REPORT_H
+#define TCPLIVEPLAY_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tcpliveplay/engine.h"
+#include "tcpliveplay/flow.h"
+
+enum lp_verdict {
+	LP_VERDICT_MATCHED = 0,   /* exit 0 */
+	LP_VERDICT_DIVERGED,      /* exit 1: the peer's stream differed from the capture */
+	LP_VERDICT_FAILED,        /* exit 1: reset, unresponsive peer, internal limit */
+};
+
+#define LP_REPORT_MAX_DIV 16
+
+struct lp_report_div {
+	char segment[16];         /* "S2", "C1", or "" when not tied to a segment */
+	uint64_t expected, received;
+	int64_t first_diff;       /* stream offset, -1 when not known */
+	char message[160];
+};
+
+struct lp_report_counts {
+	uint64_t segments, bytes;
+};
+
+struct lp_report {
+	enum lp_verdict verdict;
+	int exit_code;
+	char reason[160];          /* why it failed or diverged, "" when matched */
+	uint64_t seed;
+	struct lp_endpoint client, server;
+	struct lp_report_counts sent, received;   /* from the replayer's (client's) side */
+	uint64_t expected_received_bytes;
+	uint64_t retransmissions;
+	struct lp_report_div div[LP_REPORT_MAX_DIV];
+	size_t ndiv;              /* entries in div[] */
+	size_t ndiv_total;        /* divergences found, may exceed LP_REPORT_MAX_DIV */
+	uint64_t faults_fired;
+	uint64_t duration_ns;
+};
+
+/* Zero r and set verdict matched, first_diff fields to -1. */
+void lp_report_init(struct lp_report *r);
+
+/* Fill verdict, counters and divergences from a finished engine (the side
+ * the report speaks for) and the flow's endpoints as captured (a live replay
+ * may overwrite client with the address and port it used). An engine still
+ * running gives "failed". seed, faults_fired and duration_ns are left to
+ * the caller. */
+void lp_report_from_engine(struct lp_report *r, const struct lp_engine *e, const struct lp_flow *fl);
+
+/* Append one divergence (counted in ndiv_total even when div[] is full). */
+void lp_report_add_divergence(struct lp_report *r, const struct lp_divergence *d);
+
+const char *lp_verdict_str(enum lp_verdict v);
+
+/* "C3" / "S2" into buf (size >= 12); "" for label 0. */
+const char *lp_segment_label(uint8_t dir, uint32_t label, char *buf, size_t len);
+
+/* Human summary, several lines. Returns 0 or -EIO. */
+int lp_report_print_text(const struct lp_report *r, FILE *fp);
+
+/* One JSON object and a newline: verdict, exit_code, seed, flow {client,
+ * server, family}, sent, received, expected_received_bytes, retransmissions,
+ * reason, divergences, faults_fired, duration_s, version. Returns 0 or -EIO. */
+int lp_report_print_json(const struct lp_report *r, FILE *fp);
+
+/* One log line (no newline) for an engine event into buf; returns buf. */
+const char *lp_event_str(const struct lp_event *ev, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef TCPLIVEPLAY_UTIL_H
+#define TCPLIVEPLAY_UTIL_H
+
+#include <stdint.h>
+
+/* Strict decimal: digits only, no sign or space, within [min, max].
+ * Returns 0 and sets *out, or -EINVAL / -ERANGE. */
+int lp_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/* Write len bytes to path (created or truncated, mode 0644). 0 or -errno. */
+int lp_write_file(const char *path, const uint8_t *data, uint64_t len);
+
+#endif

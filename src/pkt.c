@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* IPv4/IPv6 + TCP packets: building (RFC 791, 8200, 9293, 7323, 2018) and
+ * bounds-checked parsing. */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "tcpliveplay/pkt.h"
+
+enum {
+	OPT_EOL = 0,
+	OPT_NOP = 1,
+	OPT_MSS = 2,
+	OPT_WS = 3,
+	OPT_SACKOK = 4,
+	OPT_SACK = 5,
+	OPT_TS = 8,
+};
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+uint32_t lp_csum_add(uint32_t sum, const uint8_t *data, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2) {
+		sum += (uint32_t)(data[i] << 8 | data[i + 1]);
+		if (sum & 0x80000000u)
+			sum = (sum & 0xffff) + (sum >> 16);
+	}
+	if (i < len)
+		sum += (uint32_t)data[i] << 8;
+	return sum;
+}
+
+uint16_t lp_csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static uint32_t pseudo_sum(int family, const uint8_t *src, const uint8_t *dst, size_t tcplen)
+{
+	uint8_t tail[8];
+	size_t alen = family == AF_INET ? 4 : 16;
+	uint32_t sum = 0;
+
+	sum = lp_csum_add(sum, src, alen);
+	sum = lp_csum_add(sum, dst, alen);
+	if (family == AF_INET) {
+		tail[0] = 0;
+		tail[1] = 6;
+		put16(tail + 2, (uint16_t)tcplen);
+		return lp_csum_add(sum, tail, 4);
+	}
+	put32(tail, (uint32_t)tcplen);
+	tail[4] = tail[5] = tail[6] = 0;
+	tail[7] = 6;
+	return lp_csum_add(sum, tail, 8);
+}
+
+static size_t write_opts(uint8_t *o, const struct lp_seg *s)
+{
+	const struct lp_tcpopts *op = &s->opts;
+	size_t n = 0;
+
+	if (s->flags & LP_TH_SYN) {
+		if (op->has_mss) {
+			o[n++] = OPT_MSS;
+			o[n++] = 4;
+			put16(o + n, op->mss);
+			n += 2;
+		}
+		if (op->sack_ok && op->has_ts) {
+			o[n++] = OPT_SACKOK;
+			o[n++] = 2;
+		} else if (op->sack_ok || op->has_ts) {
+			o[n++] = OPT_NOP;
+			o[n++] = OPT_NOP;
+			if (op->sack_ok) {
+				o[n++] = OPT_SACKOK;
+				o[n++] = 2;
+			}
+		}
+		if (op->has_ts) {
+			o[n++] = OPT_TS;
+			o[n++] = 10;
+			put32(o + n, op->tsval);
+			put32(o + n + 4, op->tsecr);
+			n += 8;
+		}
+		if (op->has_wscale) {
+			o[n++] = OPT_NOP;
+			o[n++] = OPT_WS;
+			o[n++] = 3;
+			o[n++] = op->wscale;
+		}
+		return n;
+	}
+	if (op->has_ts) {
+		o[n++] = OPT_NOP;
+		o[n++] = OPT_NOP;
+		o[n++] = OPT_TS;
+		o[n++] = 10;
+		put32(o + n, op->tsval);
+		put32(o + n + 4, op->tsecr);
+		n += 8;
+	}
+	if (op->nsack) {
+		unsigned max = op->has_ts ? 3 : 4;
+		unsigned k = op->nsack < max ? op->nsack : max;
+
+		o[n++] = OPT_NOP;
+		o[n++] = OPT_NOP;
+		o[n++] = OPT_SACK;
+		o[n++] = (uint8_t)(2 + 8 * k);
+		for (unsigned i = 0; i < k; i++) {
+			put32(o + n, op->sack[i].left);
+			put32(o + n + 4, op->sack[i].right);
+			n += 8;
+		}
+	}
+	return n;
+}
+
+int lp_pkt_build(uint8_t *buf, size_t cap, const struct lp_seg *s)
+{
+	uint8_t opts[LP_TCP_MAXOPT];
+	size_t olen, iphl, tcplen, total;
+	uint8_t *tcp;
+	uint32_t sum;
+
+	if (s->family != AF_INET && s->family != AF_INET6)
+		return -EINVAL;
+	olen = write_opts(opts, s);
+	iphl = s->family == AF_INET ? LP_IPV4_HDR : LP_IPV6_HDR;
+	tcplen = LP_TCP_HDR + olen + s->len;
+	total = iphl + tcplen;
+	if (total > 65535 + (s->family == AF_INET6 ? LP_IPV6_HDR : 0))
+		return -EINVAL;
+	if (total > cap)
+		return -ENOBUFS;
+
+	if (s->family == AF_INET) {
+		memset(buf, 0, LP_IPV4_HDR);
+		buf[0] = 0x45;
+		put16(buf + 2, (uint16_t)total);
+		buf[6] = 0x40; /* DF */
+		buf[8] = 64;
+		buf[9] = 6;
+		memcpy(buf + 12, s->src, 4);
+		memcpy(buf + 16, s->dst, 4);
+		put16(buf + 10, lp_csum_fold(lp_csum_add(0, buf, LP_IPV4_HDR)));
+	} else {
+		memset(buf, 0, LP_IPV6_HDR);
+		buf[0] = 0x60;
+		put16(buf + 4, (uint16_t)tcplen);
+		buf[6] = 6;
+		buf[7] = 64;
+		memcpy(buf + 8, s->src, 16);
+		memcpy(buf + 24, s->dst, 16);
+	}
+	tcp = buf + iphl;
+	put16(tcp, s->sport);
+	put16(tcp + 2, s->dport);
+	put32(tcp + 4, s->seq);
+	put32(tcp + 8, s->ack);
+	tcp[12] = (uint8_t)(((LP_TCP_HDR + olen) / 4) << 4);
+	tcp[13] = s->flags;
+	put16(tcp + 14, s->window);
+	tcp[16] = tcp[17] = 0;
+	tcp[18] = tcp[19] = 0;
+	memcpy(tcp + LP_TCP_HDR, opts, olen);
+	if (s->len)
+		memcpy(tcp + LP_TCP_HDR + olen, s->payload, s->len);
+	sum = pseudo_sum(s->family, s->src, s->dst, tcplen);
+	sum = lp_csum_add(sum, tcp, tcplen);
+	put16(tcp + 16, lp_csum_fold(sum));
+	return (int)total;
+}
+
+void lp_tcpopts_parse(const uint8_t *p, size_t len, struct lp_tcpopts *o)
+{
+	size_t i = 0;
+
+	memset(o, 0, sizeof(*o));
+	while (i < len) {
+		uint8_t kind = p[i];
+		uint8_t olen;
+
+		if (kind == OPT_EOL)
+			break;
+		if (kind == OPT_NOP) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len) {
+			o->truncated = true;
+			break;
+		}
+		olen = p[i + 1];
+		if (olen < 2) {
+			o->malformed = true;
+			break;
+		}
+		if (olen > len - i) {
+			o->truncated = true;
+			break;
+		}
+		switch (kind) {
+		case OPT_MSS:
+			if (olen != 4)
+				goto bad;
+			o->has_mss = true;
+			o->mss = get16(p + i + 2);
+			break;
+		case OPT_WS:
+			if (olen != 3)
+				goto bad;
+			o->has_wscale = true;
+			o->wscale = p[i + 2];
+			break;
+		case OPT_SACKOK:
+			if (olen != 2)
+				goto bad;
+			o->sack_ok = true;
+			break;
+		case OPT_SACK:
+			if ((olen - 2) % 8 != 0)
+				goto bad;
+			o->nsack = 0;
+			for (size_t k = 0; k < (size_t)(olen - 2) / 8 && k < LP_MAX_SACK; k++) {
+				o->sack[k].left = get32(p + i + 2 + 8 * k);
+				o->sack[k].right = get32(p + i + 6 + 8 * k);
+				o->nsack++;
+			}
+			break;
+		case OPT_TS:
+			if (olen != 10)
+				goto bad;
+			o->has_ts = true;
+			o->tsval = get32(p + i + 2);
+			o->tsecr = get32(p + i + 6);
+			break;
+		default:
+			if (o->unknown < UINT8_MAX)
+				o->unknown++;
+			break;
+		}
+		i += olen;
+		continue;
+bad:
+		o->malformed = true;
+		i += olen;
+	}
+}
+
+int lp_pkt_parse(const uint8_t *pkt, size_t len, struct lp_seg *s)
+{
+	const uint8_t *tcp;
+	size_t tcplen, doff;
+	uint32_t sum;
+	int family;
+
+	if (len < 1)
+		return -EINVAL;
+	if (pkt[0] >> 4 == 4) {
+		size_t ihl, total;
+
+		if (len < LP_IPV4_HDR)
+			return -EINVAL;
+		ihl = (size_t)(pkt[0] & 0x0f) * 4;
+		total = get16(pkt + 2);
+		if (ihl < LP_IPV4_HDR || total < ihl || total > len)
+			return -EINVAL;
+		if (lp_csum_fold(lp_csum_add(0, pkt, ihl)) != 0)
+			return -EBADMSG;
+		if ((get16(pkt + 6) & 0x3fff) != 0)
+			return -EPROTONOSUPPORT;
+		if (pkt[9] != 6)
+			return -EINVAL;
+		family = AF_INET;
+		memset(s->src, 0, sizeof(s->src));
+		memset(s->dst, 0, sizeof(s->dst));
+		memcpy(s->src, pkt + 12, 4);
+		memcpy(s->dst, pkt + 16, 4);
+		tcp = pkt + ihl;
+		tcplen = total - ihl;
+	} else if (pkt[0] >> 4 == 6) {
+		size_t plen, off = LP_IPV6_HDR;
+		uint8_t nh;
+
+		if (len < LP_IPV6_HDR)
+			return -EINVAL;
+		plen = get16(pkt + 4);
+		if (plen > len - LP_IPV6_HDR)
+			return -EINVAL;
+		nh = pkt[6];
+		/* Skip hop-by-hop, routing and destination options headers. */
+		while (nh == 0 || nh == 43 || nh == 60) {
+			size_t hl;
+
+			if (off + 8 > LP_IPV6_HDR + plen)
+				return -EINVAL;
+			hl = ((size_t)pkt[off + 1] + 1) * 8;
+			if (hl > LP_IPV6_HDR + plen - off)
+				return -EINVAL;
+			nh = pkt[off];
+			off += hl;
+		}
+		if (nh == 44)
+			return -EPROTONOSUPPORT;
+		if (nh != 6)
+			return -EINVAL;
+		family = AF_INET6;
+		memcpy(s->src, pkt + 8, 16);
+		memcpy(s->dst, pkt + 24, 16);
+		tcp = pkt + off;
+		tcplen = LP_IPV6_HDR + plen - off;
+	} else {
+		return -EINVAL;
+	}
+	if (tcplen < LP_TCP_HDR)
+		return -EINVAL;
+	doff = (size_t)(tcp[12] >> 4) * 4;
+	if (doff < LP_TCP_HDR || doff > tcplen)
+		return -EINVAL;
+	sum = pseudo_sum(family, s->src, s->dst, tcplen);
+	if (lp_csum_fold(lp_csum_add(sum, tcp, tcplen)) != 0)
+		return -EBADMSG;
+	s->family = family;
+	s->sport = get16(tcp);
+	s->dport = get16(tcp + 2);
+	s->seq = get32(tcp + 4);
+	s->ack = get32(tcp + 8);
+	s->flags = tcp[13];
+	s->window = get16(tcp + 14);
+	lp_tcpopts_parse(tcp + LP_TCP_HDR, doff - LP_TCP_HDR, &s->opts);
+	s->payload = tcp + doff;
+	s->len = (uint32_t)(tcplen - doff);
+	return 0;
+}

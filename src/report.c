@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Verdict and summary of a replay, as text and JSON; event log lines. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "tcpliveplay/report.h"
+
+#ifndef LP_VERSION
+#define LP_VERSION "unknown"
+#endif
+
+void lp_report_init(struct lp_report *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->verdict = LP_VERDICT_MATCHED;
+	for (size_t i = 0; i < LP_REPORT_MAX_DIV; i++)
+		r->div[i].first_diff = -1;
+}
+
+const char *lp_verdict_str(enum lp_verdict v)
+{
+	switch (v) {
+	case LP_VERDICT_MATCHED:
+		return "matched";
+	case LP_VERDICT_DIVERGED:
+		return "diverged";
+	case LP_VERDICT_FAILED:
+		return "failed";
+	}
+	return "?";
+}
+
+const char *lp_segment_label(uint8_t dir, uint32_t label, char *buf, size_t len)
+{
+	if (label == 0)
+		snprintf(buf, len, "%s", "");
+	else
+		snprintf(buf, len, "%c%" PRIu32, dir == LP_C2S ? 'C' : 'S', label);
+	return buf;
+}
+
+void lp_report_add_divergence(struct lp_report *r, const struct lp_divergence *d)
+{
+	struct lp_report_div *rd;
+	char seg[sizeof(rd->segment)];
+
+	r->ndiv_total++;
+	if (r->ndiv >= LP_REPORT_MAX_DIV)
+		return;
+	rd = &r->div[r->ndiv++];
+	lp_segment_label(d->dir, d->label, seg, sizeof(seg));
+	memcpy(rd->segment, seg, sizeof(seg));
+	rd->expected = d->expected;
+	rd->received = d->received;
+	rd->first_diff = d->first_diff;
+	if (d->first_diff >= 0)
+		snprintf(rd->message, sizeof(rd->message),
+			 "%s%s%s: expected %" PRIu64 " bytes, received %" PRIu64
+			 ", first difference at offset %" PRId64,
+			 d->reason, seg[0] ? " at " : "", seg, d->expected, d->received, d->first_diff);
+	else if (d->expected || d->received)
+		snprintf(rd->message, sizeof(rd->message),
+			 "%s%s%s: expected %" PRIu64 " bytes, received %" PRIu64, d->reason,
+			 seg[0] ? " at " : "", seg, d->expected, d->received);
+	else
+		snprintf(rd->message, sizeof(rd->message), "%s", d->reason);
+}
+
+void lp_report_from_engine(struct lp_report *r, const struct lp_engine *e, const struct lp_flow *fl)
+{
+	struct lp_engine_stats st;
+	enum lp_engine_state state = lp_engine_state(e);
+
+	lp_engine_stats(e, &st);
+	r->client = fl->client;
+	r->server = fl->server;
+	r->sent.segments = st.sent_segments;
+	r->sent.bytes = st.sent_bytes;
+	r->received.segments = st.received_segments;
+	r->received.bytes = st.received_bytes;
+	r->expected_received_bytes = st.expected_received_bytes;
+	r->retransmissions = st.retransmissions;
+	r->ndiv_total = 0;
+	r->ndiv = 0;
+	for (uint32_t i = 0; i < st.ndivergences; i++) {
+		const struct lp_divergence *d = lp_engine_divergence(e, i);
+
+		if (d)
+			lp_report_add_divergence(r, d);
+		else
+			r->ndiv_total++;
+	}
+	r->reason[0] = '\0';
+	if (state == LP_ENGINE_FAILED) {
+		r->verdict = LP_VERDICT_FAILED;
+		snprintf(r->reason, sizeof(r->reason), "%s",
+			 lp_engine_reason(e) ? lp_engine_reason(e) : "failed");
+	} else if (r->ndiv_total) {
+		r->verdict = LP_VERDICT_DIVERGED;
+		snprintf(r->reason, sizeof(r->reason), "%s", r->div[0].message);
+	} else if (state == LP_ENGINE_RUNNING) {
+		r->verdict = LP_VERDICT_FAILED;
+		snprintf(r->reason, sizeof(r->reason), "replay did not finish");
+	} else {
+		r->verdict = LP_VERDICT_MATCHED;
+	}
+	r->exit_code = r->verdict == LP_VERDICT_MATCHED ? 0 : 1;
+}
+
+static void fmt_duration(uint64_t ns, char *buf, size_t len)
+{
+	snprintf(buf, len, "%" PRIu64 ".%06" PRIu64, ns / 1000000000u, (ns % 1000000000u) / 1000u);
+}
+
+static const char *family_str(int family)
+{
+	return family == AF_INET6 ? "IPv6" : "IPv4";
+}
+
+int lp_report_print_text(const struct lp_report *r, FILE *fp)
+{
+	char a[64], b[64], d[32];
+
+	fmt_duration(r->duration_ns, d, sizeof(d));
+	fprintf(fp, "verdict: %s", lp_verdict_str(r->verdict));
+	if (r->reason[0])
+		fprintf(fp, " (%s)", r->reason);
+	fprintf(fp, "\nflow: %s -> %s (%s)\n", lp_endpoint_str(&r->client, a, sizeof(a)),
+		lp_endpoint_str(&r->server, b, sizeof(b)), family_str(r->client.family));
+	fprintf(fp, "sent: %" PRIu64 " segments, %" PRIu64 " bytes\n", r->sent.segments, r->sent.bytes);
+	fprintf(fp, "received: %" PRIu64 " segments, %" PRIu64 " bytes (capture shows %" PRIu64 ")\n",
+		r->received.segments, r->received.bytes, r->expected_received_bytes);
+	fprintf(fp, "retransmissions: %" PRIu64 "\n", r->retransmissions);
+	for (size_t i = 0; i < r->ndiv; i++)
+		fprintf(fp, "divergence: %s\n", r->div[i].message);
+	if (r->ndiv_total > r->ndiv)
+		fprintf(fp, "divergence: ... %zu more\n", r->ndiv_total - r->ndiv);
+	fprintf(fp, "faults fired: %" PRIu64 "\n", r->faults_fired);
+	fprintf(fp, "duration: %s s\n", d);
+	fprintf(fp, "seed: %" PRIu64 "\n", r->seed);
+	return ferror(fp) ? -EIO : 0;
+}
+
+static void json_str(FILE *fp, const char *s)
+{
+	fputc('"', fp);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(fp, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(fp, "\\u%04x", c);
+		else
+			fputc(c, fp);
+	}
+	fputc('"', fp);
+}
+
+int lp_report_print_json(const struct lp_report *r, FILE *fp)
+{
+	char a[64], b[64], d[32];
+
+	fmt_duration(r->duration_ns, d, sizeof(d));
+	fprintf(fp, "{\"verdict\":\"%s\",\"exit_code\":%d,\"seed\":%" PRIu64 ",",
+		lp_verdict_str(r->verdict), r->exit_code, r->seed);
+	fprintf(fp, "\"flow\":{\"client\":");
+	json_str(fp, lp_endpoint_str(&r->client, a, sizeof(a)));
+	fprintf(fp, ",\"server\":");
+	json_str(fp, lp_endpoint_str(&r->server, b, sizeof(b)));
+	fprintf(fp, ",\"family\":\"%s\"},", family_str(r->client.family));
+	fprintf(fp, "\"sent\":{\"segments\":%" PRIu64 ",\"bytes\":%" PRIu64 "},", r->sent.segments,
+		r->sent.bytes);
+	fprintf(fp, "\"received\":{\"segments\":%" PRIu64 ",\"bytes\":%" PRIu64 "},",
+		r->received.segments, r->received.bytes);
+	fprintf(fp, "\"expected_received_bytes\":%" PRIu64 ",\"retransmissions\":%" PRIu64 ",",
+		r->expected_received_bytes, r->retransmissions);
+	fprintf(fp, "\"reason\":");
+	json_str(fp, r->reason);
+	fprintf(fp, ",\"divergences\":[");
+	for (size_t i = 0; i < r->ndiv; i++) {
+		const struct lp_report_div *v = &r->div[i];
+
+		fprintf(fp, "%s{\"segment\":", i ? "," : "");
+		json_str(fp, v->segment);
+		fprintf(fp, ",\"expected\":%" PRIu64 ",\"received\":%" PRIu64 ",\"first_diff\":",
+			v->expected, v->received);
+		if (v->first_diff >= 0)
+			fprintf(fp, "%" PRId64, v->first_diff);
+		else
+			fprintf(fp, "null");
+		fprintf(fp, ",\"message\":");
+		json_str(fp, v->message);
+		fputc('}', fp);
+	}
+	fprintf(fp, "],\"faults_fired\":%" PRIu64 ",\"duration_s\":%s,\"version\":", r->faults_fired, d);
+	json_str(fp, LP_VERSION);
+	fprintf(fp, "}\n");
+	return ferror(fp) ? -EIO : 0;
+}
+
+const char *lp_event_str(const struct lp_event *ev, char *buf, size_t len)
+{
+	char t[32], lab[16];
+	const char *who = ev->role == LP_ROLE_CLIENT ? "client" : "server";
+	int n;
+
+	fmt_duration(ev->now_ns, t, sizeof(t));
+	lp_segment_label(ev->dir, ev->label, lab, sizeof(lab));
+	n = snprintf(buf, len, "%11s %s ", t, who);
+	if (n < 0 || (size_t)n >= len)
+		return buf;
+	buf += n;
+	len -= (size_t)n;
+	switch (ev->kind) {
+	case LP_EV_CONNECTED:
+		snprintf(buf, len, "connected");
+		break;
+	case LP_EV_SENT:
+		snprintf(buf, len, "sends %s: %" PRIu64 " bytes at offset %" PRIu64, lab, ev->len,
+			 ev->offset);
+		break;
+	case LP_EV_RECEIVED:
+		snprintf(buf, len, "received %" PRIu64 " bytes at offset %" PRIu64 " (%s)", ev->len,
+			 ev->offset, lab);
+		break;
+	case LP_EV_EXPECT_MET:
+		snprintf(buf, len, "expectation met: %" PRIu64 " bytes through %s", ev->len, lab);
+		break;
+	case LP_EV_RETRANSMIT:
+		snprintf(buf, len, "retransmits %s%s%" PRIu64 " bytes at offset %" PRIu64 "%s%s%s", lab,
+			 lab[0] ? ": " : "", ev->len, ev->offset, ev->reason ? " (" : "",
+			 ev->reason ? ev->reason : "", ev->reason ? ")" : "");
+		break;
+	case LP_EV_DIVERGENCE:
+		snprintf(buf, len, "DIVERGENCE %s%s%s: expected %" PRIu64 " bytes, received %" PRIu64,
+			 ev->reason ? ev->reason : "", lab[0] ? " at " : "", lab, ev->expected,
+			 ev->received);
+		break;
+	case LP_EV_FIN_SENT:
+		snprintf(buf, len, "sends FIN at offset %" PRIu64, ev->offset);
+		break;
+	case LP_EV_FIN_RECEIVED:
+		snprintf(buf, len, "received FIN at offset %" PRIu64, ev->offset);
+		break;
+	case LP_EV_RST_SENT:
+		snprintf(buf, len, "sends RST");
+		break;
+	case LP_EV_DONE:
+		snprintf(buf, len, "done%s%s%s", ev->reason ? " (" : "", ev->reason ? ev->reason : "",
+			 ev->reason ? ")" : "");
+		break;
+	case LP_EV_FAILED:
+		snprintf(buf, len, "FAILED: %s", ev->reason ? ev->reason : "");
+		break;
+	case LP_EV_FAULT:
+		snprintf(buf, len, "fault %s%s%s", ev->reason ? ev->reason : "", lab[0] ? " on " : "",
+			 lab);
+		break;
+	}
+	return buf - n;
+}

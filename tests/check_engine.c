@@ -1,0 +1,737 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The engine on its own, against a scripted peer: handshake options, window
+ * limits, zero window and probes, timestamps, retransmission back-off and
+ * give-up, out-of-order data, early FIN, RST handling.
+ */
+#include <check.h>
+#include <errno.h>
+#include <string.h>
+
+#include "tcpliveplay/engine.h"
+#include "tcpliveplay/pkt.h"
+#include "tcpliveplay/rng.h"
+#include "testflow.h"
+
+#define MS 1000000ull
+#define MAXOUT 512
+
+struct harness {
+	struct tflow *t;
+	struct lp_engine *e;
+	struct lp_engine_cfg cfg;
+	enum lp_role role;
+	uint32_t piss;           /* the scripted peer's ISN */
+	uint32_t eiss;           /* the engine's ISN, learnt from its SYN */
+	uint64_t now;
+	uint8_t raw[MAXOUT][2048];
+	struct lp_seg out[MAXOUT];
+	size_t nout;
+	unsigned events[LP_EV_FAULT + 1];
+	const char *last_reason;
+	struct lp_event last_div;
+};
+
+static void on_event(void *ctx, const struct lp_event *ev)
+{
+	struct harness *h = ctx;
+
+	h->events[ev->kind]++;
+	if (ev->reason)
+		h->last_reason = ev->reason;
+	if (ev->kind == LP_EV_DIVERGENCE)
+		h->last_div = *ev;
+}
+
+static void h_start(struct harness *h, struct tflow *t, enum lp_role role)
+{
+	memset(h, 0, sizeof(*h));
+	h->t = t;
+	h->role = role;
+	h->piss = 0x7ffffff0u;
+	lp_engine_cfg_defaults(&h->cfg);
+	h->cfg.role = role;
+	h->cfg.isn = 0xfffffc00u; /* wraps during the tests */
+	h->cfg.ts_base = 1000;
+	h->cfg.on_event = on_event;
+	h->cfg.ctx = h;
+	if (role == LP_ROLE_CLIENT) {
+		h->cfg.local = t->fl.client;
+		h->cfg.local.port = 41000;
+		h->cfg.remote = t->fl.server;
+	} else {
+		h->cfg.local = t->fl.server;
+		h->cfg.remote = t->fl.client;
+		h->cfg.remote.port = 41000;
+	}
+}
+
+static void h_new(struct harness *h)
+{
+	ck_assert_int_eq(lp_engine_new(&h->t->fl, &h->cfg, &h->e), 0);
+}
+
+/* Collect everything the engine wants to send now. */
+static size_t h_pull(struct harness *h)
+{
+	size_t first = h->nout;
+	int n;
+
+	while ((n = lp_engine_output(h->e, h->raw[h->nout], sizeof(h->raw[0]), h->now)) > 0) {
+		ck_assert_uint_lt(h->nout, MAXOUT);
+		ck_assert_int_eq(lp_pkt_parse(h->raw[h->nout], (size_t)n, &h->out[h->nout]), 0);
+		h->nout++;
+	}
+	ck_assert_int_eq(n, 0);
+	return h->nout - first;
+}
+
+static struct lp_seg *h_last(struct harness *h)
+{
+	ck_assert_uint_gt(h->nout, 0);
+	return &h->out[h->nout - 1];
+}
+
+/* Send a segment from the scripted peer. seq and ack are stream offsets
+ * (0 = first data byte) unless raw is set. */
+static void h_push_opts(struct harness *h, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t win,
+			const struct lp_tcpopts *o, const uint8_t *data, uint32_t len)
+{
+	struct lp_seg s;
+	uint8_t buf[2048];
+	size_t alen = h->cfg.local.family == AF_INET ? 4 : 16;
+	int n;
+
+	memset(&s, 0, sizeof(s));
+	s.family = h->cfg.local.family;
+	memcpy(s.src, h->cfg.remote.addr, alen);
+	memcpy(s.dst, h->cfg.local.addr, alen);
+	s.sport = h->cfg.role == LP_ROLE_CLIENT ? h->cfg.remote.port : 41000;
+	s.dport = h->cfg.local.port;
+	s.seq = seq;
+	s.ack = ack;
+	s.flags = flags;
+	s.window = win;
+	if (o)
+		s.opts = *o;
+	s.payload = data;
+	s.len = len;
+	n = lp_pkt_build(buf, sizeof(buf), &s);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(lp_engine_input(h->e, buf, (size_t)n, h->now), 0);
+}
+
+/* Peer data/ACK with offsets relative to both ISNs. */
+static void h_push(struct harness *h, uint8_t flags, uint64_t seq_off, uint64_t ack_off, uint16_t win,
+		   const uint8_t *data, uint32_t len)
+{
+	h_push_opts(h, flags, h->piss + 1 + (uint32_t)seq_off, h->eiss + 1 + (uint32_t)ack_off, win,
+		    NULL, data, len);
+}
+
+/* Client role: take the engine's SYN and answer with a SYN-ACK carrying o. */
+static struct lp_seg *h_connect(struct harness *h, const struct lp_tcpopts *o, uint16_t win)
+{
+	h_pull(h);
+	ck_assert_uint_eq(h->nout, 1);
+	ck_assert_uint_eq(h->out[0].flags, LP_TH_SYN);
+	h->eiss = h->out[0].seq;
+	h->now += 10 * MS;
+	h_push_opts(h, LP_TH_SYN | LP_TH_ACK, h->piss, h->eiss + 1, win, o, NULL, 0);
+	h_pull(h);
+	return &h->out[0];
+}
+
+static uint64_t out_bytes(const struct harness *h, size_t from)
+{
+	uint64_t n = 0;
+
+	for (size_t i = from; i < h->nout; i++)
+		n += h->out[i].len;
+	return n;
+}
+
+/* A client sending c bytes at once, then the server answering s bytes, FINs. */
+static struct tflow *simple_flow(uint32_t c, uint32_t s)
+{
+	struct tflow *t = tf_new(AF_INET, c, s);
+
+	if (c)
+		tf_data(t, 0, c, 1448);
+	if (s)
+		tf_data(t, 1, s, 1448);
+	tf_seg(t, 0, 0, LP_TH_FIN, -1);
+	tf_seg(t, 1, 0, LP_TH_FIN, -1);
+	return t;
+}
+
+START_TEST(test_syn_offers_captured_options)
+{
+	struct tflow *t = simple_flow(100, 100);
+	struct harness h;
+	struct lp_seg *syn;
+
+	t->fl.dir[0].opts.mss = 1200;
+	t->fl.dir[0].opts.wscale = 5;
+	t->fl.dir[0].opts.sack_ok = false;
+	h_start(&h, t, LP_ROLE_CLIENT);
+	h_new(&h);
+	ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_RUNNING);
+	ck_assert_uint_eq(h_pull(&h), 1);
+	syn = &h.out[0];
+	ck_assert_uint_eq(syn->flags, LP_TH_SYN);
+	ck_assert_uint_eq(syn->seq, 0xfffffc00u);
+	ck_assert_uint_eq(syn->sport, 41000);
+	ck_assert(syn->opts.has_mss && syn->opts.mss == 1200);
+	ck_assert(syn->opts.has_wscale && syn->opts.wscale == 5);
+	ck_assert(!syn->opts.sack_ok);
+	ck_assert(syn->opts.has_ts && syn->opts.tsecr == 0);
+	lp_engine_free(h.e);
+	tf_free(t);
+}
+END_TEST
+
+/* The peer answers without window scaling or timestamps and a small MSS:
+ * the engine drops both options and segments to the peer's MSS. */
+START_TEST(test_honours_negotiation)
+{
+	struct tflow *t = simple_flow(3000, 100);
+	struct harness h;
+	struct lp_tcpopts o = { .has_mss = true, .mss = 536, .sack_ok = true };
+
+	h_start(&h, t, LP_ROLE_CLIENT);
+	h_new(&h);
+	h_connect(&h, &o, 65535);
+	ck_assert_uint_ge(h.nout, 3);
+	for (size_t i = 1; i < h.nout; i++) {
+		ck_assert(!h.out[i].opts.has_ts);
+		ck_assert_uint_le(h.out[i].len, 536);
+		ck_assert_uint_eq(h.out[i].window, 65535); /* unscaled, capped */
+		ck_assert_uint_eq(h.out[i].ack, h.piss + 1);
+	}
+	ck_assert_uint_eq(out_bytes(&h, 0), 3000);
+	ck_assert_uint_eq(h.events[LP_EV_CONNECTED], 1);
+	lp_engine_free(h.e);
+	tf_free(t);
+}
+END_TEST
+
+START_TEST(test_server_handshake)
+{
+	struct tflow *t = tf_new(AF_INET6, 10, 3000);
+	struct harness h;
+	struct lp_tcpopts o = { .has_mss = true, .mss = 1000, .has_wscale = true, .wscale = 2,
+				.has_ts = true, .tsval = 555 };
+	struct lp_seg *sa;
+
+	/* The server speaks first (a banner), then the client answers. */
+	tf_data(t, 1, 3000, 1448);
+	tf_seg(t, 0, 10, LP_TH_PSH, -1);
+	tf_seg(t, 0, 0, LP_TH_FIN, -1);
+	tf_seg(t, 1, 0, LP_TH_FIN, -1);
+	h_start(&h, t, LP_ROLE_SERVER);
+	h_new(&h);
+	ck_assert_uint_eq(h_pull(&h), 0);
+	/* A stray ACK before any SYN gets nothing back. */
+	h_push_opts(&h, LP_TH_ACK, 5, 5, 100, NULL, NULL, 0);
+	ck_assert_uint_eq(h_pull(&h), 0);
+	h_push_opts(&h, LP_TH_SYN, h.piss, 0, 65535, &o, NULL, 0);
+	ck_assert_uint_eq(h_pull(&h), 1);
+	sa = &h.out[0];
+	ck_assert_uint_eq(sa->flags, LP_TH_SYN | LP_TH_ACK);
+	ck_assert_uint_eq(sa->ack, h.piss + 1);
+	ck_assert(sa->opts.has_mss && sa->opts.mss == 1460);
+	ck_assert(sa->opts.has_wscale && sa->opts.wscale == 7);
+	ck_assert(!sa->opts.sack_ok); /* the client did not offer it */
+	ck_assert(sa->opts.has_ts && sa->opts.tsecr == 555);
+	h.eiss = sa->seq;
+	/* The SYN again (our SYN-ACK lost): the SYN-ACK again. */
+	h_push_opts(&h, LP_TH_SYN, h.piss, 0, 65535, &o, NULL, 0);
+	ck_assert_uint_eq(h_pull(&h), 1);
+	ck_assert_uint_eq(h_last(&h)->flags, LP_TH_SYN | LP_TH_ACK);
+	/* The ACK completes it; the banner goes out in MSS-sized pieces. */
+	o.tsval = 556;
+	h_push_opts(&h, LP_TH_ACK, h.piss + 1, h.eiss + 1, 1000, &o, NULL, 0);
+	h_pull(&h);
+	ck_assert_uint_eq(out_bytes(&h, 2), 3000);
+	for (size_t i = 2; i < h.nout; i++) {
+		ck_assert_uint_le(h.out[i].len, 1000 - 12);
+		ck_assert(h.out[i].opts.has_ts && h.out[i].opts.tsecr == 556);
+	}
+	lp_engine_free(h.e);
+	tf_free(t);
+}
+END_TEST
+
+/* The peer's window (scaled) bounds what is in flight. */
+START_TEST(test_window_limited)
+{
+	struct tflow *t = simple_flow(10000, 100);
+	struct harness h;
+	struct lp_tcpopts o = { .has_mss = true, .mss = 1460, .has_wscale = true, .wscale = 2 };
+	size_t mark;
+
+	h_start(&h, t, LP_ROLE_CLIENT);
+	h_new(&h);
+	/* The SYN-ACK's window is never scaled: 1000 bytes. */
+	h_connect(&h, &o, 1000);
+	ck_assert_uint_eq(out_bytes(&h, 0), 1000);
+	/* 250 << 2 = 1000 bytes beyond the acknowledged 1000. */
+	mark = h.nout;
+	h.now += MS;
+	h_push(&h, LP_TH_ACK, 0, 1000, 250, NULL, 0);
+	h_pull(&h);
+	ck_assert_uint_eq(out_bytes(&h, mark), 1000);
+	/* Nothing more until the window moves. */
+	ck_assert_uint_eq(h_pull(&h), 0);
+	mark = h.nout;
+	h_push(&h, LP_TH_ACK, 0, 2000, 100, NULL, 0); /* 400 bytes */
+	h_pull(&h);
+	ck_assert_uint_eq(out_bytes(&h, mark), 400);
+	ck_assert_uint_eq(h.out[mark].seq, h.eiss + 1 + 2000);
+	lp_engine_free(h.e);
+	tf_free(t);
+}
+END_TEST
+
+/* A closed window: no data, then 1-byte probes on a backed-off timer, and
+ * sending resumes when the window opens. */
+START_TEST(test_zero_window_probe)
+{
+	struct tflow *t = simple_flow(3000, 100);
+	struct harness h;
+	struct lp_tcpopts o = { .has_mss = true, .mss = 1460 };
+	uint64_t t1, t2;
+	size_t mark;
+
+	h_start(&h, t, LP_ROLE_CLIENT);
+	h_new(&h);
+	h_connect(&h, &o, 0);
+	ck_assert_uint_eq(out_bytes(&h, 0), 0);
+	t1 = lp_engine_next_timer(h.e);
+	ck_assert_uint_ne(t1, UINT64_MAX);
+	h.now = t1;
+	lp_engine_timeout(h.e, h.now);
+	mark = h.nout;
+	ck_assert_uint_eq(h_pull(&h), 1);
+	ck_assert_uint_eq(h.out[mark].len, 1);
+	ck_assert_uint_eq(h.out[mark].seq, h.eiss + 1);
+	/* Refused: the probe timer backs off. */
+	h_push(&h, LP_TH_ACK, 0, 0, 0, NULL, 0);
+	ck_assert_uint_eq(h_pull(&h), 0);
+	t2 = lp_engine_next_timer(h.e);
+	ck_assert_uint_eq(t2 - h.now, 2 * (t1 - 10 * MS));
+	h.now = t2;
+	lp_engine_timeout(h.e, h.now);
+	ck_assert_uint_eq(h_pull(&h), 1);
+	ck_assert_uint_eq(h_last(&h)->len, 1);
+	ck_assert_uint_eq(lp_engine_state(h.e), LP_ENGINE_RUNNING);
+	/* The window opens. */
+	mark = h.nout;
+	h_push(&h, LP_TH_ACK, 0, 0, 65535, NULL, 0);
+	h_pull(&h);
+	ck_assert_uint_eq(out_bytes(&h, mark), 3000);
+	ck_assert_uint_eq(h.out[mark].seq, h.eiss + 1);
+	lp_engine_free(h.e);
+	tf_free(t);
+}
+END_TEST
+
+/* TSval runs on its own clock from ts_base; TSecr echoes the peer's latest. */
+START_TEST(test_tsecr_echo)
+{
+	struct tflow *t = simple_flow(100, 2000);
+	struct harness h;
+	struct lp_tcpopts o = { .has_mss = true, .mss = 1460, .has_ts = true, .tsval = 12345 };
+	uint8_t data[1000];
+	struct lp_seg *a;
+
+	memcpy(data, t->fl.dir[1].data, sizeof(data));
+	h_start(&h, t, LP_ROLE_CLIENT);
+	h.now = 5000 * MS;
+	h.cfg.ts_origin_ns = 1000 * MS;
+	h_new(&h);
+	h_connect(&h, &o, 65535);
+	ck_assert_uint_eq(h.out[0].opts.tsval, 1000 + 4000);
+	a = h_last(&h);
+	ck_assert(a->opts.has_ts);
+	ck_assert_uint_eq(a->opts.tsecr, 12345);
+	ck_assert_uint_eq(a->opts.tsval, 1000 + 4010);
+	h.now += 7 * MS;
+	o.tsval = 23456;
+	h_push_opts(&h, LP_TH_ACK, h.piss + 1, h.eiss + 1 + 100, 1000, &o, data, 1000);
+	h_pull(&h);
+	a = h_last(&h);
+	ck_assert_uint_eq(a->ack, h.piss + 1 + 1000);
+	ck_assert_uint_eq(a->opts.tsecr, 23456);
+	ck_assert_uint_eq(a->opts.tsval, 1000 + 4017);
+	/* An older TSval (reordered packet) does not move TSecr back. */
+	o.tsval = 20000;
+	h_push_opts(&h, LP_TH_ACK, h.piss + 1 + 1000, h.eiss + 1 + 100, 1000, &o, data, 500);
+	h_pull(&h);
+	ck_assert_uint_eq(h_last(&h)->opts.tsecr, 23456);
+	lp_engine_free(h.e);
+	tf_free(t);
+}
+END_TEST
+
+/* An unanswered SYN: retransmitted at 1, 2, 4, ... s, then given up. */
+START_TEST(test_syn_backoff_giveup)
+{
+	struct tflow *t = simple_flow(100, 100);
+	struct harness h;
+	uint64_t prev = 0, gap = 1000 * MS;
+
+	h_start(&h, t, LP_ROLE_CLIENT);
+	h.cfg.retries = 3;
+	h_new(&h);
+	ck_assert_uint_eq(h_pull(&h), 1);
+	for (int i = 0; i < 3; i++) {
+		uint64_t at = lp_engine_next_timer(h.e);
+
+		ck_assert_uint_eq(at - prev, gap);
+		h.now = prev = at;
+		lp_engine_timeout(h.e, h.now);
+		ck_assert_uint_eq(h_pull(&h), 1);
+		ck_assert_uint_eq(h_last(&h)->flags, LP_TH_SYN);
+		gap *= 2;
+	}
+	h.now = lp_engine_next_timer(h.e);
+	ck_assert_uint_eq(h.now - prev, gap);
+	lp_engine_timeout(h.e, h.now);
+	ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_FAILED);
+	ck_assert_str_eq(lp_engine_reason(h.e), "peer unresponsive");
+	ck_assert_uint_eq(h.events[LP_EV_RETRANSMIT], 3);
+	ck_assert_uint_eq(h.events[LP_EV_FAILED], 1);
+	ck_assert_uint_eq(h_pull(&h), 0);
+	ck_assert_uint_eq(lp_engine_next_timer(h.e), UINT64_MAX);
+	lp_engine_free(h.e);
+	tf_free(t);
+}
+END_TEST
+
+/* Unacknowledged data: go-back retransmission with a doubling RTO from the
+ * configured floor, then give-up. */
+START_TEST(test_data_rto_backoff)
+{
+	struct tflow *t = simple_flow(1000, 100);
+	struct harness h;
+	struct lp_tcpopts o = { .has_mss = true, .mss = 1460 };
+	struct lp_engine_stats st;
+	uint64_t prev, gap = 300 * MS;
+
+	h_start(&h, t, LP_ROLE_CLIENT);
+	h.cfg.retries = 4;
+	h.cfg.rto_min_ms = 300;
+	h_new(&h);
+	h_connect(&h, &o, 65535);
+	ck_assert_uint_eq(out_bytes(&h, 0), 1000);
+	prev = h.now;
+	for (int i = 0; i < 4; i++) {
+		uint64_t at = lp_engine_next_timer(h.e);
+
+		ck_assert_uint_eq(at - prev, gap);
+		h.now = prev = at;
+		lp_engine_timeout(h.e, h.now);
+		ck_assert_uint_eq(h_pull(&h), 1);
+		ck_assert_uint_eq(h_last(&h)->seq, h.eiss + 1);
+		ck_assert_uint_eq(h_last(&h)->len, 1000);
+		gap *= 2;
+	}
+	h.now = lp_engine_next_timer(h.e);
+	lp_engine_timeout(h.e, h.now);
+	ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_FAILED);
+	ck_assert_str_eq(lp_engine_reason(h.e), "peer unresponsive");
+	lp_engine_stats(h.e, &st);
+	ck_assert_uint_eq(st.retransmissions, 4);
+	lp_engine_free(h.e);
+	tf_free(t);
+}
+END_TEST
+
+/* Data out of order is held: a duplicate ACK with a SACK block for the
+ * hole, then one cumulative ACK once the hole fills. */
+START_TEST(test_out_of_order)
+{
+	struct tflow *t = simple_flow(100, 3000);
+	struct harness h;
+	struct lp_tcpopts o = { .has_mss = true, .mss = 1460, .sack_ok = true };
+	const uint8_t *d = t->fl.dir[1].data;
+	struct lp_engine_stats st;
+
+	h_start(&h, t, LP_ROLE_CLIENT);
+	h_new(&h);
+	h_connect(&h, &o, 65535);
+	h_push(&h, LP_TH_ACK, 1000, 100, 1000, d + 1000, 1000);
+	h_pull(&h);
+	ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1);
+	ck_assert_uint_eq(h_last(&h)->opts.nsack, 1);
+	ck_assert_uint_eq(h_last(&h)->opts.sack[0].left, h.piss + 1 + 1000);
+	ck_assert_uint_eq(h_last(&h)->opts.sack[0].right, h.piss + 1 + 2000);
+	h_push(&h, LP_TH_ACK, 2500, 100, 1000, d + 2500, 500);
+	h_pull(&h);
+	ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1);
+	ck_assert_uint_eq(h_last(&h)->opts.nsack, 2);
+	h_push(&h, LP_TH_ACK, 0, 100, 1000, d, 1000);
+	h_pull(&h);
+	ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + 2000);
+	ck_assert_uint_eq(h_last(&h)->opts.nsack, 1);
+	/* Overlapping retransmission fills the last hole. */
+	h_push(&h, LP_TH_ACK, 1500, 100, 1000, d + 1500, 1000);
+	h_pull(&h);
+	ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + 3000);
+	ck_assert_uint_eq(h_last(&h)->opts.nsack, 0);
+	lp_engine_stats(h.e, &st);
+	ck_assert_uint_eq(st.received_bytes, 3000);
+	ck_assert_int_eq(st.first_diff, -1);
+	lp_engine_free(h.e);
+	tf_free(t);
+}
+END_TEST
+
+/* The peer sends everything and its FIN before our second segment is due:
+ * we keep sending (half-close), then close, and finish. */
+START_TEST(test_early_peer_fin)
+{
+	struct tflow *t = tf_new(AF_INET, 300, 200);
+	struct harness h;
+	struct lp_tcpopts o = { .has_mss = true, .mss = 1460 };
+	size_t mark;
+
+	tf_seg(t, 0, 100, LP_TH_PSH, -1);
+	tf_seg(t, 1, 200, LP_TH_PSH, -1);
+	tf_seg(t, 0, 200, LP_TH_PSH, -1);
+	tf_seg(t, 0, 0, LP_TH_FIN, -1);
+	tf_seg(t, 1, 0, LP_TH_FIN, -1);
+	h_start(&h, t, LP_ROLE_CLIENT);
+	h_new(&h);
+	h_connect(&h, &o, 65535);
+	ck_assert_uint_eq(out_bytes(&h, 0), 100);
+	mark = h.nout;
+	h_push(&h, LP_TH_ACK | LP_TH_FIN, 0, 100, 65535, t->fl.dir[1].data, 200);
+	ck_assert_uint_eq(h.events[LP_EV_FIN_RECEIVED], 1);
+	h_pull(&h);
+	ck_assert_uint_eq(out_bytes(&h, mark), 200);
+	ck_assert(h_last(&h)->flags & LP_TH_FIN);
+	ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + 201);
+	ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_RUNNING);
+	h_push(&h, LP_TH_ACK, 201, 301, 65535, NULL, 0);
+	ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_DONE);
+	ck_assert_uint_eq(h.events[LP_EV_DONE], 1);
+	ck_assert_uint_eq(h.events[LP_EV_DIVERGENCE], 0);
+	/* A retransmitted FIN after we are done still gets its ACK. */
+	h_push(&h, LP_TH_ACK | LP_TH_FIN, 200, 301, 65535, NULL, 0);
+	ck_assert_uint_eq(h_pull(&h), 1);
+	ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + 201);
+	lp_engine_free(h.e);
+	tf_free(t);
+}
+END_TEST
+
+/* RST: exact sequence resets; in-window gets a challenge ACK (RFC 5961);
+ * outside the window is ignored. */
+START_TEST(test_rst)
+{
+	struct tflow *t = simple_flow(100, 3000);
+	struct harness h;
+	struct lp_tcpopts o = { .has_mss = true, .mss = 1460 };
+
+	h_start(&h, t, LP_ROLE_CLIENT);
+	h_new(&h);
+	h_connect(&h, &o, 65535);
+	h.nout = 0;
+	h_push(&h, LP_TH_RST, 5000, 0, 0, NULL, 0);
+	ck_assert_uint_eq(h_pull(&h), 1);
+	ck_assert_uint_eq(h.out[0].flags, LP_TH_ACK);
+	ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_RUNNING);
+	h_push(&h, LP_TH_RST, 0x40000000u, 0, 0, NULL, 0);
+	ck_assert_uint_eq(h_pull(&h), 0);
+	ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_RUNNING);
+	h_push(&h, LP_TH_RST | LP_TH_ACK, 0, 100, 0, NULL, 0);
+	ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_FAILED);
+	ck_assert_str_eq(lp_engine_reason(h.e), "reset by peer");
+	ck_assert_uint_eq(h_pull(&h), 0);
+	lp_engine_free(h.e);
+	tf_free(t);
+}
+END_TEST
+
+/* Packets for another connection, damaged ones and non-TCP are ignored. */
+START_TEST(test_ignores_strangers)
+{
+	struct tflow *t = simple_flow(100, 100);
+	struct harness h;
+	struct lp_tcpopts o = { .has_mss = true, .mss = 1460 };
+	struct lp_engine_stats st;
+	uint8_t junk[60] = { 0x45 };
+
+	h_start(&h, t, LP_ROLE_CLIENT);
+	h_new(&h);
+	h_pull(&h);
+	h.eiss = h.out[0].seq;
+	h.cfg.remote.port = 81; /* the SYN-ACK comes from the wrong port */
+	h_push_opts(&h, LP_TH_SYN | LP_TH_ACK, h.piss, h.eiss + 1, 1000, &o, NULL, 0);
+	h.cfg.remote.port = 80;
+	/* A SYN-ACK that does not acknowledge our SYN. */
+	h_push_opts(&h, LP_TH_SYN | LP_TH_ACK, h.piss, h.eiss + 7, 1000, &o, NULL, 0);
+	ck_assert_int_eq(lp_engine_input(h.e, junk, sizeof(junk), h.now), -EINVAL);
+	ck_assert_uint_eq(h_pull(&h), 0);
+	lp_engine_stats(h.e, &st);
+	ck_assert_uint_eq(st.packets_ignored, 2);
+	ck_assert_uint_eq(h.events[LP_EV_CONNECTED], 0);
+	lp_engine_free(h.e);
+	tf_free(t);
+}
+END_TEST
+
+/* Match policies on the same wrong answer: stream accepts it, bytes names
+ * the segment and the first differing offset. */
+START_TEST(test_match_bytes)
+{
+	struct tflow *t = tf_new(AF_INET, 200, 3000);
+	struct harness h;
+	struct lp_tcpopts o = { .has_mss = true, .mss = 1460 };
+	uint8_t wrong[3000];
+
+	tf_seg(t, 0, 100, LP_TH_PSH, -1);
+	tf_data(t, 1, 3000, 1000);
+	tf_seg(t, 0, 100, LP_TH_PSH, -1);
+	memcpy(wrong, t->fl.dir[1].data, sizeof(wrong));
+	wrong[2100] ^= 1;
+	for (int policy = LP_MATCH_STREAM; policy <= LP_MATCH_BYTES; policy += 2) {
+		h_start(&h, t, LP_ROLE_CLIENT);
+		h.cfg.match = (enum lp_match)policy;
+		h_new(&h);
+		h_connect(&h, &o, 65535);
+		h_push(&h, LP_TH_ACK, 0, 100, 65535, wrong, 1460);
+		h_push(&h, LP_TH_ACK, 1460, 100, 65535, wrong + 1460, 1540);
+		h_pull(&h);
+		ck_assert_uint_eq(out_bytes(&h, 0), 200);
+		if (policy == LP_MATCH_STREAM) {
+			ck_assert_uint_eq(h.events[LP_EV_DIVERGENCE], 0);
+		} else {
+			ck_assert_uint_eq(h.events[LP_EV_DIVERGENCE], 1);
+			ck_assert_uint_eq(h.last_div.label, 3);
+			ck_assert_uint_eq(h.last_div.dir, LP_S2C);
+			ck_assert_int_eq(h.last_div.first_diff, 2100);
+		}
+		h_push(&h, LP_TH_ACK, 3000, 200, 65535, NULL, 0);
+		ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_DONE);
+		lp_engine_free(h.e);
+	}
+	tf_free(t);
+}
+END_TEST
+
+/* Hostile input after the handshake: random flags, sequence and ack numbers
+ * around the window, SACK blocks and payloads. Nothing crashes (ASan), every
+ * packet out is valid, and the stream received stays consistent. */
+START_TEST(test_random_input)
+{
+	struct tflow *t = simple_flow(200000, 200000);
+	struct harness h;
+	struct lp_tcpopts o = { .has_mss = true, .mss = 1460, .sack_ok = true, .has_ts = true,
+				.has_wscale = true, .wscale = 3 };
+	struct lp_engine_stats st;
+	struct lp_rng r;
+	uint8_t data[1500];
+	uint64_t rcv = 0;
+
+	lp_rng_seed(&r, 5);
+	h_start(&h, t, LP_ROLE_CLIENT);
+	h.cfg.retries = 1000;
+	h_new(&h);
+	h_connect(&h, &o, 65535);
+	for (int i = 0; i < 30000; i++) {
+		struct lp_tcpopts po = { 0 };
+		uint64_t base = rcv > 3000 ? rcv - 3000 : 0;
+		uint64_t off = lp_rng_below(&r, 4) ? base + lp_rng_below(&r, 30000) : rcv;
+		uint32_t len = (uint32_t)lp_rng_below(&r, 1400);
+		uint8_t flags = (uint8_t)(LP_TH_ACK | (lp_rng_below(&r, 50) == 0 ? LP_TH_FIN : 0) |
+					  (lp_rng_below(&r, 500) == 0 ? LP_TH_SYN : 0));
+
+		if (off + len <= t->fl.dir[1].len)
+			memcpy(data, t->fl.dir[1].data + off, len);
+		else
+			memset(data, 0xab, len);
+		po.has_ts = lp_rng_below(&r, 2);
+		po.tsval = (uint32_t)lp_rng_next(&r);
+		po.nsack = (uint8_t)lp_rng_below(&r, 4);
+		for (int k = 0; k < po.nsack; k++) {
+			po.sack[k].left = h.eiss + 1 + (uint32_t)lp_rng_below(&r, 300000);
+			po.sack[k].right = po.sack[k].left + (uint32_t)lp_rng_below(&r, 5000);
+		}
+		h_push_opts(&h, flags, h.piss + 1 + (uint32_t)off,
+			    h.eiss + 1 + (uint32_t)lp_rng_below(&r, 250000),
+			    (uint16_t)lp_rng_below(&r, 65536), &po, data, len);
+		if (i % 7 == 0) {
+			h.now += lp_rng_below(&r, 400) * MS;
+			lp_engine_timeout(h.e, h.now);
+		}
+		h.nout = 0;
+		h_pull(&h);
+		if (h.nout)
+			rcv = (uint32_t)(h_last(&h)->ack - h.piss - 1);
+	}
+	lp_engine_stats(h.e, &st);
+	ck_assert_uint_gt(st.received_bytes, 10000);
+	ck_assert_int_eq(st.first_diff, -1);
+	lp_engine_free(h.e);
+	tf_free(t);
+}
+END_TEST
+
+START_TEST(test_parsers)
+{
+	enum lp_match m;
+	struct lp_timing tm;
+	struct lp_engine_cfg cfg;
+	struct lp_engine *e = (struct lp_engine *)&cfg;
+	struct tflow *t = simple_flow(1, 1);
+
+	ck_assert_int_eq(lp_match_parse("bytes", &m), 0);
+	ck_assert_int_eq(m, LP_MATCH_BYTES);
+	ck_assert_str_eq(lp_match_str(m), "bytes");
+	ck_assert_int_eq(lp_match_parse("Bytes", &m), -EINVAL);
+	ck_assert_int_eq(lp_timing_parse("asap", &tm), 0);
+	ck_assert_int_eq(tm.mode, LP_TIMING_ASAP);
+	ck_assert_int_eq(lp_timing_parse("x2.5", &tm), 0);
+	ck_assert(tm.mode == LP_TIMING_CAPTURE && tm.speed == 2.5);
+	ck_assert_int_eq(lp_timing_parse("x", &tm), -EINVAL);
+	ck_assert_int_eq(lp_timing_parse("x-1", &tm), -EINVAL);
+	ck_assert_int_eq(lp_timing_parse("x0", &tm), -EINVAL);
+	ck_assert_int_eq(lp_timing_parse("x2s", &tm), -EINVAL);
+	/* Bad configurations are refused and leave the out-parameter alone. */
+	lp_engine_cfg_defaults(&cfg);
+	cfg.local = t->fl.client;
+	cfg.remote = t->fl.server;
+	cfg.remote.family = AF_INET6;
+	ck_assert_int_eq(lp_engine_new(&t->fl, &cfg, &e), -EINVAL);
+	ck_assert_ptr_eq(e, (struct lp_engine *)&cfg);
+	tf_free(t);
+}
+END_TEST
+
+Suite *engine_suite(void)
+{
+	Suite *s = suite_create("engine");
+	TCase *tc = tcase_create("engine");
+
+	tcase_add_test(tc, test_syn_offers_captured_options);
+	tcase_add_test(tc, test_honours_negotiation);
+	tcase_add_test(tc, test_server_handshake);
+	tcase_add_test(tc, test_window_limited);
+	tcase_add_test(tc, test_zero_window_probe);
+	tcase_add_test(tc, test_tsecr_echo);
+	tcase_add_test(tc, test_syn_backoff_giveup);
+	tcase_add_test(tc, test_data_rto_backoff);
+	tcase_add_test(tc, test_out_of_order);
+	tcase_add_test(tc, test_early_peer_fin);
+	tcase_add_test(tc, test_rst);
+	tcase_add_test(tc, test_ignores_strangers);
+	tcase_add_test(tc, test_match_bytes);
+	tcase_add_test(tc, test_random_input);
+	tcase_add_test(tc, test_parsers);
+	suite_add_tcase(s, tc);
+	return s;
+}

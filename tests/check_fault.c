@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Fault plans: the spec parser, validation against a flow, and what fires. */
+#include <check.h>
+#include <errno.h>
+#include <string.h>
+
+#include "tcpliveplay/fault.h"
+#include "testflow.h"
+
+static struct lp_fault_plan *plan(void)
+{
+	struct lp_fault_plan *p;
+
+	ck_assert_int_eq(lp_fault_plan_new(&p), 0);
+	return p;
+}
+
+START_TEST(test_parse_good)
+{
+	static const char *const good[] = {
+		"drop:1", "client:drop:2", "server:dup:3", "delay:2:150", "client:delay:1:0",
+		"reorder:4", "truncate:2:100", "truncate:2:0", "corrupt:1", "rst:2", "stall:3",
+		"loss:5%", "client:loss:0.5%", "dup:3%", "reorder:100%", "loss:0.0001%",
+	};
+	struct lp_fault_plan *p = plan();
+	char err[200] = "";
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ck_assert_msg(lp_fault_plan_add(p, good[i], err, sizeof(err)) == 0, "%s: %s", good[i],
+			      err);
+	ck_assert_uint_eq(lp_fault_plan_count(p), sizeof(good) / sizeof(good[0]));
+	lp_fault_plan_free(p);
+}
+END_TEST
+
+START_TEST(test_parse_bad)
+{
+	static const char *const bad[] = {
+		"", ":", "client", "client:", "bogus:1", "drop", "drop:", "drop:0", "drop:-1",
+		"drop:1:2", "drop:x", "drop:1x", "drop: 1", "delay:1", "delay:1:", "delay:1:ms",
+		"delay:1:3600001", "truncate:2", "truncate:2:-5", "loss:5", "loss:0%", "loss:101%",
+		"loss:5%%", "loss:%", "loss:1.%", "loss:1.23456%", "drop:5%", "truncate:5%",
+		"corrupt:1:1", "both:drop:1", "CLIENT:drop:1", "client:client:drop:1",
+		"dup:3%:1", "drop:99999999999999999999", "stall:1:2:3:4:5",
+	};
+	struct lp_fault_plan *p = plan();
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char err[200] = "";
+
+		ck_assert_msg(lp_fault_plan_add(p, bad[i], err, sizeof(err)) == -EINVAL,
+			      "accepted '%s'", bad[i]);
+		ck_assert_msg(strstr(err, "fault '") == err, "no message for '%s': %s", bad[i], err);
+	}
+	ck_assert_uint_eq(lp_fault_plan_count(p), 0);
+	lp_fault_plan_free(p);
+}
+END_TEST
+
+START_TEST(test_validate)
+{
+	struct tflow *t = tf_new(AF_INET, 300, 300);
+	struct lp_fault_plan *p = plan();
+	char err[200];
+
+	tf_data(t, 0, 300, 100);
+	tf_data(t, 1, 300, 150);
+	ck_assert_int_eq(lp_fault_plan_add(p, "client:drop:3", err, sizeof(err)), 0);
+	ck_assert_int_eq(lp_fault_plan_add(p, "loss:50%", err, sizeof(err)), 0);
+	ck_assert_int_eq(lp_fault_plan_validate(p, &t->fl, err, sizeof(err)), 0);
+	ck_assert_int_eq(lp_fault_plan_add(p, "server:rst:3", err, sizeof(err)), 0);
+	ck_assert_int_eq(lp_fault_plan_validate(p, &t->fl, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "fault server:rst:3: the server sends 2 data segments");
+	ck_assert_int_eq(lp_fault_plan_validate(NULL, &t->fl, err, sizeof(err)), 0);
+	lp_fault_plan_free(p);
+	tf_free(t);
+}
+END_TEST
+
+/* By-segment faults fire once, on their side and label only. */
+START_TEST(test_fire_by_segment)
+{
+	struct lp_fault_plan *p = plan();
+	struct lp_fault_verdict v;
+	struct lp_rng r;
+	uint32_t arg = 0;
+	char err[200];
+
+	lp_rng_seed(&r, 1);
+	ck_assert_int_eq(lp_fault_plan_add(p, "server:drop:2", err, sizeof(err)), 0);
+	ck_assert_int_eq(lp_fault_plan_add(p, "client:delay:1:250", err, sizeof(err)), 0);
+	ck_assert_int_eq(lp_fault_plan_add(p, "truncate:3:10", err, sizeof(err)), 0);
+	lp_fault_wire(p, LP_FAULT_CLIENT, 2, 2, &r, &v);
+	ck_assert(!v.drop && v.copies == 1 && v.fired == 0);
+	lp_fault_wire(p, LP_FAULT_SERVER, 0, 0, &r, &v);
+	ck_assert(!v.drop);
+	lp_fault_wire(p, LP_FAULT_SERVER, 2, 2, &r, &v);
+	ck_assert(v.drop && v.fired == 1);
+	lp_fault_wire(p, LP_FAULT_SERVER, 2, 2, &r, &v);
+	ck_assert(!v.drop);
+	lp_fault_wire(p, LP_FAULT_CLIENT, 1, 1, &r, &v);
+	ck_assert_uint_eq(v.delay_ns, 250000000u);
+	/* A packet carrying the starts of several segments. */
+	ck_assert_int_eq(lp_fault_plan_add(p, "server:dup:5", err, sizeof(err)), 0);
+	lp_fault_wire(p, LP_FAULT_SERVER, 4, 6, &r, &v);
+	ck_assert_uint_eq(v.copies, 2);
+	/* Application faults are not wire faults, and the reverse. */
+	lp_fault_wire(p, LP_FAULT_SERVER, 3, 3, &r, &v);
+	ck_assert_uint_eq(v.fired, 0);
+	ck_assert_int_eq(lp_fault_app_action(p, LP_FAULT_SERVER, 2, &arg), LP_FAULT_NONE);
+	ck_assert_int_eq(lp_fault_app_action(p, LP_FAULT_CLIENT, 3, &arg), LP_FAULT_NONE);
+	ck_assert_int_eq(lp_fault_app_action(p, LP_FAULT_SERVER, 3, &arg), LP_FAULT_TRUNCATE);
+	ck_assert_uint_eq(arg, 10);
+	ck_assert_uint_eq(lp_fault_plan_fired(p), 4);
+	lp_fault_plan_reset(p);
+	ck_assert_uint_eq(lp_fault_plan_fired(p), 0);
+	lp_fault_wire(p, LP_FAULT_SERVER, 2, 2, &r, &v);
+	ck_assert(v.drop);
+	lp_fault_plan_free(p);
+}
+END_TEST
+
+/* Probabilistic faults fire at about their rate, reproducibly per seed. */
+START_TEST(test_fire_probability)
+{
+	struct lp_fault_plan *p = plan();
+	struct lp_fault_verdict v;
+	struct lp_rng r1, r2;
+	unsigned drops = 0, dups = 0;
+	char err[200];
+
+	ck_assert_int_eq(lp_fault_plan_add(p, "client:loss:5%", err, sizeof(err)), 0);
+	ck_assert_int_eq(lp_fault_plan_add(p, "client:dup:3%", err, sizeof(err)), 0);
+	lp_rng_seed(&r1, 99);
+	lp_rng_seed(&r2, 99);
+	for (int i = 0; i < 100000; i++) {
+		struct lp_fault_verdict w;
+
+		lp_fault_wire(p, LP_FAULT_CLIENT, 0, 0, &r1, &v);
+		lp_fault_wire(p, LP_FAULT_CLIENT, 0, 0, &r2, &w);
+		ck_assert(v.drop == w.drop && v.copies == w.copies);
+		drops += v.drop;
+		dups += v.copies == 2;
+		lp_fault_wire(p, LP_FAULT_SERVER, 0, 0, &r1, &v);
+		lp_fault_wire(p, LP_FAULT_SERVER, 0, 0, &r2, &w);
+		ck_assert(!v.drop && v.copies == 1);
+	}
+	ck_assert(drops > 4500 && drops < 5500);
+	ck_assert(dups > 2600 && dups < 3400);
+	lp_fault_plan_free(p);
+}
+END_TEST
+
+Suite *fault_suite(void)
+{
+	Suite *s = suite_create("fault");
+	TCase *tc = tcase_create("fault");
+
+	tcase_add_test(tc, test_parse_good);
+	tcase_add_test(tc, test_parse_bad);
+	tcase_add_test(tc, test_validate);
+	tcase_add_test(tc, test_fire_by_segment);
+	tcase_add_test(tc, test_fire_probability);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,550 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Simulation: client engine against server engine over the in-memory wire.
+ * Hand-built flows first (they run on a fresh clone), then every single-flow
+ * capture in ../shared/pcaps (TCPLIVEPLAY_PCAPS overrides) where present.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "tcpliveplay/sim.h"
+#include "testflow.h"
+
+#define PROPERTY_SEEDS 200
+
+static const char *const noisy[] = {
+	"client:loss:5%", "client:dup:3%", "client:reorder:3%",
+	"server:loss:5%", "server:dup:3%", "server:reorder:3%",
+};
+
+struct run {
+	struct lp_report r;
+	struct lp_sim_detail d;
+	int rc;
+};
+
+/* Simulate fl with the given faults; a bad spec fails the test. */
+static void sim(const struct lp_flow *fl, const char *const *faults, size_t nfaults, uint64_t seed,
+		enum lp_match match, struct run *out, lp_event_fn cb, void *ctx)
+{
+	struct lp_fault_plan *p;
+	struct lp_sim_opts o;
+	char err[200];
+
+	ck_assert_int_eq(lp_fault_plan_new(&p), 0);
+	for (size_t i = 0; i < nfaults; i++)
+		ck_assert_msg(lp_fault_plan_add(p, faults[i], err, sizeof(err)) == 0, "%s", err);
+	lp_sim_opts_init(&o);
+	o.seed = seed;
+	o.faults = p;
+	o.match = match;
+	memset(out, 0, sizeof(*out));
+	out->rc = lp_sim_run_detail(fl, &o, &out->r, &out->d, cb, ctx);
+	lp_fault_plan_free(p);
+}
+
+/* Matched, and each side received exactly the other's captured stream. */
+static bool byte_exact(const struct lp_flow *fl, const struct run *x)
+{
+	return x->rc == 0 && x->r.verdict == LP_VERDICT_MATCHED && x->r.exit_code == 0 &&
+	       x->d.side[LP_ROLE_CLIENT].received_bytes == fl->dir[LP_S2C].len &&
+	       x->d.side[LP_ROLE_SERVER].received_bytes == fl->dir[LP_C2S].len &&
+	       x->d.side[LP_ROLE_CLIENT].first_diff < 0 && x->d.side[LP_ROLE_SERVER].first_diff < 0;
+}
+
+static void explain(const char *what, uint64_t seed, const struct run *x)
+{
+	printf("%s: seed %llu: rc %d, %s%s%s, received %llu/%llu and %llu, first diff %lld/%lld\n",
+	       what, (unsigned long long)seed, x->rc, lp_verdict_str(x->r.verdict),
+	       x->r.reason[0] ? ": " : "", x->r.reason,
+	       (unsigned long long)x->d.side[0].received_bytes,
+	       (unsigned long long)x->r.expected_received_bytes,
+	       (unsigned long long)x->d.side[1].received_bytes,
+	       (long long)x->d.side[0].first_diff, (long long)x->d.side[1].first_diff);
+	fflush(stdout);
+}
+
+/* --- Hand-built flows -------------------------------------------------- */
+
+enum shape {
+	SH_REQ_RESP,      /* request, long response, client closes after it */
+	SH_BANNER,        /* server speaks first, several exchanges, server closes first */
+	SH_HALF_CLOSE,    /* client sends and shuts down at once, server answers, closes */
+	SH_NO_FIN,        /* capture ends without FIN */
+	SH_SERVER_RST,    /* the server resets at the end, as captured */
+	SH_CLIENT_RST,    /* the client resets at the end, as captured */
+	SH_PIPELINE,      /* two requests back to back, large answers */
+	SH_EMPTY,         /* handshake and FINs only */
+	SH_COUNT,
+};
+
+static struct tflow *shape(enum shape sh, int family)
+{
+	struct tflow *t = tf_new(family, 600000, 2000000);
+
+	switch (sh) {
+	case SH_REQ_RESP:
+		tf_seg(t, 0, 300, LP_TH_PSH, -1);
+		tf_data(t, 1, 70000, 1448);
+		tf_seg(t, 0, 0, LP_TH_FIN, -1);
+		tf_seg(t, 1, 0, LP_TH_FIN, -1);
+		break;
+	case SH_BANNER:
+		tf_seg(t, 1, 40, LP_TH_PSH, -1);
+		for (int i = 0; i < 5; i++) {
+			tf_seg(t, 0, (uint32_t)(20 + i * 10), LP_TH_PSH, -1);
+			tf_data(t, 1, (uint64_t)(1100 + i * 1000), 1448);
+		}
+		tf_seg(t, 1, 0, LP_TH_FIN, -1);
+		tf_seg(t, 0, 0, LP_TH_FIN, -1);
+		break;
+	case SH_HALF_CLOSE:
+		tf_data(t, 0, 5000, 1448);
+		tf_seg(t, 0, 0, LP_TH_FIN, 0);
+		tf_data(t, 1, 9000, 1448);
+		tf_seg(t, 1, 0, LP_TH_FIN, -1);
+		break;
+	case SH_NO_FIN:
+		tf_seg(t, 0, 100, LP_TH_PSH, -1);
+		tf_data(t, 1, 3000, 1448);
+		tf_seg(t, 0, 50, LP_TH_PSH, -1);
+		tf_data(t, 1, 200, 1448);
+		break;
+	case SH_SERVER_RST:
+		tf_seg(t, 0, 100, LP_TH_PSH, -1);
+		tf_data(t, 1, 3000, 1448);
+		tf_seg(t, 1, 0, LP_TH_RST, -1);
+		break;
+	case SH_CLIENT_RST:
+		tf_seg(t, 0, 100, LP_TH_PSH, -1);
+		tf_data(t, 1, 3000, 1448);
+		tf_seg(t, 0, 0, LP_TH_RST, -1);
+		break;
+	case SH_PIPELINE:
+		tf_seg(t, 0, 200, LP_TH_PSH, -1);
+		tf_seg(t, 0, 300, LP_TH_PSH, -1);
+		tf_data(t, 1, 600000, 16384);
+		tf_data(t, 0, 300000, 16384);
+		tf_data(t, 1, 400000, 16384);
+		tf_seg(t, 0, 0, LP_TH_FIN, -1);
+		tf_seg(t, 1, 0, LP_TH_FIN, -1);
+		break;
+	case SH_EMPTY:
+	case SH_COUNT:
+		tf_seg(t, 0, 0, LP_TH_FIN, -1);
+		tf_seg(t, 1, 0, LP_TH_FIN, -1);
+		break;
+	}
+	return t;
+}
+
+START_TEST(test_synth_matched)
+{
+	for (int fam = 0; fam < 2; fam++) {
+		struct tflow *t = shape((enum shape)_i, fam ? AF_INET6 : AF_INET);
+		struct run x;
+
+		sim(&t->fl, NULL, 0, 1, LP_MATCH_STREAM, &x, NULL, NULL);
+		if (!byte_exact(&t->fl, &x))
+			explain("synth", 1, &x);
+		ck_assert_msg(byte_exact(&t->fl, &x), "shape %d family %d", _i, fam);
+		ck_assert_uint_eq(x.r.ndiv_total, 0);
+		ck_assert_uint_eq(x.r.faults_fired, 0);
+		ck_assert_uint_eq(x.r.retransmissions, 0);
+		sim(&t->fl, NULL, 0, 1, LP_MATCH_BYTES, &x, NULL, NULL);
+		ck_assert_msg(byte_exact(&t->fl, &x), "bytes policy, shape %d", _i);
+		sim(&t->fl, NULL, 0, 1, LP_MATCH_SIZE, &x, NULL, NULL);
+		ck_assert_msg(byte_exact(&t->fl, &x), "size policy, shape %d", _i);
+		tf_free(t);
+	}
+}
+END_TEST
+
+/* 5% loss, 3% duplication, 3% reordering both ways still replays exactly. */
+START_TEST(test_synth_property)
+{
+	struct tflow *t = shape((enum shape)_i, AF_INET);
+	unsigned bad = 0;
+
+	for (uint64_t seed = 1; seed <= PROPERTY_SEEDS; seed++) {
+		struct run x;
+
+		sim(&t->fl, noisy, 6, seed, LP_MATCH_STREAM, &x, NULL, NULL);
+		if (!byte_exact(&t->fl, &x)) {
+			bad++;
+			explain("synth property", seed, &x);
+		}
+	}
+	ck_assert_msg(bad == 0, "shape %d: %u of %d seeds failed", _i, bad, PROPERTY_SEEDS);
+	tf_free(t);
+}
+END_TEST
+
+struct log {
+	uint64_t hash;
+	unsigned lines;
+};
+
+static void log_event(void *ctx, const struct lp_event *ev)
+{
+	struct log *l = ctx;
+	char buf[256];
+	const char *s = lp_event_str(ev, buf, sizeof(buf));
+
+	for (; *s; s++)
+		l->hash = (l->hash ^ (uint8_t)*s) * 0x100000001b3ull;
+	l->hash = (l->hash ^ '\n') * 0x100000001b3ull;
+	l->lines++;
+}
+
+static uint64_t json_hash(const struct lp_report *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	uint64_t h = 0xcbf29ce484222325ull;
+	FILE *fp = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_int_eq(lp_report_print_json(r, fp), 0);
+	ck_assert_int_eq(lp_report_print_text(r, fp), 0);
+	fclose(fp);
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)buf[i]) * 0x100000001b3ull;
+	free(buf);
+	return h;
+}
+
+/* Same seed and faults: the same event log and the same printed report. */
+START_TEST(test_determinism)
+{
+	struct tflow *t = shape(SH_PIPELINE, AF_INET6);
+	struct log a = { 0xcbf29ce484222325ull, 0 }, b = a, c = a;
+	struct run x, y, z;
+
+	sim(&t->fl, noisy, 6, 1234, LP_MATCH_STREAM, &x, log_event, &a);
+	sim(&t->fl, noisy, 6, 1234, LP_MATCH_STREAM, &y, log_event, &b);
+	sim(&t->fl, noisy, 6, 1235, LP_MATCH_STREAM, &z, log_event, &c);
+	ck_assert_uint_gt(a.lines, 100);
+	ck_assert_uint_eq(a.lines, b.lines);
+	ck_assert_uint_eq(a.hash, b.hash);
+	ck_assert_uint_eq(json_hash(&x.r), json_hash(&y.r));
+	ck_assert_uint_ne(a.hash, c.hash);
+	ck_assert_uint_gt(x.r.faults_fired, 0);
+	tf_free(t);
+}
+END_TEST
+
+struct expect {
+	const char *fault;
+	enum lp_verdict verdict;
+	const char *segment;    /* first divergence's segment, or NULL */
+	const char *reason;     /* substring of the reason, or NULL */
+};
+
+static const struct expect verdicts[] = {
+	{ "server:drop:2", LP_VERDICT_MATCHED, NULL, NULL },
+	{ "client:drop:1", LP_VERDICT_MATCHED, NULL, NULL },
+	{ "server:dup:1", LP_VERDICT_MATCHED, NULL, NULL },
+	{ "client:dup:2", LP_VERDICT_MATCHED, NULL, NULL },
+	{ "server:delay:2:300", LP_VERDICT_MATCHED, NULL, NULL },
+	{ "client:delay:1:2000", LP_VERDICT_MATCHED, NULL, NULL },
+	{ "server:reorder:1", LP_VERDICT_MATCHED, NULL, NULL },
+	{ "client:reorder:1", LP_VERDICT_MATCHED, NULL, NULL },
+	{ "server:corrupt:3", LP_VERDICT_MATCHED, NULL, NULL },
+	{ "client:corrupt:2", LP_VERDICT_MATCHED, NULL, NULL },
+	{ "server:loss:20%", LP_VERDICT_MATCHED, NULL, NULL },
+	{ "server:truncate:2:100", LP_VERDICT_DIVERGED, "S2", "fewer bytes" },
+	{ "client:truncate:2:10", LP_VERDICT_DIVERGED, "C2", "fewer bytes" },
+	{ "server:stall:2", LP_VERDICT_DIVERGED, "S2", "fewer bytes" },
+	{ "server:rst:2", LP_VERDICT_FAILED, NULL, "reset by peer" },
+	{ "client:rst:2", LP_VERDICT_FAILED, NULL, "reset sent" },
+};
+
+/* Each fault kind gives its documented verdict (on SH_BANNER: S1 banner,
+ * then C1 S2 C2 S3 ...). */
+START_TEST(test_fault_verdicts)
+{
+	const struct expect *ex = &verdicts[_i];
+	struct tflow *t = shape(SH_BANNER, AF_INET);
+	struct run x;
+
+	sim(&t->fl, &ex->fault, 1, 7, LP_MATCH_STREAM, &x, NULL, NULL);
+	ck_assert_int_eq(x.rc, 0);
+	if (x.r.verdict != ex->verdict)
+		explain(ex->fault, 7, &x);
+	ck_assert_msg(x.r.verdict == ex->verdict, "%s: %s", ex->fault, lp_verdict_str(x.r.verdict));
+	ck_assert_int_eq(x.r.exit_code, ex->verdict == LP_VERDICT_MATCHED ? 0 : 1);
+	ck_assert_uint_ge(x.r.faults_fired, 1);
+	if (ex->verdict == LP_VERDICT_MATCHED)
+		ck_assert_msg(byte_exact(&t->fl, &x), "%s", ex->fault);
+	if (ex->segment) {
+		ck_assert_uint_ge(x.r.ndiv, 1);
+		ck_assert_str_eq(x.r.div[0].segment, ex->segment);
+	}
+	if (ex->reason)
+		ck_assert_msg(strstr(x.r.reason, ex->reason), "%s: reason '%s'", ex->fault, x.r.reason);
+	tf_free(t);
+}
+END_TEST
+
+/* A truncated S2 under each policy: the divergence names S2 with the byte
+ * counts, and for bytes the first differing offset. */
+START_TEST(test_truncate_policies)
+{
+	struct tflow *t = shape(SH_BANNER, AF_INET);
+	const char *f = "server:truncate:3:500";
+	const struct lp_segment *s3 = NULL;
+	struct run x;
+
+	for (size_t i = 0; i < t->fl.nsegs; i++)
+		if (t->fl.segs[i].dir == LP_S2C && t->fl.segs[i].label == 3)
+			s3 = &t->fl.segs[i];
+	ck_assert_ptr_nonnull(s3);
+	for (int m = LP_MATCH_STREAM; m <= LP_MATCH_BYTES; m++) {
+		sim(&t->fl, &f, 1, 3, (enum lp_match)m, &x, NULL, NULL);
+		ck_assert_int_eq(x.r.verdict, LP_VERDICT_DIVERGED);
+		ck_assert_int_eq(x.r.exit_code, 1);
+		/* S3 was cut to 500 bytes; S4 (652) followed, shifted. */
+		ck_assert_str_eq(x.r.div[0].segment, "S3");
+		ck_assert_int_eq(x.r.div[0].first_diff, (int64_t)(s3->offset + 500));
+		if (m == LP_MATCH_BYTES) {
+			ck_assert_str_eq(x.r.div[0].message + 0, x.r.reason);
+			ck_assert(strstr(x.r.reason, "bytes differ"));
+		} else {
+			/* The message S3 belongs to (S3, S4) was 2100 bytes. */
+			ck_assert_uint_eq(x.r.ndiv, 1);
+			ck_assert_uint_eq(x.r.div[0].expected, s3->offset + 2100);
+			ck_assert_uint_eq(x.r.div[0].received, s3->offset + 500 + 652);
+		}
+	}
+	tf_free(t);
+}
+END_TEST
+
+/* A wire fault on a segment that went out in one packet with others. */
+START_TEST(test_coalesced_fault)
+{
+	struct tflow *t = tf_new(AF_INET, 100, 100);
+	const char *f = "server:drop:3";
+	struct run x;
+
+	tf_seg(t, 0, 10, LP_TH_PSH, -1);
+	for (int i = 0; i < 5; i++)
+		tf_seg(t, 1, 10, LP_TH_PSH, 10);
+	tf_seg(t, 0, 0, LP_TH_FIN, -1);
+	tf_seg(t, 1, 0, LP_TH_FIN, -1);
+	sim(&t->fl, &f, 1, 1, LP_MATCH_STREAM, &x, NULL, NULL);
+	ck_assert_uint_eq(x.r.faults_fired, 1);
+	ck_assert(byte_exact(&t->fl, &x));
+	tf_free(t);
+}
+END_TEST
+
+START_TEST(test_bad_plan)
+{
+	struct tflow *t = shape(SH_REQ_RESP, AF_INET);
+	struct lp_fault_plan *p;
+	struct lp_sim_opts o;
+	struct lp_report r;
+	char err[200];
+
+	memset(&r, 0x5a, sizeof(r));
+	ck_assert_int_eq(lp_fault_plan_new(&p), 0);
+	ck_assert_int_eq(lp_fault_plan_add(p, "client:drop:2", err, sizeof(err)), 0);
+	lp_sim_opts_init(&o);
+	o.faults = p;
+	ck_assert_int_eq(lp_sim_run(&t->fl, &o, &r, NULL, NULL), -EINVAL);
+	ck_assert_uint_eq(r.seed, 0x5a5a5a5a5a5a5a5aull);
+	lp_fault_plan_free(p);
+	tf_free(t);
+}
+END_TEST
+
+/* Captured think-times are kept (and scaled) with --timing capture|xN. */
+START_TEST(test_timing)
+{
+	struct tflow *t = shape(SH_BANNER, AF_INET);
+	struct lp_sim_opts o;
+	struct lp_report fast, slow, scaled;
+
+	lp_sim_opts_init(&o);
+	ck_assert_int_eq(lp_sim_run(&t->fl, &o, &fast, NULL, NULL), 0);
+	ck_assert_int_eq(lp_timing_parse("capture", &o.timing), 0);
+	ck_assert_int_eq(lp_sim_run(&t->fl, &o, &slow, NULL, NULL), 0);
+	ck_assert_int_eq(lp_timing_parse("x4", &o.timing), 0);
+	ck_assert_int_eq(lp_sim_run(&t->fl, &o, &scaled, NULL, NULL), 0);
+	ck_assert_int_eq(fast.verdict, LP_VERDICT_MATCHED);
+	ck_assert_int_eq(slow.verdict, LP_VERDICT_MATCHED);
+	ck_assert_int_eq(scaled.verdict, LP_VERDICT_MATCHED);
+	ck_assert_uint_lt(fast.duration_ns, 5000000);
+	/* The tf_seg clock puts 1 ms between captured segments. */
+	ck_assert_uint_ge(slow.duration_ns, 5000000);
+	ck_assert_uint_lt(scaled.duration_ns, slow.duration_ns / 2);
+	tf_free(t);
+}
+END_TEST
+
+/* JSON carries every documented field. */
+START_TEST(test_report_json)
+{
+	struct tflow *t = shape(SH_BANNER, AF_INET6);
+	const char *f = "server:truncate:2:10";
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp;
+	struct run x;
+	static const char *const keys[] = {
+		"\"verdict\":\"diverged\"", "\"exit_code\":1", "\"seed\":9", "\"flow\":{\"client\":\"[2001:db8::1]:",
+		"\"server\":\"[2001:db8::2]:80\"", "\"family\":\"IPv6\"", "\"sent\":{\"segments\":",
+		"\"received\":{", "\"expected_received_bytes\":", "\"retransmissions\":",
+		"\"divergences\":[{\"segment\":\"S2\"", "\"faults_fired\":1", "\"duration_s\":",
+		"\"version\":\"",
+	};
+
+	sim(&t->fl, &f, 1, 9, LP_MATCH_STREAM, &x, NULL, NULL);
+	fp = open_memstream(&buf, &len);
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_int_eq(lp_report_print_json(&x.r, fp), 0);
+	fclose(fp);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		ck_assert_msg(strstr(buf, keys[i]), "missing %s in %s", keys[i], buf);
+	ck_assert_int_eq(buf[len - 1], '\n');
+	free(buf);
+	tf_free(t);
+}
+END_TEST
+
+/* --- Real captures ------------------------------------------------------ */
+
+static const char *pcaps_dir(void)
+{
+	const char *d = getenv("TCPLIVEPLAY_PCAPS");
+
+	return d && *d ? d : "../shared/pcaps";
+}
+
+typedef void (*capture_fn)(const char *name, const struct lp_flow *fl, unsigned *bad);
+
+/* Call fn for each single-flow capture whose client stream has no holes.
+ * Returns the number of captures visited, or -1 when the folder is absent. */
+static int each_capture(const char *test, capture_fn fn, unsigned *bad)
+{
+	struct dirent **names;
+	int n, visited = 0;
+
+	n = scandir(pcaps_dir(), &names, NULL, alphasort);
+	if (n < 0) {
+		printf("%s: skipped: %s not found (set TCPLIVEPLAY_PCAPS)\n", test, pcaps_dir());
+		fflush(stdout);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *nm = names[i]->d_name;
+		size_t l = strlen(nm);
+		struct lp_flows *fs = NULL;
+		const struct lp_flow *fl;
+		char path[4096], err[256];
+
+		if ((l > 5 && strcmp(nm + l - 5, ".pcap") == 0) ||
+		    (l > 7 && strcmp(nm + l - 7, ".pcapng") == 0)) {
+			snprintf(path, sizeof(path), "%s/%s", pcaps_dir(), nm);
+			if (lp_flows_load(path, NULL, NULL, &fs, err, sizeof(err)) == 0 &&
+			    lp_flows_select(fs, NULL, &fl) == 0 && fl->dir[LP_C2S].nholes == 0) {
+				fn(nm, fl, bad);
+				visited++;
+			}
+			lp_flows_free(fs);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return visited;
+}
+
+static void capture_matched(const char *name, const struct lp_flow *fl, unsigned *bad)
+{
+	for (int m = LP_MATCH_STREAM; m <= LP_MATCH_BYTES; m++) {
+		struct run x;
+
+		sim(fl, NULL, 0, 1, (enum lp_match)m, &x, NULL, NULL);
+		if (!byte_exact(fl, &x)) {
+			(*bad)++;
+			explain(name, 1, &x);
+		}
+	}
+}
+
+START_TEST(test_pcaps_matched)
+{
+	unsigned bad = 0;
+	int n = each_capture("test_pcaps_matched", capture_matched, &bad);
+
+	if (n < 0)
+		return;
+	printf("test_pcaps_matched: %d single-flow captures x 3 match policies, %u failed\n", n, bad);
+	fflush(stdout);
+	ck_assert_int_gt(n, 0);
+	ck_assert_msg(bad == 0, "%u capture runs did not match byte-exact", bad);
+}
+END_TEST
+
+static void capture_property(const char *name, const struct lp_flow *fl, unsigned *bad)
+{
+	unsigned failed = 0;
+
+	for (uint64_t seed = 1; seed <= PROPERTY_SEEDS; seed++) {
+		struct run x;
+
+		sim(fl, noisy, 6, seed, LP_MATCH_STREAM, &x, NULL, NULL);
+		if (!byte_exact(fl, &x)) {
+			failed++;
+			explain(name, seed, &x);
+		}
+	}
+	*bad += failed;
+}
+
+START_TEST(test_pcaps_property)
+{
+	unsigned bad = 0;
+	int n = each_capture("test_pcaps_property", capture_property, &bad);
+
+	if (n < 0)
+		return;
+	printf("test_pcaps_property: %d captures x %d seeds, %u runs failed\n", n, PROPERTY_SEEDS,
+	       bad);
+	fflush(stdout);
+	ck_assert_int_gt(n, 0);
+	ck_assert_msg(bad == 0, "%u of %d runs failed (seeds printed above)", bad,
+		      n * PROPERTY_SEEDS);
+}
+END_TEST
+
+Suite *sim_suite(void)
+{
+	Suite *s = suite_create("sim");
+	TCase *tc = tcase_create("synthesized");
+	TCase *pc = tcase_create("captures");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_synth_matched, 0, SH_COUNT);
+	tcase_add_loop_test(tc, test_synth_property, 0, SH_COUNT);
+	tcase_add_test(tc, test_determinism);
+	tcase_add_loop_test(tc, test_fault_verdicts, 0, (int)(sizeof(verdicts) / sizeof(verdicts[0])));
+	tcase_add_test(tc, test_truncate_policies);
+	tcase_add_test(tc, test_coalesced_fault);
+	tcase_add_test(tc, test_bad_plan);
+	tcase_add_test(tc, test_timing);
+	tcase_add_test(tc, test_report_json);
+	suite_add_tcase(s, tc);
+	tcase_set_timeout(pc, 300);
+	tcase_add_test(pc, test_pcaps_matched);
+	tcase_add_test(pc, test_pcaps_property);
+	suite_add_tcase(s, pc);
+	return s;
+}

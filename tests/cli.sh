@@ -1,0 +1,601 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Command-line tests of tcpliveplay: every case checks the exit status and
+# something of what was printed. Captures written here (printf into a temporary
+# folder) need nothing else; the real ones in ../shared/pcaps (TCPLIVEPLAY_PCAPS
+# overrides) are used where present and their cases skipped, visibly, where not.
+# Environment: LP_BUILD (default build). Last line: "N passed, N failed, N skipped".
+set -u
+
+bin=${LP_BUILD:-build}/tcpliveplay
+pcaps=${TCPLIVEPLAY_PCAPS:-../shared/pcaps}
+passed=0
+failed=0
+skipped=0
+
+if [ ! -x "$bin" ]; then
+	echo "cli.sh: $bin not found; run make first" >&2
+	exit 3
+fi
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/tcpliveplay-cli.XXXXXX") || exit 3
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM HUP
+
+# --- Case helpers -----------------------------------------------------------
+# begin NAME; run ARGS...; expect_* ...; end. The first failed expectation and
+# the output are printed; a case passes when no expectation failed.
+
+begin() {
+	name=$1
+	why=
+}
+
+run() {
+	"$bin" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+
+note_failure() {
+	[ -n "$why" ] || why=$1
+}
+
+expect_rc() {
+	[ "$rc" -eq "$1" ] || note_failure "exit status $rc, want $1"
+}
+
+# expect_grep out|err REGEX: some line matches (grep -E).
+expect_grep() {
+	grep -Eq -e "$2" "$tmp/$1" || note_failure "std$1 has no line matching /$2/"
+}
+
+expect_no_grep() {
+	! grep -Eq -e "$2" "$tmp/$1" || note_failure "std$1 has a line matching /$2/"
+}
+
+expect_lines() {
+	n=$(wc -l <"$tmp/$1")
+	[ "$n" -eq "$2" ] || note_failure "std$1 has $n lines, want $2"
+}
+
+expect_empty() {
+	[ ! -s "$tmp/$1" ] || note_failure "std$1 is not empty"
+}
+
+# A usage error: one line naming the problem, then the hint; nothing on stdout.
+expect_usage_error() {
+	expect_rc 2
+	expect_empty out
+	expect_lines err 2
+	[ "$(sed -n 2p "$tmp/err")" = "Try 'tcpliveplay --help' for more information." ] ||
+		note_failure "second line of stderr is not the --help hint"
+	sed -n 1p "$tmp/err" | grep -q 'tcpliveplay: ' || note_failure "first line of stderr lacks the program name"
+}
+
+end() {
+	if [ -z "$why" ]; then
+		passed=$((passed + 1))
+		echo "ok   $name"
+	else
+		failed=$((failed + 1))
+		echo "FAIL $name: $why"
+		sed -n '1,8s/^/    stdout: /p' "$tmp/out" 2>/dev/null
+		sed -n '1,8s/^/    stderr: /p' "$tmp/err" 2>/dev/null
+	fi
+}
+
+skip() {
+	skipped=$((skipped + 1))
+	echo "skip: $1: $pcaps not found (set TCPLIVEPLAY_PCAPS)"
+}
+
+have_pcaps() {
+	[ -d "$pcaps" ]
+}
+
+# --- A capture writer ---------------------------------------------------------
+# Classic pcap, little-endian, Ethernet; TCP over IPv4 between 198.18.0.1 and
+# 198.18.0.2 (checksums are left zero: the reader does not check them).
+
+hex2bin() {
+	h=$1
+	while [ -n "$h" ]; do
+		b=${h%"${h#??}"}
+		h=${h#??}
+		# shellcheck disable=SC2059 # the format is the octal escape itself
+		printf "\\$(printf %03o "0x$b")"
+	done
+}
+
+le32() {
+	printf '%02x%02x%02x%02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255))
+}
+
+be16() {
+	printf '%04x' $(($1 & 65535))
+}
+
+be32() {
+	printf '%08x' $(($1 & 4294967295))
+}
+
+pcap_header() {
+	hex2bin "d4c3b2a1020004000000000000000000ffff000001000000" >"$1"
+}
+
+# tcp_record FILE SPORT SEQ ACK FLAGS PAYLOAD_HEX [CAPLEN_CUT]: client
+# 198.18.0.1:SPORT to server port 80 when SPORT is not 80, else the reverse
+# (DPORT taken from $peer). CAPLEN_CUT drops that many bytes off the record.
+tcp_record() {
+	file=$1 sport=$2 seq=$3 ack=$4 flags=$5 payload=$6 cut=${7:-0}
+	if [ "$sport" -eq 80 ]; then
+		src=c6120002 dst=c6120001 dport=$peer
+	else
+		src=c6120001 dst=c6120002 dport=80
+	fi
+	plen=$((${#payload} / 2))
+	iplen=$((40 + plen))
+	frame="0200000000020200000000010800"
+	frame="${frame}4500$(be16 $iplen)0000400040060000${src}${dst}"
+	frame="${frame}$(be16 "$sport")$(be16 "$dport")$(be32 "$seq")$(be32 "$ack")50$flags"
+	frame="${frame}ffff00000000${payload}"
+	len=$((14 + iplen))
+	caplen=$((len - cut))
+	frame=$(printf '%s' "$frame" | cut -c1-$((caplen * 2)))
+	ts=$((ts + 1))
+	hex2bin "$(le32 1700000000)$(le32 "$ts")$(le32 $caplen)$(le32 $len)$frame" >>"$file"
+}
+
+# One whole conversation: "GET\n" from the client, "OK\n" from the server.
+# sh has no local variables: these names differ from tcp_record's.
+conversation() {
+	conv_file=$1 cport=$2 conv_cut=${3:-0}
+	peer=$cport
+	tcp_record "$conv_file" "$cport" 1000 0 02 ""
+	tcp_record "$conv_file" 80 5000 1001 12 ""
+	tcp_record "$conv_file" "$cport" 1001 5001 18 4745540a "$conv_cut"
+	tcp_record "$conv_file" 80 5001 1005 18 4f4b0a
+	tcp_record "$conv_file" "$cport" 1005 5004 11 ""
+	tcp_record "$conv_file" 80 5004 1006 11 ""
+}
+
+ts=0
+one="$tmp/one.pcap"
+two="$tmp/two.pcap"
+cutcap="$tmp/cut.pcap"
+pcap_header "$one"
+conversation "$one" 40000
+pcap_header "$two"
+conversation "$two" 40000
+conversation "$two" 40001
+pcap_header "$cutcap"
+conversation "$cutcap" 40000 2
+printf 'this is a text file, not a capture\n' >"$tmp/text.pcap"
+
+# --- Usage ------------------------------------------------------------------
+
+begin "--help"
+run --help
+expect_rc 0
+expect_grep out '^Usage: tcpliveplay --list FILE$'
+expect_grep out '--extract DIR'
+expect_grep out '^Exit status'
+expect_empty err
+end
+
+begin "-h"
+run -h
+expect_rc 0
+expect_grep out '^Usage: tcpliveplay'
+expect_empty err
+end
+
+begin "--version"
+run --version
+expect_rc 0
+expect_lines out 1
+expect_grep out '^tcpliveplay [0-9]+\.[0-9]+\.[0-9]+$'
+expect_empty err
+end
+
+begin "unknown option"
+run --bogus
+expect_usage_error
+expect_grep err "unrecognized option '--bogus'"
+end
+
+begin "unknown short option"
+run -Z
+expect_usage_error
+end
+
+begin "no arguments"
+run
+expect_usage_error
+expect_grep err 'nothing to do'
+end
+
+begin "--list without its FILE"
+run --list
+expect_usage_error
+expect_grep err "'--list' requires an argument"
+end
+
+begin "--dump without -r"
+run --dump
+expect_usage_error
+expect_grep err '^tcpliveplay: no capture: give -r FILE$'
+end
+
+begin "--extract without -r"
+run --extract "$tmp/x"
+expect_usage_error
+expect_grep err 'no capture'
+end
+
+begin "two modes (--list, --dump)"
+run --list "$one" --dump
+expect_usage_error
+expect_grep err 'choose one of --list, --dump, --extract'
+end
+
+begin "two modes (--dump, --extract)"
+run --dump --extract "$tmp/x" -r "$one"
+expect_usage_error
+expect_grep err 'choose one of'
+[ ! -e "$tmp/x" ] || note_failure "$tmp/x was created"
+end
+
+begin "stray argument"
+run --dump -r "$one" extra
+expect_usage_error
+expect_grep err "unexpected argument 'extra'"
+end
+
+for sel in abc 1.2.3.4 198.18.0.1:40000 '198.18.0.1:99999-198.18.0.2:80' '[::1:80-[::1]:80' 1x; do
+	begin "bad --flow '$sel'"
+	run --dump -r "$one" --flow "$sel"
+	expect_usage_error
+	expect_grep err "^tcpliveplay: --flow: '.*' is neither a flow number nor ADDR:PORT-ADDR:PORT$"
+	end
+done
+
+# --- Synthesized captures -----------------------------------------------------
+
+begin "--list (written capture)"
+run --list "$one"
+expect_rc 0
+expect_lines out 2
+expect_grep out "^# $one: 6 packets, link type EN10MB, 1 TCP flows"
+expect_grep out '^1 198\.18\.0\.1:40000 -> 198\.18\.0\.2:80 c2s=3pkt/4B s2c=3pkt/3B syn=y synack=y '
+expect_grep out ' holes=none notes=-$'
+expect_empty err
+end
+
+begin "--dump labels (written capture)"
+run --dump -r "$one"
+expect_rc 0
+expect_grep out '^# flow 1: 198\.18\.0\.1:40000 -> 198\.18\.0\.2:80, client 4 bytes, server 3 bytes'
+expect_grep out '^ +[0-9]+\.[0-9]{6} C>S C1 +0 +4 +0 PSH,ACK +3$'
+expect_grep out '^ +[0-9]+\.[0-9]{6} S>C S1 +0 +3 +4 PSH,ACK +4$'
+expect_no_grep out '[CS]2 '
+end
+
+begin "--extract (written capture)"
+run --extract "$tmp/one" -r "$one"
+expect_rc 0
+[ "$(cat "$tmp/one/client.bin" 2>/dev/null)" = "GET" ] || note_failure "client.bin is not 'GET\\n'"
+[ "$(cat "$tmp/one/server.bin" 2>/dev/null)" = "OK" ] || note_failure "server.bin is not 'OK\\n'"
+expect_grep err 'client\.bin: 4 bytes'
+end
+
+begin "several flows, no --flow"
+run --dump -r "$two"
+expect_rc 2
+expect_empty out
+expect_grep err "^tcpliveplay: $two: 2 TCP flows; choose one with --flow"
+expect_grep err '^  1 198\.18\.0\.1:40000 -> 198\.18\.0\.2:80$'
+expect_grep err '^  2 198\.18\.0\.1:40001 -> 198\.18\.0\.2:80$'
+end
+
+begin "several flows, --extract without --flow"
+run --extract "$tmp/two" -r "$two"
+expect_rc 2
+expect_grep err '2 TCP flows; choose one'
+[ ! -e "$tmp/two/client.bin" ] || note_failure "client.bin written"
+end
+
+begin "--flow by number"
+run --dump -r "$two" --flow 2
+expect_rc 0
+expect_grep out '^# flow 2: 198\.18\.0\.1:40001 -> 198\.18\.0\.2:80'
+end
+
+begin "--flow by 4-tuple, server first"
+run --dump -r "$two" --flow 198.18.0.2:80-198.18.0.1:40001
+expect_rc 0
+expect_grep out '^# flow 2: '
+end
+
+begin "--flow that matches nothing"
+run --dump -r "$two" --flow 3
+expect_rc 2
+expect_grep err "^tcpliveplay: $two: no flow matches --flow 3 \(see --list\)$"
+end
+
+begin "--extract refuses a hole (written capture)"
+run --extract "$tmp/cut" -r "$cutcap"
+expect_rc 2
+expect_grep err "^tcpliveplay: $cutcap: flow 1: the client stream has 2 bytes missing at offset 2 "
+[ ! -e "$tmp/cut/client.bin" ] || note_failure "client.bin written"
+end
+
+begin "--list reports a hole (written capture)"
+run --list "$cutcap"
+expect_rc 0
+expect_grep out ' holes=c2s:1/2B,s2c:0/0B notes=truncated$'
+end
+
+begin "non-existent file"
+run --list "$tmp/absent.pcap"
+expect_rc 2
+expect_empty out
+expect_grep err "^tcpliveplay: $tmp/absent\.pcap: No such file or directory$"
+end
+
+begin "non-existent file (--dump)"
+run --dump -r "$tmp/absent.pcap"
+expect_rc 2
+expect_grep err "$tmp/absent\.pcap"
+end
+
+begin "a directory"
+run --list "$tmp"
+expect_rc 2
+expect_empty out
+expect_grep err "^tcpliveplay: $tmp: "
+end
+
+begin "a text file"
+run --list "$tmp/text.pcap"
+expect_rc 2
+expect_empty out
+expect_grep err "^tcpliveplay: $tmp/text\.pcap: "
+end
+
+begin "an empty file"
+: >"$tmp/empty.pcap"
+run --extract "$tmp/e" -r "$tmp/empty.pcap"
+expect_rc 2
+expect_grep err "^tcpliveplay: $tmp/empty\.pcap: "
+end
+
+begin "a pcap header cut short"
+hex2bin d4c3b2a10200040000000000 >"$tmp/short.pcap"
+run --dump -r "$tmp/short.pcap"
+expect_rc 2
+expect_grep err "^tcpliveplay: $tmp/short\.pcap: "
+end
+
+begin "a record cut short"
+head -c 100 "$one" >"$tmp/torn.pcap"
+run --list "$tmp/torn.pcap"
+expect_rc 2
+expect_grep err "^tcpliveplay: $tmp/torn\.pcap: packet 2: "
+end
+
+# --- The real captures ----------------------------------------------------------
+
+# Files of the MANIFEST: the [bad] ones, and the others.
+manifest_files() {
+	awk -F '\t' -v want="$1" 'NR > 1 && $1 != "" {
+		bad = index($0, "[bad]") > 0
+		if ((want == "bad") == bad) print $1
+	}' "$pcaps/MANIFEST.tsv"
+}
+
+if have_pcaps && [ -r "$pcaps/MANIFEST.tsv" ]; then
+	for f in $(manifest_files good); do
+		p=$pcaps/$f
+		begin "--list $f"
+		run --list "$p"
+		expect_rc 0
+		expect_grep out "^# $p: [0-9]+ packets, link type [A-Z0-9_]+, [1-9][0-9]* TCP flows"
+		[ "$(head -c 1 "$tmp/out")" = "#" ] || note_failure "first line does not start with #"
+		awk 'NR > 1 && $1 != NR - 1 { bad = 1 } END { exit bad }' "$tmp/out" ||
+			note_failure "flow lines are not numbered 1, 2, ..."
+		nflows=$(sed -n '1s/.* \([0-9]*\) TCP flows.*/\1/p' "$tmp/out")
+		expect_lines out $((nflows + 1))
+		expect_no_grep err .
+		end
+	done
+
+	for f in $(manifest_files bad); do
+		p=$pcaps/$f
+		begin "[bad] --list $f"
+		run --list "$p"
+		expect_rc 2
+		expect_empty out
+		expect_grep err "^tcpliveplay: $p: "
+		end
+
+		begin "[bad] --dump $f"
+		run --dump -r "$p"
+		expect_rc 2
+		expect_empty out
+		expect_grep err "^tcpliveplay: $p: "
+		end
+
+		begin "[bad] --extract $f"
+		run --extract "$tmp/bad" -r "$p"
+		expect_rc 2
+		expect_grep err "^tcpliveplay: $p: "
+		[ ! -e "$tmp/bad/client.bin" ] || note_failure "client.bin written"
+		end
+	done
+else
+	skip "--list of every real capture"
+	skip "every [bad] capture in every mode"
+fi
+
+if have_pcaps; then
+	p=$pcaps/zeek__pop3__pop3.pcap
+	begin "--list pop3 has 7 flows"
+	run --list "$p"
+	expect_rc 0
+	expect_lines out 8
+	expect_grep out '^# .*: 125 packets, link type EN10MB, 7 TCP flows'
+	expect_grep out '^7 192\.168\.0\.4:26383 -> 212\.227\.15\.166:110 '
+	end
+
+	begin "pop3 --dump without --flow lists the flows"
+	run --dump -r "$p"
+	expect_rc 2
+	expect_empty out
+	expect_grep err "^tcpliveplay: $p: 7 TCP flows; choose one with --flow"
+	n=$(grep -Ec '^  [1-7] [0-9.]+:[0-9]+ -> [0-9.]+:110$' "$tmp/err")
+	[ "$n" -eq 7 ] || note_failure "$n flows listed, want 7"
+	end
+
+	begin "pop3 --dump --flow 7"
+	run --dump -r "$p" --flow 7
+	expect_rc 0
+	expect_grep out '^# flow 7: 192\.168\.0\.4:26383 -> 212\.227\.15\.166:110, client 138 bytes, server 19651 bytes'
+	end
+
+	begin "pop3 --flow 8 matches nothing"
+	run --extract "$tmp/pop" -r "$p" --flow 8
+	expect_rc 2
+	expect_grep err 'no flow matches --flow 8'
+	end
+
+	p=$pcaps/zeek__get.pcap
+	begin "--extract zeek__get"
+	run --extract "$tmp/get" -r "$p"
+	expect_rc 0
+	[ "$(wc -c <"$tmp/get/client.bin" 2>/dev/null)" = 136 ] || note_failure "client.bin is not 136 bytes"
+	[ "$(wc -c <"$tmp/get/server.bin" 2>/dev/null)" = 5007 ] || note_failure "server.bin is not 5007 bytes"
+	head -c 4 "$tmp/get/client.bin" 2>/dev/null | grep -q '^GET ' || note_failure "client.bin does not start with GET"
+	head -c 9 "$tmp/get/server.bin" 2>/dev/null | grep -q '^HTTP/1\.1' ||
+		note_failure "server.bin does not start with HTTP/1.1"
+	if command -v sha256sum >/dev/null 2>&1; then
+		want=$(awk '$1 == "zeek__get.pcap" { print $3 " " $5 }' tests/data/pcaps.sha256)
+		got="$(sha256sum <"$tmp/get/client.bin" | cut -d' ' -f1) $(sha256sum <"$tmp/get/server.bin" | cut -d' ' -f1)"
+		[ "$got" = "$want" ] || note_failure "sha256 $got, want $want"
+	fi
+	end
+
+	begin "--extract into an existing folder overwrites"
+	run --extract "$tmp/get" -r "$p" -q
+	expect_rc 0
+	expect_empty err
+	[ "$(wc -c <"$tmp/get/server.bin")" = 5007 ] || note_failure "server.bin is not 5007 bytes"
+	end
+
+	begin "--dump zeek__get labels C1, S1..S4"
+	run --dump -r "$p"
+	expect_rc 0
+	labels=$(awk '$1 !~ /^#/ && $3 != "-" { printf "%s ", $3 }' "$tmp/out")
+	[ "$labels" = "C1 S1 S2 S3 S4 " ] || note_failure "labels '$labels', want 'C1 S1 S2 S3 S4 '"
+	expect_grep out '^# flow 1: 141\.142\.228\.5:59856 -> 192\.150\.187\.43:80, client 136 bytes, server 5007 bytes'
+	end
+
+	begin "--dump labels are 1, 2, ... per side (pop3 flow 7)"
+	run --dump -r "$pcaps/zeek__pop3__pop3.pcap" --flow 7
+	expect_rc 0
+	awk '$1 !~ /^#/ && $3 != "-" {
+		side = substr($3, 1, 1); n = substr($3, 2) + 0
+		if (n != ++seen[side]) bad = 1
+	} END { exit bad || !seen["C"] || !seen["S"] }' "$tmp/out" || note_failure "labels out of sequence"
+	end
+
+	p=$pcaps/zeek__tcp__truncated-header.pcap
+	begin "--extract truncated-header names the hole"
+	run --extract "$tmp/trunc" -r "$p"
+	expect_rc 2
+	expect_empty out
+	expect_grep err "^tcpliveplay: $p: flow 1: the client stream has 128 bytes missing at offset 0 "
+	[ ! -e "$tmp/trunc/client.bin" ] || note_failure "client.bin written"
+	end
+
+	begin "--list truncated-header reports holes"
+	run --list "$p"
+	expect_rc 0
+	expect_grep out '^1 .* holes=c2s:1/128B,s2c:1/477B notes=truncated$'
+	end
+
+	p=$pcaps/zeek__http__get_nosyn.pcap
+	begin "--list mid-stream capture says how the client was chosen"
+	run --list "$p"
+	expect_rc 0
+	expect_grep out '^1 141\.142\.228\.5:59856 -> 192\.150\.187\.43:80 .*syn=n synack=n .*notes=.*client-by-port'
+	expect_grep out 'notes=.*no-syn'
+	end
+
+	p=$pcaps/suricata__http-ipv6__input.pcap
+	begin "--flow with IPv6 [ADDR]:PORT"
+	run --dump -r "$p" --flow '[::1]:8000-[::1]:55717'
+	expect_rc 0
+	expect_grep out '^# flow 1: \[::1\]:55717 -> \[::1\]:8000, '
+	end
+
+	p=$pcaps/pcapplusplus__tcp-malformed.pcap
+	begin "malformed packets are named by number"
+	run --list "$p"
+	expect_rc 2
+	expect_grep err "^tcpliveplay: warning: $p: packet 1: .*, skipped$"
+	expect_grep err "^tcpliveplay: $p: no TCP connection found"
+	end
+else
+	for c in "pop3 --list" "pop3 without --flow" "pop3 --flow 7" "pop3 --flow 8" "--extract zeek__get" \
+		"--extract overwrites" "--dump zeek__get labels" "--dump pop3 labels" \
+		"--extract truncated-header" "--list truncated-header" "--list mid-stream" "IPv6 --flow" \
+		"malformed packets named"; do
+		skip "$c"
+	done
+fi
+
+# --- Inputs that once crashed the fuzz target ---------------------------------
+
+# Memory is bounded (512 MiB of heap under ASan, 1 GiB of address space
+# otherwise): a small input that needs more fails fast, with exit status 3.
+if grep -q __asan_init "$bin" 2>/dev/null; then
+	asan=1
+else
+	asan=0
+fi
+
+run_bounded() {
+	if [ "$asan" -eq 1 ]; then
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}max_allocation_size_mb=512:allocator_may_return_null=1" \
+			"$bin" "$@" >"$tmp/out" 2>"$tmp/err"
+	else
+		(
+			# shellcheck disable=SC3045 # dash, bash and busybox sh have ulimit -v
+			ulimit -v 1048576 2>/dev/null
+			exec "$bin" "$@"
+		) >"$tmp/out" 2>"$tmp/err"
+	fi
+	rc=$?
+}
+
+# Exit 0 with output, or 2 with a message naming the file; under make asan a
+# leak or undefined behaviour makes the status something else.
+for f in tests/data/fuzz-regress/*; do
+	[ -f "$f" ] || continue
+	begin "fuzz regression --list $f"
+	run_bounded --list "$f"
+	[ "$rc" -eq 0 ] || [ "$rc" -eq 2 ] || note_failure "exit status $rc, want 0 or 2"
+	[ "$rc" -ne 0 ] || [ "$(head -c 1 "$tmp/out")" = "#" ] || note_failure "no header line"
+	[ "$rc" -ne 2 ] || expect_grep err "^tcpliveplay: $f: "
+	end
+
+	begin "fuzz regression --dump $f"
+	run_bounded --dump -r "$f" --flow 1
+	[ "$rc" -eq 0 ] || [ "$rc" -eq 2 ] || note_failure "exit status $rc, want 0 or 2"
+	[ "$rc" -ne 0 ] || expect_grep out '^# flow 1: '
+	[ "$rc" -ne 2 ] || expect_grep err "^tcpliveplay: $f: "
+	end
+done
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
