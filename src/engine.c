@@ -95,6 +95,8 @@ struct lp_engine {
 	unsigned dupacks;
 	uint64_t cwnd, ssthresh;
 	uint64_t rtx_hi;            /* retransmit holes below this, then resume at snd_max */
+	uint64_t rexmit_done;       /* holes below this were retransmitted this episode */
+	uint64_t recover;           /* loss episode ends when this is acknowledged */
 	bool in_recovery;           /* fast recovery (else RTO go-back-N) */
 	struct range sacked[MAX_OOO];
 	size_t nsacked;
@@ -749,6 +751,39 @@ static uint64_t flight_half(const struct lp_engine *e)
 	return h > 2u * e->mss ? h : 2u * e->mss;
 }
 
+/* Retransmit the holes in [from, to), halving the window once per loss
+ * episode (RFC 5681, 6675 in spirit). */
+static void start_rexmit(struct lp_engine *e, uint64_t from, uint64_t to)
+{
+	if (!e->in_recovery) {
+		e->ssthresh = flight_half(e);
+		e->cwnd = e->ssthresh;
+		e->in_recovery = true;
+		e->recover = e->snd_max;
+	}
+	e->rtx_hi = to < e->snd_max ? to : e->snd_max;
+	e->rexmit_done = e->rtx_hi;
+	e->snd_nxt = from;
+	e->rtt_timing = false;
+}
+
+/* With SACK, a hole counts as lost once three segments' worth of data above
+ * it has arrived: retransmit the holes up to the highest SACKed byte, once
+ * per episode, on any ACK (a small flight may never see three dup ACKs). */
+static void sack_recovery(struct lp_engine *e)
+{
+	uint64_t from = e->snd_una > e->rexmit_done ? e->snd_una : e->rexmit_done;
+	uint64_t above = 0;
+
+	if (!e->nsacked || e->snd_nxt < e->snd_max)
+		return;
+	for (size_t k = 0; k < e->nsacked; k++)
+		if (e->sacked[k].start >= from)
+			above += e->sacked[k].end - e->sacked[k].start;
+	if (above >= 3u * e->mss || (above && e->dupacks >= 3))
+		start_rexmit(e, from, e->sacked[e->nsacked - 1].end);
+}
+
 static void on_ack(struct lp_engine *e, const struct lp_seg *s, int64_t seg_off, uint64_t seglen)
 {
 	int64_t aoff = seq_to_off(e->iss + 1, e->snd_una, s->ack);
@@ -784,10 +819,10 @@ static void on_ack(struct lp_engine *e, const struct lp_seg *s, int64_t seg_off,
 			k++;
 		memmove(e->sacked, e->sacked + k, (e->nsacked - k) * sizeof(e->sacked[0]));
 		e->nsacked -= k;
-		if (e->rtx_hi && a >= e->rtx_hi) {
-			e->rtx_hi = 0;
+		if (e->in_recovery && a >= e->recover)
 			e->in_recovery = false;
-		}
+		if (e->rtx_hi && a >= e->rtx_hi)
+			e->rtx_hi = 0;
 		if (e->rtt_timing && a >= e->rtt_end) {
 			rtt_sample(e, e->now - e->rtt_t0);
 			e->rtt_timing = false;
@@ -806,18 +841,10 @@ static void on_ack(struct lp_engine *e, const struct lp_seg *s, int64_t seg_off,
 		   e->wnd_known && (wnd == e->snd_wnd || (e->sack_ok && s->opts.nsack))) {
 		/* A duplicate ACK; with SACK, a window update (receive buffer
 		 * auto-tuning) does not hide one. */
-		if (++e->dupacks == 3 && !e->rtx_hi) {
-			/* Fast retransmit: resend the holes below the highest SACKed byte. */
-			uint64_t top = e->nsacked ? e->sacked[e->nsacked - 1].end : e->snd_una + 1;
-
-			e->ssthresh = flight_half(e);
-			e->cwnd = e->ssthresh;
-			e->rtx_hi = top < e->snd_max ? top : e->snd_max;
-			e->in_recovery = true;
-			e->snd_nxt = e->snd_una;
-			e->rtt_timing = false;
-		}
+		if (++e->dupacks == 3 && !e->rtx_hi && !e->nsacked)
+			start_rexmit(e, e->snd_una, e->snd_una + e->mss);
 	}
+	sack_recovery(e);
 	e->probes = 0;
 	if (!e->wnd_known || e->wl1 < (uint64_t)seg_off ||
 	    (e->wl1 == (uint64_t)seg_off && e->wl2 <= (uint64_t)aoff)) {
@@ -1266,6 +1293,7 @@ static void on_rto(struct lp_engine *e)
 	e->cwnd = e->mss;
 	e->nsacked = 0;
 	e->in_recovery = false;
+	e->rexmit_done = 0;
 	e->rtx_hi = e->snd_max;
 	e->snd_nxt = e->snd_una;
 	arm_rto(e);

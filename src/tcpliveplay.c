@@ -4,7 +4,11 @@
  * defaults set first; every message for the user is written here.
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <getopt.h>
+#include <net/if_arp.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +20,14 @@
 #include "tcpliveplay/engine.h"
 #include "tcpliveplay/fault.h"
 #include "tcpliveplay/flow.h"
+#include "tcpliveplay/link_pcap.h"
+#include "tcpliveplay/live.h"
 #include "tcpliveplay/log.h"
+#include "tcpliveplay/netlink.h"
+#include "tcpliveplay/nft_guard.h"
+#include "tcpliveplay/pcapw.h"
 #include "tcpliveplay/report.h"
+#include "tcpliveplay/rng.h"
 #include "tcpliveplay/sim.h"
 #include "tcpliveplay/util.h"
 
@@ -28,7 +38,9 @@ enum exit_status {
 	EXIT_ENV = 3,
 };
 
-enum mode { MODE_NONE, MODE_LIST, MODE_EXTRACT, MODE_DUMP, MODE_SIMULATE };
+enum mode { MODE_NONE, MODE_LIST, MODE_EXTRACT, MODE_DUMP, MODE_SIMULATE, MODE_LIVE };
+
+enum rst_guard { GUARD_AUTO, GUARD_OFF };
 
 struct ctx {
 	enum mode mode;
@@ -42,6 +54,16 @@ struct ctx {
 	enum lp_match match;
 	struct lp_timing timing;
 	unsigned rto_ms, retries;
+	/* live replay */
+	const char *iface;
+	const char *dst;          /* ADDR[:PORT] */
+	const char *dst_mac;
+	const char *src;
+	const char *sport;        /* N or "random" */
+	const char *write;
+	enum rst_guard guard;
+	uint64_t timeout_s;
+	bool classic;
 	int verbose;
 	unsigned warned;      /* skipped-packet warnings printed */
 	unsigned unwarned;    /* and not printed */
@@ -57,17 +79,43 @@ enum {
 	OPT_RTO,
 	OPT_RETRIES,
 	OPT_JSON,
+	OPT_DST,
+	OPT_DST_MAC,
+	OPT_SRC,
+	OPT_SPORT,
+	OPT_TIMEOUT,
+	OPT_RST_GUARD,
+	OPT_WRITE,
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: tcpliveplay --list FILE\n"
+		"Usage: tcpliveplay [OPTIONS] -i IFACE -r FILE --dst ADDR[:PORT]\n"
+		"       tcpliveplay [OPTIONS] IFACE FILE DST_IP DST_MAC SPORT|random\n"
+		"       tcpliveplay --list FILE\n"
 		"       tcpliveplay --dump -r FILE [--flow SEL]\n"
 		"       tcpliveplay --extract DIR -r FILE [--flow SEL]\n"
 		"       tcpliveplay --simulate -r FILE [--flow SEL] [--fault SPEC]... [--seed N]\n"
 		"\n"
 		"Replay the client side of a captured TCP conversation against a live host.\n"
+		"\n"
+		"Live replay (needs CAP_NET_RAW, and CAP_NET_ADMIN for the RST guard):\n"
+		"  -i, --interface IFACE send and capture on IFACE\n"
+		"      --dst ADDR[:PORT] the live host ([ADDR]:PORT for IPv6); the port defaults\n"
+		"                        to the captured server port\n"
+		"      --dst-mac MAC     the next hop's MAC (default: kernel neighbour table,\n"
+		"                        else ARP / neighbour solicitation)\n"
+		"      --src ADDR        source address (default: the route's preferred source);\n"
+		"                        one the host does not own is answered for (ARP/NDP)\n"
+		"      --sport N|random  source port (default random, 49152-65535)\n"
+		"      --rst-guard auto|off  drop the local kernel's RSTs for this connection with\n"
+		"                        an nftables table owned by the process (default auto:\n"
+		"                        when the source address is local)\n"
+		"      --timeout S       give up after S seconds\n"
+		"      --write FILE      record the live conversation as a pcap\n"
+		"  The classic call IFACE FILE DST_IP DST_MAC SPORT|random is the same as\n"
+		"  -i IFACE -r FILE --dst DST_IP --dst-mac DST_MAC --sport SPORT.\n"
 		"\n"
 		"Capture inspection:\n"
 		"  -l, --list FILE       list every TCP flow of FILE, one line each, numbered\n"
@@ -77,7 +125,7 @@ static void usage(FILE *out)
 		"  -f, --flow SEL        the flow: a number from --list, or ADDR:PORT-ADDR:PORT\n"
 		"                        ([ADDR]:PORT for IPv6); not needed for a single flow\n"
 		"\n"
-		"Replay:\n"
+		"Replay (live and simulated):\n"
 		"  -S, --simulate        replay FILE's client against its server, both emulated,\n"
 		"                        over an in-memory wire in virtual time; print the verdict\n"
 		"      --fault SPEC      misbehave on purpose, repeatable: [client:|server:]KIND[:ARGS]\n"
@@ -95,6 +143,7 @@ static void usage(FILE *out)
 		"      --rto MS          retransmission timeout floor (default 200)\n"
 		"      --retries N       retransmissions of one segment before giving up (default 6)\n"
 		"      --json FILE       also write the report as JSON to FILE ('-': stdout only)\n"
+		"  All but --fault apply to live replays too.\n"
 		"\n"
 		"General:\n"
 		"  -v, --verbose         say more (repeat for debugging output)\n"
@@ -438,6 +487,315 @@ out:
 	return rc;
 }
 
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* ADDR, [ADDR]:PORT or IPv4ADDR:PORT; port 0 when absent. */
+static int parse_addr_port(const char *s, struct lp_endpoint *ep)
+{
+	char buf[INET6_ADDRSTRLEN + 16];
+	const char *addr = s, *port = NULL;
+	uint64_t v;
+	size_t n = strlen(s);
+
+	if (n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, n + 1);
+	memset(ep, 0, sizeof(*ep));
+	if (buf[0] == '[') {
+		char *rb = strchr(buf, ']');
+
+		if (!rb)
+			return -EINVAL;
+		*rb = '\0';
+		addr = buf + 1;
+		if (rb[1] == ':')
+			port = rb + 2;
+		else if (rb[1])
+			return -EINVAL;
+	} else {
+		char *colon = strchr(buf, ':');
+
+		addr = buf;
+		/* One colon: IPv4:PORT; more: a bare IPv6 address. */
+		if (colon && !strchr(colon + 1, ':')) {
+			*colon = '\0';
+			port = colon + 1;
+		}
+	}
+	if (port) {
+		if (lp_parse_uint(port, 1, 65535, &v))
+			return -EINVAL;
+		ep->port = (uint16_t)v;
+	}
+	if (inet_pton(AF_INET, addr, ep->addr) == 1)
+		ep->family = AF_INET;
+	else if (inet_pton(AF_INET6, addr, ep->addr) == 1)
+		ep->family = AF_INET6;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned b[6];
+	char tail;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6 ||
+	    strlen(s) != 17)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return 0;
+}
+
+static const char *mac_str(const uint8_t m[6], char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	return buf;
+}
+
+static void progress(void *opaque, uint64_t elapsed_ns, uint64_t sent, uint64_t sent_total,
+		     uint64_t received, uint64_t received_total)
+{
+	(void)opaque;
+	if (elapsed_ns < 1000000000ull)
+		return;
+	printf("\r  %6.1f s  sent %llu/%llu B  received %llu/%llu B ", (double)elapsed_ns / 1e9,
+	       (unsigned long long)sent, (unsigned long long)sent_total, (unsigned long long)received,
+	       (unsigned long long)received_total);
+	fflush(stdout);
+}
+
+static int env_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int env_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "tcpliveplay: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_ENV;
+}
+
+static int do_live(struct ctx *c)
+{
+	struct lp_flows *flows = NULL;
+	const struct lp_flow *fl;
+	struct lp_endpoint dst, src;
+	struct lp_ifinfo ifi;
+	struct lp_route route;
+	struct lp_link_pcap_cfg lcfg;
+	struct lp_link_pcap *link = NULL;
+	struct lp_nft_guard *guard = NULL;
+	struct lp_pcapw *writer = NULL;
+	struct lp_live_opts lo;
+	struct lp_report rep;
+	struct lp_rng rng;
+	uint8_t peer_mac[6];
+	bool have_route = false, src_local = false, text = !c->json || strcmp(c->json, "-");
+	char a[64], b[64], m[32], err[512];
+	int rc, ifindex = 0;
+
+	if (parse_addr_port(c->dst, &dst))
+		return usage_error("--dst: '%s' is not ADDR, ADDR:PORT or [ADDR]:PORT", c->dst);
+	if (c->dst_mac && strcmp(c->dst_mac, "auto") && parse_mac(c->dst_mac, peer_mac))
+		return usage_error("MAC '%s' is not of the form 00:11:22:33:44:55", c->dst_mac);
+	if (c->src) {
+		if (parse_addr_port(c->src, &src) || src.port)
+			return usage_error("--src: '%s' is not an address", c->src);
+		if (src.family != dst.family)
+			return usage_error("--src %s and --dst %s are of different families", c->src, c->dst);
+	}
+	if (!c->have_seed && getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed))
+		return env_error("no randomness for a seed: %s", strerror(errno));
+	lp_rng_seed(&rng, c->seed);
+	rc = load(c, &flows);
+	if (rc)
+		return rc;
+	rc = select_flow(c, flows, &fl);
+	if (rc)
+		goto out;
+	if (!dst.port)
+		dst.port = fl->server.port;
+	if (c->sport && strcmp(c->sport, "random")) {
+		uint64_t v;
+
+		if (lp_parse_uint(c->sport, 1, 65535, &v)) {
+			rc = usage_error("source port '%s' is neither a number from 1 to 65535 nor 'random'", c->sport);
+			goto out;
+		}
+		src.port = (uint16_t)v;
+	} else {
+		src.port = (uint16_t)(49152 + lp_rng_below(&rng, 16384));
+	}
+
+	rc = lp_nl_link_get(c->iface, &ifi, err, sizeof(err));
+	if (rc) {
+		rc = env_error("interface %s: %s", c->iface, err);
+		goto out;
+	}
+	ifindex = ifi.ifindex;
+	rc = lp_nl_route_get(dst.family, dst.addr, ifindex, &route, err, sizeof(err));
+	if (!rc) {
+		have_route = true;
+	} else if (!c->src || (ifi.has_mac && !c->dst_mac)) {
+		rc = env_error("no route to %s via %s: %s", c->dst, c->iface, err);
+		goto out;
+	}
+	if (!c->src) {
+		if (!route.has_src) {
+			rc = env_error("no source address for %s via %s; give --src ADDR", c->dst, c->iface);
+			goto out;
+		}
+		src.family = dst.family;
+		memcpy(src.addr, route.src, 16);
+	}
+	rc = lp_nl_addr_is_local(src.family, src.addr, NULL);
+	if (rc < 0) {
+		rc = env_error("cannot list the host's addresses: %s", strerror(-rc));
+		goto out;
+	}
+	src_local = rc == 1;
+
+	memset(&lcfg, 0, sizeof(lcfg));
+	lcfg.ifname = c->iface;
+	lcfg.local = src;
+	lcfg.remote = dst;
+	memcpy(lcfg.local_mac, ifi.mac, 6);
+	lcfg.answer_neigh = !src_local;
+	rc = lp_link_pcap_open(&lcfg, &link, err, sizeof(err));
+	if (rc) {
+		rc = rc == -EPROTONOSUPPORT ? usage_error("%s", err) : env_error("%s", err);
+		goto out;
+	}
+	if (lp_link_pcap_has_mac(link)) {
+		bool given = c->dst_mac && strcmp(c->dst_mac, "auto");
+
+		if (!given && ifi.type == ARPHRD_LOOPBACK) {
+			memset(peer_mac, 0, 6);
+		} else if (!given && (!have_route || lp_nl_neigh_get(ifindex, dst.family, route.nexthop, peer_mac))) {
+			const uint8_t *nh = have_route ? route.nexthop : dst.addr;
+
+			log_dbg("resolving %s on %s", c->dst, c->iface);
+			if (lp_link_pcap_resolve(link, nh, peer_mac, 1000, 3)) {
+				char nb[64];
+
+				inet_ntop(dst.family, nh, nb, sizeof(nb));
+				rc = env_error("no answer from %s on %s to %s; give --dst-mac MAC", nb, c->iface,
+					       dst.family == AF_INET ? "ARP" : "neighbour solicitation");
+				goto out;
+			}
+		}
+		lp_link_pcap_set_peer_mac(link, peer_mac);
+	}
+	if (c->guard == GUARD_AUTO && src_local) {
+		rc = lp_nft_guard_install(&src, &dst, &guard, err, sizeof(err));
+		if (rc) {
+			rc = env_error("cannot install the RST guard: %s (or use --rst-guard off)", err);
+			goto out;
+		}
+	}
+	if (c->write) {
+		rc = lp_pcapw_open(c->write, &writer, err, sizeof(err));
+		if (rc) {
+			rc = env_error("cannot write %s: %s", c->write, err);
+			goto out;
+		}
+	}
+
+	memset(&lo, 0, sizeof(lo));
+	lp_engine_cfg_defaults(&lo.engine);
+	lo.engine.role = LP_ROLE_CLIENT;
+	lo.engine.local = src;
+	lo.engine.remote = dst;
+	lo.engine.isn = lp_rng_u32(&rng);
+	lo.engine.ts_base = lp_rng_u32(&rng);
+	lo.engine.match = c->match;
+	lo.engine.timing = c->timing;
+	if (c->rto_ms)
+		lo.engine.rto_min_ms = c->rto_ms;
+	if (c->retries)
+		lo.engine.retries = c->retries;
+	if (text && c->verbose)
+		lo.engine.on_event = print_event;
+	lo.engine.ctx = c;
+	lo.link = link;
+	lo.writer = writer;
+	lo.timeout_ns = c->timeout_s * 1000000000ull;
+	lo.stop = &stop_requested;
+	if (text && !c->verbose && lp_log_threshold >= LP_LOG_INFO && isatty(STDOUT_FILENO))
+		lo.progress = progress;
+	lo.progress_ctx = c;
+	if (text && lp_log_threshold >= LP_LOG_INFO) {
+		printf("replay flow %u of %s: %s -> %s\n", fl->id, c->file,
+		       lp_endpoint_str(&fl->client, a, sizeof(a)), lp_endpoint_str(&fl->server, b, sizeof(b)));
+		printf("live: %s -> %s via %s", lp_endpoint_str(&src, a, sizeof(a)),
+		       lp_endpoint_str(&dst, b, sizeof(b)), c->iface);
+		if (lp_link_pcap_has_mac(link))
+			printf(" (%s)", mac_str(peer_mac, m, sizeof(m)));
+		printf(", seed %llu%s\n", (unsigned long long)c->seed,
+		       guard ? ", RST guard on" : src_local ? ", RST guard off" : ", answering ARP/NDP for the source");
+	}
+	catch_signals();
+	rc = lp_live_run(fl, &lo, &rep, err, sizeof(err));
+	if (lo.progress)
+		printf("\r\033[K");
+	if (rc) {
+		rc = env_error("%s", err);
+		goto out;
+	}
+	rep.seed = c->seed;
+	if (c->guard == GUARD_OFF && src_local && rep.verdict == LP_VERDICT_FAILED &&
+	    strstr(rep.reason, "reset"))
+		log_warn("the replay was reset: the local kernel resets connections it did not open; "
+			 "run with --rst-guard auto (the default)");
+	if (text && lp_log_threshold >= LP_LOG_INFO)
+		lp_report_print_text(&rep, stdout);
+	else if (text)
+		printf("%s\n", lp_verdict_str(rep.verdict));
+	if (lp_link_pcap_drops(link))
+		log_warn("the kernel dropped %u packets from the capture buffer", lp_link_pcap_drops(link));
+	rc = rep.exit_code;
+	if (c->json) {
+		int jrc = write_json(c, &rep);
+
+		if (jrc)
+			rc = jrc;
+	}
+	if (writer && lp_pcapw_close(writer)) {
+		writer = NULL;
+		rc = env_error("cannot write %s", c->write);
+	}
+	writer = NULL;
+out:
+	lp_pcapw_close(writer);
+	lp_nft_guard_free(guard);
+	lp_link_pcap_close(link);
+	lp_flows_free(flows);
+	return rc;
+}
+
 static int set_mode(struct ctx *c, enum mode m)
 {
 	if (c->mode != MODE_NONE && c->mode != m)
@@ -462,6 +820,14 @@ int main(int argc, char **argv)
 		{ "rto", required_argument, NULL, OPT_RTO },
 		{ "retries", required_argument, NULL, OPT_RETRIES },
 		{ "json", required_argument, NULL, OPT_JSON },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "dst", required_argument, NULL, OPT_DST },
+		{ "dst-mac", required_argument, NULL, OPT_DST_MAC },
+		{ "src", required_argument, NULL, OPT_SRC },
+		{ "sport", required_argument, NULL, OPT_SPORT },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "rst-guard", required_argument, NULL, OPT_RST_GUARD },
+		{ "write", required_argument, NULL, OPT_WRITE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -475,8 +841,42 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	lp_log_prog = "tcpliveplay";
-	while ((opt = getopt_long(argc, argv, "l:dx:r:f:SvqhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+l:dx:r:f:Si:vqhV", longopts, NULL)) != -1) {
 		switch (opt) {
+		case 'i':
+			c.iface = optarg;
+			break;
+		case OPT_DST:
+			c.dst = optarg;
+			break;
+		case OPT_DST_MAC:
+			c.dst_mac = optarg;
+			break;
+		case OPT_SRC:
+			c.src = optarg;
+			break;
+		case OPT_SPORT:
+			c.sport = optarg;
+			break;
+		case OPT_TIMEOUT:
+			if (lp_parse_uint(optarg, 1, 86400, &c.timeout_s)) {
+				rc = usage_error("--timeout: '%s' is not a number of seconds from 1 to 86400", optarg);
+				goto out;
+			}
+			break;
+		case OPT_RST_GUARD:
+			if (!strcmp(optarg, "auto")) {
+				c.guard = GUARD_AUTO;
+			} else if (!strcmp(optarg, "off")) {
+				c.guard = GUARD_OFF;
+			} else {
+				rc = usage_error("--rst-guard: '%s' is neither auto nor off", optarg);
+				goto out;
+			}
+			break;
+		case OPT_WRITE:
+			c.write = optarg;
+			break;
 		case 'S':
 			if (set_mode(&c, MODE_SIMULATE))
 				goto two_modes;
@@ -568,20 +968,44 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* The classic call: IFACE FILE DST_IP DST_MAC SPORT|random. */
+	if (c.mode == MODE_NONE && argc - optind == 5) {
+		c.classic = true;
+		c.iface = argv[optind];
+		c.file = argv[optind + 1];
+		c.dst = argv[optind + 2];
+		c.dst_mac = argv[optind + 3];
+		c.sport = argv[optind + 4];
+		optind += 5;
+	}
 	if (optind < argc) {
 		rc = usage_error("unexpected argument '%s'", argv[optind]);
 		goto out;
 	}
+	if (c.mode == MODE_NONE && (c.iface || c.dst))
+		c.mode = MODE_LIVE;
 	if (c.mode == MODE_NONE) {
-		rc = usage_error("nothing to do: give --list, --dump, --extract or --simulate");
+		rc = usage_error("nothing to do: give -i IFACE --dst ADDR, or --list, --dump, --extract, --simulate");
 		goto out;
 	}
 	if (!c.file) {
 		rc = usage_error("no capture: give -r FILE");
 		goto out;
 	}
-	if (c.mode != MODE_SIMULATE && (c.faults || c.have_seed || c.json)) {
-		rc = usage_error("--fault, --seed and --json go with --simulate");
+	if (c.mode != MODE_SIMULATE && c.mode != MODE_LIVE && (c.faults || c.have_seed || c.json)) {
+		rc = usage_error("--fault, --seed and --json go with a replay (live or --simulate)");
+		goto out;
+	}
+	if (c.mode == MODE_LIVE && c.faults) {
+		rc = usage_error("--fault goes with --simulate (or tcpliveplay-responder)");
+		goto out;
+	}
+	if (c.mode == MODE_LIVE && (!c.iface || !c.dst)) {
+		rc = usage_error("a live replay needs -i IFACE and --dst ADDR[:PORT]");
+		goto out;
+	}
+	if (c.mode != MODE_LIVE && (c.iface || c.dst || c.dst_mac || c.src || c.sport || c.write || c.timeout_s)) {
+		rc = usage_error("-i, --dst, --dst-mac, --src, --sport, --write and --timeout go with a live replay");
 		goto out;
 	}
 	switch (c.mode) {
@@ -596,6 +1020,9 @@ int main(int argc, char **argv)
 		break;
 	case MODE_SIMULATE:
 		rc = do_simulate(&c);
+		break;
+	case MODE_LIVE:
+		rc = do_live(&c);
 		break;
 	default:
 		rc = EXIT_BADINPUT;

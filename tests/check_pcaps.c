@@ -867,9 +867,16 @@ static void limit_memory(void)
 	fclose(fp);
 }
 
-/* Inputs that once broke the fuzz target (one test each) now load, or fail
- * with a message, within bounded memory, and every flow keeps the model's
- * contracts. Under make asan this also catches leaks and undefined behaviour. */
+/* Inputs that once broke the fuzz target (one test each), written by hand
+ * after what the fuzzer found (never the real captures' bytes):
+ *   hole-bytes-not-zero.pcap     data before the server's ISN left bytes in a hole
+ *   leak-out-of-window-syn.pcap  a SYN with data far out of window leaked its options
+ *   oom-data-gaps.pcap           35 one-byte segments 60 MiB apart: 2 GiB of stream
+ *   oom-fin-far-ahead.pcap       a FIN 2 GiB past the SYN: 2 GiB of stream
+ *   ub-null-memmove.pcap         an ACK below the ISN, no client data: memmove(NULL)
+ * Each now loads, or fails with a message, within bounded memory, and every
+ * flow keeps the model's contracts. Under make asan this also catches leaks and
+ * undefined behaviour. */
 START_TEST(fuzz_regression)
 {
 	char path[4096], name[256], err[512] = "";

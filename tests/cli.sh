@@ -83,6 +83,11 @@ end() {
 	fi
 }
 
+# A path as a grep -E pattern that matches it literally.
+re() {
+	printf '%s\n' "$1" | sed 's/[][\\.*^$+?(){}|]/\\&/g'
+}
+
 skip() {
 	skipped=$((skipped + 1))
 	echo "skip: $1: $pcaps not found (set TCPLIVEPLAY_PCAPS)"
@@ -176,7 +181,9 @@ printf 'this is a text file, not a capture\n' >"$tmp/text.pcap"
 begin "--help"
 run --help
 expect_rc 0
-expect_grep out '^Usage: tcpliveplay --list FILE$'
+expect_grep out '^Usage: tcpliveplay '
+expect_grep out '^ +tcpliveplay --list FILE$'
+expect_grep out '--dump'
 expect_grep out '--extract DIR'
 expect_grep out '^Exit status'
 expect_empty err
@@ -265,7 +272,7 @@ begin "--list (written capture)"
 run --list "$one"
 expect_rc 0
 expect_lines out 2
-expect_grep out "^# $one: 6 packets, link type EN10MB, 1 TCP flows"
+expect_grep out "^# $(re "$one"): 6 packets, link type EN10MB, 1 TCP flows"
 expect_grep out '^1 198\.18\.0\.1:40000 -> 198\.18\.0\.2:80 c2s=3pkt/4B s2c=3pkt/3B syn=y synack=y '
 expect_grep out ' holes=none notes=-$'
 expect_empty err
@@ -292,7 +299,7 @@ begin "several flows, no --flow"
 run --dump -r "$two"
 expect_rc 2
 expect_empty out
-expect_grep err "^tcpliveplay: $two: 2 TCP flows; choose one with --flow"
+expect_grep err "^tcpliveplay: $(re "$two"): 2 TCP flows; choose one with --flow"
 expect_grep err '^  1 198\.18\.0\.1:40000 -> 198\.18\.0\.2:80$'
 expect_grep err '^  2 198\.18\.0\.1:40001 -> 198\.18\.0\.2:80$'
 end
@@ -319,13 +326,13 @@ end
 begin "--flow that matches nothing"
 run --dump -r "$two" --flow 3
 expect_rc 2
-expect_grep err "^tcpliveplay: $two: no flow matches --flow 3 \(see --list\)$"
+expect_grep err "^tcpliveplay: $(re "$two"): no flow matches --flow 3 \(see --list\)$"
 end
 
 begin "--extract refuses a hole (written capture)"
 run --extract "$tmp/cut" -r "$cutcap"
 expect_rc 2
-expect_grep err "^tcpliveplay: $cutcap: flow 1: the client stream has 2 bytes missing at offset 2 "
+expect_grep err "^tcpliveplay: $(re "$cutcap"): flow 1: the client stream has 2 bytes missing at offset 2 "
 [ ! -e "$tmp/cut/client.bin" ] || note_failure "client.bin written"
 end
 
@@ -339,48 +346,48 @@ begin "non-existent file"
 run --list "$tmp/absent.pcap"
 expect_rc 2
 expect_empty out
-expect_grep err "^tcpliveplay: $tmp/absent\.pcap: No such file or directory$"
+expect_grep err "^tcpliveplay: $(re "$tmp/absent.pcap"): No such file or directory$"
 end
 
 begin "non-existent file (--dump)"
 run --dump -r "$tmp/absent.pcap"
 expect_rc 2
-expect_grep err "$tmp/absent\.pcap"
+expect_grep err "$(re "$tmp/absent.pcap")"
 end
 
 begin "a directory"
 run --list "$tmp"
 expect_rc 2
 expect_empty out
-expect_grep err "^tcpliveplay: $tmp: "
+expect_grep err "^tcpliveplay: $(re "$tmp"): "
 end
 
 begin "a text file"
 run --list "$tmp/text.pcap"
 expect_rc 2
 expect_empty out
-expect_grep err "^tcpliveplay: $tmp/text\.pcap: "
+expect_grep err "^tcpliveplay: $(re "$tmp/text.pcap"): "
 end
 
 begin "an empty file"
 : >"$tmp/empty.pcap"
 run --extract "$tmp/e" -r "$tmp/empty.pcap"
 expect_rc 2
-expect_grep err "^tcpliveplay: $tmp/empty\.pcap: "
+expect_grep err "^tcpliveplay: $(re "$tmp/empty.pcap"): "
 end
 
 begin "a pcap header cut short"
 hex2bin d4c3b2a10200040000000000 >"$tmp/short.pcap"
 run --dump -r "$tmp/short.pcap"
 expect_rc 2
-expect_grep err "^tcpliveplay: $tmp/short\.pcap: "
+expect_grep err "^tcpliveplay: $(re "$tmp/short.pcap"): "
 end
 
 begin "a record cut short"
 head -c 100 "$one" >"$tmp/torn.pcap"
 run --list "$tmp/torn.pcap"
 expect_rc 2
-expect_grep err "^tcpliveplay: $tmp/torn\.pcap: packet 2: "
+expect_grep err "^tcpliveplay: $(re "$tmp/torn.pcap"): packet 2: "
 end
 
 # --- The real captures ----------------------------------------------------------
@@ -399,7 +406,7 @@ if have_pcaps && [ -r "$pcaps/MANIFEST.tsv" ]; then
 		begin "--list $f"
 		run --list "$p"
 		expect_rc 0
-		expect_grep out "^# $p: [0-9]+ packets, link type [A-Z0-9_]+, [1-9][0-9]* TCP flows"
+		expect_grep out "^# $(re "$p"): [0-9]+ packets, link type [A-Z0-9_]+, [1-9][0-9]* TCP flows"
 		[ "$(head -c 1 "$tmp/out")" = "#" ] || note_failure "first line does not start with #"
 		awk 'NR > 1 && $1 != NR - 1 { bad = 1 } END { exit bad }' "$tmp/out" ||
 			note_failure "flow lines are not numbered 1, 2, ..."
@@ -415,20 +422,20 @@ if have_pcaps && [ -r "$pcaps/MANIFEST.tsv" ]; then
 		run --list "$p"
 		expect_rc 2
 		expect_empty out
-		expect_grep err "^tcpliveplay: $p: "
+		expect_grep err "^tcpliveplay: $(re "$p"): "
 		end
 
 		begin "[bad] --dump $f"
 		run --dump -r "$p"
 		expect_rc 2
 		expect_empty out
-		expect_grep err "^tcpliveplay: $p: "
+		expect_grep err "^tcpliveplay: $(re "$p"): "
 		end
 
 		begin "[bad] --extract $f"
 		run --extract "$tmp/bad" -r "$p"
 		expect_rc 2
-		expect_grep err "^tcpliveplay: $p: "
+		expect_grep err "^tcpliveplay: $(re "$p"): "
 		[ ! -e "$tmp/bad/client.bin" ] || note_failure "client.bin written"
 		end
 	done
@@ -451,7 +458,7 @@ if have_pcaps; then
 	run --dump -r "$p"
 	expect_rc 2
 	expect_empty out
-	expect_grep err "^tcpliveplay: $p: 7 TCP flows; choose one with --flow"
+	expect_grep err "^tcpliveplay: $(re "$p"): 7 TCP flows; choose one with --flow"
 	n=$(grep -Ec '^  [1-7] [0-9.]+:[0-9]+ -> [0-9.]+:110$' "$tmp/err")
 	[ "$n" -eq 7 ] || note_failure "$n flows listed, want 7"
 	end
@@ -513,7 +520,7 @@ if have_pcaps; then
 	run --extract "$tmp/trunc" -r "$p"
 	expect_rc 2
 	expect_empty out
-	expect_grep err "^tcpliveplay: $p: flow 1: the client stream has 128 bytes missing at offset 0 "
+	expect_grep err "^tcpliveplay: $(re "$p"): flow 1: the client stream has 128 bytes missing at offset 0 "
 	[ ! -e "$tmp/trunc/client.bin" ] || note_failure "client.bin written"
 	end
 
@@ -542,8 +549,8 @@ if have_pcaps; then
 	begin "malformed packets are named by number"
 	run --list "$p"
 	expect_rc 2
-	expect_grep err "^tcpliveplay: warning: $p: packet 1: .*, skipped$"
-	expect_grep err "^tcpliveplay: $p: no TCP connection found"
+	expect_grep err "^tcpliveplay: warning: $(re "$p"): packet 1: .*, skipped$"
+	expect_grep err "^tcpliveplay: $(re "$p"): no TCP connection found"
 	end
 else
 	for c in "pop3 --list" "pop3 without --flow" "pop3 --flow 7" "pop3 --flow 8" "--extract zeek__get" \
@@ -586,14 +593,14 @@ for f in tests/data/fuzz-regress/*; do
 	run_bounded --list "$f"
 	[ "$rc" -eq 0 ] || [ "$rc" -eq 2 ] || note_failure "exit status $rc, want 0 or 2"
 	[ "$rc" -ne 0 ] || [ "$(head -c 1 "$tmp/out")" = "#" ] || note_failure "no header line"
-	[ "$rc" -ne 2 ] || expect_grep err "^tcpliveplay: $f: "
+	[ "$rc" -ne 2 ] || expect_grep err "^tcpliveplay: $(re "$f"): "
 	end
 
 	begin "fuzz regression --dump $f"
 	run_bounded --dump -r "$f" --flow 1
 	[ "$rc" -eq 0 ] || [ "$rc" -eq 2 ] || note_failure "exit status $rc, want 0 or 2"
 	[ "$rc" -ne 0 ] || expect_grep out '^# flow 1: '
-	[ "$rc" -ne 2 ] || expect_grep err "^tcpliveplay: $f: "
+	[ "$rc" -ne 2 ] || expect_grep err "^tcpliveplay: $(re "$f"): "
 	end
 done
 

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Link on a real interface through libpcap: captures the replayed
+ * connection's inbound packets (immediate mode, a BPF filter for exactly its
+ * 4-tuple) and injects IP packets framed in Ethernet with the resolved MACs.
+ * It answers ARP and IPv6 neighbour solicitations for the local address when
+ * asked to (an address the host does not own), and can resolve a neighbour's
+ * MAC itself.
+ */
+#ifndef TCPLIVEPLAY_LINK_PCAP_H
+#define TCPLIVEPLAY_LINK_PCAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcpliveplay/flow.h"
+
+struct lp_link_pcap;
+
+struct lp_link_pcap_cfg {
+	const char *ifname;
+	struct lp_endpoint local;     /* our address and port */
+	struct lp_endpoint remote;    /* the peer; port 0 = any port, family 0 = any address */
+	uint8_t local_mac[6];         /* source MAC of what we inject */
+	bool answer_neigh;            /* answer ARP / NS for local.addr */
+	unsigned buffer_kib;          /* kernel capture buffer; 0 = 4096 */
+};
+
+/* Called with each inbound IP packet of the connection; data is valid only
+ * during the call. */
+typedef void (*lp_link_rx_fn)(void *ctx, const uint8_t *ip, size_t len);
+
+/* Open and activate the capture on cfg->ifname. -EPERM without the privilege
+ * (CAP_NET_RAW), -ENODEV for an unknown interface, -EPROTONOSUPPORT for a
+ * link type we cannot frame; the message in err. */
+int lp_link_pcap_open(const struct lp_link_pcap_cfg *cfg, struct lp_link_pcap **out, char *err,
+		      size_t errlen);
+
+/* The MAC every injected frame is sent to. */
+void lp_link_pcap_set_peer_mac(struct lp_link_pcap *l, const uint8_t mac[6]);
+
+/* A descriptor to poll for input. */
+int lp_link_pcap_fd(const struct lp_link_pcap *l);
+
+/* Inject one IP packet. 0 or a negative errno (message from
+ * lp_link_pcap_error()). */
+int lp_link_pcap_send(struct lp_link_pcap *l, const uint8_t *ip, size_t len);
+
+/* Handle every packet waiting: the connection's go to rx, neighbour
+ * solicitations for our address are answered. Returns packets handled or a
+ * negative errno. */
+int lp_link_pcap_dispatch(struct lp_link_pcap *l, lp_link_rx_fn rx, void *ctx);
+
+/* Ask for addr's MAC with ARP (IPv4) or a neighbour solicitation (IPv6),
+ * timeout_ms per try, tries times. 0 and mac set, or -EHOSTUNREACH. */
+int lp_link_pcap_resolve(struct lp_link_pcap *l, const uint8_t *addr, uint8_t mac[6],
+			 unsigned timeout_ms, unsigned tries);
+
+/* Frames with a MAC header (Ethernet) or raw IP (tun, no neighbours). */
+bool lp_link_pcap_has_mac(const struct lp_link_pcap *l);
+
+/* Packets the kernel dropped from the capture buffer. */
+unsigned lp_link_pcap_drops(const struct lp_link_pcap *l);
+
+const char *lp_link_pcap_error(const struct lp_link_pcap *l);
+
+void lp_link_pcap_close(struct lp_link_pcap *l);
+
+#endif

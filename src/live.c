@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "tcpliveplay/live.h"
+#include "tcpliveplay/pkt.h"
+
+#define PKT_BUF (65536 + LP_PKT_MAXHDR)
+#define PROGRESS_NS 100000000ull
+
+struct live {
+	struct lp_engine *eng;
+	struct lp_pcapw *writer;
+	uint64_t base;     /* the engine's clock counts from here, so logs start at 0 */
+	uint8_t buf[PKT_BUF];
+};
+
+static uint64_t mono_ns(const struct live *lv)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec - lv->base;
+}
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void on_rx(void *ctx, const uint8_t *ip, size_t len)
+{
+	struct live *lv = ctx;
+
+	if (lv->writer)
+		lp_pcapw_write(lv->writer, ip, len, wall_ns());
+	lp_engine_input(lv->eng, ip, len, mono_ns(lv));
+}
+
+static int flush_out(struct live *lv, struct lp_link_pcap *link, char *err, size_t errlen)
+{
+	int n;
+
+	while ((n = lp_engine_output(lv->eng, lv->buf, sizeof(lv->buf), mono_ns(lv))) > 0) {
+		int rc = lp_link_pcap_send(link, lv->buf, (size_t)n);
+
+		if (rc) {
+			snprintf(err, errlen, "cannot send: %s", lp_link_pcap_error(link));
+			return rc;
+		}
+		if (lv->writer)
+			lp_pcapw_write(lv->writer, lv->buf, (size_t)n, wall_ns());
+	}
+	return n < 0 ? n : 0;
+}
+
+int lp_live_run(const struct lp_flow *fl, struct lp_live_opts *o, struct lp_report *r, char *err,
+		size_t errlen)
+{
+	struct live lv = { .writer = o->writer };
+	struct lp_engine_cfg cfg = o->engine;
+	uint64_t start, deadline, next_progress;
+	const char *why = NULL;
+	int rc;
+
+	start = mono_ns(&lv);
+	/* Less one, so that no engine time is 0. */
+	lv.base = start - 1;
+	start = 1;
+	cfg.ts_origin_ns = start;
+	rc = lp_engine_new(fl, &cfg, &lv.eng);
+	if (rc) {
+		snprintf(err, errlen, "cannot set up the engine: %s", strerror(-rc));
+		return rc;
+	}
+	deadline = o->timeout_ns ? start + o->timeout_ns : UINT64_MAX;
+	next_progress = start + PROGRESS_NS;
+	for (;;) {
+		struct pollfd pfd = { .fd = lp_link_pcap_fd(o->link), .events = POLLIN };
+		uint64_t now, wake;
+		int ms;
+
+		rc = flush_out(&lv, o->link, err, errlen);
+		if (rc)
+			goto out;
+		if (lp_engine_state(lv.eng) != LP_ENGINE_RUNNING)
+			break;
+		now = mono_ns(&lv);
+		if (o->stop && *o->stop) {
+			why = "interrupted";
+			break;
+		}
+		if (now >= deadline) {
+			why = "timed out";
+			break;
+		}
+		if (o->progress && now >= next_progress) {
+			struct lp_engine_stats st;
+
+			lp_engine_stats(lv.eng, &st);
+			o->progress(o->progress_ctx, now - start, st.sent_bytes, fl->dir[cfg.role == LP_ROLE_CLIENT ? LP_C2S : LP_S2C].len,
+				    st.received_bytes, st.expected_received_bytes);
+			next_progress = now + PROGRESS_NS;
+		}
+		wake = lp_engine_next_timer(lv.eng);
+		if (wake > deadline)
+			wake = deadline;
+		if (o->progress && wake > next_progress)
+			wake = next_progress;
+		ms = wake <= now ? 0 : (wake - now + 999999) / 1000000 > 1000 ? 1000 :
+		     (int)((wake - now + 999999) / 1000000);
+		if (poll(&pfd, 1, ms) < 0 && errno != EINTR) {
+			rc = -errno;
+			snprintf(err, errlen, "poll: %s", strerror(errno));
+			goto out;
+		}
+		rc = lp_link_pcap_dispatch(o->link, on_rx, &lv);
+		if (rc < 0) {
+			snprintf(err, errlen, "cannot capture: %s", lp_link_pcap_error(o->link));
+			goto out;
+		}
+		now = mono_ns(&lv);
+		if (lp_engine_next_timer(lv.eng) <= now)
+			lp_engine_timeout(lv.eng, now);
+	}
+	lp_report_init(r);
+	lp_report_from_engine(r, lv.eng, fl);
+	r->client = cfg.role == LP_ROLE_CLIENT ? cfg.local : cfg.remote;
+	r->server = cfg.role == LP_ROLE_CLIENT ? cfg.remote : cfg.local;
+	if (why && r->verdict == LP_VERDICT_MATCHED) {
+		r->verdict = LP_VERDICT_FAILED;
+		r->exit_code = 1;
+		snprintf(r->reason, sizeof(r->reason), "%s", why);
+	} else if (why && r->verdict != LP_VERDICT_MATCHED) {
+		size_t n = strlen(r->reason);
+
+		snprintf(r->reason + n, sizeof(r->reason) - n, "%s%s", n ? "; " : "", why);
+	}
+	r->duration_ns = mono_ns(&lv) - start;
+	rc = 0;
+out:
+	lp_engine_free(lv.eng);
+	return rc;
+}

@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Live replays against real servers (python3 -m http.server, socat) from
+# captures of a real client (curl) recorded here; the RST guard; the classic CLI.
+# Sourced by tests/e2e/run.sh.
+
+# A real server no one here wrote, and captures of a real client talking to it.
+mkdir -p "$T/www"
+head -c 1024 /dev/urandom > "$T/www/1k.bin"
+head -c 1048576 /dev/urandom > "$T/www/1m.bin"
+bg sh -c "cd '$T/www' && exec ip netns exec '$S_NS' python3 -m http.server --bind :: 8000 \
+	> '$T/http.log' 2>&1"
+wait_for 100 listening "$S_NS" 8000 || not_ok "python3 -m http.server did not start"
+
+get_count() { grep -c "\"GET /$1 HTTP" "$T/http.log"; }
+
+for fam in 4 6; do
+	if [ $fam = 4 ]; then dst=$S4; url="http://$S4:8000"; else dst=$S6; url="http://[$S6]:8000"; fi
+	for f in 1k 1m; do
+		record "$C_NS" vc "$T/get$f-v$fam.pcap" inc curl -s -o "$T/got" "$url/$f.bin"
+		cmp -s "$T/got" "$T/www/$f.bin" || not_ok "record $f v$fam" "curl did not fetch the file"
+	done
+done
+
+# 1-4: the modern CLI against the real server, IPv4 and IPv6, 1 KB and 1 MB.
+for fam in 4 6; do
+	if [ $fam = 4 ]; then dst=$S4; else dst=$S6; fi
+	for f in 1k 1m; do
+		name="live http GET $f IPv$fam"
+		before=$(get_count "$f.bin")
+		out=$(inc "$LP" -i vc -r "$T/get$f-v$fam.pcap" --dst "$dst" --seed 7 --timeout 30 \
+			--write "$T/live-$f-v$fam.pcap" 2>&1)
+		rc=$?
+		after=$(get_count "$f.bin")
+		if [ $rc -eq 0 ] && grep -q '^verdict: matched' <<<"$out" && [ "$after" -eq $((before + 1)) ]; then
+			ok "$name"
+		else
+			not_ok "$name" "exit $rc, GETs $before -> $after" "$out"
+		fi
+	done
+done
+
+# 5: the server really sent the whole file again: the recorded live conversation holds it.
+if [ -s "$T/live-1m-v4.pcap" ] && "$LP" -q --extract "$T/x" -r "$T/live-1m-v4.pcap" &&
+	tail -c 1048576 "$T/x/server.bin" | cmp -s - "$T/www/1m.bin"; then
+	ok "live conversation holds the whole 1 MB body"
+else
+	not_ok "live conversation holds the whole 1 MB body"
+fi
+
+# 6: the classic CLI.
+smac=$(ins cat /sys/class/net/vs/address)
+out=$(inc "$LP" vc "$T/get1k-v4.pcap" "$S4" "$smac" random 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && grep -q '^verdict: matched' <<<"$out"; then
+	ok "classic CLI"
+else
+	not_ok "classic CLI" "exit $rc" "$out"
+fi
+
+# 7: without the RST guard the local kernel resets the connection.
+out=$(inc "$LP" -i vc -r "$T/get1k-v4.pcap" --dst "$S4" --rst-guard off --timeout 20 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && grep -q 'kernel resets connections' <<<"$out"; then
+	ok "--rst-guard off fails with the kernel-reset message"
+else
+	not_ok "--rst-guard off fails with the kernel-reset message" "exit $rc" "$out"
+fi
+
+# 8: no nftables table is left behind, also after kill -9.
+if command -v nft >/dev/null 2>&1; then
+	left=$(inc nft list tables | grep -c tcpliveplay)
+	# A server that accepts and never answers keeps the replay waiting.
+	bg ip netns exec "$S_NS" socat -u TCP-LISTEN:8001,reuseaddr,fork OPEN:/dev/null
+	wait_for 50 listening "$S_NS" 8001
+	# ip netns exec runs the program itself: $! is its PID.
+	ip netns exec "$C_NS" "$LP" -i vc -r "$T/get1k-v4.pcap" --dst "$S4:8001" --timeout 30 >/dev/null 2>&1 &
+	lpid=$!
+	wait_for 50 sh -c "ip netns exec $C_NS nft list tables | grep -q tcpliveplay"
+	seen=$(inc nft list tables | grep -c tcpliveplay)
+	kill -9 $lpid 2>/dev/null
+	wait $lpid 2>/dev/null
+	sleep 0.2
+	after=$(inc nft list tables | grep -c tcpliveplay)
+	if [ "$left" -eq 0 ] && [ "$seen" -eq 1 ] && [ "$after" -eq 0 ]; then
+		ok "RST guard table gone after exit and after kill -9"
+	else
+		not_ok "RST guard table gone after exit and after kill -9" "before $left, during $seen, after kill -9 $after"
+	fi
+else
+	skipped "RST guard table gone after kill -9" "nft (nftables) not installed"
+fi
+
