@@ -468,6 +468,7 @@ int lp_capture_next(struct lp_capture *cap, struct lp_rawpkt *pkt, char *err, si
 	}
 	cap->number++;
 	pkt->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
+	pkt->caplen = h->caplen;
 	lp_parse_frame(cap->dlt, data, h->caplen, pkt);
 	return 1;
 }

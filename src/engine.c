@@ -1136,6 +1136,14 @@ static int send_data(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t off
 	return n;
 }
 
+static bool fresh_data_due(const struct lp_engine *e)
+{
+	uint64_t wnd = e->snd_wnd < e->cwnd ? e->snd_wnd : e->cwnd;
+
+	return e->tcp == T_ESTAB && e->snd_nxt >= e->snd_max && e->snd_nxt < e->app_len &&
+	       e->snd_nxt < e->snd_una + wnd;
+}
+
 int lp_engine_output(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t now_ns)
 {
 	uint64_t wnd_end, cw;
@@ -1143,7 +1151,10 @@ int lp_engine_output(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t now
 
 	e->now = now_ns;
 	e->out_first = e->out_last = 0;
-	if (e->rst_pending) {
+	/* A reset the fault plan asked for goes out after what the application
+	 * had already written and the window lets out: "instead of" the segment,
+	 * not instead of the ones before it. */
+	if (e->rst_pending && !(e->rst_fault && fresh_data_due(e))) {
 		uint8_t fl = LP_TH_RST | (e->tcp >= T_SYN_RCVD ? LP_TH_ACK : 0);
 
 		n = build(e, buf, cap, fl, e->snd_nxt, 0, false);

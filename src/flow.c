@@ -17,10 +17,13 @@
 
 /* Sequence numbers jump ahead of what a direction holds when the capture lost
  * packets, and every byte of such a gap is held (as a hole). A jump beyond
- * GAP_MAX, or past GAP_TOTAL for the whole file, is taken for garbage (a
- * forged or corrupt sequence number) and the packet is left out: memory stays
- * bounded by the bytes the packets declare plus GAP_TOTAL. */
+ * GAP_MAX, or beyond what the file so far allows (GAP_BASE plus GAP_PER_BYTE
+ * for each byte read, at most GAP_TOTAL), is taken for garbage (a forged or
+ * corrupt sequence number) and the packet is left out: memory stays bounded
+ * by the bytes the packets declare plus a multiple of the file's size. */
 #define GAP_MAX (64u << 20)
+#define GAP_BASE (1u << 20)
+#define GAP_PER_BYTE 256u
 #define GAP_TOTAL (256u << 20)
 /* Streams are addressed with 32-bit sequence numbers relative to an origin. */
 #define STREAM_MAX (1ull << 31)
@@ -74,7 +77,8 @@ struct lp_flows {
 	uint32_t *slots;        /* hash table of flow index + 1, 0 when empty */
 	size_t nslots;
 	struct lp_capture_stats stats;
-	uint64_t gap_budget;    /* see GAP_TOTAL */
+	uint64_t gap_budget;    /* gap bytes still allowed, see GAP_MAX */
+	uint64_t gap_granted;   /* added to gap_budget so far */
 };
 
 static int seqdiff(uint32_t a, uint32_t b)
@@ -943,11 +947,20 @@ int lp_flows_load_capture(struct lp_capture *cap, lp_warn_fn warn, void *ctx,
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	f->gap_budget = GAP_TOTAL;
+	f->gap_budget = f->gap_granted = GAP_BASE;
 	f->stats.linktype = lp_capture_linktype(cap);
 	f->stats.linktype_name = lp_capture_linktype_name(cap);
 	while ((rc = lp_capture_next(cap, &pkt, err, errlen)) == 1) {
 		f->stats.packets++;
+		/* Each record (its 16-byte header and frame) grants more gap. */
+		if (f->gap_granted < GAP_TOTAL) {
+			uint64_t more = GAP_PER_BYTE * (16u + (uint64_t)pkt.caplen);
+
+			if (more > GAP_TOTAL - f->gap_granted)
+				more = GAP_TOTAL - f->gap_granted;
+			f->gap_granted += more;
+			f->gap_budget += more;
+		}
 		switch (pkt.kind) {
 		case LP_PKT_TCP:
 			rc = add_packet(f, &pkt);
@@ -1093,6 +1106,7 @@ static int parse_endpoint(const char *s, size_t n, struct lp_endpoint *ep)
 
 int lp_flows_select(const struct lp_flows *f, const char *sel, const struct lp_flow **out)
 {
+	const struct lp_flow *found = NULL;
 	struct lp_endpoint a, b;
 	const char *dash;
 	int rc;
@@ -1131,11 +1145,15 @@ int lp_flows_select(const struct lp_flows *f, const char *sel, const struct lp_f
 
 		if ((ep_eq(&fl->client, &a) && ep_eq(&fl->server, &b)) ||
 		    (ep_eq(&fl->client, &b) && ep_eq(&fl->server, &a))) {
-			*out = fl;
-			return 0;
+			if (found)
+				return -EADDRINUSE;
+			found = fl;
 		}
 	}
-	return -ENOENT;
+	if (!found)
+		return -ENOENT;
+	*out = found;
+	return 0;
 }
 
 bool lp_flow_first_hole(const struct lp_flow *fl, enum lp_dir *dir, struct lp_hole *hole)

@@ -37,6 +37,10 @@ struct lp_link_pcap {
 	uint8_t want[16], got_mac[6];
 	lp_link_rx_fn rx;
 	void *rx_ctx;
+	lp_link_rx_fn other;
+	void *other_ctx;
+	/* source MAC of the frame being handled, for the callbacks */
+	uint8_t rx_mac[6];
 	int handled;
 	char err[PCAP_ERRBUF_SIZE + 64];
 	uint8_t frame[FRAME_MAX];
@@ -77,17 +81,22 @@ static size_t eth_header(uint8_t *f, const uint8_t *dst, const uint8_t *src, uin
 	return ETH_HLEN;
 }
 
-int lp_link_pcap_send(struct lp_link_pcap *l, const uint8_t *ip, size_t len)
+int lp_link_pcap_send_to(struct lp_link_pcap *l, const uint8_t *mac, const uint8_t *ip, size_t len)
 {
 	size_t off = 0;
 
-	if (len > 65535)
+	if (len == 0 || len > 65535)
 		return -EMSGSIZE;
 	if (l->dlt == DLT_EN10MB)
-		off = eth_header(l->frame, l->peer_mac, l->cfg.local_mac,
+		off = eth_header(l->frame, mac ? mac : l->peer_mac, l->cfg.local_mac,
 				 (ip[0] >> 4) == 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4);
 	memcpy(l->frame + off, ip, len);
 	return inject(l, l->frame, off + len);
+}
+
+int lp_link_pcap_send(struct lp_link_pcap *l, const uint8_t *ip, size_t len)
+{
+	return lp_link_pcap_send_to(l, NULL, ip, len);
 }
 
 /* ARP request (op 1) or reply (op 2) from our address. */
@@ -184,19 +193,23 @@ static bool nd_lladdr(const uint8_t *opt, size_t len, uint8_t want_type, uint8_t
 	return false;
 }
 
-static void handle_icmp6(struct lp_link_pcap *l, const uint8_t *smac, const uint8_t *ip, size_t len)
+/* Neighbour discovery for us; false for any other ICMPv6 message. */
+static bool handle_icmp6(struct lp_link_pcap *l, const uint8_t *smac, const uint8_t *ip, size_t len)
 {
 	const uint8_t *icmp = ip + 40;
 	size_t plen, ilen;
 
-	if (len < 40 || ip[6] != 58 || ip[7] != 255)
-		return;
+	if (len < 40 || ip[6] != 58)
+		return false;
 	plen = get16(ip + 4);
 	if (plen > len - 40)
-		return;
+		return false;
 	ilen = plen;
-	if (ilen < 24)
-		return;
+	if (ilen < 24 || (icmp[0] != ND_NS && icmp[0] != ND_NA))
+		return false;
+	/* Neighbour discovery is never routed (RFC 4861 7.1.1). */
+	if (ip[7] != 255)
+		return true;
 	if (icmp[0] == ND_NS && l->cfg.answer_neigh && l->cfg.local.family == AF_INET6 &&
 	    !memcmp(icmp + 8, l->cfg.local.addr, 16)) {
 		static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
@@ -215,6 +228,15 @@ static void handle_icmp6(struct lp_link_pcap *l, const uint8_t *smac, const uint
 			memcpy(l->got_mac, smac, 6);
 		l->resolved = true;
 	}
+	return true;
+}
+
+/* Is this IP packet addressed to our address? */
+static bool to_local(const struct lp_link_pcap *l, const uint8_t *ip, size_t len)
+{
+	if (l->cfg.local.family == AF_INET)
+		return len >= 20 && (ip[0] >> 4) == 4 && !memcmp(ip + 16, l->cfg.local.addr, 4);
+	return len >= 40 && (ip[0] >> 4) == 6 && !memcmp(ip + 24, l->cfg.local.addr, 16);
 }
 
 /* Is this IP packet the connection's (the BPF filter lets neighbour
@@ -276,12 +298,15 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *d
 		if (type != ETHERTYPE_IPV4 && type != ETHERTYPE_IPV6)
 			return;
 	}
-	if (len >= 40 && (p[0] >> 4) == 6 && p[6] == 58) {
-		handle_icmp6(l, smac, p, len);
+	memcpy(l->rx_mac, smac, 6);
+	if (len >= 40 && (p[0] >> 4) == 6 && p[6] == 58 && handle_icmp6(l, smac, p, len))
 		return;
+	if (ours(l, p, len)) {
+		if (l->rx)
+			l->rx(l->rx_ctx, p, len);
+	} else if (l->other && l->cfg.all_to_local && to_local(l, p, len)) {
+		l->other(l->other_ctx, p, len);
 	}
-	if (l->rx && ours(l, p, len))
-		l->rx(l->rx_ctx, p, len);
 }
 
 int lp_link_pcap_dispatch(struct lp_link_pcap *l, lp_link_rx_fn rx, void *ctx)
@@ -371,6 +396,11 @@ static int build_filter(const struct lp_link_pcap_cfg *c, char *buf, size_t len)
 		return -EINVAL;
 	if (c->remote.port)
 		snprintf(rport, sizeof(rport), " and src port %u", c->remote.port);
+	if (c->all_to_local) {
+		n = snprintf(buf, len, "(%s and dst host %s) or %s", ipkw, la,
+			     c->local.family == AF_INET ? "arp" : "icmp6");
+		return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+	}
 	n = snprintf(buf, len, "(%s and tcp and dst host %s and dst port %u%s%s%s) or %s", ipkw, la,
 		     c->local.port, c->remote.family ? " and src host " : "", c->remote.family ? ra : "",
 		     rport, c->local.family == AF_INET ? "arp" : "icmp6");
@@ -463,6 +493,20 @@ fail:
 void lp_link_pcap_set_peer_mac(struct lp_link_pcap *l, const uint8_t mac[6])
 {
 	memcpy(l->peer_mac, mac, 6);
+}
+
+void lp_link_pcap_set_other(struct lp_link_pcap *l, lp_link_rx_fn other, void *ctx)
+{
+	l->other = other;
+	l->other_ctx = ctx;
+}
+
+bool lp_link_pcap_rx_mac(const struct lp_link_pcap *l, uint8_t mac[6])
+{
+	if (l->dlt != DLT_EN10MB)
+		return false;
+	memcpy(mac, l->rx_mac, 6);
+	return true;
 }
 
 int lp_link_pcap_fd(const struct lp_link_pcap *l)

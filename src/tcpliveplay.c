@@ -287,6 +287,10 @@ static int select_flow(struct ctx *c, const struct lp_flows *flows, const struct
 	case -ENOENT:
 		log_err("%s: no flow matches --flow %s (see --list)", c->file, c->flow);
 		return EXIT_BADINPUT;
+	case -EADDRINUSE:
+		log_err("%s: several flows match --flow %s (the ports were reused); choose one by its "
+			"number from --list", c->file, c->flow);
+		return EXIT_BADINPUT;
 	default:
 		return usage_error("--flow: '%s' is neither a flow number nor ADDR:PORT-ADDR:PORT", c->flow);
 	}
@@ -328,18 +332,20 @@ static int do_dump(struct ctx *c)
 	       lp_endpoint_str(&fl->client, a, sizeof(a)), lp_endpoint_str(&fl->server, b, sizeof(b)),
 	       (unsigned long long)fl->dir[LP_C2S].len, (unsigned long long)fl->dir[LP_S2C].len,
 	       notes[0] ? notes : "-");
-	printf("# %10s %-3s %-6s %10s %7s %10s %-16s %s\n", "time", "dir", "label", "offset", "len",
+	printf("# %11s %-3s %-6s %10s %7s %10s %-16s %s\n", "time", "dir", "label", "offset", "len",
 	       "ack", "flags", "packet");
 	for (size_t i = 0; i < fl->nsegs; i++) {
 		const struct lp_segment *s = &fl->segs[i];
-		uint64_t t = s->ts_ns - fl->first_ts;
+		/* Capture clocks can step back: print such a time as a negative offset. */
+		bool neg = s->ts_ns < fl->first_ts;
+		uint64_t t = neg ? fl->first_ts - s->ts_ns : s->ts_ns - fl->first_ts;
 		char label[16], fb[48];
 
 		if (s->label)
 			snprintf(label, sizeof(label), "%c%u", s->dir == LP_C2S ? 'C' : 'S', s->label);
 		else
 			snprintf(label, sizeof(label), "-");
-		printf("  %3llu.%06llu %-3s %-6s %10llu %7u %10llu %-16s %u\n",
+		printf("  %s%3llu.%06llu %-3s %-6s %10llu %7u %10llu %-16s %u\n", neg ? "-" : " ",
 		       (unsigned long long)(t / 1000000000u), (unsigned long long)(t % 1000000000u / 1000u),
 		       s->dir == LP_C2S ? "C>S" : "S>C", label, (unsigned long long)s->offset, s->len,
 		       (unsigned long long)s->ack, flags_str(s->flags, fb, sizeof(fb)), s->packet);

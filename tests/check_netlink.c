@@ -917,6 +917,50 @@ START_TEST(test_live_neigh)
 }
 END_TEST
 
+/* The kernel's own extended ack, echoed request or capped, reaches err. */
+START_TEST(test_live_extack)
+{
+	uint32_t buf[2048];
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	struct ndmsg *ndm;
+	uint8_t a[16], mac[6];
+	char err[128];
+	int one = 1;
+	ssize_t n;
+
+	if (!enter_netns())
+		return;
+	nl = mnl_socket_open(NETLINK_ROUTE);
+	ck_assert_ptr_nonnull(nl);
+	ck_assert_int_eq(mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID), 0);
+	ck_assert_int_eq(mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &one, sizeof(one)), 0);
+	addr_of(AF_INET, "198.18.0.1", a);
+	for (int capped = 0; capped <= 1; capped++) {
+		ck_assert_int_eq(mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &capped, sizeof(capped)), 0);
+		/* A neighbour query without an interface. */
+		nlh = mnl_nlmsg_put_header(buf);
+		nlh->nlmsg_type = RTM_GETNEIGH;
+		nlh->nlmsg_flags = NLM_F_REQUEST;
+		nlh->nlmsg_seq = SEQ + (uint32_t)capped;
+		ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+		ndm->ndm_family = AF_INET;
+		mnl_attr_put(nlh, NDA_DST, 4, a);
+		ck_assert_int_gt(mnl_socket_sendto(nl, nlh, nlh->nlmsg_len), 0);
+		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		ck_assert_int_gt(n, 0);
+		err[0] = '\0';
+		ck_assert_int_eq(lp_nl_parse_neigh(buf, (size_t)n, SEQ + (uint32_t)capped,
+						   mnl_socket_get_portid(nl), 1, AF_INET, a, mac, err,
+						   sizeof(err)),
+				 -EINVAL);
+		/* The kernel's words, whatever they are, not strerror's. */
+		ck_assert_msg(err[0] && strcmp(err, strerror(EINVAL)), "no extack text: '%s'", err);
+	}
+	mnl_socket_close(nl);
+}
+END_TEST
+
 static void endpoint(struct lp_endpoint *ep, int family, const char *addr, uint16_t port)
 {
 	memset(ep, 0, sizeof(*ep));
@@ -1259,6 +1303,7 @@ Suite *netlink_suite(void)
 	tcase_add_test(live, test_live_route);
 	tcase_add_test(live, test_live_addr);
 	tcase_add_test(live, test_live_neigh);
+	tcase_add_test(live, test_live_extack);
 	tcase_add_test(live, test_live_guard_table);
 	tcase_add_test(live, test_live_guard_exit);
 	tcase_add_test(live, test_live_guard_kill9);

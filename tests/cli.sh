@@ -175,8 +175,36 @@ conversation "$two" 40001
 pcap_header "$cutcap"
 conversation "$cutcap" 40000 2
 printf 'this is a text file, not a capture\n' >"$tmp/text.pcap"
+# A capture whose clock steps back after the SYN.
+backwards="$tmp/backwards.pcap"
+pcap_header "$backwards"
+peer=40000
+ts=20
+tcp_record "$backwards" 40000 1000 0 02 ""
+ts=5
+tcp_record "$backwards" 80 5000 1001 12 ""
+tcp_record "$backwards" 40000 1001 5001 18 4745540a
+# The same 4-tuple twice: a closed connection, then a new one (a new ISN).
+reused="$tmp/reused.pcap"
+pcap_header "$reused"
+conversation "$reused" 40000
+tcp_record "$reused" 40000 7000 0 02 ""
+tcp_record "$reused" 80 9000 7001 12 ""
 
 # --- Usage ------------------------------------------------------------------
+
+begin "--dump: a capture clock that steps back prints negative times"
+run --dump -r "$backwards"
+expect_rc 0
+expect_grep out '^ +-[ 0-9]*[0-9]\.[0-9]{6} C>S'
+expect_no_grep out '[0-9]{10}\.[0-9]{6}'
+end
+
+begin "--flow by 4-tuple when the ports were reused"
+run --dump -r "$reused" --flow 198.18.0.1:40000-198.18.0.2:80
+expect_rc 2
+expect_grep err 'several flows match --flow'
+end
 
 begin "--help"
 run --help

@@ -68,6 +68,7 @@ enum lp_pkt_kind {
 struct lp_rawpkt {
 	uint32_t number;   /* 1-based packet number in the file */
 	uint64_t ts_ns;    /* capture time, nanoseconds since the epoch */
+	uint32_t caplen;   /* bytes of the frame present in the file */
 	enum lp_pkt_kind kind;
 	const char *why;   /* for LP_PKT_BAD and LP_PKT_FRAGMENT: a static reason */
 	struct lp_tcppkt tcp;

@@ -137,7 +137,8 @@ const struct lp_capture_stats *lp_flows_stats(const struct lp_flows *f);
  * ADDR:PORT-ADDR:PORT in either order ([v6]:port for IPv6). Returns 0 and sets
  * *out, -ENOENT when nothing matches, -EINVAL for a malformed selector,
  * -ENOTUNIQ when sel is NULL and the capture holds several flows or -ENODATA
- * when it holds none. */
+ * when it holds none, -EADDRINUSE when a 4-tuple names several flows (ports
+ * reused). */
 int lp_flows_select(const struct lp_flows *f, const char *sel, const struct lp_flow **out);
 
 void lp_flows_free(struct lp_flows *f);

@@ -24,6 +24,9 @@ struct lp_link_pcap_cfg {
 	struct lp_endpoint remote;    /* the peer; port 0 = any port, family 0 = any address */
 	uint8_t local_mac[6];         /* source MAC of what we inject */
 	bool answer_neigh;            /* answer ARP / NS for local.addr */
+	/* Capture every IP packet to local.addr, not only the connection's: the
+	 * others go to the callback set with lp_link_pcap_set_other(). */
+	bool all_to_local;
 	unsigned buffer_kib;          /* kernel capture buffer; 0 = 4096 */
 };
 
@@ -40,12 +43,24 @@ int lp_link_pcap_open(const struct lp_link_pcap_cfg *cfg, struct lp_link_pcap **
 /* The MAC every injected frame is sent to. */
 void lp_link_pcap_set_peer_mac(struct lp_link_pcap *l, const uint8_t mac[6]);
 
+/* With cfg.all_to_local: called with each inbound IP packet to local.addr
+ * that is not the connection's (other protocols, other ports, ICMP echo);
+ * NULL ignores them. data is valid only during the call. */
+void lp_link_pcap_set_other(struct lp_link_pcap *l, lp_link_rx_fn other, void *ctx);
+
+/* During a callback: the source MAC of the frame being handled (the next hop
+ * back to its sender). False on a link without MAC headers. */
+bool lp_link_pcap_rx_mac(const struct lp_link_pcap *l, uint8_t mac[6]);
+
 /* A descriptor to poll for input. */
 int lp_link_pcap_fd(const struct lp_link_pcap *l);
 
 /* Inject one IP packet. 0 or a negative errno (message from
  * lp_link_pcap_error()). */
 int lp_link_pcap_send(struct lp_link_pcap *l, const uint8_t *ip, size_t len);
+
+/* The same to the given MAC instead of the peer's (NULL: the peer's). */
+int lp_link_pcap_send_to(struct lp_link_pcap *l, const uint8_t *mac, const uint8_t *ip, size_t len);
 
 /* Handle every packet waiting: the connection's go to rx, neighbour
  * solicitations for our address are answered. Returns packets handled or a
