@@ -49,13 +49,14 @@ ifneq ($(RESP_SRC),)
 PROGS += $(BUILD)/tcpliveplay-responder
 endif
 
-.PHONY: all check unit cli-test e2e asan fuzz fuzz-run install clean help deps
+.PHONY: all check demo unit cli-test e2e asan fuzz fuzz-run install clean help deps
 
 all: $(PROGS)
 
 help:
 	@echo 'Targets:'
-	@echo '  all        build build/tcpliveplay (default)'
+	@echo '  all        build build/tcpliveplay and build/tcpliveplay-responder (default)'
+	@echo '  demo       record a conversation in a throw-away lab, replay it against the responder'
 	@echo '  check      install missing packages, build, run unit and CLI tests'
 	@echo '  unit       run the Check unit tests only'
 	@echo '  cli-test   run the CLI tests only (tests/cli.sh)'
@@ -107,6 +108,10 @@ e2e: $(PROGS) $(BUILD)/lp-record
 	$(Q)LP_BUILD=$(BUILD) netns/run tests/e2e/run.sh; rc=$$?; \
 	if [ $$rc -eq 77 ]; then echo "e2e: skipped: no network namespaces here (see above)"; \
 		echo "0 passed, 0 failed, 1 skipped"; exit 0; fi; exit $$rc
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/lp-record
+	$(Q)LP_BUILD=$(BUILD) netns/run netns/demo
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/check_runner

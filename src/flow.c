@@ -1045,6 +1045,20 @@ const struct lp_capture_stats *lp_flows_stats(const struct lp_flows *f)
 	return &f->stats;
 }
 
+int lp_addr_parse(const char *s, struct lp_endpoint *ep)
+{
+	struct lp_endpoint e = { 0 };
+
+	if (inet_pton(AF_INET, s, e.addr) == 1)
+		e.family = AF_INET;
+	else if (inet_pton(AF_INET6, s, e.addr) == 1)
+		e.family = AF_INET6;
+	else
+		return -EINVAL;
+	*ep = e;
+	return 0;
+}
+
 /* "ADDR:PORT" or "[ADDR]:PORT"; end points one past the text. */
 static int parse_endpoint(const char *s, size_t n, struct lp_endpoint *ep)
 {
@@ -1093,14 +1107,9 @@ static int parse_endpoint(const char *s, size_t n, struct lp_endpoint *ep)
 		if (errno || *end || port > 65535)
 			return -EINVAL;
 	}
-	memset(ep, 0, sizeof(*ep));
-	ep->port = (uint16_t)port;
-	if (inet_pton(AF_INET, addr, ep->addr) == 1)
-		ep->family = AF_INET;
-	else if (inet_pton(AF_INET6, addr, ep->addr) == 1)
-		ep->family = AF_INET6;
-	else
+	if (lp_addr_parse(addr, ep))
 		return -EINVAL;
+	ep->port = (uint16_t)port;
 	return 0;
 }
 

@@ -460,7 +460,8 @@ int lp_link_pcap_open(const struct lp_link_pcap_cfg *cfg, struct lp_link_pcap **
 		goto fail;
 	}
 	/* Inbound only where the platform can: our own injected frames stay out. */
-	pcap_setdirection(l->pcap, PCAP_D_IN);
+	if (!cfg->loopback)
+		pcap_setdirection(l->pcap, PCAP_D_IN);
 	rc = build_filter(cfg, filter, sizeof(filter));
 	if (rc) {
 		snprintf(err, errlen, "cannot build the capture filter");

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "tcpliveplay/netlink.h"
+#include "tcpliveplay/util.h"
 
 #define NL_BUFSIZE 32768        /* what the kernel fills a dump buffer up to */
 #define NL_TIMEOUT_S 5          /* the longest wait for one reply buffer */
@@ -21,18 +22,6 @@
 #define NL_DUMP_TRIES 5         /* dumps retried after NLM_F_DUMP_INTR */
 #define ADDR_LEN 0xffff         /* policy length: the family's address length */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static size_t family_alen(int family)
 {
@@ -158,9 +147,9 @@ static int ctl_error(const struct nlmsghdr *nlh, void *data)
 	if (rc == 0)
 		return MNL_CB_STOP;
 	if (rc == -EBADMSG)
-		set_err(r->err, r->errlen, "malformed netlink error message");
+		lp_set_err(r->err, r->errlen, "malformed netlink error message");
 	else if (!r->err || !r->errlen || !r->err[0])
-		set_err(r->err, r->errlen, "%s", strerror(-rc));
+		lp_set_err(r->err, r->errlen, "%s", strerror(-rc));
 	r->error = rc;
 	return MNL_CB_ERROR;
 }
@@ -181,7 +170,7 @@ static int ctl_done(const struct nlmsghdr *nlh, void *data)
 		r->err[0] = '\0';
 	extack_msg(nlh, sizeof(int), r->err, r->errlen);
 	if (!r->err || !r->errlen || !r->err[0])
-		set_err(r->err, r->errlen, "%s", strerror(-r->error));
+		lp_set_err(r->err, r->errlen, "%s", strerror(-r->error));
 	return MNL_CB_ERROR;
 }
 
@@ -198,7 +187,7 @@ static int run_reply(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 	int ret, e;
 
 	if (!buf || len > INT_MAX) {
-		set_err(r->err, r->errlen, "netlink buffer too large");
+		lp_set_err(r->err, r->errlen, "netlink buffer too large");
 		return -EBADMSG;
 	}
 	/* libmnl stops quietly at a truncated message, and trusts nlmsg_len
@@ -211,7 +200,7 @@ static int run_reply(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 		off += NLMSG_ALIGN(nlh->nlmsg_len);
 	}
 	if (off < len) {
-		set_err(r->err, r->errlen, "truncated netlink message");
+		lp_set_err(r->err, r->errlen, "truncated netlink message");
 		return -EBADMSG;
 	}
 	errno = 0;
@@ -225,16 +214,16 @@ static int run_reply(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 		return r->error;
 	switch (e) {
 	case EINTR:
-		set_err(r->err, r->errlen, "the kernel interrupted the dump");
+		lp_set_err(r->err, r->errlen, "the kernel interrupted the dump");
 		return -EINTR;
 	case EPROTO:
-		set_err(r->err, r->errlen, "netlink reply with another sequence number");
+		lp_set_err(r->err, r->errlen, "netlink reply with another sequence number");
 		return -EPROTO;
 	case ESRCH:
-		set_err(r->err, r->errlen, "netlink reply for another socket");
+		lp_set_err(r->err, r->errlen, "netlink reply for another socket");
 		return -ESRCH;
 	default:
-		set_err(r->err, r->errlen, "malformed netlink reply");
+		lp_set_err(r->err, r->errlen, "malformed netlink reply");
 		return -EBADMSG;
 	}
 }
@@ -243,7 +232,7 @@ static int run_reply(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 static int need_answer(int rc, struct reply *r)
 {
 	if (rc == 0 && !r->answered) {
-		set_err(r->err, r->errlen, "netlink reply without an answer");
+		lp_set_err(r->err, r->errlen, "netlink reply without an answer");
 		return -ENODATA;
 	}
 	return rc;
@@ -254,12 +243,12 @@ static int parse_attrs(const struct nlmsghdr *nlh, size_t hdrlen, struct attr_ta
 		       struct reply *r)
 {
 	if (mnl_nlmsg_get_payload_len(nlh) < hdrlen) {
-		set_err(r->err, r->errlen, "netlink message too short for its header");
+		lp_set_err(r->err, r->errlen, "netlink message too short for its header");
 		r->error = -EBADMSG;
 		return -EBADMSG;
 	}
 	if (mnl_attr_parse(nlh, (unsigned)hdrlen, attr_collect, t) < 0) {
-		set_err(r->err, r->errlen, "bad %s attribute", t->bad ? t->bad : "netlink");
+		lp_set_err(r->err, r->errlen, "bad %s attribute", t->bad ? t->bad : "netlink");
 		r->error = -EBADMSG;
 		return -EBADMSG;
 	}
@@ -268,7 +257,7 @@ static int parse_attrs(const struct nlmsghdr *nlh, size_t hdrlen, struct attr_ta
 
 static int bad_msg(struct reply *r, const char *what)
 {
-	set_err(r->err, r->errlen, "%s", what);
+	lp_set_err(r->err, r->errlen, "%s", what);
 	r->error = -EBADMSG;
 	return MNL_CB_ERROR;
 }
@@ -361,7 +350,7 @@ static int route_type_error(struct reply *r, unsigned type)
 
 	for (size_t i = 0; i < sizeof(deny) / sizeof(deny[0]); i++) {
 		if (deny[i].type == type) {
-			set_err(r->err, r->errlen, "%s: %s", deny[i].what, strerror(-deny[i].error));
+			lp_set_err(r->err, r->errlen, "%s: %s", deny[i].what, strerror(-deny[i].error));
 			r->error = deny[i].error;
 			return MNL_CB_ERROR;
 		}
@@ -418,7 +407,7 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 		size_t vlen = mnl_attr_get_payload_len(tb[RTA_VIA]);
 
 		if (vlen != sizeof(*via) + alen || via->rtvia_family != c->family) {
-			set_err(r->err, r->errlen, "the route's gateway is of another address family");
+			lp_set_err(r->err, r->errlen, "the route's gateway is of another address family");
 			r->error = -EAFNOSUPPORT;
 			return MNL_CB_ERROR;
 		}
@@ -484,7 +473,7 @@ static int neigh_cb(const struct nlmsghdr *nlh, void *data)
 		return bad_msg(r, "neighbour entry for another address");
 	if (!(ndm->ndm_state & NUD_USABLE) || !tb[NDA_LLADDR] ||
 	    mnl_attr_get_payload_len(tb[NDA_LLADDR]) != 6) {
-		set_err(r->err, r->errlen, "no usable neighbour entry");
+		lp_set_err(r->err, r->errlen, "no usable neighbour entry");
 		r->error = -ENOENT;
 		return MNL_CB_ERROR;
 	}
@@ -587,12 +576,12 @@ static int transact(struct nlmsghdr *req, reply_parser parse, void *ctx, char *e
 	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	if (!nl) {
 		rc = -errno;
-		set_err(err, errlen, "netlink socket: %s", strerror(-rc));
+		lp_set_err(err, errlen, "netlink socket: %s", strerror(-rc));
 		goto out;
 	}
 	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		rc = -errno;
-		set_err(err, errlen, "netlink bind: %s", strerror(-rc));
+		lp_set_err(err, errlen, "netlink bind: %s", strerror(-rc));
 		goto out;
 	}
 	/* Older kernels lack these; the request works without them. */
@@ -604,7 +593,7 @@ static int transact(struct nlmsghdr *req, reply_parser parse, void *ctx, char *e
 	req->nlmsg_seq = next_seq();
 	if (mnl_socket_sendto(nl, req, req->nlmsg_len) < 0) {
 		rc = -errno;
-		set_err(err, errlen, "netlink send: %s", strerror(-rc));
+		lp_set_err(err, errlen, "netlink send: %s", strerror(-rc));
 		goto out;
 	}
 	rc = LP_NL_MORE;
@@ -612,14 +601,14 @@ static int transact(struct nlmsghdr *req, reply_parser parse, void *ctx, char *e
 		n = mnl_socket_recvfrom(nl, buf, NL_BUFSIZE);
 		if (n < 0) {
 			rc = errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
-			set_err(err, errlen, "netlink receive: %s", strerror(-rc));
+			lp_set_err(err, errlen, "netlink receive: %s", strerror(-rc));
 			goto out;
 		}
 		rc = parse(buf, (size_t)n, req->nlmsg_seq, portid, ctx, err, errlen);
 	}
 	if (rc == LP_NL_MORE) {
 		rc = -EMSGSIZE;
-		set_err(err, errlen, "netlink reply without an end");
+		lp_set_err(err, errlen, "netlink reply without an end");
 	}
 out:
 	if (nl)
@@ -643,7 +632,7 @@ int lp_nl_link_get(const char *ifname, struct lp_ifinfo *out, char *err, size_t 
 	int rc;
 
 	if (!ifname || !ifname[0] || strlen(ifname) >= IF_NAMESIZE) {
-		set_err(err, errlen, "bad interface name");
+		lp_set_err(err, errlen, "bad interface name");
 		return -ENODEV;
 	}
 	nlh = mnl_nlmsg_put_header(req);
@@ -686,7 +675,7 @@ int lp_nl_route_get(int family, const uint8_t *dst, int oif, struct lp_route *ou
 	int rc;
 
 	if (!alen || !dst) {
-		set_err(err, errlen, "route lookup: bad address family");
+		lp_set_err(err, errlen, "route lookup: bad address family");
 		return -EAFNOSUPPORT;
 	}
 	nlh = mnl_nlmsg_put_header(req);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "tcpliveplay/netlink.h"
+#include "tcpliveplay/util.h"
 #include "tcpliveplay/nft_guard.h"
 
 #define GUARD_CHAIN "rst_guard"
@@ -37,18 +38,6 @@ struct lp_nft_guard {
 	char table[64];
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static uint32_t next_seq(void)
 {
@@ -207,7 +196,7 @@ static int ack_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (nlh->nlmsg_seq - a->first > a->span) {
 		a->error = -EPROTO;
-		set_err(a->err, a->errlen, "netlink reply with another sequence number");
+		lp_set_err(a->err, a->errlen, "netlink reply with another sequence number");
 		return MNL_CB_ERROR;
 	}
 	if (a->err && a->errlen)
@@ -216,9 +205,9 @@ static int ack_cb(const struct nlmsghdr *nlh, void *data)
 	if (rc == 0)
 		return ++a->got >= a->want ? MNL_CB_STOP : MNL_CB_OK;
 	if (rc == -EBADMSG)
-		set_err(a->err, a->errlen, "malformed netlink error message");
+		lp_set_err(a->err, a->errlen, "malformed netlink error message");
 	else if (!a->err || !a->errlen || !a->err[0])
-		set_err(a->err, a->errlen, "%s", strerror(-rc));
+		lp_set_err(a->err, a->errlen, "%s", strerror(-rc));
 	a->error = rc;
 	return MNL_CB_ERROR;
 }
@@ -234,14 +223,14 @@ static int send_batch(struct mnl_socket *nl, const void *buf, size_t len, struct
 
 	if (mnl_socket_sendto(nl, buf, len) < 0) {
 		rc = -errno;
-		set_err(a->err, a->errlen, "netlink send: %s", strerror(-rc));
+		lp_set_err(a->err, a->errlen, "netlink send: %s", strerror(-rc));
 		return rc;
 	}
 	for (unsigned i = 0; i < NFT_MAX_BUFFERS; i++) {
 		n = mnl_socket_recvfrom(nl, rbuf, sizeof(rbuf));
 		if (n < 0) {
 			rc = errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
-			set_err(a->err, a->errlen, "netlink receive: %s", strerror(-rc));
+			lp_set_err(a->err, a->errlen, "netlink receive: %s", strerror(-rc));
 			return rc;
 		}
 		errno = 0;
@@ -250,13 +239,13 @@ static int send_batch(struct mnl_socket *nl, const void *buf, size_t len, struct
 			return a->error;
 		if (rc == MNL_CB_ERROR) {
 			rc = errno ? -errno : -EBADMSG;
-			set_err(a->err, a->errlen, "bad netlink reply: %s", strerror(-rc));
+			lp_set_err(a->err, a->errlen, "bad netlink reply: %s", strerror(-rc));
 			return rc;
 		}
 		if (a->got >= a->want)
 			return 0;
 	}
-	set_err(a->err, a->errlen, "no acknowledgement from the kernel");
+	lp_set_err(a->err, a->errlen, "no acknowledgement from the kernel");
 	return -ETIMEDOUT;
 }
 
@@ -343,26 +332,26 @@ int lp_nft_guard_install(const struct lp_endpoint *local, const struct lp_endpoi
 
 	if (!local || !remote || !endpoint_ok(local) || local->port == 0 ||
 	    (remote->family && remote->family != local->family)) {
-		set_err(err, errlen, "RST guard: bad local or remote endpoint");
+		lp_set_err(err, errlen, "RST guard: bad local or remote endpoint");
 		return -EINVAL;
 	}
 	g = calloc(1, sizeof(*g));
 	if (!g) {
 		rc = -ENOMEM;
-		set_err(err, errlen, "%s", strerror(ENOMEM));
+		lp_set_err(err, errlen, "%s", strerror(ENOMEM));
 		goto out;
 	}
 	snprintf(g->table, sizeof(g->table), "tcpliveplay_%ld_%u", (long)getpid(),
 		 atomic_fetch_add(&guards, 1));
 	rc = open_socket(&g->nl, NFT_TIMEOUT_S);
 	if (rc) {
-		set_err(err, errlen, "netfilter netlink socket: %s", strerror(-rc));
+		lp_set_err(err, errlen, "netfilter netlink socket: %s", strerror(-rc));
 		goto out;
 	}
 	seq = next_seq();
 	rc = build_install(buf, sizeof(buf), seq, g->table, local, remote, &len);
 	if (rc) {
-		set_err(err, errlen, "building the nftables batch: %s", strerror(-rc));
+		lp_set_err(err, errlen, "building the nftables batch: %s", strerror(-rc));
 		goto out;
 	}
 	a.first = seq;
@@ -372,7 +361,7 @@ int lp_nft_guard_install(const struct lp_endpoint *local, const struct lp_endpoi
 	a.errlen = errlen;
 	rc = send_batch(g->nl, buf, len, &a);
 	if (rc == -EPERM)
-		set_err(err, errlen,
+		lp_set_err(err, errlen,
 			"no permission to add an nftables table (CAP_NET_ADMIN is needed): run as root, "
 			"or give the program the capability (setcap cap_net_admin,cap_net_raw+ep PROGRAM)");
 	if (rc)

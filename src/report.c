@@ -140,6 +140,11 @@ int lp_report_print_text(const struct lp_report *r, FILE *fp)
 		fprintf(fp, "divergence: ... %zu more\n", r->ndiv_total - r->ndiv);
 	fprintf(fp, "faults fired: %" PRIu64 "\n", r->faults_fired);
 	fprintf(fp, "duration: %s s\n", d);
+	if (r->duration_ns) {
+		double mb = (double)(r->sent.bytes + r->received.bytes) / 1e6;
+
+		fprintf(fp, "throughput: %.3f MB/s\n", mb / ((double)r->duration_ns / 1e9));
+	}
 	fprintf(fp, "seed: %" PRIu64 "\n", r->seed);
 	return ferror(fp) ? -EIO : 0;
 }

@@ -17,6 +17,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 
+#include "tcpliveplay/cli.h"
 #include "tcpliveplay/engine.h"
 #include "tcpliveplay/fault.h"
 #include "tcpliveplay/flow.h"
@@ -30,13 +31,6 @@
 #include "tcpliveplay/rng.h"
 #include "tcpliveplay/sim.h"
 #include "tcpliveplay/util.h"
-
-enum exit_status {
-	EXIT_MATCHED = 0,
-	EXIT_DIVERGED = 1,
-	EXIT_BADINPUT = 2,
-	EXIT_ENV = 3,
-};
 
 enum mode { MODE_NONE, MODE_LIST, MODE_EXTRACT, MODE_DUMP, MODE_SIMULATE, MODE_LIVE };
 
@@ -65,11 +59,7 @@ struct ctx {
 	uint64_t timeout_s;
 	bool classic;
 	int verbose;
-	unsigned warned;      /* skipped-packet warnings printed */
-	unsigned unwarned;    /* and not printed */
 };
-
-#define MAX_WARNINGS 10
 
 enum {
 	OPT_FAULT = 256,
@@ -155,53 +145,11 @@ static void usage(FILE *out)
 		"3 environment (permission, interface, route).\n");
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "tcpliveplay: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'tcpliveplay --help' for more information.\n");
-	return EXIT_BADINPUT;
-}
-
-static void warn_packet(void *opaque, uint32_t packet, const char *what)
-{
-	struct ctx *c = opaque;
-
-	if (c->warned >= MAX_WARNINGS && !c->verbose) {
-		c->unwarned++;
-		return;
-	}
-	c->warned++;
-	log_warn("%s: packet %u: %s, skipped", c->file, packet, what);
-}
-
 static int load(struct ctx *c, struct lp_flows **flows)
 {
-	char err[512];
-	int rc;
+	struct lp_loader ld = { .file = c->file, .verbose = c->verbose > 0 };
 
-	rc = lp_flows_load(c->file, warn_packet, c, flows, err, sizeof(err));
-	if (c->unwarned)
-		log_warn("%s: %u more packets skipped", c->file, c->unwarned);
-	if (rc) {
-		log_err("%s: %s", c->file, err);
-		return rc == -ENOMEM ? EXIT_ENV : EXIT_BADINPUT;
-	}
-	if (!lp_flows_count(*flows)) {
-		const struct lp_capture_stats *st = lp_flows_stats(*flows);
-
-		log_err("%s: no TCP connection found (%u packets: %u not TCP, %u fragments, %u malformed)",
-			c->file, st->packets, st->other, st->fragments, st->malformed);
-		lp_flows_free(*flows);
-		*flows = NULL;
-		return EXIT_BADINPUT;
-	}
-	return 0;
+	return lp_cli_load(&ld, flows);
 }
 
 static void opts_str(const struct lp_synopts *o, char *buf, size_t len)
@@ -263,37 +211,7 @@ static int do_list(struct ctx *c)
 	for (unsigned i = 1; i <= lp_flows_count(flows); i++)
 		print_flow_line(lp_flows_get(flows, i));
 	lp_flows_free(flows);
-	return EXIT_MATCHED;
-}
-
-static int select_flow(struct ctx *c, const struct lp_flows *flows, const struct lp_flow **fl)
-{
-	int rc = lp_flows_select(flows, c->flow, fl);
-
-	switch (rc) {
-	case 0:
-		return 0;
-	case -ENOTUNIQ:
-		log_err("%s: %zu TCP flows; choose one with --flow (a number or ADDR:PORT-ADDR:PORT):",
-			c->file, lp_flows_count(flows));
-		for (unsigned i = 1; i <= lp_flows_count(flows); i++) {
-			char a[64], b[64];
-			const struct lp_flow *f = lp_flows_get(flows, i);
-
-			fprintf(stderr, "  %u %s -> %s\n", i, lp_endpoint_str(&f->client, a, sizeof(a)),
-				lp_endpoint_str(&f->server, b, sizeof(b)));
-		}
-		return EXIT_BADINPUT;
-	case -ENOENT:
-		log_err("%s: no flow matches --flow %s (see --list)", c->file, c->flow);
-		return EXIT_BADINPUT;
-	case -EADDRINUSE:
-		log_err("%s: several flows match --flow %s (the ports were reused); choose one by its "
-			"number from --list", c->file, c->flow);
-		return EXIT_BADINPUT;
-	default:
-		return usage_error("--flow: '%s' is neither a flow number nor ADDR:PORT-ADDR:PORT", c->flow);
-	}
+	return LP_EXIT_MATCHED;
 }
 
 static const char *flags_str(uint8_t f, char *buf, size_t len)
@@ -324,7 +242,7 @@ static int do_dump(struct ctx *c)
 
 	if (rc)
 		return rc;
-	rc = select_flow(c, flows, &fl);
+	rc = lp_cli_select(c->file, flows, c->flow, &fl);
 	if (rc)
 		goto out;
 	lp_flow_notes_str(fl->notes, notes, sizeof(notes));
@@ -357,7 +275,7 @@ static int do_dump(struct ctx *c)
 			printf("# hole in %s stream: %llu bytes at offset %llu\n", d == LP_C2S ? "client" : "server",
 			       (unsigned long long)st->holes[k].len, (unsigned long long)st->holes[k].offset);
 	}
-	rc = EXIT_MATCHED;
+	rc = LP_EXIT_MATCHED;
 out:
 	lp_flows_free(flows);
 	return rc;
@@ -374,19 +292,19 @@ static int do_extract(struct ctx *c)
 
 	if (rc)
 		return rc;
-	rc = select_flow(c, flows, &fl);
+	rc = lp_cli_select(c->file, flows, c->flow, &fl);
 	if (rc)
 		goto out;
 	if (lp_flow_first_hole(fl, &dir, &hole)) {
 		log_err("%s: flow %u: the %s stream has %llu bytes missing at offset %llu (not captured); "
 			"cannot extract it whole", c->file, fl->id, dir == LP_C2S ? "client" : "server",
 			(unsigned long long)hole.len, (unsigned long long)hole.offset);
-		rc = EXIT_BADINPUT;
+		rc = LP_EXIT_BADINPUT;
 		goto out;
 	}
 	if (mkdir(c->outdir, 0755) && errno != EEXIST) {
 		log_err("cannot create %s: %s", c->outdir, strerror(errno));
-		rc = EXIT_ENV;
+		rc = LP_EXIT_ENV;
 		goto out;
 	}
 	for (int d = 0; d < 2; d++) {
@@ -397,12 +315,12 @@ static int do_extract(struct ctx *c)
 		wrc = lp_write_file(path, fl->dir[d].data, fl->dir[d].len);
 		if (wrc) {
 			log_err("cannot write %s: %s", path, strerror(-wrc));
-			rc = EXIT_ENV;
+			rc = LP_EXIT_ENV;
 			goto out;
 		}
 		log_info("%s: %llu bytes", path, (unsigned long long)fl->dir[d].len);
 	}
-	rc = EXIT_MATCHED;
+	rc = LP_EXIT_MATCHED;
 out:
 	lp_flows_free(flows);
 	return rc;
@@ -422,16 +340,16 @@ static int write_json(const struct ctx *c, const struct lp_report *rep)
 	int rc;
 
 	if (!strcmp(c->json, "-"))
-		return lp_report_print_json(rep, stdout) ? EXIT_ENV : 0;
+		return lp_report_print_json(rep, stdout) ? LP_EXIT_ENV : 0;
 	fp = fopen(c->json, "w");
 	if (!fp) {
 		log_err("cannot write %s: %s", c->json, strerror(errno));
-		return EXIT_ENV;
+		return LP_EXIT_ENV;
 	}
 	rc = lp_report_print_json(rep, fp);
 	if (fclose(fp) || rc) {
 		log_err("cannot write %s", c->json);
-		return EXIT_ENV;
+		return LP_EXIT_ENV;
 	}
 	return 0;
 }
@@ -448,16 +366,16 @@ static int do_simulate(struct ctx *c)
 
 	if (rc)
 		return rc;
-	rc = select_flow(c, flows, &fl);
+	rc = lp_cli_select(c->file, flows, c->flow, &fl);
 	if (rc)
 		goto out;
 	if (c->faults && lp_fault_plan_validate(c->faults, fl, err, sizeof(err))) {
-		rc = usage_error("--fault: %s", err);
+		rc = lp_usage_error("--fault: %s", err);
 		goto out;
 	}
 	if (!c->have_seed && getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed)) {
 		log_err("no randomness for a seed: %s", strerror(errno));
-		rc = EXIT_ENV;
+		rc = LP_EXIT_ENV;
 		goto out;
 	}
 	lp_sim_opts_init(&so);
@@ -474,7 +392,7 @@ static int do_simulate(struct ctx *c)
 	rc = lp_sim_run(fl, &so, &rep, text && c->verbose ? print_event : NULL, c);
 	if (rc) {
 		log_err("%s: flow %u cannot be simulated: %s", c->file, fl->id, strerror(-rc));
-		rc = rc == -ENOMEM ? EXIT_ENV : EXIT_BADINPUT;
+		rc = rc == -ENOMEM ? LP_EXIT_ENV : LP_EXIT_BADINPUT;
 		goto out;
 	}
 	if (text && lp_log_threshold >= LP_LOG_INFO)
@@ -493,26 +411,6 @@ out:
 	return rc;
 }
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-static void catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
-
 /* ADDR, [ADDR]:PORT or IPv4ADDR:PORT; port 0 when absent. */
 static int parse_addr_port(const char *s, struct lp_endpoint *ep)
 {
@@ -524,7 +422,6 @@ static int parse_addr_port(const char *s, struct lp_endpoint *ep)
 	if (n >= sizeof(buf))
 		return -EINVAL;
 	memcpy(buf, s, n + 1);
-	memset(ep, 0, sizeof(*ep));
 	if (buf[0] == '[') {
 		char *rb = strchr(buf, ']');
 
@@ -546,17 +443,13 @@ static int parse_addr_port(const char *s, struct lp_endpoint *ep)
 			port = colon + 1;
 		}
 	}
+	if (lp_addr_parse(addr, ep))
+		return -EINVAL;
 	if (port) {
 		if (lp_parse_uint(port, 1, 65535, &v))
 			return -EINVAL;
 		ep->port = (uint16_t)v;
 	}
-	if (inet_pton(AF_INET, addr, ep->addr) == 1)
-		ep->family = AF_INET;
-	else if (inet_pton(AF_INET6, addr, ep->addr) == 1)
-		ep->family = AF_INET6;
-	else
-		return -EINVAL;
 	return 0;
 }
 
@@ -591,17 +484,20 @@ static void progress(void *opaque, uint64_t elapsed_ns, uint64_t sent, uint64_t 
 	fflush(stdout);
 }
 
-static int env_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int env_error(const char *fmt, ...)
+/* A boolean sysctl under /proc/sys is set. */
+static bool sysctl_on(const char *name)
 {
-	va_list ap;
+	char path[128], v = '0';
+	FILE *fp;
 
-	fprintf(stderr, "tcpliveplay: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return EXIT_ENV;
+	snprintf(path, sizeof(path), "/proc/sys/%s", name);
+	fp = fopen(path, "r");
+	if (!fp)
+		return false;
+	if (fread(&v, 1, 1, fp) != 1)
+		v = '0';
+	fclose(fp);
+	return v != '0';
 }
 
 static int do_live(struct ctx *c)
@@ -624,22 +520,22 @@ static int do_live(struct ctx *c)
 	int rc, ifindex = 0;
 
 	if (parse_addr_port(c->dst, &dst))
-		return usage_error("--dst: '%s' is not ADDR, ADDR:PORT or [ADDR]:PORT", c->dst);
+		return lp_usage_error("--dst: '%s' is not ADDR, ADDR:PORT or [ADDR]:PORT", c->dst);
 	if (c->dst_mac && strcmp(c->dst_mac, "auto") && parse_mac(c->dst_mac, peer_mac))
-		return usage_error("MAC '%s' is not of the form 00:11:22:33:44:55", c->dst_mac);
+		return lp_usage_error("MAC '%s' is not of the form 00:11:22:33:44:55", c->dst_mac);
 	if (c->src) {
 		if (parse_addr_port(c->src, &src) || src.port)
-			return usage_error("--src: '%s' is not an address", c->src);
+			return lp_usage_error("--src: '%s' is not an address", c->src);
 		if (src.family != dst.family)
-			return usage_error("--src %s and --dst %s are of different families", c->src, c->dst);
+			return lp_usage_error("--src %s and --dst %s are of different families", c->src, c->dst);
 	}
 	if (!c->have_seed && getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed))
-		return env_error("no randomness for a seed: %s", strerror(errno));
+		return lp_env_error("no randomness for a seed: %s", strerror(errno));
 	lp_rng_seed(&rng, c->seed);
 	rc = load(c, &flows);
 	if (rc)
 		return rc;
-	rc = select_flow(c, flows, &fl);
+	rc = lp_cli_select(c->file, flows, c->flow, &fl);
 	if (rc)
 		goto out;
 	if (!dst.port)
@@ -648,7 +544,7 @@ static int do_live(struct ctx *c)
 		uint64_t v;
 
 		if (lp_parse_uint(c->sport, 1, 65535, &v)) {
-			rc = usage_error("source port '%s' is neither a number from 1 to 65535 nor 'random'", c->sport);
+			rc = lp_usage_error("source port '%s' is neither a number from 1 to 65535 nor 'random'", c->sport);
 			goto out;
 		}
 		src.port = (uint16_t)v;
@@ -658,7 +554,7 @@ static int do_live(struct ctx *c)
 
 	rc = lp_nl_link_get(c->iface, &ifi, err, sizeof(err));
 	if (rc) {
-		rc = env_error("interface %s: %s", c->iface, err);
+		rc = lp_env_error("interface %s: %s", c->iface, err);
 		goto out;
 	}
 	ifindex = ifi.ifindex;
@@ -666,12 +562,12 @@ static int do_live(struct ctx *c)
 	if (!rc) {
 		have_route = true;
 	} else if (!c->src || (ifi.has_mac && !c->dst_mac)) {
-		rc = env_error("no route to %s via %s: %s", c->dst, c->iface, err);
+		rc = lp_env_error("no route to %s via %s: %s", c->dst, c->iface, err);
 		goto out;
 	}
 	if (!c->src) {
 		if (!route.has_src) {
-			rc = env_error("no source address for %s via %s; give --src ADDR", c->dst, c->iface);
+			rc = lp_env_error("no source address for %s via %s; give --src ADDR", c->dst, c->iface);
 			goto out;
 		}
 		src.family = dst.family;
@@ -679,7 +575,7 @@ static int do_live(struct ctx *c)
 	}
 	rc = lp_nl_addr_is_local(src.family, src.addr, NULL);
 	if (rc < 0) {
-		rc = env_error("cannot list the host's addresses: %s", strerror(-rc));
+		rc = lp_env_error("cannot list the host's addresses: %s", strerror(-rc));
 		goto out;
 	}
 	src_local = rc == 1;
@@ -690,9 +586,14 @@ static int do_live(struct ctx *c)
 	lcfg.remote = dst;
 	memcpy(lcfg.local_mac, ifi.mac, 6);
 	lcfg.answer_neigh = !src_local;
+	lcfg.loopback = ifi.type == ARPHRD_LOOPBACK;
+	if (lcfg.loopback && dst.family == AF_INET && !sysctl_on("net/ipv4/conf/lo/accept_local"))
+		log_warn("on %s the kernel drops injected packets from its own addresses unless "
+			 "net.ipv4.conf.lo.accept_local=1 (and net.ipv4.conf.lo.route_localnet=1 for "
+			 "127.0.0.0/8)", c->iface);
 	rc = lp_link_pcap_open(&lcfg, &link, err, sizeof(err));
 	if (rc) {
-		rc = rc == -EPROTONOSUPPORT ? usage_error("%s", err) : env_error("%s", err);
+		rc = rc == -EPROTONOSUPPORT ? lp_usage_error("%s", err) : lp_env_error("%s", err);
 		goto out;
 	}
 	if (lp_link_pcap_has_mac(link)) {
@@ -708,7 +609,7 @@ static int do_live(struct ctx *c)
 				char nb[64];
 
 				inet_ntop(dst.family, nh, nb, sizeof(nb));
-				rc = env_error("no answer from %s on %s to %s; give --dst-mac MAC", nb, c->iface,
+				rc = lp_env_error("no answer from %s on %s to %s; give --dst-mac MAC", nb, c->iface,
 					       dst.family == AF_INET ? "ARP" : "neighbour solicitation");
 				goto out;
 			}
@@ -718,14 +619,14 @@ static int do_live(struct ctx *c)
 	if (c->guard == GUARD_AUTO && src_local) {
 		rc = lp_nft_guard_install(&src, &dst, &guard, err, sizeof(err));
 		if (rc) {
-			rc = env_error("cannot install the RST guard: %s (or use --rst-guard off)", err);
+			rc = lp_env_error("cannot install the RST guard: %s (or use --rst-guard off)", err);
 			goto out;
 		}
 	}
 	if (c->write) {
 		rc = lp_pcapw_open(c->write, &writer, err, sizeof(err));
 		if (rc) {
-			rc = env_error("cannot write %s: %s", c->write, err);
+			rc = lp_env_error("cannot write %s: %s", c->write, err);
 			goto out;
 		}
 	}
@@ -737,6 +638,15 @@ static int do_live(struct ctx *c)
 	lo.engine.remote = dst;
 	lo.engine.isn = lp_rng_u32(&rng);
 	lo.engine.ts_base = lp_rng_u32(&rng);
+	/* Offer no more than the interface carries (a capture from loopback
+	 * offers 65495). */
+	if (ifi.mtu > 100) {
+		const struct lp_synopts *so = &fl->dir[LP_C2S].opts;
+		unsigned cap_mss = ifi.mtu - (dst.family == AF_INET ? 40u : 60u);
+		unsigned mss = so->has_mss ? so->mss : (dst.family == AF_INET ? 1460u : 1440u);
+
+		lo.engine.mss = (uint16_t)(mss < cap_mss ? mss : cap_mss);
+	}
 	lo.engine.match = c->match;
 	lo.engine.timing = c->timing;
 	if (c->rto_ms)
@@ -749,7 +659,7 @@ static int do_live(struct ctx *c)
 	lo.link = link;
 	lo.writer = writer;
 	lo.timeout_ns = c->timeout_s * 1000000000ull;
-	lo.stop = &stop_requested;
+	lo.stop = &lp_stop_requested;
 	if (text && !c->verbose && lp_log_threshold >= LP_LOG_INFO && isatty(STDOUT_FILENO))
 		lo.progress = progress;
 	lo.progress_ctx = c;
@@ -763,12 +673,12 @@ static int do_live(struct ctx *c)
 		printf(", seed %llu%s\n", (unsigned long long)c->seed,
 		       guard ? ", RST guard on" : src_local ? ", RST guard off" : ", answering ARP/NDP for the source");
 	}
-	catch_signals();
+	lp_catch_signals();
 	rc = lp_live_run(fl, &lo, &rep, err, sizeof(err));
 	if (lo.progress)
 		printf("\r\033[K");
 	if (rc) {
-		rc = env_error("%s", err);
+		rc = lp_env_error("%s", err);
 		goto out;
 	}
 	rep.seed = c->seed;
@@ -791,7 +701,7 @@ static int do_live(struct ctx *c)
 	}
 	if (writer && lp_pcapw_close(writer)) {
 		writer = NULL;
-		rc = env_error("cannot write %s", c->write);
+		rc = lp_env_error("cannot write %s", c->write);
 	}
 	writer = NULL;
 out:
@@ -866,7 +776,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_TIMEOUT:
 			if (lp_parse_uint(optarg, 1, 86400, &c.timeout_s)) {
-				rc = usage_error("--timeout: '%s' is not a number of seconds from 1 to 86400", optarg);
+				rc = lp_usage_error("--timeout: '%s' is not a number of seconds from 1 to 86400", optarg);
 				goto out;
 			}
 			break;
@@ -876,7 +786,7 @@ int main(int argc, char **argv)
 			} else if (!strcmp(optarg, "off")) {
 				c.guard = GUARD_OFF;
 			} else {
-				rc = usage_error("--rst-guard: '%s' is neither auto nor off", optarg);
+				rc = lp_usage_error("--rst-guard: '%s' is neither auto nor off", optarg);
 				goto out;
 			}
 			break;
@@ -890,42 +800,42 @@ int main(int argc, char **argv)
 		case OPT_FAULT:
 			if (!c.faults && lp_fault_plan_new(&c.faults)) {
 				log_err("out of memory");
-				return EXIT_ENV;
+				return LP_EXIT_ENV;
 			}
 			if (lp_fault_plan_add(c.faults, optarg, err, sizeof(err))) {
-				rc = usage_error("--fault %s: %s", optarg, err);
+				rc = lp_usage_error("--fault %s: %s", optarg, err);
 				goto out;
 			}
 			break;
 		case OPT_SEED:
 			if (lp_parse_uint(optarg, 0, UINT64_MAX, &c.seed)) {
-				rc = usage_error("--seed: '%s' is not a number", optarg);
+				rc = lp_usage_error("--seed: '%s' is not a number", optarg);
 				goto out;
 			}
 			c.have_seed = true;
 			break;
 		case OPT_MATCH:
 			if (lp_match_parse(optarg, &c.match)) {
-				rc = usage_error("--match: '%s' is not one of stream, size, bytes", optarg);
+				rc = lp_usage_error("--match: '%s' is not one of stream, size, bytes", optarg);
 				goto out;
 			}
 			break;
 		case OPT_TIMING:
 			if (lp_timing_parse(optarg, &c.timing)) {
-				rc = usage_error("--timing: '%s' is not asap, capture or xN", optarg);
+				rc = lp_usage_error("--timing: '%s' is not asap, capture or xN", optarg);
 				goto out;
 			}
 			break;
 		case OPT_RTO:
 			if (lp_parse_uint(optarg, 1, 60000, &v)) {
-				rc = usage_error("--rto: '%s' is not a number of milliseconds from 1 to 60000", optarg);
+				rc = lp_usage_error("--rto: '%s' is not a number of milliseconds from 1 to 60000", optarg);
 				goto out;
 			}
 			c.rto_ms = (unsigned)v;
 			break;
 		case OPT_RETRIES:
 			if (lp_parse_uint(optarg, 1, 100, &v)) {
-				rc = usage_error("--retries: '%s' is not a number from 1 to 100", optarg);
+				rc = lp_usage_error("--retries: '%s' is not a number from 1 to 100", optarg);
 				goto out;
 			}
 			c.retries = (unsigned)v;
@@ -962,15 +872,15 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			rc = EXIT_MATCHED;
+			rc = LP_EXIT_MATCHED;
 			goto out;
 		case 'V':
 			printf("tcpliveplay %s\n", LP_VERSION);
-			rc = EXIT_MATCHED;
+			rc = LP_EXIT_MATCHED;
 			goto out;
 		default:
 			fprintf(stderr, "Try 'tcpliveplay --help' for more information.\n");
-			rc = EXIT_BADINPUT;
+			rc = LP_EXIT_BADINPUT;
 			goto out;
 		}
 	}
@@ -985,33 +895,33 @@ int main(int argc, char **argv)
 		optind += 5;
 	}
 	if (optind < argc) {
-		rc = usage_error("unexpected argument '%s'", argv[optind]);
+		rc = lp_usage_error("unexpected argument '%s'", argv[optind]);
 		goto out;
 	}
 	if (c.mode == MODE_NONE && (c.iface || c.dst))
 		c.mode = MODE_LIVE;
 	if (c.mode == MODE_NONE) {
-		rc = usage_error("nothing to do: give -i IFACE --dst ADDR, or --list, --dump, --extract, --simulate");
+		rc = lp_usage_error("nothing to do: give -i IFACE --dst ADDR, or --list, --dump, --extract, --simulate");
 		goto out;
 	}
 	if (!c.file) {
-		rc = usage_error("no capture: give -r FILE");
+		rc = lp_usage_error("no capture: give -r FILE");
 		goto out;
 	}
 	if (c.mode != MODE_SIMULATE && c.mode != MODE_LIVE && (c.faults || c.have_seed || c.json)) {
-		rc = usage_error("--fault, --seed and --json go with a replay (live or --simulate)");
+		rc = lp_usage_error("--fault, --seed and --json go with a replay (live or --simulate)");
 		goto out;
 	}
 	if (c.mode == MODE_LIVE && c.faults) {
-		rc = usage_error("--fault goes with --simulate (or tcpliveplay-responder)");
+		rc = lp_usage_error("--fault goes with --simulate (or tcpliveplay-responder)");
 		goto out;
 	}
 	if (c.mode == MODE_LIVE && (!c.iface || !c.dst)) {
-		rc = usage_error("a live replay needs -i IFACE and --dst ADDR[:PORT]");
+		rc = lp_usage_error("a live replay needs -i IFACE and --dst ADDR[:PORT]");
 		goto out;
 	}
 	if (c.mode != MODE_LIVE && (c.iface || c.dst || c.dst_mac || c.src || c.sport || c.write || c.timeout_s)) {
-		rc = usage_error("-i, --dst, --dst-mac, --src, --sport, --write and --timeout go with a live replay");
+		rc = lp_usage_error("-i, --dst, --dst-mac, --src, --sport, --write and --timeout go with a live replay");
 		goto out;
 	}
 	switch (c.mode) {
@@ -1031,12 +941,12 @@ int main(int argc, char **argv)
 		rc = do_live(&c);
 		break;
 	default:
-		rc = EXIT_BADINPUT;
+		rc = LP_EXIT_BADINPUT;
 		break;
 	}
 	goto out;
 two_modes:
-	rc = usage_error("choose one of --list, --dump, --extract, --simulate");
+	rc = lp_usage_error("choose one of --list, --dump, --extract, --simulate");
 out:
 	lp_fault_plan_free(c.faults);
 	return rc;

@@ -217,6 +217,21 @@ expect_grep out '^Exit status'
 expect_empty err
 end
 
+# Every long option --help prints is in the man page (groff writes --name as
+# \-\-name, its inner hyphens as \-), not as the prefix of a longer one.
+man_page=$(dirname "$0")/../doc/tcpliveplay.1
+begin "--help options are in doc/tcpliveplay.1"
+run --help
+expect_rc 0
+missing=
+grep -Eo -e '--[a-z-]+' "$tmp/out" | sort -u >"$tmp/opts"
+while read -r o; do
+	g=$(printf '%s\n' "$o" | sed 's/-/\\\\-/g')
+	grep -Eq -e "$g"'(\\[^-]|[^a-z\\]|$)' "$man_page" || missing="$missing $o"
+done <"$tmp/opts"
+[ -z "$missing" ] || note_failure "not in $man_page:$missing"
+end
+
 begin "-h"
 run -h
 expect_rc 0
@@ -354,7 +369,7 @@ end
 begin "--flow that matches nothing"
 run --dump -r "$two" --flow 3
 expect_rc 2
-expect_grep err "^tcpliveplay: $(re "$two"): no flow matches --flow 3 \(see --list\)$"
+expect_grep err "^tcpliveplay: $(re "$two"): no flow matches --flow 3 \(see tcpliveplay --list\)$"
 end
 
 begin "--extract refuses a hole (written capture)"

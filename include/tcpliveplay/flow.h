@@ -146,6 +146,9 @@ void lp_flows_free(struct lp_flows *f);
 /* The first hole of either stream (client first), or false if none. */
 bool lp_flow_first_hole(const struct lp_flow *fl, enum lp_dir *dir, struct lp_hole *hole);
 
+/* An IPv4 or IPv6 address in text into ep (port 0). 0 or -EINVAL. */
+int lp_addr_parse(const char *s, struct lp_endpoint *ep);
+
 /* "ADDR:PORT" or "[ADDR]:PORT" into buf. */
 const char *lp_endpoint_str(const struct lp_endpoint *ep, char *buf, size_t len);
 

@@ -24,6 +24,8 @@ struct lp_link_pcap_cfg {
 	struct lp_endpoint remote;    /* the peer; port 0 = any port, family 0 = any address */
 	uint8_t local_mac[6];         /* source MAC of what we inject */
 	bool answer_neigh;            /* answer ARP / NS for local.addr */
+	bool loopback;                /* a loopback device: packet sockets see its
+				       * traffic as outgoing only, so capture both ways */
 	/* Capture every IP packet to local.addr, not only the connection's: the
 	 * others go to the callback set with lp_link_pcap_set_other(). */
 	bool all_to_local;

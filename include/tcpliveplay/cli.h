@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The edge shared by the two programs' command lines: the exit-status
+ * contract, one-line errors, signals, loading a capture and picking its flow
+ * with messages for people. The only module besides log.c that prints.
+ */
+#ifndef TCPLIVEPLAY_CLI_H
+#define TCPLIVEPLAY_CLI_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "tcpliveplay/flow.h"
+
+enum lp_exit {
+	LP_EXIT_MATCHED = 0,    /* success; a replay matched */
+	LP_EXIT_DIVERGED = 1,   /* a replay ran but diverged or failed */
+	LP_EXIT_BADINPUT = 2,   /* bad usage or bad input */
+	LP_EXIT_ENV = 3,        /* environment: permission, interface, route, neighbour */
+};
+
+/* Set by SIGINT, SIGTERM and SIGHUP once lp_catch_signals() ran. */
+extern volatile sig_atomic_t lp_stop_requested;
+void lp_catch_signals(void);
+
+/* "PROG: message" and the --help hint on stderr; returns LP_EXIT_BADINPUT. */
+int lp_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "PROG: message" on stderr; returns LP_EXIT_ENV. */
+int lp_env_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+struct lp_loader {
+	const char *file;
+	bool verbose;           /* every skipped packet, not only the first ten */
+	unsigned warned, unwarned;
+};
+
+/* Load l->file, warning about skipped packets; 0 or an exit status (no
+ * TCP flow at all is bad input). */
+int lp_cli_load(struct lp_loader *l, struct lp_flows **out);
+
+/* Pick the flow sel names (NULL: the only one); 0 or an exit status, with a
+ * message (the list of flows when a choice is needed). */
+int lp_cli_select(const char *file, const struct lp_flows *flows, const char *sel,
+		  const struct lp_flow **out);
+
+#endif

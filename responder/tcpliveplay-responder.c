@@ -1,0 +1,482 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * tcpliveplay-responder: the command line. An emulated host that plays the
+ * server side of a captured TCP flow to every client that connects, and can
+ * misbehave on purpose. Options are parsed into a context with its defaults
+ * set first; every message for the user is written here or in serve.c.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <net/if_arp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include "responder.h"
+#include "tcpliveplay/cli.h"
+#include "tcpliveplay/fault.h"
+#include "tcpliveplay/flow.h"
+#include "tcpliveplay/link_pcap.h"
+#include "tcpliveplay/log.h"
+#include "tcpliveplay/netlink.h"
+#include "tcpliveplay/nft_guard.h"
+#include "tcpliveplay/pkt.h"
+#include "tcpliveplay/util.h"
+
+#define PROG "tcpliveplay-responder"
+#define MAX_FAULTS 64
+#define MAX_SESSIONS 4096
+
+struct ctx {
+	const char *iface;
+	const char *file;
+	const char *flow;
+	const char *ip;
+	uint16_t port;
+	uint64_t max_sessions;
+	uint64_t idle_s;
+	bool once;
+	enum lp_match match;
+	const char *faults[MAX_FAULTS];     /* server-side specs */
+	size_t nfaults;
+	uint32_t client_drop[MAX_FAULTS];
+	size_t nclient_drop;
+	bool have_seed;
+	uint64_t seed;
+	const char *json;
+	int verbose;
+	bool quiet;
+};
+
+enum {
+	OPT_IP = 256,
+	OPT_PORT,
+	OPT_MAX_SESSIONS,
+	OPT_IDLE_TIMEOUT,
+	OPT_ONCE,
+	OPT_MATCH,
+	OPT_FAULT,
+	OPT_SEED,
+	OPT_JSON,
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: " PROG " [OPTIONS] -i IFACE -r FILE [--flow SEL] [--ip ADDR] [--port N]\n"
+		"\n"
+		"Emulate the server of a captured TCP conversation: answer every client that\n"
+		"connects to ADDR:PORT with the server's side of the capture, and judge what the\n"
+		"client sends against the capture.\n"
+		"\n"
+		"  -i, --interface IFACE send and capture on IFACE\n"
+		"  -r, --read FILE       the capture (pcap or pcapng)\n"
+		"  -f, --flow SEL        the flow: a number from tcpliveplay --list, or\n"
+		"                        ADDR:PORT-ADDR:PORT; not needed for a single flow\n"
+		"      --ip ADDR         the address to serve (default: the captured server's);\n"
+		"                        ARP and neighbour solicitations for it are answered when\n"
+		"                        the interface does not have it\n"
+		"      --port N          the service port (default: the captured server port)\n"
+		"      --max-sessions N  concurrent sessions, more are refused with a RST\n"
+		"                        (default 64, at most %d)\n"
+		"      --idle-timeout S  end a session that received nothing for S seconds\n"
+		"                        (default 60)\n"
+		"      --once            serve one session and exit with its verdict\n"
+		"      --match POLICY    judge the client's stream: stream (default), size, bytes\n"
+		"      --fault SPEC      misbehave on purpose, repeatable; each session gets the\n"
+		"                        whole plan: drop:SEG dup:SEG delay:SEG:MS reorder:SEG\n"
+		"                        corrupt:SEG truncate:SEG:BYTES rst:SEG stall:SEG loss:P%%\n"
+		"                        dup:P%% reorder:P%% (SEG: the server's data segment, as\n"
+		"                        tcpliveplay --dump labels it), and client-drop:SEG (ignore\n"
+		"                        the client's data segment SEG the first time it arrives)\n"
+		"      --seed N          fix ISNs and every random choice (default: fresh, printed)\n"
+		"      --json FILE       one JSON report per session, one per line ('-': stdout\n"
+		"                        only)\n"
+		"  -v, --verbose         print each step of each session\n"
+		"  -q, --quiet           one line per session and errors only\n"
+		"  -h, --help            this text\n"
+		"  -V, --version         the version\n"
+		"\n"
+		"Exit status: 0 every session matched (with --once: the session matched), 1 a\n"
+		"session diverged or failed, 2 bad usage or input, 3 environment (permission,\n"
+		"interface).\n", MAX_SESSIONS);
+}
+
+/* Read the capture and pick the flow to serve; an exit status on failure. */
+static int load_flow(struct ctx *c, struct lp_flows **flows, const struct lp_flow **fl)
+{
+	struct lp_loader ld = { .file = c->file, .verbose = c->verbose > 0 };
+	int rc = lp_cli_load(&ld, flows);
+
+	if (!rc)
+		rc = lp_cli_select(c->file, *flows, c->flow, fl);
+	if (rc)
+		return rc;
+	if ((*fl)->server.port == 0 && !c->port)
+		return lp_usage_error("%s: flow %u has no server port; give --port", c->file, (*fl)->id);
+	return 0;
+}
+
+/* Faults against the flow: every SEG must exist. */
+static int check_faults(const struct ctx *c, const struct lp_flow *fl)
+{
+	struct lp_fault_plan *p = NULL;
+	char err[256];
+	int rc = 0;
+
+	for (size_t i = 0; i < c->nclient_drop; i++)
+		if (c->client_drop[i] > fl->ndata[LP_C2S])
+			return lp_usage_error("--fault client-drop:%u: the client sends %u data segment%s",
+					   c->client_drop[i], fl->ndata[LP_C2S], fl->ndata[LP_C2S] == 1 ? "" : "s");
+	if (!c->nfaults)
+		return 0;
+	if (lp_fault_plan_new(&p))
+		return lp_env_error("out of memory");
+	for (size_t i = 0; i < c->nfaults && !rc; i++)
+		if (lp_fault_plan_add(p, c->faults[i], err, sizeof(err)))
+			rc = lp_usage_error("--fault %s: %s", c->faults[i], err);
+	if (!rc && lp_fault_plan_validate(p, fl, err, sizeof(err)))
+		rc = lp_usage_error("--fault: %s", err);
+	lp_fault_plan_free(p);
+	return rc;
+}
+
+/* One --fault: client-drop:SEG is the responder's own; client-side faults
+ * belong to the replayer; the rest must parse. */
+static int add_fault(struct ctx *c, const char *spec)
+{
+	struct lp_fault_plan *p = NULL;
+	char err[256];
+	uint64_t v;
+	int rc = 0;
+
+	if (c->nfaults + c->nclient_drop >= MAX_FAULTS)
+		return lp_usage_error("--fault: at most %d faults", MAX_FAULTS);
+	if (!strncmp(spec, "client-drop:", 12)) {
+		if (lp_parse_uint(spec + 12, 1, UINT32_MAX, &v))
+			return lp_usage_error("--fault %s: bad segment '%s' (want a label number from 1)", spec,
+					   spec + 12);
+		c->client_drop[c->nclient_drop++] = (uint32_t)v;
+		return 0;
+	}
+	if (!strncmp(spec, "client:", 7))
+		return lp_usage_error("--fault %s: the responder misbehaves on its own (server) side; "
+				   "client faults belong to tcpliveplay --simulate, or use client-drop:SEG", spec);
+	if (lp_fault_plan_new(&p))
+		return lp_env_error("out of memory");
+	if (lp_fault_plan_add(p, spec, err, sizeof(err)))
+		rc = lp_usage_error("--fault %s: %s", spec, err);
+	else
+		c->faults[c->nfaults++] = spec;
+	lp_fault_plan_free(p);
+	return rc;
+}
+
+/* The MSS we offer: the captured one, no more than the interface's MTU allows. */
+static uint16_t pick_mss(const struct lp_flow *fl, int family, unsigned mtu)
+{
+	const struct lp_synopts *so = &fl->dir[LP_S2C].opts;
+	unsigned hdr = family == AF_INET ? LP_IPV4_HDR + LP_TCP_HDR : LP_IPV6_HDR + LP_TCP_HDR;
+	unsigned mss = so->seen && so->has_mss ? so->mss : family == AF_INET ? 1460 : 1440;
+
+	if (mtu > hdr + 64 && mss > mtu - hdr)
+		mss = mtu - hdr;
+	return (uint16_t)mss;
+}
+
+/* Does a socket of this network namespace listen on ep's port, at ep's
+ * address or a wildcard (IPv4 clients also reach an IPv6 wildcard)? Read from
+ * /proc/net/tcp{,6}, whose addresses are 32-bit words as stored (network
+ * order bytes). */
+static bool kernel_listens(const struct lp_endpoint *ep)
+{
+	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	static const uint8_t zero[16];
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	bool found = false;
+
+	for (int f = 0; f < 2 && !found; f++) {
+		FILE *fp = fopen(files[f], "r");
+		char line[512];
+
+		if (!fp)
+			continue;
+		for (unsigned n = 0; n < 1000000 && !found && fgets(line, sizeof(line), fp); n++) {
+			unsigned w[4], port, st;
+			uint8_t a[16];
+			int ok;
+
+			if (f == 0)
+				ok = sscanf(line, " %*u: %8x:%4x %*x:%*x %2x", &w[0], &port, &st) == 3;
+			else
+				ok = sscanf(line, " %*u: %8x%8x%8x%8x:%4x %*x:%*x %2x", &w[0], &w[1], &w[2],
+					    &w[3], &port, &st) == 6;
+			if (!ok || st != 0x0a || port != ep->port)
+				continue;
+			for (int i = 0; i < (f == 0 ? 1 : 4); i++) {
+				uint32_t v = w[i];
+
+				memcpy(a + 4 * i, &v, 4);
+			}
+			if (f == 0)
+				found = ep->family == AF_INET && (!memcmp(a, zero, 4) || !memcmp(a, ep->addr, 4));
+			else if (!memcmp(a, zero, 16))
+				found = true;
+			else if (ep->family == AF_INET6)
+				found = !memcmp(a, ep->addr, 16);
+			else
+				found = !memcmp(a, mapped, 12) && !memcmp(a + 12, ep->addr, 4);
+		}
+		fclose(fp);
+	}
+	return found;
+}
+
+static int open_json(const struct ctx *c, FILE **fp)
+{
+	*fp = NULL;
+	if (!c->json)
+		return 0;
+	if (!strcmp(c->json, "-")) {
+		*fp = stdout;
+		return 0;
+	}
+	*fp = fopen(c->json, "w");
+	if (!*fp)
+		return lp_env_error("cannot write %s: %s", c->json, strerror(errno));
+	return 0;
+}
+
+static int serve(struct ctx *c)
+{
+	struct lp_flows *flows = NULL;
+	const struct lp_flow *fl = NULL;
+	struct lp_endpoint local, any;
+	struct lp_ifinfo ifi;
+	struct lp_link_pcap_cfg lcfg;
+	struct lp_link_pcap *link = NULL;
+	struct lp_nft_guard *guard = NULL;
+	struct rsp_opts o;
+	struct rsp_summary sum;
+	FILE *json = NULL;
+	bool addr_local, text = !c->json || strcmp(c->json, "-");
+	char a[64], b[64], l[64], err[512];
+	int rc;
+
+	if (c->ip && lp_addr_parse(c->ip, &local))
+		return lp_usage_error("--ip: '%s' is not an IPv4 or IPv6 address", c->ip);
+	if (!c->have_seed && getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed))
+		return lp_env_error("no randomness for a seed: %s", strerror(errno));
+	rc = load_flow(c, &flows, &fl);
+	if (rc)
+		goto out;
+	rc = check_faults(c, fl);
+	if (rc)
+		goto out;
+	if (!c->ip)
+		local = fl->server;
+	local.port = c->port ? c->port : fl->server.port;
+
+	rc = lp_nl_link_get(c->iface, &ifi, err, sizeof(err));
+	if (rc) {
+		rc = lp_env_error("interface %s: %s", c->iface, err);
+		goto out;
+	}
+	rc = lp_nl_addr_is_local(local.family, local.addr, NULL);
+	if (rc < 0) {
+		rc = lp_env_error("cannot list the host's addresses: %s", strerror(-rc));
+		goto out;
+	}
+	addr_local = rc == 1;
+	if (addr_local && kernel_listens(&local)) {
+		rc = lp_env_error("%s: a program of this host listens on that port and would answer the "
+			       "clients too; stop it or serve another --port",
+			       lp_endpoint_str(&local, a, sizeof(a)));
+		goto out;
+	}
+
+	memset(&lcfg, 0, sizeof(lcfg));
+	lcfg.ifname = c->iface;
+	lcfg.local = local;
+	memcpy(lcfg.local_mac, ifi.mac, 6);
+	lcfg.answer_neigh = !addr_local;
+	lcfg.all_to_local = true;
+	lcfg.loopback = ifi.type == ARPHRD_LOOPBACK;
+	rc = lp_link_pcap_open(&lcfg, &link, err, sizeof(err));
+	if (rc) {
+		rc = rc == -EPROTONOSUPPORT ? lp_usage_error("%s", err) : lp_env_error("%s", err);
+		goto out;
+	}
+	if (addr_local) {
+		/* The kernel owns the address and would reset every SYN. */
+		memset(&any, 0, sizeof(any));
+		rc = lp_nft_guard_install(&local, &any, &guard, err, sizeof(err));
+		if (rc) {
+			rc = lp_env_error("cannot install the RST guard for %s: %s",
+				       lp_endpoint_str(&local, a, sizeof(a)), err);
+			goto out;
+		}
+	}
+	rc = open_json(c, &json);
+	if (rc)
+		goto out;
+
+	memset(&o, 0, sizeof(o));
+	o.fl = fl;
+	o.link = link;
+	o.local = local;
+	o.addr_local = addr_local;
+	o.max_sessions = (size_t)c->max_sessions;
+	o.idle_ns = c->idle_s * 1000000000ull;
+	o.once = c->once;
+	o.match = c->match;
+	o.mss = pick_mss(fl, local.family, ifi.mtu);
+	o.faults = c->faults;
+	o.nfaults = c->nfaults;
+	o.client_drop = c->client_drop;
+	o.nclient_drop = c->nclient_drop;
+	o.seed = c->seed;
+	o.verbose = c->verbose;
+	o.quiet = c->quiet;
+	o.text = text;
+	o.json = json;
+	o.stop = &lp_stop_requested;
+	if (text && !c->quiet) {
+		printf("serving flow %u of %s (%s -> %s) as %s on %s, seed %llu, %s\n", fl->id, c->file,
+		       lp_endpoint_str(&fl->client, a, sizeof(a)), lp_endpoint_str(&fl->server, b, sizeof(b)),
+		       lp_endpoint_str(&local, l, sizeof(l)), c->iface, (unsigned long long)c->seed,
+		       guard ? "RST guard on" : "answering ARP/NDP for the address");
+	}
+	lp_catch_signals();
+	rc = rsp_serve(&o, &sum, err, sizeof(err));
+	if (rc) {
+		rc = lp_env_error("%s", err);
+		goto out;
+	}
+	if (text && !c->quiet)
+		printf("summary: %llu session%s: %llu matched, %llu diverged, %llu failed; %llu refused; "
+		       "%llu resets, %llu echo replies sent\n", (unsigned long long)sum.sessions,
+		       sum.sessions == 1 ? "" : "s", (unsigned long long)sum.matched,
+		       (unsigned long long)sum.diverged, (unsigned long long)sum.failed,
+		       (unsigned long long)sum.refused, (unsigned long long)sum.resets,
+		       (unsigned long long)sum.echoes);
+	if (lp_link_pcap_drops(link))
+		log_warn("the kernel dropped %u packets from the capture buffer", lp_link_pcap_drops(link));
+	rc = sum.exit_code;
+out:
+	if (json && json != stdout && fclose(json) && !rc)
+		rc = lp_env_error("cannot write %s", c->json);
+	lp_nft_guard_free(guard);
+	lp_link_pcap_close(link);
+	lp_flows_free(flows);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "interface", required_argument, NULL, 'i' },
+		{ "read", required_argument, NULL, 'r' },
+		{ "flow", required_argument, NULL, 'f' },
+		{ "ip", required_argument, NULL, OPT_IP },
+		{ "port", required_argument, NULL, OPT_PORT },
+		{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
+		{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+		{ "once", no_argument, NULL, OPT_ONCE },
+		{ "match", required_argument, NULL, OPT_MATCH },
+		{ "fault", required_argument, NULL, OPT_FAULT },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "json", required_argument, NULL, OPT_JSON },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctx c = { .max_sessions = 64, .idle_s = 60, .match = LP_MATCH_STREAM };
+	uint64_t v;
+	int opt, rc;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	lp_log_prog = PROG;
+	while ((opt = getopt_long(argc, argv, "i:r:f:vqhV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			c.iface = optarg;
+			break;
+		case 'r':
+			c.file = optarg;
+			break;
+		case 'f':
+			c.flow = optarg;
+			break;
+		case OPT_IP:
+			c.ip = optarg;
+			break;
+		case OPT_PORT:
+			if (lp_parse_uint(optarg, 1, 65535, &v))
+				return lp_usage_error("--port: '%s' is not a number from 1 to 65535", optarg);
+			c.port = (uint16_t)v;
+			break;
+		case OPT_MAX_SESSIONS:
+			if (lp_parse_uint(optarg, 1, MAX_SESSIONS, &c.max_sessions))
+				return lp_usage_error("--max-sessions: '%s' is not a number from 1 to %d", optarg,
+						   MAX_SESSIONS);
+			break;
+		case OPT_IDLE_TIMEOUT:
+			if (lp_parse_uint(optarg, 1, 86400, &c.idle_s))
+				return lp_usage_error("--idle-timeout: '%s' is not a number of seconds from 1 to 86400",
+						   optarg);
+			break;
+		case OPT_ONCE:
+			c.once = true;
+			break;
+		case OPT_MATCH:
+			if (lp_match_parse(optarg, &c.match))
+				return lp_usage_error("--match: '%s' is not one of stream, size, bytes", optarg);
+			break;
+		case OPT_FAULT:
+			rc = add_fault(&c, optarg);
+			if (rc)
+				return rc;
+			break;
+		case OPT_SEED:
+			if (lp_parse_uint(optarg, 0, UINT64_MAX, &c.seed))
+				return lp_usage_error("--seed: '%s' is not a number", optarg);
+			c.have_seed = true;
+			break;
+		case OPT_JSON:
+			c.json = optarg;
+			break;
+		case 'v':
+			c.verbose++;
+			lp_log_threshold = c.verbose > 1 ? LP_LOG_DEBUG : LP_LOG_INFO;
+			break;
+		case 'q':
+			c.quiet = true;
+			lp_log_threshold = LP_LOG_ERR;
+			break;
+		case 'h':
+			usage(stdout);
+			return LP_EXIT_MATCHED;
+		case 'V':
+			printf(PROG " %s\n", LP_VERSION);
+			return LP_EXIT_MATCHED;
+		default:
+			fprintf(stderr, "Try '" PROG " --help' for more information.\n");
+			return LP_EXIT_BADINPUT;
+		}
+	}
+	if (optind < argc)
+		return lp_usage_error("unexpected argument '%s'", argv[optind]);
+	if (!c.iface)
+		return lp_usage_error("no interface: give -i IFACE");
+	if (!c.file)
+		return lp_usage_error("no capture: give -r FILE");
+	return serve(&c);
+}

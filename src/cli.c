@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tcpliveplay/cli.h"
+#include "tcpliveplay/log.h"
+
+#define MAX_WARNINGS 10
+
+volatile sig_atomic_t lp_stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	lp_stop_requested = 1;
+}
+
+void lp_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+int lp_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", lp_log_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", lp_log_prog);
+	return LP_EXIT_BADINPUT;
+}
+
+int lp_env_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", lp_log_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return LP_EXIT_ENV;
+}
+
+static void warn_packet(void *opaque, uint32_t packet, const char *what)
+{
+	struct lp_loader *l = opaque;
+
+	if (l->warned >= MAX_WARNINGS && !l->verbose) {
+		l->unwarned++;
+		return;
+	}
+	l->warned++;
+	log_warn("%s: packet %u: %s, skipped", l->file, packet, what);
+}
+
+int lp_cli_load(struct lp_loader *l, struct lp_flows **out)
+{
+	struct lp_flows *flows;
+	char err[512];
+	int rc;
+
+	rc = lp_flows_load(l->file, warn_packet, l, &flows, err, sizeof(err));
+	if (l->unwarned)
+		log_warn("%s: %u more packets skipped", l->file, l->unwarned);
+	if (rc) {
+		log_err("%s: %s", l->file, err);
+		return rc == -ENOMEM ? LP_EXIT_ENV : LP_EXIT_BADINPUT;
+	}
+	if (!lp_flows_count(flows)) {
+		const struct lp_capture_stats *st = lp_flows_stats(flows);
+
+		log_err("%s: no TCP connection found (%u packets: %u not TCP, %u fragments, %u malformed)",
+			l->file, st->packets, st->other, st->fragments, st->malformed);
+		lp_flows_free(flows);
+		return LP_EXIT_BADINPUT;
+	}
+	*out = flows;
+	return 0;
+}
+
+int lp_cli_select(const char *file, const struct lp_flows *flows, const char *sel,
+		  const struct lp_flow **out)
+{
+	switch (lp_flows_select(flows, sel, out)) {
+	case 0:
+		return 0;
+	case -ENOTUNIQ:
+		log_err("%s: %zu TCP flows; choose one with --flow (a number or ADDR:PORT-ADDR:PORT):",
+			file, lp_flows_count(flows));
+		for (unsigned i = 1; i <= lp_flows_count(flows); i++) {
+			char a[64], b[64];
+			const struct lp_flow *f = lp_flows_get(flows, i);
+
+			fprintf(stderr, "  %u %s -> %s\n", i, lp_endpoint_str(&f->client, a, sizeof(a)),
+				lp_endpoint_str(&f->server, b, sizeof(b)));
+		}
+		return LP_EXIT_BADINPUT;
+	case -ENOENT:
+		log_err("%s: no flow matches --flow %s (see tcpliveplay --list)", file, sel);
+		return LP_EXIT_BADINPUT;
+	case -EADDRINUSE:
+		log_err("%s: several flows match --flow %s (the ports were reused); choose one by its "
+			"number from tcpliveplay --list", file, sel);
+		return LP_EXIT_BADINPUT;
+	default:
+		return lp_usage_error("--flow: '%s' is neither a flow number nor ADDR:PORT-ADDR:PORT", sel);
+	}
+}
