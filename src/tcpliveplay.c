@@ -56,6 +56,7 @@ struct ctx {
 	const char *sport;        /* N or "random" */
 	const char *write;
 	enum rst_guard guard;
+	bool guard_set;
 	uint64_t timeout_s;
 	bool classic;
 	int verbose;
@@ -94,8 +95,8 @@ static void usage(FILE *out)
 		"  -i, --interface IFACE send and capture on IFACE\n"
 		"      --dst ADDR[:PORT] the live host ([ADDR]:PORT for IPv6); the port defaults\n"
 		"                        to the captured server port\n"
-		"      --dst-mac MAC     the next hop's MAC (default: kernel neighbour table,\n"
-		"                        else ARP / neighbour solicitation)\n"
+		"      --dst-mac MAC     the next hop's MAC (default, or 'auto': the kernel's\n"
+		"                        neighbour table, else ARP / neighbour solicitation)\n"
 		"      --src ADDR        source address (default: the route's preferred source);\n"
 		"                        one the host does not own is answered for (ARP/NDP)\n"
 		"      --sport N|random  source port (default random, 49152-65535)\n"
@@ -141,8 +142,8 @@ static void usage(FILE *out)
 		"  -h, --help            this text\n"
 		"  -V, --version         the version\n"
 		"\n"
-		"Exit status: 0 success (replay matched), 1 replay diverged or failed, 2 bad usage or input,\n"
-		"3 environment (permission, interface, route).\n");
+		"Exit status: 0 success (replay matched), 1 replay diverged or failed, 2 bad usage\n"
+		"or input, 3 environment (permission, interface, route, neighbour, output file).\n");
 }
 
 static int load(struct ctx *c, struct lp_flows **flows)
@@ -587,7 +588,9 @@ static int do_live(struct ctx *c)
 	memcpy(lcfg.local_mac, ifi.mac, 6);
 	lcfg.answer_neigh = !src_local;
 	lcfg.loopback = ifi.type == ARPHRD_LOOPBACK;
-	if (lcfg.loopback && dst.family == AF_INET && !sysctl_on("net/ipv4/conf/lo/accept_local"))
+	if (lcfg.loopback && dst.family == AF_INET &&
+	    (!sysctl_on("net/ipv4/conf/lo/accept_local") ||
+	     (src.addr[0] == 127 && !sysctl_on("net/ipv4/conf/lo/route_localnet"))))
 		log_warn("on %s the kernel drops injected packets from its own addresses unless "
 			 "net.ipv4.conf.lo.accept_local=1 (and net.ipv4.conf.lo.route_localnet=1 for "
 			 "127.0.0.0/8)", c->iface);
@@ -781,6 +784,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case OPT_RST_GUARD:
+			c.guard_set = true;
 			if (!strcmp(optarg, "auto")) {
 				c.guard = GUARD_AUTO;
 			} else if (!strcmp(optarg, "off")) {
@@ -920,8 +924,10 @@ int main(int argc, char **argv)
 		rc = lp_usage_error("a live replay needs -i IFACE and --dst ADDR[:PORT]");
 		goto out;
 	}
-	if (c.mode != MODE_LIVE && (c.iface || c.dst || c.dst_mac || c.src || c.sport || c.write || c.timeout_s)) {
-		rc = lp_usage_error("-i, --dst, --dst-mac, --src, --sport, --write and --timeout go with a live replay");
+	if (c.mode != MODE_LIVE && (c.iface || c.dst || c.dst_mac || c.src || c.sport || c.write || c.timeout_s ||
+				    c.guard_set)) {
+		rc = lp_usage_error("-i, --dst, --dst-mac, --src, --sport, --rst-guard, --write and --timeout go "
+				    "with a live replay");
 		goto out;
 	}
 	switch (c.mode) {

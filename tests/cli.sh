@@ -282,6 +282,12 @@ expect_usage_error
 expect_grep err 'no capture'
 end
 
+begin "--rst-guard without a live replay"
+run --list "$one" --rst-guard off
+expect_usage_error
+expect_grep err 'go with a live replay'
+end
+
 begin "two modes (--list, --dump)"
 run --list "$one" --dump
 expect_usage_error

@@ -1,12 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# End-to-end suite: real replays in the lab (tests/e2e/lib.sh). Run it through
+# End-to-end suite: real replays in the lab (netns/lab.sh). Run it through
 # netns/run (make e2e does), so that it never touches the host's network.
 # Each case asserts the exit status, the verdict and what crossed the wire.
 # Last line: "N passed, N failed, N skipped".
 set -u
 cd "$(dirname "$0")/../.."
-. tests/e2e/lib.sh
+. netns/lab.sh
 
 B=${LP_BUILD:-build}
 LP=$B/tcpliveplay
