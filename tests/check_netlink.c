@@ -36,6 +36,7 @@
 #include "tcpliveplay/nft_guard.h"
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/rng.h"
+#include "skip.h"
 
 #define SEQ 4242u
 #define PID 7777u
@@ -677,8 +678,7 @@ END_TEST
 
 static void skip(const char *why)
 {
-	printf("skipped: %s\n", why);
-	fflush(stdout);
+	lp_test_skip("netlink live test", "%s", why);
 }
 
 static int write_file(const char *path, const char *text)

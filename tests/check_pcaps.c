@@ -20,6 +20,7 @@
 
 #include "tcpliveplay/capture.h"
 #include "tcpliveplay/flow.h"
+#include "skip.h"
 
 #ifndef DLT_LINUX_SLL2
 #define DLT_LINUX_SLL2 276
@@ -172,8 +173,7 @@ static bool pcaps_present(const char *test)
 
 	if (stat(pcaps_dir(), &st) == 0 && S_ISDIR(st.st_mode))
 		return true;
-	printf("%s: skipped: %s not found (set TCPLIVEPLAY_PCAPS)\n", test, pcaps_dir());
-	fflush(stdout);
+	lp_test_skip(test, "%s not found (set TCPLIVEPLAY_PCAPS)", pcaps_dir());
 	return false;
 }
 

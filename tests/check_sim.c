@@ -14,6 +14,7 @@
 
 #include "tcpliveplay/sim.h"
 #include "testflow.h"
+#include "skip.h"
 
 #define PROPERTY_SEEDS 200
 
@@ -439,8 +440,7 @@ static int each_capture(const char *test, capture_fn fn, unsigned *bad)
 
 	n = scandir(pcaps_dir(), &names, NULL, alphasort);
 	if (n < 0) {
-		printf("%s: skipped: %s not found (set TCPLIVEPLAY_PCAPS)\n", test, pcaps_dir());
-		fflush(stdout);
+		lp_test_skip(test, "%s not found (set TCPLIVEPLAY_PCAPS)", pcaps_dir());
 		return -1;
 	}
 	for (int i = 0; i < n; i++) {

@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""measure.py [--iface IF] [--stdout FILE] [--timeout S] -- CMD...
+
+Run CMD once and print one line of JSON about it: wall time (from fork to
+reaping), the child's own user and system CPU seconds and peak RSS (wait4's
+rusage, so this wrapper's start-up is not counted), the exit status, and, with
+--iface, the packets the interface sent and received meanwhile (its
+/sys/class/net counters, the ones `ip -s link` shows). Run it inside the
+namespace that owns the interface (ip netns exec NS python3 measure.py ...), so
+that entering the namespace is not timed either. CMD's stdout goes to --stdout
+(default /dev/null), its stderr is kept. --timeout kills CMD after S seconds.
+"""
+import json
+import os
+import signal
+import sys
+import time
+
+
+def counters(iface):
+    if not iface:
+        return 0, 0
+    base = "/sys/class/net/%s/statistics/" % iface
+    with open(base + "tx_packets") as f:
+        tx = int(f.read())
+    with open(base + "rx_packets") as f:
+        rx = int(f.read())
+    return tx, rx
+
+
+def main(argv):
+    iface = None
+    out = "/dev/null"
+    timeout = 120.0
+    while argv and argv[0] != "--":
+        opt = argv.pop(0)
+        if opt == "--iface":
+            iface = argv.pop(0)
+        elif opt == "--stdout":
+            out = argv.pop(0)
+        elif opt == "--timeout":
+            timeout = float(argv.pop(0))
+        else:
+            print("measure.py: unknown option %s" % opt, file=sys.stderr)
+            return 2
+    if not argv or len(argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    cmd = argv[1:]
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    tx0, rx0 = counters(iface)
+    t0 = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        os.dup2(fd, 1)
+        os.close(fd)
+        try:
+            os.execvp(cmd[0], cmd)
+        except OSError as e:
+            print("measure.py: %s: %s" % (cmd[0], e), file=sys.stderr)
+            os._exit(127)
+    os.close(fd)
+    timed_out = []
+
+    def on_alarm(sig, frame):
+        timed_out.append(1)
+        os.kill(pid, signal.SIGKILL)
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    # A blocking wait4 (retried after the alarm's handler): no polling to steal
+    # a core from what is measured.
+    _, status, ru = os.wait4(pid, 0)
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    t1 = time.perf_counter()
+    tx1, rx1 = counters(iface)
+    if os.WIFEXITED(status):
+        rc = os.WEXITSTATUS(status)
+    else:
+        rc = 128 + os.WTERMSIG(status)
+    print(json.dumps({
+        "wall_s": t1 - t0,
+        "user_s": ru.ru_utime,
+        "sys_s": ru.ru_stime,
+        "maxrss_kb": ru.ru_maxrss,
+        "rc": rc,
+        "timed_out": bool(timed_out),
+        "tx_packets": tx1 - tx0,
+        "rx_packets": rx1 - rx0,
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
