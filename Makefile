@@ -49,7 +49,7 @@ ifneq ($(RESP_SRC),)
 PROGS += $(BUILD)/tcpliveplay-responder
 endif
 
-.PHONY: all check demo unit cli-test e2e asan fuzz fuzz-run install clean help deps
+.PHONY: all check demo bench unit cli-test e2e asan fuzz fuzz-run install clean help deps
 
 all: $(PROGS)
 
@@ -61,6 +61,7 @@ help:
 	@echo '  unit       run the Check unit tests only'
 	@echo '  cli-test   run the CLI tests only (tests/cli.sh)'
 	@echo '  e2e        run the end-to-end suite in throw-away network namespaces'
+	@echo '  bench      benchmarks in a throw-away lab against kernel TCP (bench/README.md)'
 	@echo '  asan       build into build/asan/ with ASan+UBSan and run the tests'
 	@echo '  fuzz       build the libFuzzer targets into build/fuzz/'
 	@echo '  fuzz-run   run each fuzz target for FUZZ_SECONDS (default 30)'
@@ -112,6 +113,12 @@ e2e: $(PROGS) $(BUILD)/lp-record
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/lp-record
 	$(Q)LP_BUILD=$(BUILD) netns/run netns/demo
+
+# Benchmarks in a throw-away lab (bench/README.md): a Markdown table on
+# stdout, the same as JSON in $(BUILD)/bench.json.
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/lp-record
+	$(Q)LP_BUILD=$(BUILD) netns/run bench/run
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/check_runner

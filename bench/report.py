@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""report.py RESULTS.jsonl OUT.json CAPDIR ORIGINAL NPROC LOADAVG SECONDS: medians of bench/run's
+runs, as a Markdown table on stdout and as JSON in OUT.json.
+
+MB is 2^20 bytes of TCP payload, both directions (what the capture's two
+streams hold). Medians are over the runs that succeeded (exit 0); "x kernel"
+is the kernel's median wall time over this mode's (higher is better)."""
+import json
+import os
+import statistics
+import sys
+
+WORKLOADS = [
+    ("bulk", "100 MB bulk download (socat)"),
+    ("echo", "2,000 echo round trips (socat EXEC:cat)"),
+    ("http", "1 KB HTTP GET (python3 http.server)"),
+]
+MODES = [
+    ("kernel", "kernel TCP (same client)"),
+    ("live", "tcpliveplay vs real server"),
+    ("responder", "tcpliveplay vs tcpliveplay-responder"),
+    ("simulate", "tcpliveplay --simulate"),
+    ("list", "tcpliveplay --list (load)"),
+    ("original", "original tcpliveplay"),
+]
+MB = 1048576.0
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def main(argv):
+    res_path, out_path, capdir, original, nproc, load_before, secs = argv[:7]
+    rows = [json.loads(l) for l in open(res_path) if l.strip()]
+    out = {"machine": {"nproc": int(nproc), "kernel": os.uname().release,
+                       "loadavg_before": load_before,
+                       "loadavg_after": " ".join(open("/proc/loadavg").read().split()[:3])},
+           "seconds": int(secs),
+           "unit_mb": MB, "original_tcpliveplay": original or None, "workloads": {}}
+    lines = []
+    lines.append("| workload | mode | ok/runs | wall ms | inner ms | MB/s | pkt/s | wire pkt/s | CPU s/MB "
+                 "| peak RSS MB | x kernel |")
+    lines.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for w, wname in WORKLOADS:
+        wr = [r for r in rows if r["workload"] == w]
+        cap = os.path.join(capdir, w + ".pcap")
+        cap_size = os.path.getsize(cap) if os.path.exists(cap) else None
+        # Payload moved: both streams, from a --simulate report of the capture.
+        payload = None
+        for r in wr:
+            if r["mode"] == "simulate" and r.get("replay"):
+                payload = r["replay"]["sent"]["bytes"] + r["replay"]["received"]["bytes"]
+                break
+        mbytes = payload / MB if payload else None
+        wout = {"title": wname, "capture_bytes": cap_size, "payload_bytes": payload, "modes": {}}
+        kernel_wall = None
+        for mode, mname in MODES:
+            mr = [r for r in wr if r["mode"] == mode]
+            if not mr:
+                if mode == "original" and not original:
+                    wout["modes"][mode] = {"status": "not installed"}
+                    lines.append("| %s | %s | not installed | | | | | | | | |" % (w, mname))
+                continue
+            good = [r for r in mr if r["m"].get("rc") == 0 and r["m"].get("wall_s") is not None
+                    and (r["replay"] is None or r["replay"].get("verdict") == "matched")]
+            d = {"runs": len(mr), "ok": len(good), "raw": mr}
+            if good:
+                wall = med([r["m"]["wall_s"] for r in good])
+                cpu = med([r["m"]["user_s"] + r["m"]["sys_s"] for r in good])
+                rss = med([r["m"]["maxrss_kb"] for r in good])
+                wire = med([r["m"].get("tx_packets", 0) + r["m"].get("rx_packets", 0) for r in good])
+                if mode in ("kernel", "original"):
+                    pkts = wire
+                elif mode == "list":
+                    pkts = None
+                else:
+                    pkts = med([r["replay"]["sent"]["segments"] + r["replay"]["received"]["segments"]
+                                for r in good if r["replay"]])
+                if mode == "kernel":
+                    kernel_wall = wall
+                d.update({
+                    "wall_s": wall,
+                    "mb_per_s": mbytes / wall if mbytes else None,
+                    "packets": pkts,
+                    "packets_per_s": pkts / wall if pkts else None,
+                    "wire_packets": wire if mode not in ("simulate", "list") else None,
+                    "wire_packets_per_s": wire / wall if mode not in ("simulate", "list") else None,
+                    "cpu_s": cpu,
+                    "cpu_s_per_mb": cpu / mbytes if mbytes else None,
+                    "peak_rss_kb": rss,
+                    "rss_source": good[0]["m"].get("rss_source"),
+                    "ratio_to_kernel": kernel_wall / wall if kernel_wall else None,
+                    "replay_duration_s": med([float(r["replay"]["duration_s"]) for r in good if r["replay"]]),
+                    "client_loop_s": med([r.get("inner_s") for r in good]),
+                })
+                inner = d["replay_duration_s"] if mode in ("live", "responder", "simulate") else d["client_loop_s"]
+
+                def f(v, fmt):
+                    return fmt % v if v is not None else "-"
+                lines.append("| %s | %s | %d/%d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                    w, mname, len(good), len(mr), f(wall * 1000, "%.1f"),
+                    f(inner * 1000 if inner is not None else None, "%.1f"), f(d["mb_per_s"], "%.1f"),
+                    f(d["packets_per_s"], "%.0f"), f(d["wire_packets_per_s"], "%.0f"),
+                    f(d["cpu_s_per_mb"], "%.4f"), f(rss / 1024.0, "%.1f"),
+                    f(d["ratio_to_kernel"], "%.2f")))
+            else:
+                why = sorted({("timed out" if r["m"].get("timed_out") else "exit %s" % r["m"].get("rc"))
+                              + ("" if not r["replay"] else ", " + r["replay"].get("verdict", "?"))
+                              for r in mr})
+                d["status"] = "; ".join(why)
+                lines.append("| %s | %s | 0/%d | failed: %s | | | | | | | |" % (w, mname, len(mr), d["status"]))
+            wout["modes"][mode] = d
+        out["workloads"][w] = wout
+
+    # The issue's targets, judged on these medians.
+    def get(w, m, k):
+        return out["workloads"].get(w, {}).get("modes", {}).get(m, {}).get(k)
+    targets = []
+
+    def target(name, value, ok, shown):
+        targets.append({"target": name, "measured": value, "met": ok})
+        lines_t.append("| %s | %s | %s |" % (name, shown, "-" if ok is None else ("yes" if ok else "**no**")))
+    lines_t = ["", "| target (issue 7) | measured (median) | met |", "|---|---:|---|"]
+    r = get("bulk", "live", "ratio_to_kernel")
+    target("100 MB vs real server >= 0.8 x kernel throughput", r, None if r is None else r >= 0.8,
+           "-" if r is None else "%.2f x" % r)
+    r = get("echo", "live", "ratio_to_kernel")
+    target("2,000 echoes vs real server >= 0.8 x kernel rate", r, None if r is None else r >= 0.8,
+           "-" if r is None else "%.2f x" % r)
+    v = get("http", "live", "wall_s")
+    target("1 KB GET whole replay < 50 ms", v, None if v is None else v < 0.05,
+           "-" if v is None else "%.1f ms" % (v * 1000))
+    v = get("bulk", "simulate", "wall_s")
+    target("--simulate of 100 MB < 1 s", v, None if v is None else v < 1.0,
+           "-" if v is None else "%.0f ms" % (v * 1000))
+    v = get("bulk", "list", "wall_s")
+    target("loading 100 MB (--list) < 0.3 s", v, None if v is None else v < 0.3,
+           "-" if v is None else "%.0f ms" % (v * 1000))
+    v = get("bulk", "live", "peak_rss_kb")
+    cap = out["workloads"].get("bulk", {}).get("capture_bytes")
+    lim = cap / 1024.0 + 16 * 1024 if cap else None
+    target("peak RSS (100 MB vs real server) <= capture + 16 MB", v,
+           None if v is None or lim is None else v <= lim,
+           "-" if v is None else "%.1f MB (capture %.1f MB)" % (v / 1024.0, cap / MB))
+    out["targets"] = targets
+    with open(out_path, "w") as fp:
+        json.dump(out, fp, indent=1)
+        fp.write("\n")
+    print("\n".join(lines + lines_t))
+    print("\nMedians. wall: the whole process (start-up, capture loading, setup, teardown). "
+          "inner: the replay alone (the report's duration; --simulate: virtual time), or the echo "
+          "client's own loop without the interpreter's start-up. MB = 2^20 payload bytes, both "
+          "directions. pkt/s: data segments from the replay's --json (kernel: vc's packet "
+          "counters); wire pkt/s: vc's counters, ACKs included. x kernel: kernel wall / wall. "
+          "%s cores, load average %s before, %s after; %s s. JSON: %s"
+          % (nproc, load_before, out["machine"]["loadavg_after"], secs, out_path))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
