@@ -179,10 +179,11 @@ static int sbuf_reserve(struct sbuf *sb, uint64_t need)
 	ncap = sb->cap ? sb->cap : 4096;
 	while (ncap < need)
 		ncap *= 2;
+	/* Space past len is left untouched (not resident): whoever extends len
+	 * zeroes what it exposes. */
 	nd = realloc(sb->data, ncap);
 	if (!nd)
 		return -ENOMEM;
-	memset(nd + sb->cap, 0, ncap - sb->cap);
 	sb->data = nd;
 	sb->cap = ncap;
 	return 0;
@@ -269,8 +270,11 @@ static int sbuf_place(struct sbuf *sb, uint32_t seq, const uint8_t *p, uint32_t 
 	rc = sbuf_reserve(sb, s + len);
 	if (rc)
 		return rc;
-	if (s + len > sb->len)
+	if (s + len > sb->len) {
+		/* Gap and bytes past the snap length are holes: zero. */
+		memset(sb->data + sb->len, 0, s + len - sb->len);
 		sb->len = s + len;
+	}
 	if (caplen) {
 		sbuf_fill(sb, s, p, caplen);
 		rc = ivset_add(&sb->cov, s, s + caplen);
@@ -837,6 +841,8 @@ static int finish_flow(struct lp_flow *fl, struct build *bd, uint64_t *budget)
 			goto out;
 		if (len < sb->len)
 			memset(sb->data + len, 0, sb->len - len);
+		else if (len > sb->len)
+			memset(sb->data + sb->len, 0, len - sb->len);
 		st->len = len;
 		for (size_t k = 0; k <= sb->cov.n && pos < len; k++) {
 			uint64_t gs = pos, ge = len;

@@ -43,16 +43,22 @@ static uint32_t get32(const uint8_t *p)
 
 uint32_t lp_csum_add(uint32_t sum, const uint8_t *data, size_t len)
 {
-	size_t i;
+	uint64_t acc = sum;
+	size_t i = 0;
 
-	for (i = 0; i + 1 < len; i += 2) {
-		sum += (uint32_t)(data[i] << 8 | data[i + 1]);
-		if (sum & 0x80000000u)
-			sum = (sum & 0xffff) + (sum >> 16);
-	}
+	/* 32-bit big-endian words: 2^16 = 1 modulo 0xffff, so their sum folds
+	 * to the same ones' complement sum as 16-bit words would. */
+	for (; i + 4 <= len; i += 4)
+		acc += (uint32_t)data[i] << 24 | (uint32_t)data[i + 1] << 16 | (uint32_t)data[i + 2] << 8 |
+		       data[i + 3];
+	for (; i + 1 < len; i += 2)
+		acc += (uint32_t)(data[i] << 8 | data[i + 1]);
 	if (i < len)
-		sum += (uint32_t)data[i] << 8;
-	return sum;
+		acc += (uint32_t)data[i] << 8;
+	/* 2^32 - 1 is a multiple of 0xffff: folding to 32 bits keeps the sum. */
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	return (uint32_t)acc;
 }
 
 uint16_t lp_csum_fold(uint32_t sum)
