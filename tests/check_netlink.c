@@ -582,7 +582,7 @@ START_TEST(test_parse_addr_dump)
 	/* Buffer one: a point-to-point link whose peer is the address, then the
 	 * address itself on interface 3. */
 	m.len = 0;
-	addr_entry(&m, AF_INET, 2, "10.0.0.1", "198.18.0.1", 0, 0);
+	addr_entry(&m, AF_INET, 2, "198.19.0.1", "198.18.0.1", 0, 0);
 	addr_entry(&m, AF_INET6, 9, "2001:db8::1", NULL, 0, 0);
 	ck_assert_int_eq(lp_nl_parse_addr(mb_bytes(&m), m.len, SEQ, PID, &s, err, sizeof(err)), LP_NL_MORE);
 	ck_assert(!s.found);
