@@ -63,6 +63,7 @@ help:
 	@echo '  e2e        run the end-to-end suite in throw-away network namespaces'
 	@echo '  bench      benchmarks in a throw-away lab against kernel TCP (bench/README.md)'
 	@echo '  asan       build into build/asan/ with ASan+UBSan and run the tests'
+	@echo '  valgrind   run the unit tests under valgrind memcheck'
 	@echo '  fuzz       build the libFuzzer targets into build/fuzz/'
 	@echo '  fuzz-run   run each fuzz target for FUZZ_SECONDS (default 30)'
 	@echo '  install    install programs and man pages (PREFIX, DESTDIR)'
@@ -123,6 +124,12 @@ bench: deps
 check: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/check_runner
 	$(Q)$(MAKE) --no-print-directory unit cli-test e2e
+
+# Memcheck over the unit suite, in one process (the live netlink tests need
+# Check's fork mode and say they are skipped).
+valgrind: $(BUILD)/check_runner
+	$(Q)CK_FORK=no valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
+		$(BUILD)/check_runner
 
 ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 asan:

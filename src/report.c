@@ -133,6 +133,9 @@ int lp_report_print_text(const struct lp_report *r, FILE *fp)
 	fprintf(fp, "sent: %" PRIu64 " segments, %" PRIu64 " bytes\n", r->sent.segments, r->sent.bytes);
 	fprintf(fp, "received: %" PRIu64 " segments, %" PRIu64 " bytes (capture shows %" PRIu64 ")\n",
 		r->received.segments, r->received.bytes, r->expected_received_bytes);
+	if (r->received.bytes > r->expected_received_bytes)
+		fprintf(fp, "note: the peer sent %" PRIu64 " bytes more than the capture shows\n",
+			r->received.bytes - r->expected_received_bytes);
 	fprintf(fp, "retransmissions: %" PRIu64 "\n", r->retransmissions);
 	for (size_t i = 0; i < r->ndiv; i++)
 		fprintf(fp, "divergence: %s\n", r->div[i].message);

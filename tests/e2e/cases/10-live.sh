@@ -90,3 +90,33 @@ else
 	skipped "RST guard table gone after kill -9" "nft (nftables) not installed"
 fi
 
+
+# A real server whose answer changed since the capture: shorter is a
+# divergence naming the segment (exit 1); longer still matches under the
+# stream policy, with a note, and diverges under --match size.
+head -c 2000 /dev/urandom > "$T/www/grow.bin"
+record "$C_NS" vc "$T/grow.pcap" inc curl -s -o /dev/null "http://$S4:8000/grow.bin"
+head -c 500 /dev/urandom > "$T/www/grow.bin"
+out=$(inc "$LP" -i vc -r "$T/grow.pcap" --dst "$S4" --timeout 20 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && grep -q '^verdict: diverged (peer closed early at S1' <<<"$out"; then
+	ok "real server answers shorter than captured: diverged at S1, exit 1"
+else
+	not_ok "real server answers shorter than captured: diverged at S1, exit 1" "exit $rc" "$out"
+fi
+head -c 6000 /dev/urandom > "$T/www/grow.bin"
+out=$(inc "$LP" -i vc -r "$T/grow.pcap" --dst "$S4" --timeout 20 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && grep -q '^verdict: matched' <<<"$out" &&
+	grep -q '^note: the peer sent 4000 bytes more than the capture shows' <<<"$out"; then
+	ok "real server answers longer: matched under --match stream, with a note"
+else
+	not_ok "real server answers longer: matched under --match stream, with a note" "exit $rc" "$out"
+fi
+out=$(inc "$LP" -i vc -r "$T/grow.pcap" --dst "$S4" --match size --timeout 20 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && grep -q '^verdict: diverged' <<<"$out"; then
+	ok "real server answers longer: diverged under --match size, exit 1"
+else
+	not_ok "real server answers longer: diverged under --match size, exit 1" "exit $rc" "$out"
+fi
