@@ -487,6 +487,21 @@ if have_pcaps && [ -r "$pcaps/MANIFEST.tsv" ]; then
 		expect_grep err "^tcpliveplay: $(re "$p"): "
 		[ ! -e "$tmp/bad/client.bin" ] || note_failure "client.bin written"
 		end
+
+		begin "[bad] --simulate $f"
+		run --simulate -r "$p" --seed 1
+		expect_rc 2
+		expect_empty out
+		expect_grep err "^tcpliveplay: $(re "$p"): "
+		end
+
+		# A live replay reads the capture before it touches any interface.
+		begin "[bad] live replay $f"
+		run -i lo -r "$p" --dst 127.0.0.1
+		expect_rc 2
+		expect_empty out
+		expect_grep err "^tcpliveplay: $(re "$p"): "
+		end
 	done
 else
 	skip "--list of every real capture"
