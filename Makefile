@@ -18,10 +18,10 @@ ifneq ($(WERROR),)
 override CFLAGS += -Werror
 endif
 
-LIBS_PKG := libpcap libmnl libnftnl
+LIBS_PKG := libpcap libmnl libnftnl libcap-ng
 # Missing .pc files are reported by ci/install-deps; keep parsing quiet here.
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PKG) 2>/dev/null)
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PKG) 2>/dev/null || echo -lpcap -lmnl -lnftnl)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PKG) 2>/dev/null || echo -lpcap -lmnl -lnftnl -lcap-ng)
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 

@@ -26,6 +26,7 @@
 #include "tcpliveplay/netlink.h"
 #include "tcpliveplay/nft_guard.h"
 #include "tcpliveplay/pkt.h"
+#include "tcpliveplay/privs.h"
 #include "tcpliveplay/util.h"
 
 #define PROG "tcpliveplay-responder"
@@ -49,6 +50,7 @@ struct ctx {
 	bool have_seed;
 	uint64_t seed;
 	const char *json;
+	const char *user;
 	int verbose;
 	bool quiet;
 };
@@ -63,6 +65,7 @@ enum {
 	OPT_FAULT,
 	OPT_SEED,
 	OPT_JSON,
+	OPT_USER,
 };
 
 static void usage(FILE *out)
@@ -95,6 +98,8 @@ static void usage(FILE *out)
 		"                        tcpliveplay --dump labels it), and client-drop:SEG (ignore\n"
 		"                        the client's data segment SEG the first time it arrives)\n"
 		"      --seed N          fix ISNs and every random choice (default: fresh, printed)\n"
+		"      --user USER       once set up, run as USER (when started as root); every\n"
+		"                        capability is dropped after set-up in any case\n"
 		"      --json FILE       one JSON report per session, one per line ('-': stdout\n"
 		"                        only)\n"
 		"  -v, --verbose         print each step of each session\n"
@@ -325,6 +330,12 @@ static int serve(struct ctx *c)
 	rc = open_json(c, &json);
 	if (rc)
 		goto out;
+	/* Everything that needed a privilege is open: drop them all. */
+	rc = lp_drop_privileges(c->user, err, sizeof(err));
+	if (rc) {
+		rc = rc == -ENOENT ? lp_usage_error("--user: %s", err) : lp_env_error("%s", err);
+		goto out;
+	}
 
 	memset(&o, 0, sizeof(o));
 	o.fl = fl;
@@ -392,6 +403,7 @@ int main(int argc, char **argv)
 		{ "fault", required_argument, NULL, OPT_FAULT },
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "json", required_argument, NULL, OPT_JSON },
+		{ "user", required_argument, NULL, OPT_USER },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -452,6 +464,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_JSON:
 			c.json = optarg;
+			break;
+		case OPT_USER:
+			c.user = optarg;
 			break;
 		case 'v':
 			c.verbose++;

@@ -27,6 +27,7 @@
 #include "tcpliveplay/netlink.h"
 #include "tcpliveplay/nft_guard.h"
 #include "tcpliveplay/pcapw.h"
+#include "tcpliveplay/privs.h"
 #include "tcpliveplay/report.h"
 #include "tcpliveplay/rng.h"
 #include "tcpliveplay/sim.h"
@@ -55,6 +56,7 @@ struct ctx {
 	const char *src;
 	const char *sport;        /* N or "random" */
 	const char *write;
+	const char *user;
 	enum rst_guard guard;
 	bool guard_set;
 	uint64_t timeout_s;
@@ -77,6 +79,7 @@ enum {
 	OPT_TIMEOUT,
 	OPT_RST_GUARD,
 	OPT_WRITE,
+	OPT_USER,
 };
 
 static void usage(FILE *out)
@@ -105,6 +108,8 @@ static void usage(FILE *out)
 		"                        when the source address is local)\n"
 		"      --timeout S       give up after S seconds\n"
 		"      --write FILE      record the live conversation as a pcap\n"
+		"      --user USER       once set up, run as USER (when started as root); every\n"
+		"                        capability is dropped after set-up in any case\n"
 		"  The classic call IFACE FILE DST_IP DST_MAC SPORT|random is the same as\n"
 		"  -i IFACE -r FILE --dst DST_IP --dst-mac DST_MAC --sport SPORT.\n"
 		"\n"
@@ -335,19 +340,34 @@ static void print_event(void *opaque, const struct lp_event *ev)
 	printf("  %s\n", lp_event_str(ev, line, sizeof(line)));
 }
 
-static int write_json(const struct ctx *c, const struct lp_report *rep)
+/* The JSON report's file is opened before the run (a live replay drops its
+ * privileges in between). *fp stays NULL without --json. */
+static int open_json(const struct ctx *c, FILE **fp)
 {
-	FILE *fp;
-	int rc;
-
-	if (!strcmp(c->json, "-"))
-		return lp_report_print_json(rep, stdout) ? LP_EXIT_ENV : 0;
-	fp = fopen(c->json, "w");
-	if (!fp) {
-		log_err("cannot write %s: %s", c->json, strerror(errno));
-		return LP_EXIT_ENV;
+	*fp = NULL;
+	if (!c->json)
+		return 0;
+	if (!strcmp(c->json, "-")) {
+		*fp = stdout;
+		return 0;
 	}
-	rc = lp_report_print_json(rep, fp);
+	*fp = fopen(c->json, "w");
+	if (!*fp)
+		return lp_env_error("cannot write %s: %s", c->json, strerror(errno));
+	return 0;
+}
+
+/* Write the report to fp (when open) and close it; 0 or an exit status. */
+static int finish_json(const struct ctx *c, FILE *fp, const struct lp_report *rep)
+{
+	int rc = 0;
+
+	if (!fp)
+		return 0;
+	if (rep && lp_report_print_json(rep, fp))
+		rc = LP_EXIT_ENV;
+	if (fp == stdout)
+		return rc;
 	if (fclose(fp) || rc) {
 		log_err("cannot write %s", c->json);
 		return LP_EXIT_ENV;
@@ -402,8 +422,11 @@ static int do_simulate(struct ctx *c)
 		printf("%s\n", lp_verdict_str(rep.verdict));
 	rc = rep.exit_code;
 	if (c->json) {
-		int jrc = write_json(c, &rep);
+		FILE *fp;
+		int jrc = open_json(c, &fp);
 
+		if (!jrc)
+			jrc = finish_json(c, fp, &rep);
 		if (jrc)
 			rc = jrc;
 	}
@@ -512,13 +535,14 @@ static int do_live(struct ctx *c)
 	struct lp_link_pcap *link = NULL;
 	struct lp_nft_guard *guard = NULL;
 	struct lp_pcapw *writer = NULL;
+	FILE *json = NULL;
 	struct lp_live_opts lo;
 	struct lp_report rep;
 	struct lp_rng rng;
 	uint8_t peer_mac[6];
 	bool have_route = false, src_local = false, text = !c->json || strcmp(c->json, "-");
 	char a[64], b[64], m[32], err[512];
-	int rc, ifindex = 0;
+	int rc, jrc, ifindex = 0;
 
 	if (parse_addr_port(c->dst, &dst))
 		return lp_usage_error("--dst: '%s' is not ADDR, ADDR:PORT or [ADDR]:PORT", c->dst);
@@ -633,6 +657,15 @@ static int do_live(struct ctx *c)
 			goto out;
 		}
 	}
+	rc = open_json(c, &json);
+	if (rc)
+		goto out;
+	/* Everything that needed a privilege is open: drop them all. */
+	rc = lp_drop_privileges(c->user, err, sizeof(err));
+	if (rc) {
+		rc = rc == -ENOENT ? lp_usage_error("--user: %s", err) : lp_env_error("%s", err);
+		goto out;
+	}
 
 	memset(&lo, 0, sizeof(lo));
 	lp_engine_cfg_defaults(&lo.engine);
@@ -696,18 +729,17 @@ static int do_live(struct ctx *c)
 	if (lp_link_pcap_drops(link))
 		log_warn("the kernel dropped %u packets from the capture buffer", lp_link_pcap_drops(link));
 	rc = rep.exit_code;
-	if (c->json) {
-		int jrc = write_json(c, &rep);
-
-		if (jrc)
-			rc = jrc;
-	}
+	jrc = finish_json(c, json, &rep);
+	json = NULL;
+	if (jrc)
+		rc = jrc;
 	if (writer && lp_pcapw_close(writer)) {
 		writer = NULL;
 		rc = lp_env_error("cannot write %s", c->write);
 	}
 	writer = NULL;
 out:
+	finish_json(c, json, NULL);
 	lp_pcapw_close(writer);
 	lp_nft_guard_free(guard);
 	lp_link_pcap_close(link);
@@ -747,6 +779,7 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "rst-guard", required_argument, NULL, OPT_RST_GUARD },
 		{ "write", required_argument, NULL, OPT_WRITE },
+		{ "user", required_argument, NULL, OPT_USER },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -796,6 +829,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_WRITE:
 			c.write = optarg;
+			break;
+		case OPT_USER:
+			c.user = optarg;
 			break;
 		case 'S':
 			if (set_mode(&c, MODE_SIMULATE))
@@ -925,9 +961,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (c.mode != MODE_LIVE && (c.iface || c.dst || c.dst_mac || c.src || c.sport || c.write || c.timeout_s ||
-				    c.guard_set)) {
-		rc = lp_usage_error("-i, --dst, --dst-mac, --src, --sport, --rst-guard, --write and --timeout go "
-				    "with a live replay");
+				    c.guard_set || c.user)) {
+		rc = lp_usage_error("-i, --dst, --dst-mac, --src, --sport, --rst-guard, --write, --timeout and "
+				    "--user go with a live replay");
 		goto out;
 	}
 	switch (c.mode) {
