@@ -183,17 +183,6 @@ static int add_fault(struct ctx *c, const char *spec)
 }
 
 /* The MSS we offer: the captured one, no more than the interface's MTU allows. */
-static uint16_t pick_mss(const struct lp_flow *fl, int family, unsigned mtu)
-{
-	const struct lp_synopts *so = &fl->dir[LP_S2C].opts;
-	unsigned hdr = family == AF_INET ? LP_IPV4_HDR + LP_TCP_HDR : LP_IPV6_HDR + LP_TCP_HDR;
-	unsigned mss = so->seen && so->has_mss ? so->mss : family == AF_INET ? 1460 : 1440;
-
-	if (mtu > hdr + 64 && mss > mtu - hdr)
-		mss = mtu - hdr;
-	return (uint16_t)mss;
-}
-
 /* Does a socket of this network namespace listen on ep's port, at ep's
  * address or a wildcard (IPv4 clients also reach an IPv6 wildcard)? Read from
  * /proc/net/tcp{,6}, whose addresses are 32-bit words as stored (network
@@ -240,21 +229,6 @@ static bool kernel_listens(const struct lp_endpoint *ep)
 		fclose(fp);
 	}
 	return found;
-}
-
-static int open_json(const struct ctx *c, FILE **fp)
-{
-	*fp = NULL;
-	if (!c->json)
-		return 0;
-	if (!strcmp(c->json, "-")) {
-		*fp = stdout;
-		return 0;
-	}
-	*fp = fopen(c->json, "w");
-	if (!*fp)
-		return lp_env_error("cannot write %s: %s", c->json, strerror(errno));
-	return 0;
 }
 
 static int serve(struct ctx *c)
@@ -327,7 +301,7 @@ static int serve(struct ctx *c)
 			goto out;
 		}
 	}
-	rc = open_json(c, &json);
+	rc = lp_cli_open_json(c->json, &json);
 	if (rc)
 		goto out;
 	/* Everything that needed a privilege is open: drop them all. */
@@ -346,7 +320,7 @@ static int serve(struct ctx *c)
 	o.idle_ns = c->idle_s * 1000000000ull;
 	o.once = c->once;
 	o.match = c->match;
-	o.mss = pick_mss(fl, local.family, ifi.mtu);
+	o.mss = lp_engine_pick_mss(&fl->dir[LP_S2C].opts, local.family, ifi.mtu);
 	o.faults = c->faults;
 	o.nfaults = c->nfaults;
 	o.client_drop = c->client_drop;

@@ -118,3 +118,18 @@ int lp_cli_select(const char *file, const struct lp_flows *flows, const char *se
 		return lp_usage_error("--flow: '%s' is neither a flow number nor ADDR:PORT-ADDR:PORT", sel);
 	}
 }
+
+int lp_cli_open_json(const char *path, FILE **fp)
+{
+	*fp = NULL;
+	if (!path)
+		return 0;
+	if (!strcmp(path, "-")) {
+		*fp = stdout;
+		return 0;
+	}
+	*fp = fopen(path, "w");
+	if (!*fp)
+		return lp_env_error("cannot write %s: %s", path, strerror(errno));
+	return 0;
+}

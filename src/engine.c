@@ -1563,3 +1563,13 @@ int lp_timing_parse(const char *s, struct lp_timing *out)
 	out->speed = v;
 	return 0;
 }
+
+uint16_t lp_engine_pick_mss(const struct lp_synopts *so, int family, unsigned mtu)
+{
+	unsigned hdr = family == AF_INET ? LP_IPV4_HDR + LP_TCP_HDR : LP_IPV6_HDR + LP_TCP_HDR;
+	unsigned mss = so->seen && so->has_mss ? so->mss : family == AF_INET ? 1460 : 1440;
+
+	if (mtu > hdr + 64 && mss > mtu - hdr)
+		mss = mtu - hdr;
+	return (uint16_t)mss;
+}

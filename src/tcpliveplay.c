@@ -340,23 +340,6 @@ static void print_event(void *opaque, const struct lp_event *ev)
 	printf("  %s\n", lp_event_str(ev, line, sizeof(line)));
 }
 
-/* The JSON report's file is opened before the run (a live replay drops its
- * privileges in between). *fp stays NULL without --json. */
-static int open_json(const struct ctx *c, FILE **fp)
-{
-	*fp = NULL;
-	if (!c->json)
-		return 0;
-	if (!strcmp(c->json, "-")) {
-		*fp = stdout;
-		return 0;
-	}
-	*fp = fopen(c->json, "w");
-	if (!*fp)
-		return lp_env_error("cannot write %s: %s", c->json, strerror(errno));
-	return 0;
-}
-
 /* Write the report to fp (when open) and close it; 0 or an exit status. */
 static int finish_json(const struct ctx *c, FILE *fp, const struct lp_report *rep)
 {
@@ -423,7 +406,7 @@ static int do_simulate(struct ctx *c)
 	rc = rep.exit_code;
 	if (c->json) {
 		FILE *fp;
-		int jrc = open_json(c, &fp);
+		int jrc = lp_cli_open_json(c->json, &fp);
 
 		if (!jrc)
 			jrc = finish_json(c, fp, &rep);
@@ -657,7 +640,7 @@ static int do_live(struct ctx *c)
 			goto out;
 		}
 	}
-	rc = open_json(c, &json);
+	rc = lp_cli_open_json(c->json, &json);
 	if (rc)
 		goto out;
 	/* Everything that needed a privilege is open: drop them all. */
@@ -674,15 +657,7 @@ static int do_live(struct ctx *c)
 	lo.engine.remote = dst;
 	lo.engine.isn = lp_rng_u32(&rng);
 	lo.engine.ts_base = lp_rng_u32(&rng);
-	/* Offer no more than the interface carries (a capture from loopback
-	 * offers 65495). */
-	if (ifi.mtu > 100) {
-		const struct lp_synopts *so = &fl->dir[LP_C2S].opts;
-		unsigned cap_mss = ifi.mtu - (dst.family == AF_INET ? 40u : 60u);
-		unsigned mss = so->has_mss ? so->mss : (dst.family == AF_INET ? 1460u : 1440u);
-
-		lo.engine.mss = (uint16_t)(mss < cap_mss ? mss : cap_mss);
-	}
+	lo.engine.mss = lp_engine_pick_mss(&fl->dir[LP_C2S].opts, dst.family, ifi.mtu);
 	lo.engine.match = c->match;
 	lo.engine.timing = c->timing;
 	if (c->rto_ms)

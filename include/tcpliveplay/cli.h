@@ -9,6 +9,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "tcpliveplay/flow.h"
 
@@ -42,5 +43,9 @@ int lp_cli_load(struct lp_loader *l, struct lp_flows **out);
  * message (the list of flows when a choice is needed). */
 int lp_cli_select(const char *file, const struct lp_flows *flows, const char *sel,
 		  const struct lp_flow **out);
+
+/* Open the JSON report's file before anything drops privileges: path "-"
+ * is standard output, NULL leaves *fp NULL. 0 or an exit status. */
+int lp_cli_open_json(const char *path, FILE **fp);
 
 #endif

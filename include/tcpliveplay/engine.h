@@ -151,6 +151,11 @@ void lp_engine_stats(const struct lp_engine *e, struct lp_engine_stats *st);
 /* Divergence i (0-based) or NULL. */
 const struct lp_divergence *lp_engine_divergence(const struct lp_engine *e, uint32_t i);
 
+/* The MSS to offer: the one the captured SYN options so offered (1460, or
+ * 1440 over IPv6, when none), no more than an interface of this MTU carries
+ * (a capture from loopback offers 65495). */
+uint16_t lp_engine_pick_mss(const struct lp_synopts *so, int family, unsigned mtu);
+
 /* Parsers for the CLI: "stream|size|bytes" and "asap|capture|xN". 0 or -EINVAL. */
 int lp_match_parse(const char *s, enum lp_match *out);
 int lp_timing_parse(const char *s, struct lp_timing *out);
