@@ -14,6 +14,7 @@
 #include "../tests/testflow.h"
 #include "tcpliveplay/engine.h"
 #include "tcpliveplay/pkt.h"
+#include "tcpliveplay/bytes.h"
 
 #define STEP 16
 #define PEER_ISN 1000u
@@ -31,11 +32,6 @@ static void build_flow(void)
 	tf_data(flow, LP_S2C, 1000, 1448);
 	tf_seg(flow, LP_C2S, 0, LP_TH_FIN, -1);
 	tf_seg(flow, LP_S2C, 0, LP_TH_FIN, -1);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 static void drain(struct lp_engine *e, uint64_t now, uint32_t *our_nxt)
@@ -92,12 +88,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			s.sport = cfg.remote.port;
 			s.dport = cfg.local.port;
 			/* Near the live numbers most of the time, anywhere otherwise. */
-			s.seq = (p[0] & 4) ? get32(p + 2) : PEER_ISN + (uint32_t)(int16_t)(p[2] << 8 | p[3]);
-			s.ack = (p[0] & 8) ? get32(p + 6) : our_nxt + (uint32_t)(int8_t)p[6];
+			s.seq = (p[0] & 4) ? lp_get32(p + 2) : PEER_ISN + (uint32_t)(int16_t)(p[2] << 8 | p[3]);
+			s.ack = (p[0] & 8) ? lp_get32(p + 6) : our_nxt + (uint32_t)(int8_t)p[6];
 			s.flags = p[1];
 			s.window = (uint16_t)(p[10] << 8 | p[11]);
 			s.opts.has_ts = p[12] & 1;
-			s.opts.tsval = get32(p + 12);
+			s.opts.tsval = lp_get32(p + 12);
 			s.opts.tsecr = 5;
 			s.opts.has_mss = p[12] & 2;
 			s.opts.mss = (uint16_t)(p[13] << 4);
@@ -123,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			lp_engine_input(e, p + 1, STEP - 1, now);
 			break;
 		default:
-			now += (uint64_t)get32(p + 1) % 10000000000ull;
+			now += (uint64_t)lp_get32(p + 1) % 10000000000ull;
 			break;
 		}
 		now += 1000;

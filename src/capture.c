@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "tcpliveplay/capture.h"
+#include "tcpliveplay/bytes.h"
 
 #ifndef DLT_LINUX_SLL2
 #define DLT_LINUX_SLL2 276
@@ -28,16 +29,6 @@ struct lp_capture {
 	int dlt;
 	uint32_t number;
 };
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 static void bad(struct lp_rawpkt *out, const char *why)
 {
@@ -83,7 +74,7 @@ static void parse_tcp_options(const uint8_t *p, uint32_t optlen, uint32_t presen
 			if (len != 4)
 				goto wrong;
 			o->has_mss = true;
-			o->mss = get16(p + i + 2);
+			o->mss = lp_get16(p + i + 2);
 			break;
 		case 3:
 			if (len != 3)
@@ -100,8 +91,8 @@ static void parse_tcp_options(const uint8_t *p, uint32_t optlen, uint32_t presen
 			if (len < 10 || (len - 2) % 8)
 				goto wrong;
 			for (uint32_t k = i + 2; k + 8 <= (uint32_t)i + len && o->nsack < LP_MAX_SACK; k += 8) {
-				o->sack[o->nsack].left = get32(p + k);
-				o->sack[o->nsack].right = get32(p + k + 4);
+				o->sack[o->nsack].left = lp_get32(p + k);
+				o->sack[o->nsack].right = lp_get32(p + k + 4);
 				o->nsack++;
 			}
 			break;
@@ -109,8 +100,8 @@ static void parse_tcp_options(const uint8_t *p, uint32_t optlen, uint32_t presen
 			if (len != 10)
 				goto wrong;
 			o->has_ts = true;
-			o->tsval = get32(p + i + 2);
-			o->tsecr = get32(p + i + 6);
+			o->tsval = lp_get32(p + i + 2);
+			o->tsecr = lp_get32(p + i + 6);
 			break;
 		default:
 			if (o->unknown < UINT8_MAX)
@@ -148,12 +139,12 @@ static void parse_tcp(const uint8_t *p, uint32_t caplen, uint32_t seglen, struct
 		bad(out, "TCP data offset beyond the end of the segment");
 		return;
 	}
-	t->sport = get16(p);
-	t->dport = get16(p + 2);
-	t->seq = get32(p + 4);
-	t->ack = get32(p + 8);
+	t->sport = lp_get16(p);
+	t->dport = lp_get16(p + 2);
+	t->seq = lp_get32(p + 4);
+	t->ack = lp_get32(p + 8);
 	t->flags = p[13];
-	t->window = get16(p + 14);
+	t->window = lp_get16(p + 14);
 	memset(&t->opts, 0, sizeof(t->opts));
 	parse_tcp_options(p + 20, hlen - 20, caplen - 20, &t->opts);
 	t->len = seglen - hlen;
@@ -178,7 +169,7 @@ static void parse_ipv6(const uint8_t *p, uint32_t caplen, struct lp_rawpkt *out)
 		bad(out, "IPv6 header cut by the capture length");
 		return;
 	}
-	plen = get16(p + 4);
+	plen = lp_get16(p + 4);
 	if (plen == 0) {
 		bad(out, "IPv6 jumbogram or zero payload length");
 		return;
@@ -236,7 +227,7 @@ static void parse_ipv4(const uint8_t *p, uint32_t caplen, struct lp_rawpkt *out)
 		bad(out, "IPv4 header length below 5");
 		return;
 	}
-	tot = get16(p + 2);
+	tot = lp_get16(p + 2);
 	if (tot < ihl) {
 		bad(out, "IPv4 total length shorter than its header");
 		return;
@@ -245,7 +236,7 @@ static void parse_ipv4(const uint8_t *p, uint32_t caplen, struct lp_rawpkt *out)
 		bad(out, "IPv4 options cut by the capture length");
 		return;
 	}
-	frag = get16(p + 6);
+	frag = lp_get16(p + 6);
 	if (frag & 0x3fff) {
 		out->kind = LP_PKT_FRAGMENT;
 		out->why = "IPv4 fragment (not reassembled)";
@@ -296,7 +287,7 @@ static void parse_ethertype(uint16_t type, const uint8_t *p, uint32_t caplen, st
 			bad(out, "VLAN tag cut by the capture length");
 			return;
 		}
-		type = get16(p + 2);
+		type = lp_get16(p + 2);
 		p += 4;
 		caplen -= 4;
 	}
@@ -346,7 +337,7 @@ void lp_parse_frame(int dlt, const uint8_t *data, uint32_t caplen, struct lp_raw
 			bad(out, "Ethernet header cut by the capture length");
 			return;
 		}
-		type = get16(data + 12);
+		type = lp_get16(data + 12);
 		if (type < 0x0600)
 			return;  /* 802.3 length field: LLC, not IP */
 		parse_ethertype(type, data + hl, caplen - hl, out);
@@ -357,7 +348,7 @@ void lp_parse_frame(int dlt, const uint8_t *data, uint32_t caplen, struct lp_raw
 			bad(out, "Linux cooked header cut by the capture length");
 			return;
 		}
-		parse_ethertype(get16(data + 14), data + hl, caplen - hl, out);
+		parse_ethertype(lp_get16(data + 14), data + hl, caplen - hl, out);
 		return;
 	case DLT_LINUX_SLL2:
 		hl = 20;
@@ -365,7 +356,7 @@ void lp_parse_frame(int dlt, const uint8_t *data, uint32_t caplen, struct lp_raw
 			bad(out, "Linux cooked v2 header cut by the capture length");
 			return;
 		}
-		parse_ethertype(get16(data), data + hl, caplen - hl, out);
+		parse_ethertype(lp_get16(data), data + hl, caplen - hl, out);
 		return;
 	case DLT_NULL:
 	case DLT_LOOP: {
@@ -376,7 +367,7 @@ void lp_parse_frame(int dlt, const uint8_t *data, uint32_t caplen, struct lp_raw
 			bad(out, "loopback header cut by the capture length");
 			return;
 		}
-		af = get32(data);
+		af = lp_get32(data);
 		le = (uint32_t)data[3] << 24 | (uint32_t)data[2] << 16 | (uint32_t)data[1] << 8 | data[0];
 		if (dlt == DLT_NULL && (af > 0xffff))
 			af = le;  /* host byte order of the capturing machine */

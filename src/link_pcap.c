@@ -17,6 +17,7 @@
 
 #include "tcpliveplay/link_pcap.h"
 #include "tcpliveplay/pkt.h"
+#include "tcpliveplay/bytes.h"
 
 #define ETH_HLEN 14
 #define FRAME_MAX (ETH_HLEN + 65535)
@@ -48,17 +49,6 @@ struct lp_link_pcap {
 
 static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 static size_t alen(int family)
 {
 	return family == AF_INET ? 4 : 16;
@@ -77,7 +67,7 @@ static size_t eth_header(uint8_t *f, const uint8_t *dst, const uint8_t *src, uin
 {
 	memcpy(f, dst, 6);
 	memcpy(f + 6, src, 6);
-	put16(f + 12, type);
+	lp_put16(f + 12, type);
 	return ETH_HLEN;
 }
 
@@ -106,11 +96,11 @@ static int send_arp(struct lp_link_pcap *l, uint16_t op, const uint8_t *dmac, co
 	uint8_t *f = l->frame;
 	size_t n = eth_header(f, dmac, l->cfg.local_mac, ETHERTYPE_ARP);
 
-	put16(f + n, 1);                 /* Ethernet */
-	put16(f + n + 2, ETHERTYPE_IPV4);
+	lp_put16(f + n, 1);                 /* Ethernet */
+	lp_put16(f + n + 2, ETHERTYPE_IPV4);
 	f[n + 4] = 6;
 	f[n + 5] = 4;
-	put16(f + n + 6, op);
+	lp_put16(f + n + 6, op);
 	memcpy(f + n + 8, l->cfg.local_mac, 6);
 	memcpy(f + n + 14, l->cfg.local.addr, 4);
 	memcpy(f + n + 18, tha, 6);
@@ -131,7 +121,7 @@ static int send_nd(struct lp_link_pcap *l, uint8_t type, const uint8_t *dmac, co
 	ip = f + n;
 	memset(ip, 0, 40);
 	ip[0] = 0x60;
-	put16(ip + 4, (uint16_t)icmplen);
+	lp_put16(ip + 4, (uint16_t)icmplen);
 	ip[6] = 58;       /* ICMPv6 */
 	ip[7] = 255;      /* hop limit: neighbour discovery must not be routed */
 	memcpy(ip + 8, l->cfg.local.addr, 16);
@@ -150,7 +140,7 @@ static int send_nd(struct lp_link_pcap *l, uint8_t type, const uint8_t *dmac, co
 	sum = lp_csum_add(sum, ip + 8, 32);
 	sum = lp_csum_add(sum, pseudo, 8);
 	sum = lp_csum_add(sum, icmp, icmplen);
-	put16(icmp + 2, lp_csum_fold(sum));
+	lp_put16(icmp + 2, lp_csum_fold(sum));
 	return inject(l, f, n + 40 + icmplen);
 }
 
@@ -158,9 +148,9 @@ static void handle_arp(struct lp_link_pcap *l, const uint8_t *p, size_t len)
 {
 	uint16_t op;
 
-	if (len < 28 || get16(p) != 1 || get16(p + 2) != ETHERTYPE_IPV4 || p[4] != 6 || p[5] != 4)
+	if (len < 28 || lp_get16(p) != 1 || lp_get16(p + 2) != ETHERTYPE_IPV4 || p[4] != 6 || p[5] != 4)
 		return;
-	op = get16(p + 6);
+	op = lp_get16(p + 6);
 	if (op == 1 && l->cfg.answer_neigh && l->cfg.local.family == AF_INET &&
 	    !memcmp(p + 24, l->cfg.local.addr, 4)) {
 		uint8_t sha[6], spa[4];
@@ -201,7 +191,7 @@ static bool handle_icmp6(struct lp_link_pcap *l, const uint8_t *smac, const uint
 
 	if (len < 40 || ip[6] != 58)
 		return false;
-	plen = get16(ip + 4);
+	plen = lp_get16(ip + 4);
 	if (plen > len - 40)
 		return false;
 	ilen = plen;
@@ -263,11 +253,11 @@ static bool ours(const struct lp_link_pcap *l, const uint8_t *ip, size_t len)
 	if (hl < 20 || len < hl + 4)
 		return false;
 	tcp = ip + hl;
-	if (memcmp(dst, lo->addr, al) || get16(tcp + 2) != lo->port)
+	if (memcmp(dst, lo->addr, al) || lp_get16(tcp + 2) != lo->port)
 		return false;
 	if (re->family && memcmp(src, re->addr, al))
 		return false;
-	return !re->port || get16(tcp) == re->port;
+	return !re->port || lp_get16(tcp) == re->port;
 }
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
@@ -283,11 +273,11 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *d
 		if (len < ETH_HLEN)
 			return;
 		memcpy(smac, p + 6, 6);
-		type = get16(p + 12);
+		type = lp_get16(p + 12);
 		p += ETH_HLEN;
 		len -= ETH_HLEN;
 		while ((type == 0x8100 || type == 0x88a8) && len >= 4) {
-			type = get16(p + 2);
+			type = lp_get16(p + 2);
 			p += 4;
 			len -= 4;
 		}

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "tcpliveplay/pkt.h"
+#include "tcpliveplay/bytes.h"
 
 enum {
 	OPT_EOL = 0,
@@ -16,30 +17,6 @@ enum {
 	OPT_SACK = 5,
 	OPT_TS = 8,
 };
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 uint32_t lp_csum_add(uint32_t sum, const uint8_t *data, size_t len)
 {
@@ -79,10 +56,10 @@ static uint32_t pseudo_sum(int family, const uint8_t *src, const uint8_t *dst, s
 	if (family == AF_INET) {
 		tail[0] = 0;
 		tail[1] = 6;
-		put16(tail + 2, (uint16_t)tcplen);
+		lp_put16(tail + 2, (uint16_t)tcplen);
 		return lp_csum_add(sum, tail, 4);
 	}
-	put32(tail, (uint32_t)tcplen);
+	lp_put32(tail, (uint32_t)tcplen);
 	tail[4] = tail[5] = tail[6] = 0;
 	tail[7] = 6;
 	return lp_csum_add(sum, tail, 8);
@@ -97,7 +74,7 @@ static size_t write_opts(uint8_t *o, const struct lp_seg *s)
 		if (op->has_mss) {
 			o[n++] = OPT_MSS;
 			o[n++] = 4;
-			put16(o + n, op->mss);
+			lp_put16(o + n, op->mss);
 			n += 2;
 		}
 		if (op->sack_ok && op->has_ts) {
@@ -114,8 +91,8 @@ static size_t write_opts(uint8_t *o, const struct lp_seg *s)
 		if (op->has_ts) {
 			o[n++] = OPT_TS;
 			o[n++] = 10;
-			put32(o + n, op->tsval);
-			put32(o + n + 4, op->tsecr);
+			lp_put32(o + n, op->tsval);
+			lp_put32(o + n + 4, op->tsecr);
 			n += 8;
 		}
 		if (op->has_wscale) {
@@ -131,8 +108,8 @@ static size_t write_opts(uint8_t *o, const struct lp_seg *s)
 		o[n++] = OPT_NOP;
 		o[n++] = OPT_TS;
 		o[n++] = 10;
-		put32(o + n, op->tsval);
-		put32(o + n + 4, op->tsecr);
+		lp_put32(o + n, op->tsval);
+		lp_put32(o + n + 4, op->tsecr);
 		n += 8;
 	}
 	if (op->nsack) {
@@ -144,8 +121,8 @@ static size_t write_opts(uint8_t *o, const struct lp_seg *s)
 		o[n++] = OPT_SACK;
 		o[n++] = (uint8_t)(2 + 8 * k);
 		for (unsigned i = 0; i < k; i++) {
-			put32(o + n, op->sack[i].left);
-			put32(o + n + 4, op->sack[i].right);
+			lp_put32(o + n, op->sack[i].left);
+			lp_put32(o + n + 4, op->sack[i].right);
 			n += 8;
 		}
 	}
@@ -173,30 +150,30 @@ int lp_pkt_build(uint8_t *buf, size_t cap, const struct lp_seg *s)
 	if (s->family == AF_INET) {
 		memset(buf, 0, LP_IPV4_HDR);
 		buf[0] = 0x45;
-		put16(buf + 2, (uint16_t)total);
+		lp_put16(buf + 2, (uint16_t)total);
 		buf[6] = 0x40; /* DF */
 		buf[8] = 64;
 		buf[9] = 6;
 		memcpy(buf + 12, s->src, 4);
 		memcpy(buf + 16, s->dst, 4);
-		put16(buf + 10, lp_csum_fold(lp_csum_add(0, buf, LP_IPV4_HDR)));
+		lp_put16(buf + 10, lp_csum_fold(lp_csum_add(0, buf, LP_IPV4_HDR)));
 	} else {
 		memset(buf, 0, LP_IPV6_HDR);
 		buf[0] = 0x60;
-		put16(buf + 4, (uint16_t)tcplen);
+		lp_put16(buf + 4, (uint16_t)tcplen);
 		buf[6] = 6;
 		buf[7] = 64;
 		memcpy(buf + 8, s->src, 16);
 		memcpy(buf + 24, s->dst, 16);
 	}
 	tcp = buf + iphl;
-	put16(tcp, s->sport);
-	put16(tcp + 2, s->dport);
-	put32(tcp + 4, s->seq);
-	put32(tcp + 8, s->ack);
+	lp_put16(tcp, s->sport);
+	lp_put16(tcp + 2, s->dport);
+	lp_put32(tcp + 4, s->seq);
+	lp_put32(tcp + 8, s->ack);
 	tcp[12] = (uint8_t)(((LP_TCP_HDR + olen) / 4) << 4);
 	tcp[13] = s->flags;
-	put16(tcp + 14, s->window);
+	lp_put16(tcp + 14, s->window);
 	tcp[16] = tcp[17] = 0;
 	tcp[18] = tcp[19] = 0;
 	memcpy(tcp + LP_TCP_HDR, opts, olen);
@@ -204,7 +181,7 @@ int lp_pkt_build(uint8_t *buf, size_t cap, const struct lp_seg *s)
 		memcpy(tcp + LP_TCP_HDR + olen, s->payload, s->len);
 	sum = pseudo_sum(s->family, s->src, s->dst, tcplen);
 	sum = lp_csum_add(sum, tcp, tcplen);
-	put16(tcp + 16, lp_csum_fold(sum));
+	lp_put16(tcp + 16, lp_csum_fold(sum));
 	return (int)total;
 }
 
@@ -241,7 +218,7 @@ void lp_tcpopts_parse(const uint8_t *p, size_t len, struct lp_tcpopts *o)
 			if (olen != 4)
 				goto bad;
 			o->has_mss = true;
-			o->mss = get16(p + i + 2);
+			o->mss = lp_get16(p + i + 2);
 			break;
 		case OPT_WS:
 			if (olen != 3)
@@ -259,8 +236,8 @@ void lp_tcpopts_parse(const uint8_t *p, size_t len, struct lp_tcpopts *o)
 				goto bad;
 			o->nsack = 0;
 			for (size_t k = 0; k < (size_t)(olen - 2) / 8 && k < LP_MAX_SACK; k++) {
-				o->sack[k].left = get32(p + i + 2 + 8 * k);
-				o->sack[k].right = get32(p + i + 6 + 8 * k);
+				o->sack[k].left = lp_get32(p + i + 2 + 8 * k);
+				o->sack[k].right = lp_get32(p + i + 6 + 8 * k);
 				o->nsack++;
 			}
 			break;
@@ -268,8 +245,8 @@ void lp_tcpopts_parse(const uint8_t *p, size_t len, struct lp_tcpopts *o)
 			if (olen != 10)
 				goto bad;
 			o->has_ts = true;
-			o->tsval = get32(p + i + 2);
-			o->tsecr = get32(p + i + 6);
+			o->tsval = lp_get32(p + i + 2);
+			o->tsecr = lp_get32(p + i + 6);
 			break;
 		default:
 			if (o->unknown < UINT8_MAX)
@@ -299,12 +276,12 @@ int lp_pkt_parse(const uint8_t *pkt, size_t len, struct lp_seg *s)
 		if (len < LP_IPV4_HDR)
 			return -EINVAL;
 		ihl = (size_t)(pkt[0] & 0x0f) * 4;
-		total = get16(pkt + 2);
+		total = lp_get16(pkt + 2);
 		if (ihl < LP_IPV4_HDR || total < ihl || total > len)
 			return -EINVAL;
 		if (lp_csum_fold(lp_csum_add(0, pkt, ihl)) != 0)
 			return -EBADMSG;
-		if ((get16(pkt + 6) & 0x3fff) != 0)
+		if ((lp_get16(pkt + 6) & 0x3fff) != 0)
 			return -EPROTONOSUPPORT;
 		if (pkt[9] != 6)
 			return -EINVAL;
@@ -321,7 +298,7 @@ int lp_pkt_parse(const uint8_t *pkt, size_t len, struct lp_seg *s)
 
 		if (len < LP_IPV6_HDR)
 			return -EINVAL;
-		plen = get16(pkt + 4);
+		plen = lp_get16(pkt + 4);
 		if (plen > len - LP_IPV6_HDR)
 			return -EINVAL;
 		nh = pkt[6];
@@ -361,16 +338,16 @@ int lp_pkt_parse(const uint8_t *pkt, size_t len, struct lp_seg *s)
 		 * holds the pseudo-header sum (Linux CHECKSUM_PARTIAL). */
 		uint32_t partial = 0xffffu - lp_csum_fold(sum);
 
-		if ((uint32_t)get16(tcp + 16) != partial)
+		if ((uint32_t)lp_get16(tcp + 16) != partial)
 			return -EBADMSG;
 	}
 	s->family = family;
-	s->sport = get16(tcp);
-	s->dport = get16(tcp + 2);
-	s->seq = get32(tcp + 4);
-	s->ack = get32(tcp + 8);
+	s->sport = lp_get16(tcp);
+	s->dport = lp_get16(tcp + 2);
+	s->seq = lp_get32(tcp + 4);
+	s->ack = lp_get32(tcp + 8);
 	s->flags = tcp[13];
-	s->window = get16(tcp + 14);
+	s->window = lp_get16(tcp + 14);
 	lp_tcpopts_parse(tcp + LP_TCP_HDR, doff - LP_TCP_HDR, &s->opts);
 	s->payload = tcp + doff;
 	s->len = (uint32_t)(tcplen - doff);

@@ -9,6 +9,7 @@
 
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/session.h"
+#include "tcpliveplay/bytes.h"
 
 #define MAX_ENTRIES 1000000u
 #define NONE SIZE_MAX
@@ -200,17 +201,6 @@ int lp_host_rst(const uint8_t *pkt, size_t len, uint8_t *out, size_t cap)
 	return lp_pkt_build(out, cap, &r);
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 static int echo4(const uint8_t *pkt, size_t len, uint8_t *out, size_t cap)
 {
 	size_t hl = (size_t)(pkt[0] & 15) * 4, tot, ilen;
@@ -218,8 +208,8 @@ static int echo4(const uint8_t *pkt, size_t len, uint8_t *out, size_t cap)
 
 	if (len < 20 || hl < 20 || pkt[9] != 1)
 		return 0;
-	tot = get16(pkt + 2);
-	if (tot < hl + 8 || tot > len || (get16(pkt + 6) & 0x3fff))
+	tot = lp_get16(pkt + 2);
+	if (tot < hl + 8 || tot > len || (lp_get16(pkt + 6) & 0x3fff))
 		return 0;
 	ilen = tot - hl;
 	if (pkt[hl] != 8 || pkt[hl + 1] != 0 || lp_csum_fold(lp_csum_add(0, pkt + hl, ilen)) != 0)
@@ -228,17 +218,17 @@ static int echo4(const uint8_t *pkt, size_t len, uint8_t *out, size_t cap)
 		return -ENOBUFS;
 	memset(out, 0, 20);
 	out[0] = 0x45;
-	put16(out + 2, (uint16_t)(20 + ilen));
+	lp_put16(out + 2, (uint16_t)(20 + ilen));
 	out[8] = 64;
 	out[9] = 1;
 	memcpy(out + 12, pkt + 16, 4);
 	memcpy(out + 16, pkt + 12, 4);
-	put16(out + 10, lp_csum_fold(lp_csum_add(0, out, 20)));
+	lp_put16(out + 10, lp_csum_fold(lp_csum_add(0, out, 20)));
 	icmp = out + 20;
 	memcpy(icmp, pkt + hl, ilen);
 	icmp[0] = 0;
 	icmp[2] = icmp[3] = 0;
-	put16(icmp + 2, lp_csum_fold(lp_csum_add(0, icmp, ilen)));
+	lp_put16(icmp + 2, lp_csum_fold(lp_csum_add(0, icmp, ilen)));
 	return (int)(20 + ilen);
 }
 
@@ -263,7 +253,7 @@ static int echo6(const uint8_t *pkt, size_t len, uint8_t *out, size_t cap)
 
 	if (len < 48 || pkt[6] != 58)
 		return 0;
-	ilen = get16(pkt + 4);
+	ilen = lp_get16(pkt + 4);
 	if (ilen < 8 || ilen > len - 40)
 		return 0;
 	if (pkt[40] != 128 || pkt[41] != 0 || csum6(pkt, pkt + 40, ilen) != 0)
@@ -272,7 +262,7 @@ static int echo6(const uint8_t *pkt, size_t len, uint8_t *out, size_t cap)
 		return -ENOBUFS;
 	memset(out, 0, 40);
 	out[0] = 0x60;
-	put16(out + 4, (uint16_t)ilen);
+	lp_put16(out + 4, (uint16_t)ilen);
 	out[6] = 58;
 	out[7] = 64;
 	memcpy(out + 8, pkt + 24, 16);
@@ -281,7 +271,7 @@ static int echo6(const uint8_t *pkt, size_t len, uint8_t *out, size_t cap)
 	memcpy(icmp, pkt + 40, ilen);
 	icmp[0] = 129;
 	icmp[2] = icmp[3] = 0;
-	put16(icmp + 2, csum6(out, icmp, ilen));
+	lp_put16(icmp + 2, csum6(out, icmp, ilen));
 	return (int)(40 + ilen);
 }
 
