@@ -1,26 +1,53 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * libpcap link: one live handle per connection, immediate mode (packets are
- * handed over as they arrive, not when a buffer fills), inbound only, with a
- * kernel BPF filter for the connection plus ARP and ICMPv6 for neighbour
- * discovery. ARP (RFC 826) and neighbour discovery (RFC 4861) are built here.
+ * Packet-socket link: one AF_PACKET socket per connection, inbound only, with
+ * a kernel BPF filter (compiled by libpcap) for the connection plus ARP and
+ * ICMPv6 for neighbour discovery. ARP (RFC 826) and neighbour discovery
+ * (RFC 4861) are built here.
+ *
+ * The socket is opened by hand rather than with pcap_activate(): libpcap sets
+ * up a TPACKET ring, and packet_set_ring() waits for an RCU grace period
+ * (synchronize_net(), 10-30 ms) whatever the socket's state. A socket opened
+ * with protocol 0 is attached to no interface, so the filter goes on before
+ * bind() and no packet is seen unfiltered; packets are then read in batches
+ * with recvmmsg(). Closing any packet socket waits for a grace period too
+ * (packet_release()): lp_link_pcap_close_async() leaves that wait to a
+ * short-lived helper process.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <net/if_arp.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tcpliveplay/link_pcap.h"
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/bytes.h"
 
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23
+#endif
+
 #define ETH_HLEN 14
 #define FRAME_MAX (ETH_HLEN + 65535)
+/* What one capture slot holds, as libpcap's snapshot length was. */
+#define SNAPLEN (65535 + 64)
+/* Packets read by one recvmmsg(): one engine turn, so one cumulative ACK per
+ * batch at most. */
+#define RX_BATCH 32
 #define ETHERTYPE_IPV4 0x0800
 #define ETHERTYPE_ARP 0x0806
 #define ETHERTYPE_IPV6 0x86dd
@@ -29,8 +56,13 @@
 #define ND_NA 136
 
 struct lp_link_pcap {
-	pcap_t *pcap;
+	int fd;
 	int dlt;
+	uint64_t drops;
+	uint8_t *rxbuf;                      /* RX_BATCH slots of SNAPLEN bytes */
+	struct mmsghdr msgs[RX_BATCH];
+	struct iovec iov[RX_BATCH];
+	struct sockaddr_ll from[RX_BATCH];
 	struct lp_link_pcap_cfg cfg;
 	uint8_t peer_mac[6];
 	/* neighbour resolution in progress */
@@ -56,9 +88,16 @@ static size_t alen(int family)
 
 static int inject(struct lp_link_pcap *l, const uint8_t *frame, size_t len)
 {
-	if (pcap_inject(l->pcap, frame, len) < 0) {
-		snprintf(l->err, sizeof(l->err), "%s", pcap_geterr(l->pcap));
-		return -EIO;
+	ssize_t n;
+
+	do
+		n = send(l->fd, frame, len, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		int e = errno;
+
+		snprintf(l->err, sizeof(l->err), "send: %s", strerror(e));
+		return -e;
 	}
 	return 0;
 }
@@ -253,18 +292,18 @@ static bool ours(const struct lp_link_pcap *l, const uint8_t *ip, size_t len)
 	if (hl < 20 || len < hl + 4)
 		return false;
 	tcp = ip + hl;
-	if (memcmp(dst, lo->addr, al) || lp_get16(tcp + 2) != lo->port)
+	if (memcmp(dst, lo->addr, al) || lp_get16(tcp + 2) < lo->port ||
+	    lp_get16(tcp + 2) > (l->cfg.local_port_last > lo->port ? l->cfg.local_port_last : lo->port))
 		return false;
 	if (re->family && memcmp(src, re->addr, al))
 		return false;
 	return !re->port || lp_get16(tcp) == re->port;
 }
 
-static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
+static void on_packet(struct lp_link_pcap *l, const uint8_t *data, size_t caplen)
 {
-	struct lp_link_pcap *l = (struct lp_link_pcap *)user;
 	const uint8_t *p = data;
-	size_t len = h->caplen;
+	size_t len = caplen;
 	uint16_t type;
 	uint8_t smac[6] = { 0 };
 
@@ -303,15 +342,32 @@ int lp_link_pcap_dispatch(struct lp_link_pcap *l, lp_link_rx_fn rx, void *ctx)
 {
 	int n;
 
+	for (unsigned i = 0; i < RX_BATCH; i++) {
+		l->msgs[i].msg_hdr.msg_name = &l->from[i];
+		l->msgs[i].msg_hdr.msg_namelen = sizeof(l->from[i]);
+		l->msgs[i].msg_hdr.msg_flags = 0;
+	}
+	do
+		n = recvmmsg(l->fd, l->msgs, RX_BATCH, MSG_DONTWAIT, NULL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		snprintf(l->err, sizeof(l->err), "recvmmsg: %s%s", strerror(errno),
+			 errno == ENETDOWN ? " (the interface went down)" : "");
+		return -EIO;
+	}
 	l->rx = rx;
 	l->rx_ctx = ctx;
 	l->handled = 0;
-	n = pcap_dispatch(l->pcap, -1, on_packet, (u_char *)l);
-	l->rx = NULL;
-	if (n == PCAP_ERROR) {
-		snprintf(l->err, sizeof(l->err), "%s", pcap_geterr(l->pcap));
-		return -EIO;
+	for (int i = 0; i < n; i++) {
+		/* Inbound only: our own frames, and loopback's outgoing copy of
+		 * what it then receives, stay out (as libpcap's PCAP_D_IN did). */
+		if (l->from[i].sll_pkttype == PACKET_OUTGOING)
+			continue;
+		on_packet(l, l->iov[i].iov_base, l->msgs[i].msg_len);
 	}
+	l->rx = NULL;
 	return l->handled;
 }
 
@@ -355,7 +411,7 @@ int lp_link_pcap_resolve(struct lp_link_pcap *l, const uint8_t *addr, uint8_t ma
 			break;
 		}
 		while (!l->resolved) {
-			struct pollfd pfd = { .fd = pcap_get_selectable_fd(l->pcap), .events = POLLIN };
+			struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
 			uint64_t now = now_ms();
 
 			if (now >= end)
@@ -376,7 +432,7 @@ int lp_link_pcap_resolve(struct lp_link_pcap *l, const uint8_t *addr, uint8_t ma
 
 static int build_filter(const struct lp_link_pcap_cfg *c, char *buf, size_t len)
 {
-	char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN], rport[32] = "";
+	char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN], rport[32] = "", lport[32];
 	const char *ipkw = c->local.family == AF_INET ? "ip" : "ip6";
 	int n;
 
@@ -391,19 +447,92 @@ static int build_filter(const struct lp_link_pcap_cfg *c, char *buf, size_t len)
 			     c->local.family == AF_INET ? "arp" : "icmp6");
 		return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
 	}
-	n = snprintf(buf, len, "(%s and tcp and dst host %s and dst port %u%s%s%s) or %s", ipkw, la,
-		     c->local.port, c->remote.family ? " and src host " : "", c->remote.family ? ra : "",
+	if (c->local_port_last > c->local.port)
+		snprintf(lport, sizeof(lport), "portrange %u-%u", c->local.port, c->local_port_last);
+	else
+		snprintf(lport, sizeof(lport), "port %u", c->local.port);
+	n = snprintf(buf, len, "(%s and tcp and dst host %s and dst %s%s%s%s) or %s", ipkw, la,
+		     lport, c->remote.family ? " and src host " : "", c->remote.family ? ra : "",
 		     rport, c->local.family == AF_INET ? "arp" : "icmp6");
 	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+}
+
+/* Compile the filter for link type dlt and attach it to the unbound socket. */
+static int attach_filter(struct lp_link_pcap *l, const char *filter, char *err, size_t errlen)
+{
+	struct bpf_program prog;
+	struct sock_fprog fprog;
+	pcap_t *dead;
+	int rc = 0;
+
+	dead = pcap_open_dead(l->dlt, SNAPLEN);
+	if (!dead) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (pcap_compile(dead, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		snprintf(err, errlen, "%s: filter '%s': %s", l->cfg.ifname, filter, pcap_geterr(dead));
+		rc = -EINVAL;
+		goto out;
+	}
+	fprog.len = (unsigned short)prog.bf_len;
+	fprog.filter = (struct sock_filter *)prog.bf_insns;
+	if (setsockopt(l->fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: cannot attach the capture filter: %s", l->cfg.ifname,
+			 strerror(errno));
+	}
+	pcap_freecode(&prog);
+out:
+	pcap_close(dead);
+	return rc;
+}
+
+/* The link type of the interface, as libpcap would name it. */
+static int link_type(struct lp_link_pcap *l, char *err, size_t errlen)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", l->cfg.ifname);
+	if (ioctl(l->fd, SIOCGIFFLAGS, &ifr) < 0) {
+		snprintf(err, errlen, "%s: %s", l->cfg.ifname, strerror(errno));
+		return -EIO;
+	}
+	if (!(ifr.ifr_flags & IFF_UP)) {
+		snprintf(err, errlen, "%s: interface is down", l->cfg.ifname);
+		return -ENETDOWN;
+	}
+	if (ioctl(l->fd, SIOCGIFHWADDR, &ifr) < 0) {
+		snprintf(err, errlen, "%s: %s", l->cfg.ifname, strerror(errno));
+		return -EIO;
+	}
+	switch (ifr.ifr_hwaddr.sa_family) {
+	case ARPHRD_ETHER:
+	case ARPHRD_LOOPBACK:
+		l->dlt = DLT_EN10MB;
+		return 0;
+	case ARPHRD_NONE:
+#ifdef ARPHRD_RAWIP
+	case ARPHRD_RAWIP:
+#endif
+		l->dlt = DLT_RAW;
+		return 0;
+	default:
+		snprintf(err, errlen, "%s: link type ARPHRD %u cannot be replayed on (Ethernet or raw IP only)",
+			 l->cfg.ifname, (unsigned)ifr.ifr_hwaddr.sa_family);
+		return -EPROTONOSUPPORT;
+	}
 }
 
 int lp_link_pcap_open(const struct lp_link_pcap_cfg *cfg, struct lp_link_pcap **out, char *err,
 		      size_t errlen)
 {
-	char perr[PCAP_ERRBUF_SIZE] = "", filter[512];
-	struct bpf_program prog;
+	char filter[512];
+	struct sockaddr_ll sll;
+	unsigned ifindex;
+	int rc, one = 1, rcvbuf;
 	struct lp_link_pcap *l;
-	int rc;
 
 	*out = NULL;
 	l = calloc(1, sizeof(*l));
@@ -411,67 +540,67 @@ int lp_link_pcap_open(const struct lp_link_pcap_cfg *cfg, struct lp_link_pcap **
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	l->fd = -1;
 	l->cfg = *cfg;
 	memcpy(l->peer_mac, bcast, 6);
-	l->pcap = pcap_create(cfg->ifname, perr);
-	if (!l->pcap) {
-		snprintf(err, errlen, "%s: %s", cfg->ifname, perr);
-		rc = -ENODEV;
+	l->rxbuf = malloc((size_t)RX_BATCH * SNAPLEN);
+	if (!l->rxbuf) {
+		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
 		goto fail;
 	}
-	pcap_set_snaplen(l->pcap, 65535 + 64);
-	pcap_set_immediate_mode(l->pcap, 1);
-	pcap_set_buffer_size(l->pcap, (int)(cfg->buffer_kib ? cfg->buffer_kib : 4096) * 1024);
-	rc = pcap_activate(l->pcap);
-	if (rc < 0) {
-		const char *why = pcap_geterr(l->pcap);
-
-		if (rc == PCAP_ERROR_PERM_DENIED) {
-			snprintf(err, errlen, "%s: no permission to capture (%s); run as root or give "
-				 "the program CAP_NET_RAW", cfg->ifname, why);
+	for (unsigned i = 0; i < RX_BATCH; i++) {
+		l->iov[i].iov_base = l->rxbuf + (size_t)i * SNAPLEN;
+		l->iov[i].iov_len = SNAPLEN;
+		l->msgs[i].msg_hdr.msg_iov = &l->iov[i];
+		l->msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	/* Protocol 0: no packet reaches the socket before bind(). */
+	l->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (l->fd < 0) {
+		rc = -errno;
+		if (rc == -EPERM || rc == -EACCES) {
+			snprintf(err, errlen, "%s: no permission to capture (socket: %s); run as root or "
+				 "give the program CAP_NET_RAW", cfg->ifname, strerror(errno));
 			rc = -EPERM;
-		} else if (rc == PCAP_ERROR_NO_SUCH_DEVICE) {
-			snprintf(err, errlen, "%s: no such interface", cfg->ifname);
-			rc = -ENODEV;
-		} else if (rc == PCAP_ERROR_IFACE_NOT_UP) {
-			snprintf(err, errlen, "%s: interface is down", cfg->ifname);
-			rc = -ENETDOWN;
 		} else {
-			snprintf(err, errlen, "%s: %s", cfg->ifname, why);
-			rc = -EIO;
+			snprintf(err, errlen, "%s: socket: %s", cfg->ifname, strerror(errno));
 		}
 		goto fail;
 	}
-	l->dlt = pcap_datalink(l->pcap);
-	if (l->dlt != DLT_EN10MB && l->dlt != DLT_RAW) {
-		snprintf(err, errlen, "%s: link type %s cannot be replayed on (Ethernet or raw IP only)",
-			 cfg->ifname, pcap_datalink_val_to_name(l->dlt) ? pcap_datalink_val_to_name(l->dlt) : "?");
-		rc = -EPROTONOSUPPORT;
+	ifindex = if_nametoindex(cfg->ifname);
+	if (!ifindex) {
+		snprintf(err, errlen, "%s: no such interface", cfg->ifname);
+		rc = -ENODEV;
 		goto fail;
 	}
-	/* Inbound only where the platform can: our own injected frames stay out. */
-	if (!cfg->loopback)
-		pcap_setdirection(l->pcap, PCAP_D_IN);
+	rc = link_type(l, err, errlen);
+	if (rc)
+		goto fail;
 	rc = build_filter(cfg, filter, sizeof(filter));
 	if (rc) {
 		snprintf(err, errlen, "cannot build the capture filter");
 		goto fail;
 	}
-	if (pcap_compile(l->pcap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-		snprintf(err, errlen, "%s: filter '%s': %s", cfg->ifname, filter, pcap_geterr(l->pcap));
-		rc = -EINVAL;
+	rc = attach_filter(l, filter, err, errlen);
+	if (rc)
 		goto fail;
-	}
-	rc = pcap_setfilter(l->pcap, &prog);
-	pcap_freecode(&prog);
-	if (rc < 0) {
-		snprintf(err, errlen, "%s: %s", cfg->ifname, pcap_geterr(l->pcap));
-		rc = -EIO;
-		goto fail;
-	}
-	if (pcap_setnonblock(l->pcap, 1, perr) < 0) {
-		snprintf(err, errlen, "%s: %s", cfg->ifname, perr);
-		rc = -EIO;
+	/* Inbound only; the check in dispatch covers kernels without this. */
+	setsockopt(l->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
+	rcvbuf = (int)(cfg->buffer_kib ? cfg->buffer_kib : 4096) * 1024;
+	if (setsockopt(l->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		setsockopt(l->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = (int)ifindex;
+	if (bind(l->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: bind: %s", cfg->ifname, strerror(errno));
+		if (rc == -ENODEV)
+			snprintf(err, errlen, "%s: no such interface", cfg->ifname);
+		else if (rc == -ENETDOWN)
+			snprintf(err, errlen, "%s: interface is down", cfg->ifname);
 		goto fail;
 	}
 	*out = l;
@@ -502,7 +631,7 @@ bool lp_link_pcap_rx_mac(const struct lp_link_pcap *l, uint8_t mac[6])
 
 int lp_link_pcap_fd(const struct lp_link_pcap *l)
 {
-	return pcap_get_selectable_fd(l->pcap);
+	return l->fd;
 }
 
 bool lp_link_pcap_has_mac(const struct lp_link_pcap *l)
@@ -512,11 +641,14 @@ bool lp_link_pcap_has_mac(const struct lp_link_pcap *l)
 
 unsigned lp_link_pcap_drops(const struct lp_link_pcap *l)
 {
-	struct pcap_stat st;
+	struct lp_link_pcap *m = (struct lp_link_pcap *)l;
+	struct tpacket_stats st;
+	socklen_t sl = sizeof(st);
 
-	if (pcap_stats(l->pcap, &st) < 0)
-		return 0;
-	return st.ps_drop;
+	/* The kernel resets its counters on each read: keep the total. */
+	if (getsockopt(l->fd, SOL_PACKET, PACKET_STATISTICS, &st, &sl) == 0)
+		m->drops += st.tp_drops;
+	return l->drops > UINT32_MAX ? UINT32_MAX : (unsigned)l->drops;
 }
 
 const char *lp_link_pcap_error(const struct lp_link_pcap *l)
@@ -528,7 +660,53 @@ void lp_link_pcap_close(struct lp_link_pcap *l)
 {
 	if (!l)
 		return;
-	if (l->pcap)
-		pcap_close(l->pcap);
+	if (l->fd >= 0)
+		close(l->fd);
+	free(l->rxbuf);
 	free(l);
+}
+
+/* In a helper: close every descriptor but a and b. */
+static void close_all_but(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+
+	if (lo > 0)
+		close_range(0, (unsigned)lo - 1, 0);
+	if (hi > lo + 1)
+		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+	close_range((unsigned)hi + 1, ~0u, 0);
+}
+
+void lp_link_pcap_close_async(struct lp_link_pcap *l)
+{
+	int p[2];
+	pid_t pid;
+	char c;
+
+	if (!l || l->fd < 0 || pipe2(p, O_CLOEXEC) < 0) {
+		lp_link_pcap_close(l);
+		return;
+	}
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		lp_link_pcap_close(l);
+		return;
+	}
+	if (pid == 0) {
+		/* The helper: the caller's streams and sockets are not ours to
+		 * hold; the packet socket is, until the caller has let go of it. */
+		close_all_but(l->fd, p[0]);
+		while (read(p[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(p[0]);
+	/* Not the last reference: this returns at once. Then the helper goes. */
+	close(l->fd);
+	l->fd = -1;
+	close(p[1]);
+	lp_link_pcap_close(l);
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Link on a real interface through libpcap: captures the replayed
- * connection's inbound packets (immediate mode, a BPF filter for exactly its
- * 4-tuple) and injects IP packets framed in Ethernet with the resolved MACs.
+ * Link on a real interface through an AF_PACKET socket: captures the replayed
+ * connection's inbound packets (a kernel BPF filter for exactly its 4-tuple,
+ * compiled by libpcap; read in batches with recvmmsg) and injects IP packets
+ * framed in Ethernet with the resolved MACs.
  * It answers ARP and IPv6 neighbour solicitations for the local address when
  * asked to (an address the host does not own), and can resolve a neighbour's
  * MAC itself.
@@ -21,6 +22,7 @@ struct lp_link_pcap;
 struct lp_link_pcap_cfg {
 	const char *ifname;
 	struct lp_endpoint local;     /* our address and port */
+	uint16_t local_port_last;     /* > local.port: our ports are local.port to this */
 	struct lp_endpoint remote;    /* the peer; port 0 = any port, family 0 = any address */
 	uint8_t local_mac[6];         /* source MAC of what we inject */
 	bool answer_neigh;            /* answer ARP / NS for local.addr */
@@ -64,7 +66,8 @@ int lp_link_pcap_send(struct lp_link_pcap *l, const uint8_t *ip, size_t len);
 /* The same to the given MAC instead of the peer's (NULL: the peer's). */
 int lp_link_pcap_send_to(struct lp_link_pcap *l, const uint8_t *mac, const uint8_t *ip, size_t len);
 
-/* Handle every packet waiting: the connection's go to rx, neighbour
+/* Handle the packets waiting, one batch (up to 32) per call; call it again
+ * while the descriptor polls readable. The connection's go to rx, neighbour
  * solicitations for our address are answered. Returns packets handled or a
  * negative errno. */
 int lp_link_pcap_dispatch(struct lp_link_pcap *l, lp_link_rx_fn rx, void *ctx);
@@ -83,5 +86,14 @@ unsigned lp_link_pcap_drops(const struct lp_link_pcap *l);
 const char *lp_link_pcap_error(const struct lp_link_pcap *l);
 
 void lp_link_pcap_close(struct lp_link_pcap *l);
+
+/* The same for a program about to exit. The kernel's release of a packet
+ * socket waits for an RCU grace period (synchronize_net() in
+ * packet_release(), 10-30 ms); here a forked helper that keeps only the
+ * socket drops the last reference and waits instead, so this returns at once
+ * and the socket is gone a grace period later. The helper is not waited for
+ * (init reaps it once this process has exited). Falls back to
+ * lp_link_pcap_close() when no helper can be made. */
+void lp_link_pcap_close_async(struct lp_link_pcap *l);
 
 #endif
