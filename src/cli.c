@@ -119,6 +119,34 @@ int lp_cli_select(const char *file, const struct lp_flows *flows, const char *se
 	}
 }
 
+int lp_cli_select_many(const char *file, const struct lp_flows *flows, const char *sel,
+		       const struct lp_flow ***out, size_t *n)
+{
+	int rc;
+
+	if (!lp_flows_sel_is_list(sel)) {
+		const struct lp_flow *one;
+
+		rc = lp_cli_select(file, flows, sel, &one);
+		if (rc)
+			return rc;
+	}
+	switch (lp_flows_select_many(flows, sel, out, n)) {
+	case 0:
+		return 0;
+	case -ENOMEM:
+		log_err("out of memory");
+		return LP_EXIT_ENV;
+	case -ENOENT:
+		log_err("%s: --flow %s names a flow the capture does not have (it has %zu; see "
+			"tcpliveplay --list)", file, sel, lp_flows_count(flows));
+		return LP_EXIT_BADINPUT;
+	default:
+		return lp_usage_error("--flow: '%s' is not a flow number, ADDR:PORT-ADDR:PORT, 'all' or a "
+				      "list such as 1,3,5-9", sel);
+	}
+}
+
 int lp_cli_open_json(const char *path, FILE **fp)
 {
 	*fp = NULL;

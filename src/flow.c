@@ -176,7 +176,7 @@ static int sbuf_reserve(struct sbuf *sb, uint64_t need)
 
 	if (need <= sb->cap)
 		return 0;
-	ncap = sb->cap ? sb->cap : 4096;
+	ncap = sb->cap ? sb->cap : 256;
 	while (ncap < need)
 		ncap *= 2;
 	/* Space past len is left untouched (not resident): whoever extends len
@@ -1169,6 +1169,112 @@ int lp_flows_select(const struct lp_flows *f, const char *sel, const struct lp_f
 		return -ENOENT;
 	*out = found;
 	return 0;
+}
+
+bool lp_flows_sel_is_list(const char *sel)
+{
+	if (!sel)
+		return false;
+	if (!strcmp(sel, "all"))
+		return true;
+	return sel[0] >= '0' && sel[0] <= '9' && strspn(sel, "0123456789,-") == strlen(sel) &&
+	       strpbrk(sel, ",-");
+}
+
+/* One number of a list; 0 and *v, or -EINVAL. */
+static int list_number(const char *s, size_t len, unsigned long *v)
+{
+	char buf[16];
+	char *end;
+
+	if (len == 0 || len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	errno = 0;
+	*v = strtoul(buf, &end, 10);
+	return errno || *end || buf[0] < '0' || buf[0] > '9' ? -EINVAL : 0;
+}
+
+/* Mark the flows of "N", "N-M", "N,M-K,..." in pick[]. */
+static int mark_list(const struct lp_flows *f, const char *sel, bool *pick)
+{
+	const char *p = sel;
+
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		const char *dash = memchr(p, '-', len);
+		unsigned long a, b;
+		int rc;
+
+		if (dash) {
+			rc = list_number(p, (size_t)(dash - p), &a);
+			if (!rc)
+				rc = list_number(dash + 1, len - (size_t)(dash - p) - 1, &b);
+		} else {
+			rc = list_number(p, len, &a);
+			b = a;
+		}
+		if (rc || a > b)
+			return -EINVAL;
+		if (a < 1 || b > f->n)
+			return -ENOENT;
+		for (unsigned long i = a; i <= b; i++)
+			pick[i - 1] = true;
+		if (!p[len])
+			return 0;
+		p += len + 1;
+	}
+}
+
+int lp_flows_select_many(const struct lp_flows *f, const char *sel, const struct lp_flow ***out,
+			 size_t *n)
+{
+	const struct lp_flow **v = NULL;
+	bool *pick = NULL;
+	size_t k = 0;
+	int rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!lp_flows_sel_is_list(sel)) {
+		const struct lp_flow *one;
+
+		rc = lp_flows_select(f, sel, &one);
+		if (rc)
+			return rc;
+		v = malloc(sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		v[0] = one;
+		*out = v;
+		*n = 1;
+		return 0;
+	}
+	if (f->n == 0)
+		return -ENODATA;
+	pick = calloc(f->n, sizeof(*pick));
+	v = calloc(f->n, sizeof(*v));
+	if (!pick || !v) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (!strcmp(sel, "all"))
+		memset(pick, 1, f->n * sizeof(*pick));
+	else
+		rc = mark_list(f, sel, pick);
+	if (rc)
+		goto out;
+	for (size_t i = 0; i < f->n; i++)
+		if (pick[i])
+			v[k++] = f->flows[i];
+	*out = v;
+	*n = k;
+	v = NULL;
+out:
+	free(pick);
+	free(v);
+	return rc;
 }
 
 bool lp_flow_first_hole(const struct lp_flow *fl, enum lp_dir *dir, struct lp_hole *hole)

@@ -150,15 +150,16 @@ static int match(struct nftnl_rule *r, uint32_t base, uint32_t offset, const voi
 	return rc ? rc : expr_cmp(r, NFT_REG_1, NFT_CMP_EQ, value, len);
 }
 
-/* ip[6] saddr L ip[6] daddr R tcp sport LP tcp dport RP tcp flags & rst != 0 drop */
-static int build_rule(struct nftnl_rule *r, const struct lp_endpoint *local,
+/* ip[6] saddr L ip[6] daddr R tcp sport LP[-LAST] tcp dport RP tcp flags & rst != 0 drop
+ * (ports are big-endian, so cmp's byte-wise >= and <= order them as numbers) */
+static int build_rule(struct nftnl_rule *r, const struct lp_endpoint *local, uint16_t last,
 		      const struct lp_endpoint *remote)
 {
 	bool v4 = local->family == AF_INET;
 	uint8_t nfproto = v4 ? NFPROTO_IPV4 : NFPROTO_IPV6, l4 = IPPROTO_TCP;
 	uint8_t rst = TCP_FLAG_RST, zero = 0;
 	uint32_t alen = v4 ? 4 : 16, soff = v4 ? 12 : 8, doff = v4 ? 16 : 24;
-	uint16_t lport = htons(local->port), rport = htons(remote->port);
+	uint16_t lport = htons(local->port), lastport = htons(last), rport = htons(remote->port);
 	int rc;
 
 	rc = expr_meta(r, NFT_META_NFPROTO, NFT_REG_1);
@@ -168,7 +169,13 @@ static int build_rule(struct nftnl_rule *r, const struct lp_endpoint *local,
 	rc = rc ? rc : match(r, NFT_PAYLOAD_NETWORK_HEADER, soff, local->addr, alen);
 	if (!rc && remote->family)
 		rc = match(r, NFT_PAYLOAD_NETWORK_HEADER, doff, remote->addr, alen);
-	rc = rc ? rc : match(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, &lport, 2);
+	if (last > local->port) {
+		rc = rc ? rc : expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, NFT_REG_1);
+		rc = rc ? rc : expr_cmp(r, NFT_REG_1, NFT_CMP_GTE, &lport, 2);
+		rc = rc ? rc : expr_cmp(r, NFT_REG_1, NFT_CMP_LTE, &lastport, 2);
+	} else {
+		rc = rc ? rc : match(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, &lport, 2);
+	}
 	if (!rc && remote->port)
 		rc = match(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, &rport, 2);
 	rc = rc ? rc : expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, TCP_FLAGS_OFFSET, 1, NFT_REG_1);
@@ -250,8 +257,8 @@ static int send_batch(struct mnl_socket *nl, const void *buf, size_t len, struct
 }
 
 static int build_install(char *buf, size_t size, uint32_t seq, const char *table,
-			 const struct lp_endpoint *local, const struct lp_endpoint *remote,
-			 size_t *len)
+			 const struct lp_endpoint *local, uint16_t last,
+			 const struct lp_endpoint *remote, size_t *len)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
 	struct nftnl_chain *c = nftnl_chain_alloc();
@@ -277,7 +284,7 @@ static int build_install(char *buf, size_t size, uint32_t seq, const char *table
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, GUARD_CHAIN);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	rc = build_rule(r, local, remote);
+	rc = build_rule(r, local, last, remote);
 	if (rc)
 		goto out;
 
@@ -322,6 +329,13 @@ static bool endpoint_ok(const struct lp_endpoint *ep)
 int lp_nft_guard_install(const struct lp_endpoint *local, const struct lp_endpoint *remote,
 			 struct lp_nft_guard **out, char *err, size_t errlen)
 {
+	return lp_nft_guard_install_range(local, local ? local->port : 0, remote, out, err, errlen);
+}
+
+int lp_nft_guard_install_range(const struct lp_endpoint *local, uint16_t last,
+			       const struct lp_endpoint *remote, struct lp_nft_guard **out, char *err,
+			       size_t errlen)
+{
 	static atomic_uint guards;
 	struct lp_nft_guard *g = NULL;
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -330,7 +344,7 @@ int lp_nft_guard_install(const struct lp_endpoint *local, const struct lp_endpoi
 	size_t len;
 	int rc;
 
-	if (!local || !remote || !endpoint_ok(local) || local->port == 0 ||
+	if (!local || !remote || !endpoint_ok(local) || local->port == 0 || last < local->port ||
 	    (remote->family && remote->family != local->family)) {
 		lp_set_err(err, errlen, "RST guard: bad local or remote endpoint");
 		return -EINVAL;
@@ -349,7 +363,7 @@ int lp_nft_guard_install(const struct lp_endpoint *local, const struct lp_endpoi
 		goto out;
 	}
 	seq = next_seq();
-	rc = build_install(buf, sizeof(buf), seq, g->table, local, remote, &len);
+	rc = build_install(buf, sizeof(buf), seq, g->table, local, last, remote, &len);
 	if (rc) {
 		lp_set_err(err, errlen, "building the nftables batch: %s", strerror(-rc));
 		goto out;

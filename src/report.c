@@ -2,6 +2,7 @@
 /* Verdict and summary of a replay, as text and JSON; event log lines. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -29,6 +30,8 @@ const char *lp_verdict_str(enum lp_verdict v)
 		return "diverged";
 	case LP_VERDICT_FAILED:
 		return "failed";
+	case LP_VERDICT_SKIPPED:
+		return "skipped";
 	}
 	return "?";
 }
@@ -168,14 +171,18 @@ static void json_str(FILE *fp, const char *s)
 	fputc('"', fp);
 }
 
-int lp_report_print_json(const struct lp_report *r, FILE *fp)
+/* The report's JSON object, without a newline. */
+static void json_report(const struct lp_report *r, FILE *fp)
 {
 	char a[64], b[64], d[32];
 
 	fmt_duration(r->duration_ns, d, sizeof(d));
 	fprintf(fp, "{\"verdict\":\"%s\",\"exit_code\":%d,\"seed\":%" PRIu64 ",",
 		lp_verdict_str(r->verdict), r->exit_code, r->seed);
-	fprintf(fp, "\"flow\":{\"client\":");
+	fprintf(fp, "\"flow\":{");
+	if (r->flow_id)
+		fprintf(fp, "\"id\":%u,", r->flow_id);
+	fprintf(fp, "\"client\":");
 	json_str(fp, lp_endpoint_str(&r->client, a, sizeof(a)));
 	fprintf(fp, ",\"server\":");
 	json_str(fp, lp_endpoint_str(&r->server, b, sizeof(b)));
@@ -205,6 +212,117 @@ int lp_report_print_json(const struct lp_report *r, FILE *fp)
 		fputc('}', fp);
 	}
 	fprintf(fp, "],\"faults_fired\":%" PRIu64 ",\"duration_s\":%s,\"version\":", r->faults_fired, d);
+	json_str(fp, LP_VERSION);
+	fputc('}', fp);
+}
+
+int lp_report_print_json(const struct lp_report *r, FILE *fp)
+{
+	json_report(r, fp);
+	fputc('\n', fp);
+	return ferror(fp) ? -EIO : 0;
+}
+
+int lp_report_print_line(const struct lp_report *r, FILE *fp)
+{
+	char a[64], b[64], d[32];
+
+	fmt_duration(r->duration_ns, d, sizeof(d));
+	fprintf(fp, "flow %u: %s: %s -> %s", r->flow_id, lp_verdict_str(r->verdict),
+		lp_endpoint_str(&r->client, a, sizeof(a)), lp_endpoint_str(&r->server, b, sizeof(b)));
+	if (r->verdict != LP_VERDICT_SKIPPED)
+		fprintf(fp, ", sent %" PRIu64 " B, received %" PRIu64 " B of %" PRIu64
+			", %" PRIu64 " retransmissions, %s s", r->sent.bytes, r->received.bytes,
+			r->expected_received_bytes, r->retransmissions, d);
+	if (r->reason[0])
+		fprintf(fp, " (%s)", r->reason);
+	fputc('\n', fp);
+	return ferror(fp) ? -EIO : 0;
+}
+
+void lp_totals_add(struct lp_totals *t, const struct lp_report *r)
+{
+	t->flows++;
+	switch (r->verdict) {
+	case LP_VERDICT_MATCHED:
+		t->matched++;
+		break;
+	case LP_VERDICT_DIVERGED:
+		t->diverged++;
+		break;
+	case LP_VERDICT_FAILED:
+		t->failed++;
+		break;
+	case LP_VERDICT_SKIPPED:
+		t->skipped++;
+		return;
+	}
+	if (r->exit_code)
+		t->exit_code = 1;
+	t->sent.segments += r->sent.segments;
+	t->sent.bytes += r->sent.bytes;
+	t->received.segments += r->received.segments;
+	t->received.bytes += r->received.bytes;
+	t->expected_received_bytes += r->expected_received_bytes;
+	t->retransmissions += r->retransmissions;
+	t->faults_fired += r->faults_fired;
+}
+
+int lp_totals_print_text(const struct lp_totals *t, FILE *fp)
+{
+	char d[32];
+
+	fmt_duration(t->duration_ns, d, sizeof(d));
+	fprintf(fp, "summary: %" PRIu64 " flow%s: %" PRIu64 " matched, %" PRIu64 " diverged, %" PRIu64
+		" failed, %" PRIu64 " skipped\n", t->flows, t->flows == 1 ? "" : "s", t->matched,
+		t->diverged, t->failed, t->skipped);
+	fprintf(fp, "sent: %" PRIu64 " segments, %" PRIu64 " bytes\n", t->sent.segments, t->sent.bytes);
+	fprintf(fp, "received: %" PRIu64 " segments, %" PRIu64 " bytes (capture shows %" PRIu64 ")\n",
+		t->received.segments, t->received.bytes, t->expected_received_bytes);
+	fprintf(fp, "retransmissions: %" PRIu64 "\n", t->retransmissions);
+	if (t->faults_fired)
+		fprintf(fp, "faults fired: %" PRIu64 "\n", t->faults_fired);
+	fprintf(fp, "duration: %s s\n", d);
+	if (t->duration_ns)
+		fprintf(fp, "throughput: %.3f MB/s, %.1f flows/s\n",
+			(double)(t->sent.bytes + t->received.bytes) / 1e6 / ((double)t->duration_ns / 1e9),
+			(double)(t->flows - t->skipped) / ((double)t->duration_ns / 1e9));
+	fprintf(fp, "seed: %" PRIu64 "\n", t->seed);
+	return ferror(fp) ? -EIO : 0;
+}
+
+int lp_json_flows_begin(FILE *fp)
+{
+	fprintf(fp, "{\"flows\":[");
+	return ferror(fp) ? -EIO : 0;
+}
+
+int lp_json_flows_add(FILE *fp, const struct lp_report *r, uint64_t index)
+{
+	if (index)
+		fputc(',', fp);
+	json_report(r, fp);
+	return ferror(fp) ? -EIO : 0;
+}
+
+int lp_json_flows_end(FILE *fp, const struct lp_totals *t)
+{
+	char d[32];
+	bool all = t->exit_code == 0;
+
+	fmt_duration(t->duration_ns, d, sizeof(d));
+	fprintf(fp, "],\"totals\":{\"flows\":%" PRIu64 ",\"matched\":%" PRIu64 ",\"diverged\":%" PRIu64
+		",\"failed\":%" PRIu64 ",\"skipped\":%" PRIu64 ",", t->flows, t->matched, t->diverged,
+		t->failed, t->skipped);
+	fprintf(fp, "\"sent\":{\"segments\":%" PRIu64 ",\"bytes\":%" PRIu64 "},", t->sent.segments,
+		t->sent.bytes);
+	fprintf(fp, "\"received\":{\"segments\":%" PRIu64 ",\"bytes\":%" PRIu64 "},",
+		t->received.segments, t->received.bytes);
+	fprintf(fp, "\"expected_received_bytes\":%" PRIu64 ",\"retransmissions\":%" PRIu64
+		",\"faults_fired\":%" PRIu64 ",\"duration_s\":%s},", t->expected_received_bytes,
+		t->retransmissions, t->faults_fired, d);
+	fprintf(fp, "\"verdict\":\"%s\",\"exit_code\":%d,\"seed\":%" PRIu64 ",\"version\":",
+		all ? "matched" : t->diverged && !t->failed ? "diverged" : "failed", t->exit_code, t->seed);
 	json_str(fp, LP_VERSION);
 	fprintf(fp, "}\n");
 	return ferror(fp) ? -EIO : 0;

@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <net/if_arp.h>
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include "tcpliveplay/link_pcap.h"
 #include "tcpliveplay/live.h"
 #include "tcpliveplay/log.h"
+#include "tcpliveplay/multi.h"
 #include "tcpliveplay/netlink.h"
 #include "tcpliveplay/nft_guard.h"
 #include "tcpliveplay/pcapw.h"
@@ -36,6 +38,9 @@
 enum mode { MODE_NONE, MODE_LIST, MODE_EXTRACT, MODE_DUMP, MODE_SIMULATE, MODE_LIVE };
 
 enum rst_guard { GUARD_AUTO, GUARD_OFF };
+
+#define MAX_DST 64
+#define DEFAULT_CONCURRENCY 256
 
 struct ctx {
 	enum mode mode;
@@ -51,7 +56,10 @@ struct ctx {
 	unsigned rto_ms, retries;
 	/* live replay */
 	const char *iface;
-	const char *dst;          /* ADDR[:PORT] */
+	const char *dsts[MAX_DST];/* ADDR[:PORT] or OLD=NEW */
+	size_t ndst;
+	size_t concurrency;       /* many flows: in flight at most */
+	bool any_client;
 	const char *dst_mac;
 	const char *src;
 	const char *sport;        /* N or "random" */
@@ -80,6 +88,8 @@ enum {
 	OPT_RST_GUARD,
 	OPT_WRITE,
 	OPT_USER,
+	OPT_CONCURRENCY,
+	OPT_ANY_CLIENT,
 };
 
 static void usage(FILE *out)
@@ -98,6 +108,9 @@ static void usage(FILE *out)
 		"  -i, --interface IFACE send and capture on IFACE\n"
 		"      --dst ADDR[:PORT] the live host ([ADDR]:PORT for IPv6); the port defaults\n"
 		"                        to the captured server port\n"
+		"      --dst OLD=NEW     repeatable: flows to the captured server OLD (ADDR or\n"
+		"                        ADDR:PORT) go to NEW (ADDR[:PORT]); a plain --dst takes\n"
+		"                        the flows no mapping names\n"
 		"      --dst-mac MAC     the next hop's MAC (default, or 'auto': the kernel's\n"
 		"                        neighbour table, else ARP / neighbour solicitation)\n"
 		"      --src ADDR        source address (default: the route's preferred source);\n"
@@ -119,7 +132,10 @@ static void usage(FILE *out)
 		"  -x, --extract DIR     write DIR/client.bin and DIR/server.bin, the two streams\n"
 		"  -r, --read FILE       the capture (pcap or pcapng)\n"
 		"  -f, --flow SEL        the flow: a number from --list, or ADDR:PORT-ADDR:PORT\n"
-		"                        ([ADDR]:PORT for IPv6); not needed for a single flow\n"
+		"                        ([ADDR]:PORT for IPv6); not needed for a single flow.\n"
+		"                        Replays (live and --simulate) also take 'all' or a list\n"
+		"                        such as 1,3,5-9: the flows run concurrently, each with\n"
+		"                        its own source port, with a line per flow and a summary\n"
 		"\n"
 		"Replay (live and simulated):\n"
 		"  -S, --simulate        replay FILE's client against its server, both emulated,\n"
@@ -139,6 +155,10 @@ static void usage(FILE *out)
 		"      --rto MS          retransmission timeout floor (default 200)\n"
 		"      --retries N       retransmissions of one segment before giving up (default 6)\n"
 		"      --json FILE       also write the report as JSON to FILE ('-': stdout only)\n"
+		"      --concurrency N   many flows: at most N in flight (default %d; with\n"
+		"                        --timing capture: no limit, flows start as captured)\n"
+		"      --any-client      many flows: also replay flows whose captured client is\n"
+		"                        not the first flow's (they are skipped otherwise)\n"
 		"  All but --fault apply to live replays too.\n"
 		"\n"
 		"General:\n"
@@ -148,7 +168,8 @@ static void usage(FILE *out)
 		"  -V, --version         the version\n"
 		"\n"
 		"Exit status: 0 success (replay matched), 1 replay diverged or failed, 2 bad usage\n"
-		"or input, 3 environment (permission, interface, route, neighbour, output file).\n");
+		"or input, 3 environment (permission, interface, route, neighbour, output file).\n"
+		"With many flows: 0 only when every flow replayed matched.\n", DEFAULT_CONCURRENCY);
 }
 
 static int load(struct ctx *c, struct lp_flows **flows)
@@ -358,66 +379,6 @@ static int finish_json(const struct ctx *c, FILE *fp, const struct lp_report *re
 	return 0;
 }
 
-static int do_simulate(struct ctx *c)
-{
-	struct lp_flows *flows = NULL;
-	const struct lp_flow *fl;
-	struct lp_sim_opts so;
-	struct lp_report rep;
-	char a[64], b[64], err[256];
-	bool text = !c->json || strcmp(c->json, "-");
-	int rc = load(c, &flows);
-
-	if (rc)
-		return rc;
-	rc = lp_cli_select(c->file, flows, c->flow, &fl);
-	if (rc)
-		goto out;
-	if (c->faults && lp_fault_plan_validate(c->faults, fl, err, sizeof(err))) {
-		rc = lp_usage_error("--fault: %s", err);
-		goto out;
-	}
-	if (!c->have_seed && getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed)) {
-		log_err("no randomness for a seed: %s", strerror(errno));
-		rc = LP_EXIT_ENV;
-		goto out;
-	}
-	lp_sim_opts_init(&so);
-	so.seed = c->seed;
-	so.faults = c->faults;
-	so.match = c->match;
-	so.timing = c->timing;
-	so.rto_min_ms = c->rto_ms;
-	so.retries = c->retries;
-	if (text && lp_log_threshold >= LP_LOG_INFO)
-		printf("simulate flow %u: %s -> %s, seed %llu\n", fl->id,
-		       lp_endpoint_str(&fl->client, a, sizeof(a)),
-		       lp_endpoint_str(&fl->server, b, sizeof(b)), (unsigned long long)c->seed);
-	rc = lp_sim_run(fl, &so, &rep, text && c->verbose ? print_event : NULL, c);
-	if (rc) {
-		log_err("%s: flow %u cannot be simulated: %s", c->file, fl->id, strerror(-rc));
-		rc = rc == -ENOMEM ? LP_EXIT_ENV : LP_EXIT_BADINPUT;
-		goto out;
-	}
-	if (text && lp_log_threshold >= LP_LOG_INFO)
-		lp_report_print_text(&rep, stdout);
-	else if (text)
-		printf("%s\n", lp_verdict_str(rep.verdict));
-	rc = rep.exit_code;
-	if (c->json) {
-		FILE *fp;
-		int jrc = lp_cli_open_json(c->json, &fp);
-
-		if (!jrc)
-			jrc = finish_json(c, fp, &rep);
-		if (jrc)
-			rc = jrc;
-	}
-out:
-	lp_flows_free(flows);
-	return rc;
-}
-
 /* ADDR, [ADDR]:PORT or IPv4ADDR:PORT; port 0 when absent. */
 static int parse_addr_port(const char *s, struct lp_endpoint *ep)
 {
@@ -507,57 +468,361 @@ static bool sysctl_on(const char *name)
 	return v != '0';
 }
 
-static int do_live(struct ctx *c)
+/* A --dst: OLD=NEW maps a captured server (address, or address and port)
+ * to a live one; a plain ADDR[:PORT] takes every flow no mapping names. */
+struct dst_map {
+	bool has_old;
+	struct lp_endpoint old, live;
+};
+
+static int parse_dsts(const struct ctx *c, struct dst_map *maps)
+{
+	size_t plain = 0;
+
+	for (size_t i = 0; i < c->ndst; i++) {
+		const char *s = c->dsts[i], *eq = strchr(s, '=');
+		struct dst_map *d = &maps[i];
+
+		memset(d, 0, sizeof(*d));
+		if (eq) {
+			char old[INET6_ADDRSTRLEN + 16];
+			size_t n = (size_t)(eq - s);
+
+			if (n >= sizeof(old))
+				return lp_usage_error("--dst: '%s' is not OLD=NEW", s);
+			memcpy(old, s, n);
+			old[n] = '\0';
+			if (parse_addr_port(old, &d->old))
+				return lp_usage_error("--dst %s: '%s' is not ADDR, ADDR:PORT or [ADDR]:PORT", s, old);
+			d->has_old = true;
+			s = eq + 1;
+		} else if (++plain > 1) {
+			return lp_usage_error("--dst: give one ADDR[:PORT] for every flow, or OLD=NEW mappings");
+		}
+		if (parse_addr_port(s, &d->live))
+			return lp_usage_error("--dst: '%s' is not ADDR, ADDR:PORT or [ADDR]:PORT", s);
+		if (d->has_old && d->old.family != d->live.family)
+			return lp_usage_error("--dst %s: the two addresses are of different families", c->dsts[i]);
+	}
+	return 0;
+}
+
+static bool addr_eq(const struct lp_endpoint *a, const struct lp_endpoint *b)
+{
+	return a->family == b->family && !memcmp(a->addr, b->addr, a->family == AF_INET ? 4 : 16);
+}
+
+/* The live server for fl's captured one; -ENOENT when no --dst covers it. */
+static int map_dst(const struct dst_map *maps, size_t n, const struct lp_flow *fl, struct lp_endpoint *out)
+{
+	const struct dst_map *plain = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct dst_map *d = &maps[i];
+
+		if (!d->has_old) {
+			plain = d;
+		} else if (addr_eq(&d->old, &fl->server) && (!d->old.port || d->old.port == fl->server.port)) {
+			plain = d;
+			break;
+		}
+	}
+	if (!plain)
+		return -ENOENT;
+	*out = plain->live;
+	if (!out->port)
+		out->port = fl->server.port;
+	return 0;
+}
+
+/* Where packets to one live server go: its route and next hop's MAC. */
+struct hop {
+	struct lp_endpoint dst;
+	bool have_route;
+	struct lp_route route;
+	uint8_t mac[6];
+};
+
+/* Per-flow output of a many-flow replay. */
+struct many_out {
+	const struct ctx *c;
+	bool text;
+	FILE *json;
+	uint64_t njson;
+	struct lp_totals totals;
+};
+
+static void many_done(void *opaque, const struct lp_report *r)
+{
+	struct many_out *mo = opaque;
+
+	lp_totals_add(&mo->totals, r);
+	if (mo->text && lp_log_threshold >= LP_LOG_INFO)
+		lp_report_print_line(r, stdout);
+	if (mo->json)
+		lp_json_flows_add(mo->json, r, mo->njson++);
+}
+
+static void many_event(void *opaque, unsigned flow_id, const struct lp_event *ev)
+{
+	char line[256];
+
+	(void)opaque;
+	printf("  [flow %u] %s\n", flow_id, lp_event_str(ev, line, sizeof(line)));
+}
+
+/* A flow of a many-flow replay that is not replayed. */
+static void many_skip(struct many_out *mo, const struct lp_flow *fl, const char *why)
+{
+	struct lp_report r;
+
+	lp_report_init(&r);
+	r.verdict = LP_VERDICT_SKIPPED;
+	r.flow_id = fl->id;
+	r.client = fl->client;
+	r.server = fl->server;
+	r.seed = mo->c->seed;
+	snprintf(r.reason, sizeof(r.reason), "%.150s", why);
+	many_done(mo, &r);
+}
+
+/* The simulation options of the command line, for the run of one flow. */
+static void sim_opts(const struct ctx *c, struct lp_sim_opts *so)
+{
+	lp_sim_opts_init(so);
+	so->seed = c->seed;
+	so->faults = c->faults;
+	so->match = c->match;
+	so->timing = c->timing;
+	so->rto_min_ms = c->rto_ms;
+	so->retries = c->retries;
+}
+
+/* --simulate of several flows, one after the other, each with its own seed
+ * drawn from the run's: a line per flow and the summary. */
+static int simulate_many(struct ctx *c, const struct lp_flow **sel, size_t nsel, bool text)
+{
+	struct many_out mo;
+	struct lp_sim_opts so;
+	FILE *json = NULL;
+	struct timespec t0, t1;
+	char err[256];
+	int rc;
+
+	for (size_t i = 0; i < nsel; i++)
+		if (c->faults && lp_fault_plan_validate(c->faults, sel[i], err, sizeof(err)))
+			return lp_usage_error("--fault: flow %u: %s", sel[i]->id, err);
+	rc = lp_cli_open_json(c->json, &json);
+	if (rc)
+		return rc;
+	memset(&mo, 0, sizeof(mo));
+	mo.c = c;
+	mo.text = text;
+	mo.json = json;
+	mo.totals.seed = c->seed;
+	if (json)
+		lp_json_flows_begin(json);
+	if (text && lp_log_threshold >= LP_LOG_INFO)
+		printf("simulate %zu flows of %s, seed %llu\n", nsel, c->file, (unsigned long long)c->seed);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (size_t i = 0; i < nsel; i++) {
+		struct lp_report rep;
+
+		sim_opts(c, &so);
+		so.seed = c->seed ^ ((uint64_t)sel[i]->id * 0x9e3779b97f4a7c15ull);
+		rc = lp_sim_run(sel[i], &so, &rep, text && c->verbose ? print_event : NULL, c);
+		if (rc) {
+			log_err("%s: flow %u cannot be simulated: %s", c->file, sel[i]->id, strerror(-rc));
+			rc = rc == -ENOMEM ? LP_EXIT_ENV : LP_EXIT_BADINPUT;
+			goto out;
+		}
+		rep.flow_id = sel[i]->id;
+		rep.seed = so.seed;
+		many_done(&mo, &rep);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	mo.totals.duration_ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u + (uint64_t)t1.tv_nsec -
+				(uint64_t)t0.tv_nsec;
+	if (text && lp_log_threshold >= LP_LOG_INFO)
+		lp_totals_print_text(&mo.totals, stdout);
+	else if (text)
+		printf("%s\n", mo.totals.exit_code ? "failed" : "matched");
+	rc = mo.totals.exit_code;
+	if (json && lp_json_flows_end(json, &mo.totals))
+		rc = LP_EXIT_ENV;
+out:
+	if (finish_json(c, json, NULL))
+		rc = LP_EXIT_ENV;
+	return rc;
+}
+
+static int do_simulate(struct ctx *c)
 {
 	struct lp_flows *flows = NULL;
 	const struct lp_flow *fl;
-	struct lp_endpoint dst, src;
+	struct lp_sim_opts so;
+	struct lp_report rep;
+	char a[64], b[64], err[256];
+	bool text = !c->json || strcmp(c->json, "-");
+	int rc = load(c, &flows);
+
+	if (rc)
+		return rc;
+	if (!c->have_seed && getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed)) {
+		log_err("no randomness for a seed: %s", strerror(errno));
+		rc = LP_EXIT_ENV;
+		goto out;
+	}
+	if (lp_flows_sel_is_list(c->flow)) {
+		const struct lp_flow **sel = NULL;
+		size_t nsel = 0;
+
+		rc = lp_cli_select_many(c->file, flows, c->flow, &sel, &nsel);
+		if (!rc)
+			rc = simulate_many(c, sel, nsel, text);
+		free(sel);
+		goto out;
+	}
+	rc = lp_cli_select(c->file, flows, c->flow, &fl);
+	if (rc)
+		goto out;
+	if (c->faults && lp_fault_plan_validate(c->faults, fl, err, sizeof(err))) {
+		rc = lp_usage_error("--fault: %s", err);
+		goto out;
+	}
+	sim_opts(c, &so);
+	if (text && lp_log_threshold >= LP_LOG_INFO)
+		printf("simulate flow %u: %s -> %s, seed %llu\n", fl->id,
+		       lp_endpoint_str(&fl->client, a, sizeof(a)),
+		       lp_endpoint_str(&fl->server, b, sizeof(b)), (unsigned long long)c->seed);
+	rc = lp_sim_run(fl, &so, &rep, text && c->verbose ? print_event : NULL, c);
+	if (rc) {
+		log_err("%s: flow %u cannot be simulated: %s", c->file, fl->id, strerror(-rc));
+		rc = rc == -ENOMEM ? LP_EXIT_ENV : LP_EXIT_BADINPUT;
+		goto out;
+	}
+	if (text && lp_log_threshold >= LP_LOG_INFO)
+		lp_report_print_text(&rep, stdout);
+	else if (text)
+		printf("%s\n", lp_verdict_str(rep.verdict));
+	rc = rep.exit_code;
+	rep.flow_id = fl->id;
+	if (c->json) {
+		FILE *fp;
+		int jrc = lp_cli_open_json(c->json, &fp);
+
+		if (!jrc)
+			jrc = finish_json(c, fp, &rep);
+		if (jrc)
+			rc = jrc;
+	}
+out:
+	lp_flows_free(flows);
+	return rc;
+}
+
+#define MAX_HOPS (MAX_DST + 1)
+
+static int do_live(struct ctx *c)
+{
+	struct lp_flows *flows = NULL;
+	const struct lp_flow **sel = NULL;
+	struct lp_multi_flow *mfs = NULL;
+	struct dst_map maps[MAX_DST];
+	struct hop hops[MAX_HOPS];
+	size_t nsel = 0, nmf = 0, nhops = 0, nskip = 0;
+	struct lp_endpoint src, host;
 	struct lp_ifinfo ifi;
-	struct lp_route route;
 	struct lp_link_pcap_cfg lcfg;
 	struct lp_link_pcap *link = NULL;
 	struct lp_nft_guard *guard = NULL;
 	struct lp_pcapw *writer = NULL;
+	struct many_out mo;
 	FILE *json = NULL;
-	struct lp_live_opts lo;
-	struct lp_report rep;
 	struct lp_rng rng;
-	uint8_t peer_mac[6];
-	bool have_route = false, src_local = false, text = !c->json || strcmp(c->json, "-");
+	uint8_t given_mac[6];
+	bool src_local = false, text = !c->json || strcmp(c->json, "-");
+	bool many = lp_flows_sel_is_list(c->flow), mac_given = c->dst_mac && strcmp(c->dst_mac, "auto");
 	char a[64], b[64], m[32], err[512];
-	int rc, jrc, ifindex = 0;
+	uint16_t port_base;
+	int rc, jrc, family = 0;
 
-	if (parse_addr_port(c->dst, &dst))
-		return lp_usage_error("--dst: '%s' is not ADDR, ADDR:PORT or [ADDR]:PORT", c->dst);
-	if (c->dst_mac && strcmp(c->dst_mac, "auto") && parse_mac(c->dst_mac, peer_mac))
+	memset(&mo, 0, sizeof(mo));
+	memset(&src, 0, sizeof(src));
+	rc = parse_dsts(c, maps);
+	if (rc)
+		return rc;
+	if (mac_given && parse_mac(c->dst_mac, given_mac))
 		return lp_usage_error("MAC '%s' is not of the form 00:11:22:33:44:55", c->dst_mac);
-	if (c->src) {
-		if (parse_addr_port(c->src, &src) || src.port)
-			return lp_usage_error("--src: '%s' is not an address", c->src);
-		if (src.family != dst.family)
-			return lp_usage_error("--src %s and --dst %s are of different families", c->src, c->dst);
-	}
+	if (c->src && (parse_addr_port(c->src, &src) || src.port))
+		return lp_usage_error("--src: '%s' is not an address", c->src);
 	if (!c->have_seed && getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed))
 		return lp_env_error("no randomness for a seed: %s", strerror(errno));
 	lp_rng_seed(&rng, c->seed);
 	rc = load(c, &flows);
 	if (rc)
 		return rc;
-	rc = lp_cli_select(c->file, flows, c->flow, &fl);
+	rc = lp_cli_select_many(c->file, flows, c->flow, &sel, &nsel);
 	if (rc)
 		goto out;
-	if (!dst.port)
-		dst.port = fl->server.port;
+	mfs = calloc(nsel, sizeof(*mfs));
+	if (!mfs) {
+		rc = lp_env_error("out of memory");
+		goto out;
+	}
+	mo.c = c;
+	mo.text = text;
+	mo.totals.seed = c->seed;
+	host = sel[0]->client;
+	/* Which flows to replay, and to where. */
+	for (size_t i = 0; i < nsel; i++) {
+		const struct lp_flow *fl = sel[i];
+		struct lp_multi_flow *mf = &mfs[nmf];
+
+		if (many && !c->any_client && !addr_eq(&fl->client, &host)) {
+			sel[nskip++] = fl;   /* reported once the output is open */
+			continue;
+		}
+		if (map_dst(maps, c->ndst, fl, &mf->remote)) {
+			rc = lp_usage_error("flow %u: no --dst for its server %s (give --dst %s=NEW or one --dst "
+					    "ADDR for every flow)", fl->id,
+					    lp_endpoint_str(&fl->server, a, sizeof(a)),
+					    inet_ntop(fl->server.family, fl->server.addr, b, sizeof(b)) ? b : "OLD");
+			goto out;
+		}
+		if (family && mf->remote.family != family) {
+			rc = lp_usage_error("flow %u goes to an %s address and others to %s ones; replay each family "
+					    "in its own run (--flow)", fl->id, mf->remote.family == AF_INET ? "IPv4" : "IPv6",
+					    family == AF_INET ? "IPv4" : "IPv6");
+			goto out;
+		}
+		family = mf->remote.family;
+		mf->fl = fl;
+		nmf++;
+	}
+	if (!nmf) {
+		rc = lp_usage_error("no flow to replay");
+		goto out;
+	}
+	if (c->src && src.family != family) {
+		rc = lp_usage_error("--src %s and --dst %s are of different families", c->src, c->dsts[0]);
+		goto out;
+	}
 	if (c->sport && strcmp(c->sport, "random")) {
 		uint64_t v;
 
-		if (lp_parse_uint(c->sport, 1, 65535, &v)) {
-			rc = lp_usage_error("source port '%s' is neither a number from 1 to 65535 nor 'random'", c->sport);
+		if (lp_parse_uint(c->sport, 1, 65535, &v) || v + nmf - 1 > 65535) {
+			rc = nmf > 1 ? lp_usage_error("--sport '%s': %zu flows need ports N to N+%zu, at most 65535",
+						      c->sport, nmf, nmf - 1) :
+				       lp_usage_error("source port '%s' is neither a number from 1 to 65535 nor 'random'",
+						      c->sport);
 			goto out;
 		}
-		src.port = (uint16_t)v;
+		port_base = (uint16_t)v;
+	} else if (nmf <= 16384) {
+		port_base = (uint16_t)(49152 + lp_rng_below(&rng, 16384 - nmf + 1));
 	} else {
-		src.port = (uint16_t)(49152 + lp_rng_below(&rng, 16384));
+		port_base = (uint16_t)(1024 + lp_rng_below(&rng, 65536 - 1024 - nmf + 1));
 	}
 
 	rc = lp_nl_link_get(c->iface, &ifi, err, sizeof(err));
@@ -565,22 +830,40 @@ static int do_live(struct ctx *c)
 		rc = lp_env_error("interface %s: %s", c->iface, err);
 		goto out;
 	}
-	ifindex = ifi.ifindex;
-	rc = lp_nl_route_get(dst.family, dst.addr, ifindex, &route, err, sizeof(err));
-	if (!rc) {
-		have_route = true;
-	} else if (!c->src || (ifi.has_mac && !c->dst_mac)) {
-		rc = lp_env_error("no route to %s via %s: %s", c->dst, c->iface, err);
-		goto out;
-	}
-	if (!c->src) {
-		if (!route.has_src) {
-			rc = lp_env_error("no source address for %s via %s; give --src ADDR", c->dst, c->iface);
+	/* One route and next hop per live server. */
+	for (size_t i = 0; i < nmf; i++) {
+		struct hop *h = NULL;
+
+		for (size_t k = 0; k < nhops && !h; k++)
+			if (addr_eq(&hops[k].dst, &mfs[i].remote))
+				h = &hops[k];
+		if (h)
+			continue;
+		if (nhops == MAX_HOPS) {
+			rc = lp_usage_error("more than %d live servers", MAX_HOPS);
 			goto out;
 		}
-		src.family = dst.family;
-		memcpy(src.addr, route.src, 16);
+		h = &hops[nhops++];
+		memset(h, 0, sizeof(*h));
+		h->dst = mfs[i].remote;
+		lp_endpoint_str(&h->dst, a, sizeof(a));
+		rc = lp_nl_route_get(family, h->dst.addr, ifi.ifindex, &h->route, err, sizeof(err));
+		if (!rc) {
+			h->have_route = true;
+		} else if (!c->src || (ifi.has_mac && !mac_given)) {
+			rc = lp_env_error("no route to %s via %s: %s", a, c->iface, err);
+			goto out;
+		}
+		if (!c->src && !src.family) {
+			if (!h->route.has_src) {
+				rc = lp_env_error("no source address for %s via %s; give --src ADDR", a, c->iface);
+				goto out;
+			}
+			src.family = family;
+			memcpy(src.addr, h->route.src, 16);
+		}
 	}
+	src.port = port_base;
 	rc = lp_nl_addr_is_local(src.family, src.addr, NULL);
 	if (rc < 0) {
 		rc = lp_env_error("cannot list the host's addresses: %s", strerror(-rc));
@@ -591,11 +874,15 @@ static int do_live(struct ctx *c)
 	memset(&lcfg, 0, sizeof(lcfg));
 	lcfg.ifname = c->iface;
 	lcfg.local = src;
-	lcfg.remote = dst;
+	lcfg.local_port_last = (uint16_t)(port_base + nmf - 1);
+	if (nhops == 1)
+		lcfg.remote = hops[0].dst;
+	if (nmf > 1)
+		lcfg.remote.port = 0;
 	memcpy(lcfg.local_mac, ifi.mac, 6);
 	lcfg.answer_neigh = !src_local;
 	lcfg.loopback = ifi.type == ARPHRD_LOOPBACK;
-	if (lcfg.loopback && dst.family == AF_INET &&
+	if (lcfg.loopback && family == AF_INET &&
 	    (!sysctl_on("net/ipv4/conf/lo/accept_local") ||
 	     (src.addr[0] == 127 && !sysctl_on("net/ipv4/conf/lo/route_localnet"))))
 		log_warn("on %s the kernel drops injected packets from its own addresses unless "
@@ -606,28 +893,40 @@ static int do_live(struct ctx *c)
 		rc = rc == -EPROTONOSUPPORT ? lp_usage_error("%s", err) : lp_env_error("%s", err);
 		goto out;
 	}
-	if (lp_link_pcap_has_mac(link)) {
-		bool given = c->dst_mac && strcmp(c->dst_mac, "auto");
+	for (size_t k = 0; k < nhops && lp_link_pcap_has_mac(link); k++) {
+		struct hop *h = &hops[k];
+		const uint8_t *nh = h->have_route ? h->route.nexthop : h->dst.addr;
 
-		if (!given && ifi.type == ARPHRD_LOOPBACK) {
-			memset(peer_mac, 0, 6);
-		} else if (!given && (!have_route || lp_nl_neigh_get(ifindex, dst.family, route.nexthop, peer_mac))) {
-			const uint8_t *nh = have_route ? route.nexthop : dst.addr;
-
-			log_dbg("resolving %s on %s", c->dst, c->iface);
-			if (lp_link_pcap_resolve(link, nh, peer_mac, 1000, 3)) {
-				char nb[64];
-
-				inet_ntop(dst.family, nh, nb, sizeof(nb));
-				rc = lp_env_error("no answer from %s on %s to %s; give --dst-mac MAC", nb, c->iface,
-					       dst.family == AF_INET ? "ARP" : "neighbour solicitation");
+		if (mac_given) {
+			memcpy(h->mac, given_mac, 6);
+		} else if (ifi.type == ARPHRD_LOOPBACK) {
+			memset(h->mac, 0, 6);
+		} else if (!h->have_route || lp_nl_neigh_get(ifi.ifindex, family, nh, h->mac)) {
+			log_dbg("resolving %s on %s", lp_endpoint_str(&h->dst, a, sizeof(a)), c->iface);
+			if (lp_link_pcap_resolve(link, nh, h->mac, 1000, 3)) {
+				inet_ntop(family, nh, b, sizeof(b));
+				rc = lp_env_error("no answer from %s on %s to %s; give --dst-mac MAC", b, c->iface,
+						  family == AF_INET ? "ARP" : "neighbour solicitation");
 				goto out;
 			}
 		}
-		lp_link_pcap_set_peer_mac(link, peer_mac);
 	}
+	for (size_t i = 0; i < nmf; i++) {
+		for (size_t k = 0; k < nhops; k++)
+			if (addr_eq(&hops[k].dst, &mfs[i].remote))
+				memcpy(mfs[i].mac, hops[k].mac, 6);
+		mfs[i].mss = lp_engine_pick_mss(&mfs[i].fl->dir[LP_C2S].opts, family, ifi.mtu);
+		if (c->timing.mode == LP_TIMING_CAPTURE)
+			mfs[i].start_ns = (uint64_t)((double)(mfs[i].fl->first_ts - mfs[0].fl->first_ts) /
+						     c->timing.speed);
+	}
+	if (lp_link_pcap_has_mac(link))
+		lp_link_pcap_set_peer_mac(link, hops[0].mac);
 	if (c->guard == GUARD_AUTO && src_local) {
-		rc = lp_nft_guard_install(&src, &dst, &guard, err, sizeof(err));
+		struct lp_endpoint any = { 0 };
+
+		rc = lp_nft_guard_install_range(&src, lcfg.local_port_last, nhops == 1 && nmf == 1 ? &hops[0].dst :
+						nhops == 1 ? &lcfg.remote : &any, &guard, err, sizeof(err));
 		if (rc) {
 			rc = lp_env_error("cannot install the RST guard: %s (or use --rst-guard off)", err);
 			goto out;
@@ -649,65 +948,130 @@ static int do_live(struct ctx *c)
 		rc = rc == -ENOENT ? lp_usage_error("--user: %s", err) : lp_env_error("%s", err);
 		goto out;
 	}
-
-	memset(&lo, 0, sizeof(lo));
-	lp_engine_cfg_defaults(&lo.engine);
-	lo.engine.role = LP_ROLE_CLIENT;
-	lo.engine.local = src;
-	lo.engine.remote = dst;
-	lo.engine.isn = lp_rng_u32(&rng);
-	lo.engine.ts_base = lp_rng_u32(&rng);
-	lo.engine.mss = lp_engine_pick_mss(&fl->dir[LP_C2S].opts, dst.family, ifi.mtu);
-	lo.engine.match = c->match;
-	lo.engine.timing = c->timing;
-	if (c->rto_ms)
-		lo.engine.rto_min_ms = c->rto_ms;
-	if (c->retries)
-		lo.engine.retries = c->retries;
-	if (text && c->verbose)
-		lo.engine.on_event = print_event;
-	lo.engine.ctx = c;
-	lo.link = link;
-	lo.writer = writer;
-	lo.timeout_ns = c->timeout_s * 1000000000ull;
-	lo.stop = &lp_stop_requested;
-	if (text && !c->verbose && lp_log_threshold >= LP_LOG_INFO && isatty(STDOUT_FILENO))
-		lo.progress = progress;
-	lo.progress_ctx = c;
 	if (text && lp_log_threshold >= LP_LOG_INFO) {
-		printf("replay flow %u of %s: %s -> %s\n", fl->id, c->file,
-		       lp_endpoint_str(&fl->client, a, sizeof(a)), lp_endpoint_str(&fl->server, b, sizeof(b)));
-		printf("live: %s -> %s via %s", lp_endpoint_str(&src, a, sizeof(a)),
-		       lp_endpoint_str(&dst, b, sizeof(b)), c->iface);
-		if (lp_link_pcap_has_mac(link))
-			printf(" (%s)", mac_str(peer_mac, m, sizeof(m)));
+		if (many)
+			printf("replay %zu flow%s of %s (%zu skipped)", nmf, nmf == 1 ? "" : "s", c->file, nskip);
+		else
+			printf("replay flow %u of %s: %s -> %s", mfs[0].fl->id, c->file,
+			       lp_endpoint_str(&mfs[0].fl->client, a, sizeof(a)),
+			       lp_endpoint_str(&mfs[0].fl->server, b, sizeof(b)));
+		printf("\nlive: %s", lp_endpoint_str(&src, a, sizeof(a)));
+		if (nmf > 1)
+			printf("-%u", lcfg.local_port_last);
+		printf(" -> %s", nhops == 1 ? lp_endpoint_str(&mfs[0].remote, b, sizeof(b)) : "several servers");
+		printf(" via %s", c->iface);
+		if (lp_link_pcap_has_mac(link) && nhops == 1)
+			printf(" (%s)", mac_str(hops[0].mac, m, sizeof(m)));
 		printf(", seed %llu%s\n", (unsigned long long)c->seed,
 		       guard ? ", RST guard on" : src_local ? ", RST guard off" : ", answering ARP/NDP for the source");
 	}
 	lp_catch_signals();
-	rc = lp_live_run(fl, &lo, &rep, err, sizeof(err));
-	if (lo.progress)
-		printf("\r\033[K");
-	if (rc) {
-		rc = lp_env_error("%s", err);
-		goto out;
+	if (many) {
+		struct lp_multi_opts mo_opts;
+		uint64_t dur;
+
+		mo.json = json;
+		if (json)
+			lp_json_flows_begin(json);
+		for (size_t i = 0; i < nskip; i++) {
+			char why[256];
+
+			snprintf(why, sizeof(why), "its client %s is not the replayed host %s (give --any-client)",
+				 inet_ntop(sel[i]->client.family, sel[i]->client.addr, a, sizeof(a)) ? a : "?",
+				 inet_ntop(host.family, host.addr, b, sizeof(b)) ? b : "?");
+			many_skip(&mo, sel[i], why);
+		}
+		memset(&mo_opts, 0, sizeof(mo_opts));
+		lp_engine_cfg_defaults(&mo_opts.engine);
+		mo_opts.engine.local = src;
+		mo_opts.engine.match = c->match;
+		mo_opts.engine.timing = c->timing;
+		if (c->rto_ms)
+			mo_opts.engine.rto_min_ms = c->rto_ms;
+		if (c->retries)
+			mo_opts.engine.retries = c->retries;
+		mo_opts.flows = mfs;
+		mo_opts.nflows = nmf;
+		mo_opts.port_base = port_base;
+		mo_opts.concurrency = c->concurrency ? c->concurrency :
+				      c->timing.mode == LP_TIMING_CAPTURE ? 0 : DEFAULT_CONCURRENCY;
+		mo_opts.capture_timing = c->timing.mode == LP_TIMING_CAPTURE;
+		mo_opts.rng = &rng;
+		mo_opts.link = link;
+		mo_opts.writer = writer;
+		mo_opts.timeout_ns = c->timeout_s * 1000000000ull;
+		mo_opts.stop = &lp_stop_requested;
+		mo_opts.seed = c->seed;
+		mo_opts.done = many_done;
+		mo_opts.event = text && c->verbose ? many_event : NULL;
+		mo_opts.ctx = &mo;
+		rc = lp_multi_run(&mo_opts, &dur, err, sizeof(err));
+		if (rc) {
+			rc = rc == -ENOMEM ? lp_env_error("%s", err) : lp_env_error("%s", err);
+			goto out;
+		}
+		mo.totals.duration_ns = dur;
+		if (text && lp_log_threshold >= LP_LOG_INFO)
+			lp_totals_print_text(&mo.totals, stdout);
+		else if (text)
+			printf("%s\n", mo.totals.exit_code ? "failed" : "matched");
+		rc = mo.totals.exit_code;
+		if (json && lp_json_flows_end(json, &mo.totals))
+			rc = LP_EXIT_ENV;
+		jrc = finish_json(c, json, NULL);
+	} else {
+		struct lp_live_opts lo;
+		struct lp_report rep;
+
+		memset(&lo, 0, sizeof(lo));
+		lp_engine_cfg_defaults(&lo.engine);
+		lo.engine.role = LP_ROLE_CLIENT;
+		lo.engine.local = src;
+		lo.engine.remote = mfs[0].remote;
+		lo.engine.isn = lp_rng_u32(&rng);
+		lo.engine.ts_base = lp_rng_u32(&rng);
+		lo.engine.mss = mfs[0].mss;
+		lo.engine.match = c->match;
+		lo.engine.timing = c->timing;
+		if (c->rto_ms)
+			lo.engine.rto_min_ms = c->rto_ms;
+		if (c->retries)
+			lo.engine.retries = c->retries;
+		if (text && c->verbose)
+			lo.engine.on_event = print_event;
+		lo.engine.ctx = c;
+		lo.link = link;
+		lo.writer = writer;
+		lo.timeout_ns = c->timeout_s * 1000000000ull;
+		lo.stop = &lp_stop_requested;
+		if (text && !c->verbose && lp_log_threshold >= LP_LOG_INFO && isatty(STDOUT_FILENO))
+			lo.progress = progress;
+		lo.progress_ctx = c;
+		rc = lp_live_run(mfs[0].fl, &lo, &rep, err, sizeof(err));
+		if (lo.progress)
+			printf("\r\033[K");
+		if (rc) {
+			rc = lp_env_error("%s", err);
+			goto out;
+		}
+		rep.seed = c->seed;
+		rep.flow_id = mfs[0].fl->id;
+		if (c->guard == GUARD_OFF && src_local && rep.verdict == LP_VERDICT_FAILED &&
+		    strstr(rep.reason, "reset"))
+			log_warn("the replay was reset: the local kernel resets connections it did not open; "
+				 "run with --rst-guard auto (the default)");
+		if (text && lp_log_threshold >= LP_LOG_INFO)
+			lp_report_print_text(&rep, stdout);
+		else if (text)
+			printf("%s\n", lp_verdict_str(rep.verdict));
+		rc = rep.exit_code;
+		jrc = finish_json(c, json, &rep);
 	}
-	rep.seed = c->seed;
-	if (c->guard == GUARD_OFF && src_local && rep.verdict == LP_VERDICT_FAILED &&
-	    strstr(rep.reason, "reset"))
-		log_warn("the replay was reset: the local kernel resets connections it did not open; "
-			 "run with --rst-guard auto (the default)");
-	if (text && lp_log_threshold >= LP_LOG_INFO)
-		lp_report_print_text(&rep, stdout);
-	else if (text)
-		printf("%s\n", lp_verdict_str(rep.verdict));
-	if (lp_link_pcap_drops(link))
-		log_warn("the kernel dropped %u packets from the capture buffer", lp_link_pcap_drops(link));
-	rc = rep.exit_code;
-	jrc = finish_json(c, json, &rep);
 	json = NULL;
 	if (jrc)
 		rc = jrc;
+	if (lp_link_pcap_drops(link))
+		log_warn("the kernel dropped %u packets from the capture buffer", lp_link_pcap_drops(link));
 	if (writer && lp_pcapw_close(writer)) {
 		writer = NULL;
 		rc = lp_env_error("cannot write %s", c->write);
@@ -717,7 +1081,9 @@ out:
 	finish_json(c, json, NULL);
 	lp_pcapw_close(writer);
 	lp_nft_guard_free(guard);
-	lp_link_pcap_close(link);
+	lp_link_pcap_close_async(link);
+	free(mfs);
+	free(sel);
 	lp_flows_free(flows);
 	return rc;
 }
@@ -755,6 +1121,8 @@ int main(int argc, char **argv)
 		{ "rst-guard", required_argument, NULL, OPT_RST_GUARD },
 		{ "write", required_argument, NULL, OPT_WRITE },
 		{ "user", required_argument, NULL, OPT_USER },
+		{ "concurrency", required_argument, NULL, OPT_CONCURRENCY },
+		{ "any-client", no_argument, NULL, OPT_ANY_CLIENT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -774,7 +1142,21 @@ int main(int argc, char **argv)
 			c.iface = optarg;
 			break;
 		case OPT_DST:
-			c.dst = optarg;
+			if (c.ndst == MAX_DST) {
+				rc = lp_usage_error("--dst: at most %d", MAX_DST);
+				goto out;
+			}
+			c.dsts[c.ndst++] = optarg;
+			break;
+		case OPT_CONCURRENCY:
+			if (lp_parse_uint(optarg, 1, 65535, &v)) {
+				rc = lp_usage_error("--concurrency: '%s' is not a number from 1 to 65535", optarg);
+				goto out;
+			}
+			c.concurrency = (size_t)v;
+			break;
+		case OPT_ANY_CLIENT:
+			c.any_client = true;
 			break;
 		case OPT_DST_MAC:
 			c.dst_mac = optarg;
@@ -904,7 +1286,11 @@ int main(int argc, char **argv)
 		c.classic = true;
 		c.iface = argv[optind];
 		c.file = argv[optind + 1];
-		c.dst = argv[optind + 2];
+		if (c.ndst == MAX_DST) {
+			rc = lp_usage_error("--dst: at most %d", MAX_DST);
+			goto out;
+		}
+		c.dsts[c.ndst++] = argv[optind + 2];
 		c.dst_mac = argv[optind + 3];
 		c.sport = argv[optind + 4];
 		optind += 5;
@@ -913,7 +1299,7 @@ int main(int argc, char **argv)
 		rc = lp_usage_error("unexpected argument '%s'", argv[optind]);
 		goto out;
 	}
-	if (c.mode == MODE_NONE && (c.iface || c.dst))
+	if (c.mode == MODE_NONE && (c.iface || c.ndst))
 		c.mode = MODE_LIVE;
 	if (c.mode == MODE_NONE) {
 		rc = lp_usage_error("nothing to do: give -i IFACE --dst ADDR, or --list, --dump, --extract, --simulate");
@@ -927,15 +1313,19 @@ int main(int argc, char **argv)
 		rc = lp_usage_error("--fault, --seed and --json go with a replay (live or --simulate)");
 		goto out;
 	}
+	if (c.mode != MODE_LIVE && (c.concurrency || c.any_client)) {
+		rc = lp_usage_error("--concurrency and --any-client go with a live replay");
+		goto out;
+	}
 	if (c.mode == MODE_LIVE && c.faults) {
 		rc = lp_usage_error("--fault goes with --simulate (or tcpliveplay-responder)");
 		goto out;
 	}
-	if (c.mode == MODE_LIVE && (!c.iface || !c.dst)) {
+	if (c.mode == MODE_LIVE && (!c.iface || !c.ndst)) {
 		rc = lp_usage_error("a live replay needs -i IFACE and --dst ADDR[:PORT]");
 		goto out;
 	}
-	if (c.mode != MODE_LIVE && (c.iface || c.dst || c.dst_mac || c.src || c.sport || c.write || c.timeout_s ||
+	if (c.mode != MODE_LIVE && (c.iface || c.ndst || c.dst_mac || c.src || c.sport || c.write || c.timeout_s ||
 				    c.guard_set || c.user)) {
 		rc = lp_usage_error("-i, --dst, --dst-mac, --src, --sport, --rst-guard, --write, --timeout and "
 				    "--user go with a live replay");

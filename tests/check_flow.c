@@ -1393,6 +1393,59 @@ START_TEST(select_errors)
 }
 END_TEST
 
+START_TEST(select_lists)
+{
+	struct lp_flows *fs = three_flows();
+	const struct lp_flow **v = NULL;
+	size_t n = 99;
+	static const struct {
+		const char *sel;
+		size_t n;
+		unsigned ids[3];
+	} good[] = {
+		{ "all", 3, { 1, 2, 3 } },
+		{ "1,3", 2, { 1, 3 } },
+		{ "3,1", 2, { 1, 3 } },
+		{ "2-3", 2, { 2, 3 } },
+		{ "1-1", 1, { 1 } },
+		{ "1,1,1-2", 2, { 1, 2 } },
+		{ "1-3,2", 3, { 1, 2, 3 } },
+		{ "2", 1, { 2 } },
+		{ "198.18.0.1:40001-198.18.0.2:80", 1, { 2 } },
+	};
+	static const char *const bad[] = { "1,", ",1", "1,,2", "3-1", "1-", "-", "1-2-3", "1,x", "01234567890123456" };
+	static const char *const none[] = { "0", "0-2", "1,4", "2-4" };
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		ck_assert_msg(lp_flows_select_many(fs, good[i].sel, &v, &n) == 0, "%s", good[i].sel);
+		ck_assert_msg(n == good[i].n, "%s: %zu flows", good[i].sel, n);
+		for (size_t k = 0; k < n; k++)
+			ck_assert_msg(v[k]->id == good[i].ids[k], "%s: [%zu] is flow %u", good[i].sel, k, v[k]->id);
+		free(v);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc = lp_flows_select_many(fs, bad[i], &v, &n);
+
+		ck_assert_msg(rc == -EINVAL, "\"%s\" gave %d", bad[i], rc);
+		ck_assert_ptr_null(v);
+	}
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+		int rc = lp_flows_select_many(fs, none[i], &v, &n);
+
+		ck_assert_msg(rc == -ENOENT, "\"%s\" gave %d", none[i], rc);
+		ck_assert_ptr_null(v);
+	}
+	ck_assert_int_eq(lp_flows_select_many(fs, NULL, &v, &n), -ENOTUNIQ);
+	ck_assert(lp_flows_sel_is_list("all"));
+	ck_assert(lp_flows_sel_is_list("1,2"));
+	ck_assert(lp_flows_sel_is_list("1-2"));
+	ck_assert(!lp_flows_sel_is_list("1"));
+	ck_assert(!lp_flows_sel_is_list(NULL));
+	ck_assert(!lp_flows_sel_is_list("198.18.0.1:1-198.18.0.2:80"));
+	lp_flows_free(fs);
+}
+END_TEST
+
 /* The client acknowledges server bytes the capture shows only later: its
  * causal link cannot point past what the server had sent. */
 START_TEST(ack_clamped_to_peer)
@@ -2010,6 +2063,7 @@ Suite *flow_suite(void)
 	tcase_add_test(tf, syn_retransmit_after_rst_same_flow);
 	tcase_add_test(tf, select_flows);
 	tcase_add_test(tf, select_errors);
+	tcase_add_test(tf, select_lists);
 	suite_add_tcase(s, tf);
 
 	tcase_add_unchecked_fixture(ts, case_setup, case_teardown);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "tcpliveplay/multi.h"
 #include "tcpliveplay/sim.h"
 #include "testflow.h"
 #include "skip.h"
@@ -420,6 +421,83 @@ START_TEST(test_report_json)
 }
 END_TEST
 
+/* Many flows: per-flow lines, totals and the streamed JSON object. */
+START_TEST(test_many_report)
+{
+	struct tflow *t = shape(SH_BANNER, AF_INET);
+	const char *f = "server:truncate:2:10";
+	struct lp_totals tot;
+	struct run ok, bad;
+	struct lp_report skip;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp;
+	static const char *const keys[] = {
+		"{\"flows\":[{\"verdict\":\"matched\"", "\"flow\":{\"id\":1,", "},{\"verdict\":\"diverged\"",
+		"\"flow\":{\"id\":2,", "{\"verdict\":\"skipped\"", "\"flow\":{\"id\":3,",
+		"],\"totals\":{\"flows\":3,\"matched\":1,\"diverged\":1,\"failed\":0,\"skipped\":1,",
+		"\"verdict\":\"diverged\",\"exit_code\":1,\"seed\":77,\"version\":",
+		"flow 1: matched: 198.18.0.1:", "flow 2: diverged: ", "flow 3: skipped: 198.18.0.1:40000 -> "
+		"198.18.0.2:80 (not this host)\n", "summary: 3 flows: 1 matched, 1 diverged, 0 failed, 1 skipped\n",
+	};
+
+	sim(&t->fl, NULL, 0, 9, LP_MATCH_STREAM, &ok, NULL, NULL);
+	sim(&t->fl, &f, 1, 9, LP_MATCH_STREAM, &bad, NULL, NULL);
+	ok.r.flow_id = 1;
+	bad.r.flow_id = 2;
+	lp_report_init(&skip);
+	skip.verdict = LP_VERDICT_SKIPPED;
+	skip.flow_id = 3;
+	skip.client = t->fl.client;
+	skip.server = t->fl.server;
+	snprintf(skip.reason, sizeof(skip.reason), "not this host");
+	memset(&tot, 0, sizeof(tot));
+	tot.seed = 77;
+	fp = open_memstream(&buf, &len);
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_int_eq(lp_json_flows_begin(fp), 0);
+	ck_assert_int_eq(lp_json_flows_add(fp, &ok.r, 0), 0);
+	ck_assert_int_eq(lp_json_flows_add(fp, &bad.r, 1), 0);
+	ck_assert_int_eq(lp_json_flows_add(fp, &skip, 2), 0);
+	lp_totals_add(&tot, &ok.r);
+	lp_totals_add(&tot, &bad.r);
+	lp_totals_add(&tot, &skip);
+	ck_assert_int_eq(lp_json_flows_end(fp, &tot), 0);
+	ck_assert_int_eq(lp_report_print_line(&ok.r, fp), 0);
+	ck_assert_int_eq(lp_report_print_line(&bad.r, fp), 0);
+	ck_assert_int_eq(lp_report_print_line(&skip, fp), 0);
+	ck_assert_int_eq(lp_totals_print_text(&tot, fp), 0);
+	fclose(fp);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		ck_assert_msg(strstr(buf, keys[i]), "missing %s in %s", keys[i], buf);
+	ck_assert_int_eq(tot.exit_code, 1);
+	ck_assert_uint_eq(tot.received.bytes, ok.r.received.bytes + bad.r.received.bytes);
+	free(buf);
+	tf_free(t);
+}
+END_TEST
+
+/* The many-flow dispatcher finds a packet's flow by its destination port. */
+START_TEST(test_multi_dport)
+{
+	uint8_t v4[40] = { 0x45, 0, 0, 40, [9] = 6, [22] = 0xc0, [23] = 0x01 };
+	uint8_t v4opt[44] = { 0x46, 0, 0, 44, [9] = 6, [26] = 0x12, [27] = 0x34 };
+	uint8_t v6[60] = { 0x60, [6] = 6, [42] = 0xff, [43] = 0xfe };
+	uint8_t udp[40] = { 0x45, 0, 0, 40, [9] = 17 };
+
+	ck_assert_int_eq(lp_multi_dport(v4, sizeof(v4)), 0xc001);
+	ck_assert_int_eq(lp_multi_dport(v4opt, sizeof(v4opt)), 0x1234);
+	ck_assert_int_eq(lp_multi_dport(v6, sizeof(v6)), 0xfffe);
+	ck_assert_int_eq(lp_multi_dport(udp, sizeof(udp)), -1);
+	ck_assert_int_eq(lp_multi_dport(v4, 23), -1);
+	ck_assert_int_eq(lp_multi_dport(v4opt, 27), -1);
+	ck_assert_int_eq(lp_multi_dport(v6, 43), -1);
+	ck_assert_int_eq(lp_multi_dport(v4, 0), -1);
+	v4[0] = 0x44;
+	ck_assert_int_eq(lp_multi_dport(v4, sizeof(v4)), -1);
+}
+END_TEST
+
 /* --- Real captures ------------------------------------------------------ */
 
 static const char *pcaps_dir(void)
@@ -541,6 +619,8 @@ Suite *sim_suite(void)
 	tcase_add_test(tc, test_bad_plan);
 	tcase_add_test(tc, test_timing);
 	tcase_add_test(tc, test_report_json);
+	tcase_add_test(tc, test_many_report);
+	tcase_add_test(tc, test_multi_dport);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(pc, 300);
 	tcase_add_test(pc, test_pcaps_matched);

@@ -44,6 +44,12 @@ int lp_cli_load(struct lp_loader *l, struct lp_flows **out);
 int lp_cli_select(const char *file, const struct lp_flows *flows, const char *sel,
 		  const struct lp_flow **out);
 
+/* Pick the flows sel names: one as lp_cli_select() does, or "all" or a list
+ * ("1,3,5-9"), into a new array (free() it). 0 or an exit status, with a
+ * message. */
+int lp_cli_select_many(const char *file, const struct lp_flows *flows, const char *sel,
+		       const struct lp_flow ***out, size_t *n);
+
 /* Open the JSON report's file before anything drops privileges: path "-"
  * is standard output, NULL leaves *fp NULL. 0 or an exit status. */
 int lp_cli_open_json(const char *path, FILE **fp);

@@ -141,6 +141,18 @@ const struct lp_capture_stats *lp_flows_stats(const struct lp_flows *f);
  * reused). */
 int lp_flows_select(const struct lp_flows *f, const char *sel, const struct lp_flow **out);
 
+/* Does sel name several flows: "all", or flow numbers and ranges joined by
+ * commas ("1,3,5-9")? */
+bool lp_flows_sel_is_list(const char *sel);
+
+/* The flows sel names, in capture order without repeats, as a new array
+ * (free() it) in *out and its length in *n. sel is "all", a list as above,
+ * or anything lp_flows_select() takes (one flow). 0, -EINVAL for a malformed
+ * list, -ENOENT for a number beyond the capture, -ENOMEM, and the errors of
+ * lp_flows_select(). */
+int lp_flows_select_many(const struct lp_flows *f, const char *sel, const struct lp_flow ***out,
+			 size_t *n);
+
 void lp_flows_free(struct lp_flows *f);
 
 /* The first hole of either stream (client first), or false if none. */

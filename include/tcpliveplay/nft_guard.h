@@ -25,6 +25,12 @@ struct lp_nft_guard;
 int lp_nft_guard_install(const struct lp_endpoint *local, const struct lp_endpoint *remote,
 			 struct lp_nft_guard **out, char *err, size_t errlen);
 
+/* The same for every local port from local->port to last (inclusive): the
+ * guard of many connections (or of a server's ports) in one rule. */
+int lp_nft_guard_install_range(const struct lp_endpoint *local, uint16_t last,
+			       const struct lp_endpoint *remote, struct lp_nft_guard **out, char *err,
+			       size_t errlen);
+
 /* Delete the table and close its socket. Accepts NULL. */
 void lp_nft_guard_free(struct lp_nft_guard *g);
 

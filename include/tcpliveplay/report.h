@@ -18,6 +18,7 @@ enum lp_verdict {
 	LP_VERDICT_MATCHED = 0,   /* exit 0 */
 	LP_VERDICT_DIVERGED,      /* exit 1: the peer's stream differed from the capture */
 	LP_VERDICT_FAILED,        /* exit 1: reset, unresponsive peer, internal limit */
+	LP_VERDICT_SKIPPED,       /* one flow of many, not replayed (reason says why) */
 };
 
 #define LP_REPORT_MAX_DIV 16
@@ -34,6 +35,7 @@ struct lp_report_counts {
 };
 
 struct lp_report {
+	unsigned flow_id;          /* the flow's number in the capture; 0: not given */
 	enum lp_verdict verdict;
 	int exit_code;
 	char reason[160];          /* why it failed or diverged, "" when matched */
@@ -74,6 +76,34 @@ int lp_report_print_text(const struct lp_report *r, FILE *fp);
  * server, family}, sent, received, expected_received_bytes, retransmissions,
  * reason, divergences, faults_fired, duration_s, version. Returns 0 or -EIO. */
 int lp_report_print_json(const struct lp_report *r, FILE *fp);
+
+/* One line for a flow of a many-flow replay: "flow N: verdict: client ->
+ * server, sent ..., received ..., time (reason)". Returns 0 or -EIO. */
+int lp_report_print_line(const struct lp_report *r, FILE *fp);
+
+/* What a many-flow replay adds up to. */
+struct lp_totals {
+	uint64_t flows, matched, diverged, failed, skipped;
+	struct lp_report_counts sent, received;
+	uint64_t expected_received_bytes, retransmissions, faults_fired;
+	uint64_t duration_ns;      /* the whole run, the caller's */
+	uint64_t seed;
+	int exit_code;             /* 0 when every flow replayed matched, else 1 */
+};
+
+void lp_totals_add(struct lp_totals *t, const struct lp_report *r);
+
+/* "summary: N flows: ... matched, ..." and the byte counts. 0 or -EIO. */
+int lp_totals_print_text(const struct lp_totals *t, FILE *fp);
+
+/* A many-flow JSON report is written as the flows end, so that memory does
+ * not grow with them: lp_json_flows_begin() opens it, lp_json_flows_add()
+ * writes one flow's report (the object of lp_report_print_json(), with the
+ * flow's id) and lp_json_flows_end() closes it with "totals", "verdict",
+ * "exit_code", "seed" and "version". 0 or -EIO. */
+int lp_json_flows_begin(FILE *fp);
+int lp_json_flows_add(FILE *fp, const struct lp_report *r, uint64_t index);
+int lp_json_flows_end(FILE *fp, const struct lp_totals *t);
 
 /* One log line (no newline) for an engine event into buf; returns buf. */
 const char *lp_event_str(const struct lp_event *ev, char *buf, size_t len);

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Many flows at once: one client engine per flow, all on one pcap link, in
+ * one loop. Flow i uses local port port_base + i, so an inbound packet finds
+ * its engine by its destination port in O(1); one timer heap orders every
+ * running engine's next wake-up. Engines are made when their flow starts and
+ * freed when it ends, so memory follows the flows in flight.
+ */
+#ifndef TCPLIVEPLAY_MULTI_H
+#define TCPLIVEPLAY_MULTI_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcpliveplay/engine.h"
+#include "tcpliveplay/link_pcap.h"
+#include "tcpliveplay/pcapw.h"
+#include "tcpliveplay/report.h"
+#include "tcpliveplay/rng.h"
+
+/* One flow to replay. */
+struct lp_multi_flow {
+	const struct lp_flow *fl;
+	struct lp_endpoint remote;     /* the live server */
+	uint8_t mac[6];                /* next hop towards it (links with MAC headers) */
+	uint16_t mss;                  /* 0: the engine's default */
+	uint64_t start_ns;             /* with capture timing: start this long after the run's start */
+};
+
+/* A flow ended: its report (client is the live endpoint we used). */
+typedef void (*lp_multi_done_fn)(void *ctx, const struct lp_report *r);
+/* An engine event of flow flow_id (for -v logs). */
+typedef void (*lp_multi_event_fn)(void *ctx, unsigned flow_id, const struct lp_event *ev);
+
+struct lp_multi_opts {
+	/* Template for every engine: local address, match, timing, rto, retries.
+	 * role, ports, remote, isn, ts_base, mss and events are set per flow. */
+	struct lp_engine_cfg engine;
+	const struct lp_multi_flow *flows;
+	size_t nflows;
+	uint16_t port_base;            /* flow i uses port_base + i; port_base + nflows - 1 <= 65535 */
+	size_t concurrency;            /* flows in flight at most; 0: no limit */
+	bool capture_timing;           /* start flows at their start_ns */
+	struct lp_rng *rng;            /* ISNs and TSval bases */
+	struct lp_link_pcap *link;
+	struct lp_pcapw *writer;       /* NULL: do not record */
+	uint64_t timeout_ns;           /* the whole run; 0: none */
+	volatile sig_atomic_t *stop;
+	uint64_t seed;                 /* copied into each report */
+	lp_multi_done_fn done;
+	lp_multi_event_fn event;       /* NULL: no events */
+	void *ctx;
+};
+
+/* Run every flow to its end (or until stop/timeout: flows still running end
+ * "failed" with the reason, flows not started are reported failed "not
+ * started"). Each flow's report goes to o->done as it ends. Returns 0 when
+ * the run happened, whatever the verdicts, or a negative errno when the link
+ * failed or memory ran out (message in err); *duration_ns is the run's length. */
+int lp_multi_run(const struct lp_multi_opts *o, uint64_t *duration_ns, char *err, size_t errlen);
+
+/* The destination port of an IPv4/IPv6 TCP packet without extension headers,
+ * or -1. */
+int lp_multi_dport(const uint8_t *ip, size_t len);
+
+#endif
