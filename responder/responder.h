@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * tcpliveplay-responder: serving the server side of one captured flow to
- * every client that connects, one session (a server-role engine) per client.
+ * tcpliveplay-responder: serving the server side of captured flows to every
+ * client that connects, one session (a server-role engine) per client. A new
+ * session plays the next flow of its service port (tcpliveplay/flowpick.h).
  * The CLI (tcpliveplay-responder.c) sets up the link and calls rsp_serve().
  */
 #ifndef TCPLIVEPLAY_RESPONDER_H
@@ -15,22 +16,27 @@
 
 #include "tcpliveplay/engine.h"
 #include "tcpliveplay/flow.h"
+#include "tcpliveplay/flowpick.h"
 #include "tcpliveplay/link_pcap.h"
 
 struct rsp_opts {
-	const struct lp_flow *fl;
+	struct lp_flowpick *pick;         /* the flows served and their service ports */
 	struct lp_link_pcap *link;
-	struct lp_endpoint local;         /* our address and the service port */
+	struct lp_endpoint local;         /* our address (a session's port is its SYN's) */
 	bool addr_local;                  /* the kernel owns local.addr: it answers echo and
 					   * other ports itself */
+	const uint8_t *kernel_ports;      /* with addr_local: bitmap (65536 bits, port p at
+					   * byte p / 8, bit p % 8) of the ports the host's own
+					   * programs listen on, left to them; or NULL */
+	unsigned mtu;                     /* the interface's: caps each flow's MSS */
 	size_t max_sessions;
 	uint64_t idle_ns;                 /* free a session this long without input */
 	bool once;                        /* serve one session, then return */
 	enum lp_match match;
-	uint16_t mss;                     /* 0: the captured one */
 	const char *const *faults;        /* server-side fault specs, each session gets its own plan */
 	size_t nfaults;
-	const uint32_t *client_drop;      /* client segment labels to ignore once */
+	const uint32_t *client_drop;      /* client segment labels to ignore once (every
+					   * served flow has them) */
 	size_t nclient_drop;
 	uint64_t seed;
 	int verbose;                      /* 1: each step */

@@ -2,9 +2,11 @@
 /*
  * The responder's event loop: one pcap link for the emulated host's address,
  * a table of sessions keyed by the client's address and port, each with its
- * own server-role engine, fault plan and fault RNG. Wire faults (drop, dup,
- * delay, reorder, corrupt) are applied to what a session sends through a
- * small per-session queue on the monotonic clock.
+ * own flow, server-role engine, fault plan and fault RNG. Wire faults (drop,
+ * dup, delay, reorder, corrupt) are applied to what a session sends through
+ * a small per-session queue on the monotonic clock, allocated on first use.
+ * Timers: each session's earliest deadline sits in a min-heap, so a loop
+ * turn touches only the sessions that are due, not every session.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -23,6 +25,7 @@
 
 #define PKT_BUF (65536 + LP_PKT_MAXHDR)
 #define MAX_QUEUE 256                       /* packets held by wire faults, per session */
+#define QUEUE_FIRST 16                      /* the queue's first allocation */
 #define REORDER_HOLD_NS (50ull * 1000000ull) /* a reordered packet waits this long at most */
 #define LINGER_NS (2ull * 1000000000ull)    /* a finished session still answers retransmissions */
 #define MAX_BATCH 4096                      /* packets sent per session per loop turn */
@@ -33,24 +36,34 @@ struct qpkt {
 	uint64_t at, order;
 };
 
+/* A client-drop fault in a session's flow. */
+struct cdrop {
+	uint64_t off;                 /* stream offset of the label's first byte */
+	bool done;
+};
+
 struct session {
 	unsigned id;
-	struct lp_endpoint client;
+	const struct lp_flow *fl;     /* the flow this session plays */
+	struct lp_endpoint client, local;
 	uint8_t mac[6];
 	struct lp_engine *eng;
 	struct lp_fault_plan *faults;
 	struct lp_rng frng;
 	bool have_irs;
 	uint32_t irs;                 /* the client's ISN, for client-drop */
-	bool *cdrop_done;
+	struct cdrop *cdrop;          /* one per client-drop fault, or NULL */
 	uint64_t cdrop_fired;
 	uint64_t start, last_rx;
-	struct qpkt q[MAX_QUEUE];
-	size_t nq;
+	struct qpkt *q;               /* wire-fault queue, NULL until first needed */
+	size_t nq, qcap;
 	long held;                    /* queue index held back for reordering, or -1 */
 	uint64_t order;
 	bool finished;
 	uint64_t linger_until;
+	uint64_t due;                 /* earliest deadline: the heap's key */
+	size_t hidx;                  /* position in the heap */
+	struct session *dprev, *dnext; /* finished sessions, oldest first */
 };
 
 struct server {
@@ -59,7 +72,9 @@ struct server {
 	struct lp_sess_table *tab;
 	struct lp_rng rng;
 	uint64_t base;
-	uint64_t *cdrop_off;          /* stream offset of each client-drop label */
+	struct session **heap;        /* every session, min-heap on due */
+	size_t nheap, heapcap;
+	struct session *done_head, *done_tail;
 	unsigned next_id;
 	bool once_started, once_done;
 	int once_exit;
@@ -100,21 +115,117 @@ static void fault_event(struct server *sv, struct session *s, uint32_t label, co
 	on_event(s, &ev);
 }
 
+static void heap_set(struct server *sv, size_t i, struct session *s)
+{
+	sv->heap[i] = s;
+	s->hidx = i;
+}
+
+static void heap_up(struct server *sv, size_t i)
+{
+	struct session *s = sv->heap[i];
+
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+
+		if (sv->heap[parent]->due <= s->due)
+			break;
+		heap_set(sv, i, sv->heap[parent]);
+		i = parent;
+	}
+	heap_set(sv, i, s);
+}
+
+static void heap_down(struct server *sv, size_t i)
+{
+	struct session *s = sv->heap[i];
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= sv->nheap)
+			break;
+		if (c + 1 < sv->nheap && sv->heap[c + 1]->due < sv->heap[c]->due)
+			c++;
+		if (s->due <= sv->heap[c]->due)
+			break;
+		heap_set(sv, i, sv->heap[c]);
+		i = c;
+	}
+	heap_set(sv, i, s);
+}
+
+static int heap_push(struct server *sv, struct session *s)
+{
+	if (sv->nheap == sv->heapcap) {
+		size_t cap = sv->heapcap ? 2 * sv->heapcap : 64;
+		struct session **h;
+
+		if (cap > SIZE_MAX / sizeof(*h))
+			return -ENOMEM;
+		h = realloc(sv->heap, cap * sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		sv->heap = h;
+		sv->heapcap = cap;
+	}
+	heap_set(sv, sv->nheap++, s);
+	heap_up(sv, s->hidx);
+	return 0;
+}
+
+static void heap_remove(struct server *sv, struct session *s)
+{
+	size_t i = s->hidx;
+	struct session *last = sv->heap[--sv->nheap];
+
+	if (i == sv->nheap)
+		return;
+	heap_set(sv, i, last);
+	heap_up(sv, i);
+	heap_down(sv, last->hidx);
+}
+
+/* The session's deadline changed: move it in the heap. */
+static void heap_fix(struct server *sv, struct session *s, uint64_t due)
+{
+	s->due = due;
+	heap_up(sv, s->hidx);
+	heap_down(sv, s->hidx);
+}
+
 static void session_free(struct session *s)
 {
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->nq; i++)
 		free(s->q[i].buf);
+	free(s->q);
 	lp_engine_free(s->eng);
 	lp_fault_plan_free(s->faults);
-	free(s->cdrop_done);
+	free(s->cdrop);
 	free(s);
+}
+
+static void done_unlink(struct server *sv, struct session *s)
+{
+	if (s->dprev)
+		s->dprev->dnext = s->dnext;
+	else
+		sv->done_head = s->dnext;
+	if (s->dnext)
+		s->dnext->dprev = s->dprev;
+	else
+		sv->done_tail = s->dprev;
+	s->dprev = s->dnext = NULL;
 }
 
 static void drop_session(struct server *sv, struct session *s)
 {
 	lp_sess_table_del(sv->tab, &s->client);
+	heap_remove(sv, s);
+	if (s->finished)
+		done_unlink(sv, s);
 	session_free(s);
 }
 
@@ -134,9 +245,19 @@ static void enqueue(struct server *sv, struct session *s, const uint8_t *pkt, si
 {
 	struct qpkt *q;
 
-	if (s->nq == MAX_QUEUE) {
-		send_ip(sv, s->mac, pkt, len);
-		return;
+	if (s->nq == s->qcap) {
+		size_t cap = s->qcap ? 2 * s->qcap : QUEUE_FIRST;
+
+		if (cap > MAX_QUEUE)
+			cap = MAX_QUEUE;
+		q = s->nq < cap ? realloc(s->q, cap * sizeof(*q)) : NULL;
+		if (!q) {
+			/* Full (or no memory): no fault delays this one. */
+			send_ip(sv, s->mac, pkt, len);
+			return;
+		}
+		s->q = q;
+		s->qcap = cap;
 	}
 	q = &s->q[s->nq];
 	q->buf = malloc(len);
@@ -217,6 +338,11 @@ static void flush_session(struct server *sv, struct session *s, uint64_t now)
 			continue;
 		if (v.corrupt)
 			sv->buf[n - 1] ^= 0xff;
+		if (v.copies == 1 && !v.delay_ns && !v.reorder && s->nq == 0) {
+			/* Nothing held: what the queue would send at once. */
+			send_ip(sv, s->mac, sv->buf, (size_t)n);
+			continue;
+		}
 		for (unsigned c = 0; c < v.copies; c++)
 			enqueue(sv, s, sv->buf, (size_t)n, now + v.delay_ns, c == 0 && v.reorder);
 	}
@@ -230,9 +356,10 @@ static void report_session(struct server *sv, struct session *s, const char *why
 	char a[64];
 
 	lp_report_init(&r);
-	lp_report_from_engine(&r, s->eng, o->fl);
+	lp_report_from_engine(&r, s->eng, s->fl);
+	r.flow_id = s->fl->id;
 	r.client = s->client;
-	r.server = o->local;
+	r.server = s->local;
 	if (why) {
 		size_t n = strlen(r.reason);
 
@@ -259,10 +386,11 @@ static void report_session(struct server *sv, struct session *s, const char *why
 		sv->once_exit = r.exit_code;
 	}
 	if (o->text && o->quiet) {
-		printf("[%u] %s\n", s->id, lp_verdict_str(r.verdict));
+		printf("[%u] %s (flow %u)\n", s->id, lp_verdict_str(r.verdict), s->fl->id);
 	} else if (o->text) {
-		printf("[%u] session from %s: verdict %s%s%s%s\n", s->id, lp_endpoint_str(&s->client, a, sizeof(a)),
-		       lp_verdict_str(r.verdict), r.reason[0] ? " (" : "", r.reason, r.reason[0] ? ")" : "");
+		printf("[%u] session from %s (flow %u): verdict %s%s%s%s\n", s->id,
+		       lp_endpoint_str(&s->client, a, sizeof(a)), s->fl->id, lp_verdict_str(r.verdict),
+		       r.reason[0] ? " (" : "", r.reason, r.reason[0] ? ")" : "");
 		printf("[%u]   sent %" PRIu64 " segments, %" PRIu64 " bytes; received %" PRIu64
 		       " segments, %" PRIu64 " bytes (capture shows %" PRIu64 "); retransmissions %" PRIu64
 		       "; faults fired %" PRIu64 "; %.3f s\n", s->id, r.sent.segments, r.sent.bytes,
@@ -277,10 +405,41 @@ static void report_session(struct server *sv, struct session *s, const char *why
 	}
 	s->finished = true;
 	s->linger_until = now + LINGER_NS;
+	s->dprev = sv->done_tail;
+	if (sv->done_tail)
+		sv->done_tail->dnext = s;
+	else
+		sv->done_head = s;
+	sv->done_tail = s;
 }
 
-static int new_session(struct server *sv, const struct lp_endpoint *client, const uint8_t *mac,
-		       uint64_t now, struct session **out)
+/* Where each client-drop label of the session's flow starts. */
+static int client_drop_offsets(const struct rsp_opts *o, struct session *s)
+{
+	const struct lp_flow *fl = s->fl;
+
+	s->cdrop = calloc(o->nclient_drop, sizeof(*s->cdrop));
+	if (!s->cdrop)
+		return -ENOMEM;
+	for (size_t i = 0; i < o->nclient_drop; i++) {
+		size_t k;
+
+		for (k = 0; k < fl->nsegs; k++) {
+			const struct lp_segment *g = &fl->segs[k];
+
+			if (g->dir == LP_C2S && g->label == o->client_drop[i]) {
+				s->cdrop[i].off = g->offset;
+				break;
+			}
+		}
+		if (k == fl->nsegs)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int new_session(struct server *sv, const struct lp_endpoint *client, const struct lp_flow *fl,
+		       uint16_t port, const uint8_t *mac, uint64_t now, struct session **out)
 {
 	const struct rsp_opts *o = sv->o;
 	struct lp_engine_cfg cfg;
@@ -293,16 +452,18 @@ static int new_session(struct server *sv, const struct lp_endpoint *client, cons
 	if (!s)
 		return -ENOMEM;
 	s->id = ++sv->next_id;
+	s->fl = fl;
 	s->client = *client;
+	s->local = o->local;
+	s->local.port = port;
 	memcpy(s->mac, mac, 6);
 	s->held = -1;
 	s->start = s->last_rx = now;
+	s->hidx = SIZE_MAX;
 	if (o->nclient_drop) {
-		s->cdrop_done = calloc(o->nclient_drop, sizeof(*s->cdrop_done));
-		if (!s->cdrop_done) {
-			rc = -ENOMEM;
+		rc = client_drop_offsets(o, s);
+		if (rc)
 			goto fail;
-		}
 	}
 	if (o->nfaults) {
 		rc = lp_fault_plan_new(&s->faults);
@@ -316,24 +477,30 @@ static int new_session(struct server *sv, const struct lp_endpoint *client, cons
 	}
 	lp_engine_cfg_defaults(&cfg);
 	cfg.role = LP_ROLE_SERVER;
-	cfg.local = o->local;
+	cfg.local = s->local;
 	cfg.remote = *client;
 	cfg.isn = lp_rng_u32(&sv->rng);
 	cfg.ts_base = lp_rng_u32(&sv->rng);
 	cfg.ts_origin_ns = now;
 	cfg.match = o->match;
-	cfg.mss = o->mss;
+	cfg.mss = lp_engine_pick_mss(&fl->dir[LP_S2C].opts, o->local.family, o->mtu);
 	cfg.faults = s->faults;
 	if (o->verbose >= 1 && !o->quiet && o->text)
 		cfg.on_event = on_event;
 	cfg.ctx = s;
 	lp_rng_seed(&s->frng, lp_rng_next(&sv->rng));
-	rc = lp_engine_new(o->fl, &cfg, &s->eng);
+	rc = lp_engine_new(fl, &cfg, &s->eng);
+	if (rc)
+		goto fail;
+	s->due = now;
+	rc = heap_push(sv, s);
 	if (rc)
 		goto fail;
 	rc = lp_sess_table_add(sv->tab, client, s);
-	if (rc)
+	if (rc) {
+		heap_remove(sv, s);
 		goto fail;
+	}
 	*out = s;
 	return 0;
 fail:
@@ -354,15 +521,9 @@ static void send_rst(struct server *sv, const uint8_t *mac, const uint8_t *ip, s
  * table only refuses when every session is live. */
 static bool evict_finished(struct server *sv)
 {
-	struct session *s, *victim = NULL;
-	size_t pos = 0;
-
-	while ((s = lp_sess_table_next(sv->tab, &pos)))
-		if (s->finished && (!victim || s->id < victim->id))
-			victim = s;
-	if (!victim)
+	if (!sv->done_head)
 		return false;
-	drop_session(sv, victim);
+	drop_session(sv, sv->done_head);
 	return true;
 }
 
@@ -375,16 +536,43 @@ static bool client_drop(struct server *sv, struct session *s, const struct lp_se
 		return false;
 	rel = (uint32_t)(seg->seq - (s->irs + 1));
 	for (size_t i = 0; i < sv->o->nclient_drop; i++) {
-		uint64_t off = sv->cdrop_off[i];
+		uint64_t off = s->cdrop[i].off;
 
-		if (s->cdrop_done[i] || off < rel || off >= rel + seg->len)
+		if (s->cdrop[i].done || off < rel || off >= rel + seg->len)
 			continue;
-		s->cdrop_done[i] = true;
+		s->cdrop[i].done = true;
 		s->cdrop_fired++;
 		fault_event(sv, s, sv->o->client_drop[i], "client-drop");
 		return true;
 	}
 	return false;
+}
+
+/* The earliest time the session needs attention: an engine timer, a queued
+ * packet, the idle limit, the end of lingering; 0 when it needs it now. */
+static uint64_t session_due(const struct server *sv, const struct session *s)
+{
+	const struct rsp_opts *o = sv->o;
+	uint64_t t = lp_engine_next_timer(s->eng), q = queue_next(s);
+
+	if (q < t)
+		t = q;
+	if (s->finished) {
+		if (o->once)
+			return 0;
+		return s->linger_until < t ? s->linger_until : t;
+	}
+	if (lp_engine_state(s->eng) != LP_ENGINE_RUNNING && s->nq == 0)
+		return 0;
+	if (o->idle_ns && s->last_rx + o->idle_ns < t)
+		t = s->last_rx + o->idle_ns;
+	return t;
+}
+
+/* Is port one the host's own programs listen on (left to them)? */
+static bool kernel_port(const struct rsp_opts *o, uint16_t port)
+{
+	return o->kernel_ports && (o->kernel_ports[port / 8] >> (port % 8)) & 1;
 }
 
 static void on_rx(void *ctx, const uint8_t *ip, size_t len)
@@ -413,9 +601,12 @@ static void on_rx(void *ctx, const uint8_t *ip, size_t len)
 		s = NULL;
 	}
 	if (!s) {
+		const struct lp_flow *fl;
 		int rc;
 
-		if (!syn || seg.family != o->local.family) {
+		if (!lp_flowpick_serves(o->pick, seg.dport) && kernel_port(o, seg.dport))
+			return;
+		if (!syn || seg.family != o->local.family || !lp_flowpick_serves(o->pick, seg.dport)) {
 			send_rst(sv, mac, ip, len);
 			return;
 		}
@@ -431,7 +622,8 @@ static void on_rx(void *ctx, const uint8_t *ip, size_t len)
 			send_rst(sv, mac, ip, len);
 			return;
 		}
-		rc = new_session(sv, &key, mac, now, &s);
+		fl = lp_flowpick_next(o->pick, seg.dport);
+		rc = new_session(sv, &key, fl, seg.dport, mac, now, &s);
 		if (rc) {
 			sv->sum->refused++;
 			send_rst(sv, mac, ip, len);
@@ -441,8 +633,8 @@ static void on_rx(void *ctx, const uint8_t *ip, size_t len)
 		if (!o->quiet && o->text) {
 			char a[64], b[64];
 
-			printf("[%u] session from %s to %s\n", s->id, lp_endpoint_str(&key, a, sizeof(a)),
-			       lp_endpoint_str(&o->local, b, sizeof(b)));
+			printf("[%u] session from %s to %s (flow %u)\n", s->id, lp_endpoint_str(&key, a, sizeof(a)),
+			       lp_endpoint_str(&s->local, b, sizeof(b)), fl->id);
 		}
 	}
 	if (syn) {
@@ -451,10 +643,11 @@ static void on_rx(void *ctx, const uint8_t *ip, size_t len)
 	}
 	s->last_rx = now;
 	memcpy(s->mac, mac, 6);
-	if (client_drop(sv, s, &seg))
-		return;
-	lp_engine_input(s->eng, ip, len, now);
-	flush_session(sv, s, now);
+	if (!client_drop(sv, s, &seg)) {
+		lp_engine_input(s->eng, ip, len, now);
+		flush_session(sv, s, now);
+	}
+	heap_fix(sv, s, session_due(sv, s));
 }
 
 static void on_other(void *ctx, const uint8_t *ip, size_t len)
@@ -476,82 +669,50 @@ static void on_other(void *ctx, const uint8_t *ip, size_t len)
 		sv->sum->echoes++;
 }
 
-/* Timers of every session: engines, queues, idleness, lingering. Returns
- * the earliest next deadline. */
-static uint64_t run_timers(struct server *sv, uint64_t now)
+/* One due session: its engine's timers, its queue, its verdict when it
+ * ended or idled, its end after lingering. False when it was freed. */
+static bool session_timers(struct server *sv, struct session *s, uint64_t now)
 {
 	const struct rsp_opts *o = sv->o;
-	uint64_t next = UINT64_MAX;
-	struct session *s;
-	size_t pos = 0;
 
-	while ((s = lp_sess_table_next(sv->tab, &pos))) {
-		uint64_t t;
+	if (lp_engine_next_timer(s->eng) <= now)
+		lp_engine_timeout(s->eng, now);
+	flush_session(sv, s, now);
+	if (!s->finished && lp_engine_state(s->eng) != LP_ENGINE_RUNNING && s->nq == 0)
+		report_session(sv, s, NULL, now);
+	if (!s->finished && o->idle_ns && now - s->last_rx >= o->idle_ns) {
+		char why[64];
 
-		if (lp_engine_next_timer(s->eng) <= now)
-			lp_engine_timeout(s->eng, now);
-		flush_session(sv, s, now);
-		if (!s->finished && lp_engine_state(s->eng) != LP_ENGINE_RUNNING && s->nq == 0)
-			report_session(sv, s, NULL, now);
-		if (!s->finished && o->idle_ns && now - s->last_rx >= o->idle_ns) {
-			char why[64];
-
-			snprintf(why, sizeof(why), "idle for %.0f s", (double)o->idle_ns / 1e9);
-			report_session(sv, s, why, now);
-		}
-		if (s->finished && (now >= s->linger_until || o->once)) {
-			drop_session(sv, s);
-			continue;
-		}
-		t = lp_engine_next_timer(s->eng);
-		if (queue_next(s) < t)
-			t = queue_next(s);
-		if (!s->finished && o->idle_ns && s->last_rx + o->idle_ns < t)
-			t = s->last_rx + o->idle_ns;
-		if (s->finished && s->linger_until < t)
-			t = s->linger_until;
-		if (t < next)
-			next = t;
+		snprintf(why, sizeof(why), "idle for %.0f s", (double)o->idle_ns / 1e9);
+		report_session(sv, s, why, now);
 	}
-	return next;
+	if (s->finished && (now >= s->linger_until || o->once)) {
+		drop_session(sv, s);
+		return false;
+	}
+	heap_fix(sv, s, session_due(sv, s));
+	return true;
+}
+
+/* Run the sessions that are due, each at most about once per call (what is
+ * still due is run at the next turn, after input). Returns the earliest next
+ * deadline. */
+static uint64_t run_timers(struct server *sv, uint64_t now)
+{
+	for (size_t n = sv->nheap; n > 0 && sv->nheap && sv->heap[0]->due <= now; n--)
+		session_timers(sv, sv->heap[0], now);
+	return sv->nheap ? sv->heap[0]->due : UINT64_MAX;
 }
 
 static void stop_all(struct server *sv, uint64_t now)
 {
-	struct session *s;
-	size_t pos = 0;
+	while (sv->nheap) {
+		struct session *s = sv->heap[sv->nheap - 1];
 
-	while ((s = lp_sess_table_next(sv->tab, &pos))) {
 		if (!s->finished)
 			report_session(sv, s, "interrupted", now);
 		drop_session(sv, s);
 	}
-}
-
-static int client_drop_offsets(struct server *sv)
-{
-	const struct rsp_opts *o = sv->o;
-
-	if (!o->nclient_drop)
-		return 0;
-	sv->cdrop_off = calloc(o->nclient_drop, sizeof(*sv->cdrop_off));
-	if (!sv->cdrop_off)
-		return -ENOMEM;
-	for (size_t i = 0; i < o->nclient_drop; i++) {
-		size_t k;
-
-		for (k = 0; k < o->fl->nsegs; k++) {
-			const struct lp_segment *g = &o->fl->segs[k];
-
-			if (g->dir == LP_C2S && g->label == o->client_drop[i]) {
-				sv->cdrop_off[i] = g->offset;
-				break;
-			}
-		}
-		if (k == o->fl->nsegs)
-			return -EINVAL;
-	}
-	return 0;
 }
 
 int rsp_serve(const struct rsp_opts *o, struct rsp_summary *sum, char *err, size_t errlen)
@@ -569,9 +730,7 @@ int rsp_serve(const struct rsp_opts *o, struct rsp_summary *sum, char *err, size
 	sv->sum = sum;
 	sv->base = mono_ns(sv) - 1;
 	lp_rng_seed(&sv->rng, o->seed);
-	rc = client_drop_offsets(sv);
-	if (!rc)
-		rc = lp_sess_table_new(o->once ? 1 : o->max_sessions, lp_rng_next(&sv->rng), &sv->tab);
+	rc = lp_sess_table_new(o->once ? 1 : o->max_sessions, lp_rng_next(&sv->rng), &sv->tab);
 	if (rc) {
 		snprintf(err, errlen, "cannot set up the sessions: %s", strerror(-rc));
 		goto out;
@@ -615,7 +774,7 @@ out:
 	if (sv->tab)
 		stop_all(sv, mono_ns(sv));
 	lp_sess_table_free(sv->tab);
-	free(sv->cdrop_off);
+	free(sv->heap);
 	free(sv);
 	return rc;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * tcpliveplay-responder: the command line. An emulated host that plays the
- * server side of a captured TCP flow to every client that connects, and can
+ * server side of captured TCP flows to every client that connects, and can
  * misbehave on purpose. Options are parsed into a context with its defaults
  * set first; every message for the user is written here or in serve.c.
  */
@@ -21,6 +21,7 @@
 #include "tcpliveplay/cli.h"
 #include "tcpliveplay/fault.h"
 #include "tcpliveplay/flow.h"
+#include "tcpliveplay/flowpick.h"
 #include "tcpliveplay/link_pcap.h"
 #include "tcpliveplay/log.h"
 #include "tcpliveplay/netlink.h"
@@ -31,7 +32,8 @@
 
 #define PROG "tcpliveplay-responder"
 #define MAX_FAULTS 64
-#define MAX_SESSIONS 4096
+#define MAX_SESSIONS 100000
+#define DEFAULT_SESSIONS 1024
 
 struct ctx {
 	const char *iface;
@@ -73,20 +75,25 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: " PROG " [OPTIONS] -i IFACE -r FILE [--flow SEL] [--ip ADDR] [--port N]\n"
 		"\n"
-		"Emulate the server of a captured TCP conversation: answer every client that\n"
-		"connects to ADDR:PORT with the server's side of the capture, and judge what the\n"
-		"client sends against the capture.\n"
+		"Emulate the server of captured TCP conversations: answer every client that\n"
+		"connects to ADDR:PORT with the server's side of a captured flow, and judge what\n"
+		"the client sends against the capture.\n"
 		"\n"
 		"  -i, --interface IFACE send and capture on IFACE\n"
 		"  -r, --read FILE       the capture (pcap or pcapng)\n"
-		"  -f, --flow SEL        the flow: a number from tcpliveplay --list, or\n"
-		"                        ADDR:PORT-ADDR:PORT; not needed for a single flow\n"
-		"      --ip ADDR         the address to serve (default: the captured server's);\n"
-		"                        ARP and neighbour solicitations for it are answered when\n"
-		"                        the interface does not have it\n"
-		"      --port N          the service port (default: the captured server port)\n"
+		"  -f, --flow SEL        the flows to serve: a number from tcpliveplay --list,\n"
+		"                        ADDR:PORT-ADDR:PORT, a list such as 1,3,5-9, or all;\n"
+		"                        not needed for a single flow. The k-th new session on a\n"
+		"                        port gets the k-th selected flow served there (capture\n"
+		"                        order), starting over after the last\n"
+		"      --ip ADDR         the address to serve (default: the captured server's,\n"
+		"                        of the first selected flow); ARP and neighbour\n"
+		"                        solicitations for it are answered when the interface\n"
+		"                        does not have it\n"
+		"      --port N          the service port (default: each flow's captured server\n"
+		"                        port); only when the selected flows share one\n"
 		"      --max-sessions N  concurrent sessions, more are refused with a RST\n"
-		"                        (default 64, at most %d)\n"
+		"                        (default %d, at most %d)\n"
 		"      --idle-timeout S  end a session that received nothing for S seconds\n"
 		"                        (default 60)\n"
 		"      --once            serve one session and exit with its verdict\n"
@@ -96,7 +103,8 @@ static void usage(FILE *out)
 		"                        corrupt:SEG truncate:SEG:BYTES rst:SEG stall:SEG loss:P%%\n"
 		"                        dup:P%% reorder:P%% (SEG: the server's data segment, as\n"
 		"                        tcpliveplay --dump labels it), and client-drop:SEG (ignore\n"
-		"                        the client's data segment SEG the first time it arrives)\n"
+		"                        the client's data segment SEG the first time it arrives);\n"
+		"                        each SEG must exist in every selected flow\n"
 		"      --seed N          fix ISNs and every random choice (default: fresh, printed)\n"
 		"      --user USER       once set up, run as USER (when started as root); every\n"
 		"                        capability is dropped after set-up in any case\n"
@@ -109,35 +117,50 @@ static void usage(FILE *out)
 		"\n"
 		"Exit status: 0 every session matched (with --once: the session matched), 1 a\n"
 		"session diverged or failed, 2 bad usage or input, 3 environment (permission,\n"
-		"interface).\n", MAX_SESSIONS);
+		"interface).\n", DEFAULT_SESSIONS, MAX_SESSIONS);
 }
 
-/* Read the capture and pick the flow to serve; an exit status on failure. */
-static int load_flow(struct ctx *c, struct lp_flows **flows, const struct lp_flow **fl)
+/* Read the capture and pick the flows to serve (an array to free()); an
+ * exit status on failure. --port needs one server port among them. */
+static int load_flows(struct ctx *c, struct lp_flows **flows, const struct lp_flow ***sel, size_t *n)
 {
 	struct lp_loader ld = { .file = c->file, .verbose = c->verbose > 0 };
 	int rc = lp_cli_load(&ld, flows);
 
 	if (!rc)
-		rc = lp_cli_select(c->file, *flows, c->flow, fl);
+		rc = lp_cli_select_many(c->file, *flows, c->flow, sel, n);
 	if (rc)
 		return rc;
-	if ((*fl)->server.port == 0 && !c->port)
-		return lp_usage_error("%s: flow %u has no server port; give --port", c->file, (*fl)->id);
+	for (size_t i = 0; i < *n; i++) {
+		const struct lp_flow *fl = (*sel)[i];
+
+		if (c->port && fl->server.port != (*sel)[0]->server.port)
+			return lp_usage_error("--port: the selected flows are served on several ports "
+					      "(flow %u on %u, flow %u on %u); --port needs flows of one server "
+					      "port, or leave it out to serve each on its own",
+					      (*sel)[0]->id, (*sel)[0]->server.port, fl->id, fl->server.port);
+		if (fl->server.port == 0 && !c->port)
+			return lp_usage_error("%s: flow %u has no server port; give --port", c->file, fl->id);
+	}
 	return 0;
 }
 
-/* Faults against the flow: every SEG must exist. */
-static int check_faults(const struct ctx *c, const struct lp_flow *fl)
+/* Faults against every selected flow: every SEG must exist in each. */
+static int check_faults(const struct ctx *c, const struct lp_flow *const *sel, size_t n)
 {
 	struct lp_fault_plan *p = NULL;
 	char err[256];
 	int rc = 0;
 
-	for (size_t i = 0; i < c->nclient_drop; i++)
-		if (c->client_drop[i] > fl->ndata[LP_C2S])
-			return lp_usage_error("--fault client-drop:%u: the client sends %u data segment%s",
-					   c->client_drop[i], fl->ndata[LP_C2S], fl->ndata[LP_C2S] == 1 ? "" : "s");
+	for (size_t k = 0; k < n; k++) {
+		const struct lp_flow *fl = sel[k];
+
+		for (size_t i = 0; i < c->nclient_drop; i++)
+			if (c->client_drop[i] > fl->ndata[LP_C2S])
+				return lp_usage_error("--fault client-drop:%u: the client of flow %u sends %u "
+						      "data segment%s", c->client_drop[i], fl->id,
+						      fl->ndata[LP_C2S], fl->ndata[LP_C2S] == 1 ? "" : "s");
+	}
 	if (!c->nfaults)
 		return 0;
 	if (lp_fault_plan_new(&p))
@@ -145,8 +168,10 @@ static int check_faults(const struct ctx *c, const struct lp_flow *fl)
 	for (size_t i = 0; i < c->nfaults && !rc; i++)
 		if (lp_fault_plan_add(p, c->faults[i], err, sizeof(err)))
 			rc = lp_usage_error("--fault %s: %s", c->faults[i], err);
-	if (!rc && lp_fault_plan_validate(p, fl, err, sizeof(err)))
-		rc = lp_usage_error("--fault: %s", err);
+	for (size_t k = 0; k < n && !rc; k++)
+		if (lp_fault_plan_validate(p, sel[k], err, sizeof(err)))
+			rc = n > 1 ? lp_usage_error("--fault: flow %u: %s", sel[k]->id, err) :
+				     lp_usage_error("--fault: %s", err);
 	lp_fault_plan_free(p);
 	return rc;
 }
@@ -182,27 +207,29 @@ static int add_fault(struct ctx *c, const char *spec)
 	return rc;
 }
 
-/* The MSS we offer: the captured one, no more than the interface's MTU allows. */
-/* Does a socket of this network namespace listen on ep's port, at ep's
- * address or a wildcard (IPv4 clients also reach an IPv6 wildcard)? Read from
- * /proc/net/tcp{,6}, whose addresses are 32-bit words as stored (network
- * order bytes). */
-static bool kernel_listens(const struct lp_endpoint *ep)
+#define PORT_BITMAP (65536 / 8)
+
+/* The ports sockets of this network namespace listen on at ep's address or a
+ * wildcard (IPv4 clients also reach an IPv6 wildcard), as a bitmap: port p
+ * is bit p % 8 of byte p / 8. Read from /proc/net/tcp{,6}, whose addresses
+ * are 32-bit words as stored (network order bytes). */
+static void kernel_listens(const struct lp_endpoint *ep, uint8_t ports[PORT_BITMAP])
 {
 	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
 	static const uint8_t zero[16];
 	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
-	bool found = false;
 
-	for (int f = 0; f < 2 && !found; f++) {
+	memset(ports, 0, PORT_BITMAP);
+	for (int f = 0; f < 2; f++) {
 		FILE *fp = fopen(files[f], "r");
 		char line[512];
 
 		if (!fp)
 			continue;
-		for (unsigned n = 0; n < 1000000 && !found && fgets(line, sizeof(line), fp); n++) {
+		for (unsigned n = 0; n < 1000000 && fgets(line, sizeof(line), fp); n++) {
 			unsigned w[4], port, st;
 			uint8_t a[16];
+			bool found;
 			int ok;
 
 			if (f == 0)
@@ -210,7 +237,7 @@ static bool kernel_listens(const struct lp_endpoint *ep)
 			else
 				ok = sscanf(line, " %*u: %8x%8x%8x%8x:%4x %*x:%*x %2x", &w[0], &w[1], &w[2],
 					    &w[3], &port, &st) == 6;
-			if (!ok || st != 0x0a || port != ep->port)
+			if (!ok || st != 0x0a || port > 65535)
 				continue;
 			for (int i = 0; i < (f == 0 ? 1 : 4); i++) {
 				uint32_t v = w[i];
@@ -225,16 +252,58 @@ static bool kernel_listens(const struct lp_endpoint *ep)
 				found = !memcmp(a, ep->addr, 16);
 			else
 				found = !memcmp(a, mapped, 12) && !memcmp(a + 12, ep->addr, 4);
+			if (found)
+				ports[port / 8] |= (uint8_t)(1u << (port % 8));
 		}
 		fclose(fp);
 	}
-	return found;
+}
+
+/* Do the selected flows have more than one captured server address? */
+static bool several_servers(const struct lp_flow *const *sel, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (sel[i]->server.family != sel[0]->server.family ||
+		    memcmp(sel[i]->server.addr, sel[0]->server.addr, sel[0]->server.family == AF_INET ? 4 : 16))
+			return true;
+	return false;
+}
+
+/* The address alone, as text. */
+static const char *addr_str(const struct lp_endpoint *ep, char *buf, size_t len)
+{
+	if (!inet_ntop(ep->family, ep->addr, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+/* The served ports as text, "110" or "80, 443 and 8080" (at most a few). */
+static const char *ports_str(const struct lp_flowpick *pick, char *buf, size_t len)
+{
+	size_t n = lp_flowpick_nports(pick), off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && off < len; i++) {
+		int w;
+
+		if (i == 4 && n > 5) {
+			w = snprintf(buf + off, len - off, " ... %u (%zu ports)", lp_flowpick_port(pick, n - 1), n);
+			break;
+		}
+		w = snprintf(buf + off, len - off, "%s%u", i == 0 ? "" : i + 1 == n ? " and " : ", ",
+			     lp_flowpick_port(pick, i));
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+	return buf;
 }
 
 static int serve(struct ctx *c)
 {
 	struct lp_flows *flows = NULL;
-	const struct lp_flow *fl = NULL;
+	const struct lp_flow **sel = NULL, *fl;
+	struct lp_flowpick *pick = NULL;
 	struct lp_endpoint local, any;
 	struct lp_ifinfo ifi;
 	struct lp_link_pcap_cfg lcfg;
@@ -243,23 +312,34 @@ static int serve(struct ctx *c)
 	struct rsp_opts o;
 	struct rsp_summary sum;
 	FILE *json = NULL;
+	uint8_t *kports = NULL;
+	uint16_t first_port, last_port;
+	size_t nsel = 0;
 	bool addr_local, text = !c->json || strcmp(c->json, "-");
-	char a[64], b[64], l[64], err[512];
+	char a[64], b[64], l[64], pbuf[96], err[512];
 	int rc;
 
 	if (c->ip && lp_addr_parse(c->ip, &local))
 		return lp_usage_error("--ip: '%s' is not an IPv4 or IPv6 address", c->ip);
 	if (!c->have_seed && getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed))
 		return lp_env_error("no randomness for a seed: %s", strerror(errno));
-	rc = load_flow(c, &flows, &fl);
+	rc = load_flows(c, &flows, &sel, &nsel);
 	if (rc)
 		goto out;
-	rc = check_faults(c, fl);
+	fl = sel[0];
+	rc = check_faults(c, sel, nsel);
 	if (rc)
 		goto out;
+	rc = lp_flowpick_new(sel, nsel, c->port, &pick);
+	if (rc) {
+		rc = lp_env_error("cannot set up the flows: %s", strerror(-rc));
+		goto out;
+	}
+	first_port = lp_flowpick_port(pick, 0);
+	last_port = lp_flowpick_port(pick, lp_flowpick_nports(pick) - 1);
 	if (!c->ip)
 		local = fl->server;
-	local.port = c->port ? c->port : fl->server.port;
+	local.port = first_port;
 
 	rc = lp_nl_link_get(c->iface, &ifi, err, sizeof(err));
 	if (rc) {
@@ -272,16 +352,31 @@ static int serve(struct ctx *c)
 		goto out;
 	}
 	addr_local = rc == 1;
-	if (addr_local && kernel_listens(&local)) {
-		rc = lp_env_error("%s: a program of this host listens on that port and would answer the "
-			       "clients too; stop it or serve another --port",
-			       lp_endpoint_str(&local, a, sizeof(a)));
-		goto out;
+	rc = 0;
+	if (addr_local) {
+		kports = malloc(PORT_BITMAP);
+		if (!kports) {
+			rc = lp_env_error("out of memory");
+			goto out;
+		}
+		kernel_listens(&local, kports);
+		for (size_t i = 0; i < lp_flowpick_nports(pick); i++) {
+			struct lp_endpoint ep = local;
+
+			ep.port = lp_flowpick_port(pick, i);
+			if (!((kports[ep.port / 8] >> (ep.port % 8)) & 1))
+				continue;
+			rc = lp_env_error("%s: a program of this host listens on that port and would answer the "
+					  "clients too; stop it or serve another --port",
+					  lp_endpoint_str(&ep, a, sizeof(a)));
+			goto out;
+		}
 	}
 
 	memset(&lcfg, 0, sizeof(lcfg));
 	lcfg.ifname = c->iface;
 	lcfg.local = local;
+	lcfg.local_port_last = last_port;
 	memcpy(lcfg.local_mac, ifi.mac, 6);
 	lcfg.answer_neigh = !addr_local;
 	lcfg.all_to_local = true;
@@ -292,12 +387,16 @@ static int serve(struct ctx *c)
 		goto out;
 	}
 	if (addr_local) {
-		/* The kernel owns the address and would reset every SYN. */
+		/* The kernel owns the address and would reset every SYN: no RST
+		 * leaves from the served ports (ports between them that no flow
+		 * serves are answered by us, or left to the host's listener). */
 		memset(&any, 0, sizeof(any));
-		rc = lp_nft_guard_install(&local, &any, &guard, err, sizeof(err));
+		rc = lp_nft_guard_install_range(&local, last_port, &any, &guard, err, sizeof(err));
 		if (rc) {
-			rc = lp_env_error("cannot install the RST guard for %s: %s",
-				       lp_endpoint_str(&local, a, sizeof(a)), err);
+			snprintf(pbuf, sizeof(pbuf), "-%u", last_port);
+			rc = lp_env_error("cannot install the RST guard for %s%s: %s",
+					  lp_endpoint_str(&local, a, sizeof(a)), last_port > first_port ? pbuf : "",
+					  err);
 			goto out;
 		}
 	}
@@ -312,15 +411,16 @@ static int serve(struct ctx *c)
 	}
 
 	memset(&o, 0, sizeof(o));
-	o.fl = fl;
+	o.pick = pick;
 	o.link = link;
 	o.local = local;
 	o.addr_local = addr_local;
+	o.kernel_ports = kports;
+	o.mtu = ifi.mtu;
 	o.max_sessions = (size_t)c->max_sessions;
 	o.idle_ns = c->idle_s * 1000000000ull;
 	o.once = c->once;
 	o.match = c->match;
-	o.mss = lp_engine_pick_mss(&fl->dir[LP_S2C].opts, local.family, ifi.mtu);
 	o.faults = c->faults;
 	o.nfaults = c->nfaults;
 	o.client_drop = c->client_drop;
@@ -331,10 +431,18 @@ static int serve(struct ctx *c)
 	o.text = text;
 	o.json = json;
 	o.stop = &lp_stop_requested;
-	if (text && !c->quiet) {
+	if (text && !c->quiet && nsel == 1) {
 		printf("serving flow %u of %s (%s -> %s) as %s on %s, seed %llu, %s\n", fl->id, c->file,
 		       lp_endpoint_str(&fl->client, a, sizeof(a)), lp_endpoint_str(&fl->server, b, sizeof(b)),
 		       lp_endpoint_str(&local, l, sizeof(l)), c->iface, (unsigned long long)c->seed,
+		       guard ? "RST guard on" : "answering ARP/NDP for the address");
+	} else if (text && !c->quiet) {
+		if (!c->ip && several_servers(sel, nsel))
+			printf("note: the selected flows have several server addresses; all are served at %s\n",
+			       addr_str(&local, a, sizeof(a)));
+		printf("serving %zu flows of %s on port%s %s as %s on %s, seed %llu, %s\n", nsel, c->file,
+		       lp_flowpick_nports(pick) == 1 ? "" : "s", ports_str(pick, pbuf, sizeof(pbuf)),
+		       addr_str(&local, l, sizeof(l)), c->iface, (unsigned long long)c->seed,
 		       guard ? "RST guard on" : "answering ARP/NDP for the address");
 	}
 	lp_catch_signals();
@@ -357,7 +465,10 @@ out:
 	if (json && json != stdout && fclose(json) && !rc)
 		rc = lp_env_error("cannot write %s", c->json);
 	lp_nft_guard_free(guard);
-	lp_link_pcap_close(link);
+	lp_link_pcap_close_async(link);
+	lp_flowpick_free(pick);
+	free(kports);
+	free(sel);
 	lp_flows_free(flows);
 	return rc;
 }
@@ -384,7 +495,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ctx c = { .max_sessions = 64, .idle_s = 60, .match = LP_MATCH_STREAM };
+	struct ctx c = { .max_sessions = DEFAULT_SESSIONS, .idle_s = 60, .match = LP_MATCH_STREAM };
 	uint64_t v;
 	int opt, rc;
 

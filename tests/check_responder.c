@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Responder sessions: the session table, and the emulated host's answers
- * (reset for a closed port, echo reply). */
+/* Responder sessions: the session table, the port-to-flow chooser, and the
+ * emulated host's answers (reset for a closed port, echo reply). */
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "tcpliveplay/flowpick.h"
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/session.h"
 
@@ -90,6 +91,130 @@ START_TEST(test_table_many)
 			ck_assert_ptr_eq(lp_sess_table_get(t, &k), &vals[i]);
 	}
 	lp_sess_table_free(t);
+}
+END_TEST
+
+/* Flows 1..6 on ports 110, 25, 110, 80, 110, 25 (capture order). */
+static void pick_flows(struct lp_flow *fl, const struct lp_flow **sel)
+{
+	static const uint16_t ports[6] = { 110, 25, 110, 80, 110, 25 };
+
+	memset(fl, 0, 6 * sizeof(*fl));
+	for (int i = 0; i < 6; i++) {
+		fl[i].id = (unsigned)i + 1;
+		fl[i].server = ep(AF_INET, "198.18.0.2", ports[i]);
+		sel[i] = &fl[i];
+	}
+}
+
+/* The k-th session on a port gets the k-th flow of that port, round robin;
+ * ports keep their own turns; an unserved port gets nothing. */
+START_TEST(test_flowpick_round_robin)
+{
+	struct lp_flow fl[6];
+	const struct lp_flow *sel[6];
+	struct lp_flowpick *p;
+	static const unsigned want110[] = { 1, 3, 5, 1, 3, 5, 1 };
+
+	pick_flows(fl, sel);
+	ck_assert_int_eq(lp_flowpick_new(sel, 6, 0, &p), 0);
+	ck_assert_uint_eq(lp_flowpick_nports(p), 3);
+	ck_assert_uint_eq(lp_flowpick_port(p, 0), 25);
+	ck_assert_uint_eq(lp_flowpick_port(p, 1), 80);
+	ck_assert_uint_eq(lp_flowpick_port(p, 2), 110);
+	ck_assert_uint_eq(lp_flowpick_port(p, 3), 0);
+	ck_assert_uint_eq(lp_flowpick_count(p, 110), 3);
+	ck_assert_uint_eq(lp_flowpick_count(p, 25), 2);
+	ck_assert_uint_eq(lp_flowpick_count(p, 443), 0);
+	ck_assert(lp_flowpick_serves(p, 80));
+	ck_assert(!lp_flowpick_serves(p, 81));
+	ck_assert_ptr_null(lp_flowpick_next(p, 81));
+	for (size_t k = 0; k < sizeof(want110) / sizeof(want110[0]); k++) {
+		ck_assert_uint_eq(lp_flowpick_next(p, 110)->id, want110[k]);
+		if (k == 1) {
+			ck_assert_uint_eq(lp_flowpick_next(p, 25)->id, 2);
+			ck_assert_uint_eq(lp_flowpick_next(p, 80)->id, 4);
+			ck_assert_uint_eq(lp_flowpick_next(p, 25)->id, 6);
+			ck_assert_uint_eq(lp_flowpick_next(p, 25)->id, 2);
+			ck_assert_uint_eq(lp_flowpick_next(p, 80)->id, 4);
+		}
+	}
+	lp_flowpick_free(p);
+	lp_flowpick_free(NULL);
+}
+END_TEST
+
+/* One port for every flow (--port): one group in capture order. */
+START_TEST(test_flowpick_one_port)
+{
+	struct lp_flow fl[6];
+	const struct lp_flow *sel[6];
+	struct lp_flowpick *p;
+
+	pick_flows(fl, sel);
+	ck_assert_int_eq(lp_flowpick_new(sel, 6, 8110, &p), 0);
+	ck_assert_uint_eq(lp_flowpick_nports(p), 1);
+	ck_assert(!lp_flowpick_serves(p, 110));
+	for (unsigned k = 0; k < 13; k++)
+		ck_assert_uint_eq(lp_flowpick_next(p, 8110)->id, k % 6 + 1);
+	lp_flowpick_free(p);
+}
+END_TEST
+
+START_TEST(test_flowpick_bad)
+{
+	struct lp_flow fl[6];
+	const struct lp_flow *sel[6];
+	struct lp_flowpick *p = (struct lp_flowpick *)1;
+
+	pick_flows(fl, sel);
+	ck_assert_int_eq(lp_flowpick_new(sel, 0, 0, &p), -EINVAL);
+	ck_assert_ptr_null(p);
+	ck_assert_int_eq(lp_flowpick_new(NULL, 3, 0, &p), -EINVAL);
+	/* A flow without a server port needs one given. */
+	fl[3].server.port = 0;
+	ck_assert_int_eq(lp_flowpick_new(sel, 6, 0, &p), -EINVAL);
+	ck_assert_ptr_null(p);
+	ck_assert_int_eq(lp_flowpick_new(sel, 6, 9, &p), 0);
+	ck_assert_uint_eq(lp_flowpick_next(p, 9)->id, 1);
+	lp_flowpick_free(p);
+}
+END_TEST
+
+/* Many flows on many ports: every port's turn covers its flows in order. */
+START_TEST(test_flowpick_many)
+{
+	enum { N = 10000, PORTS = 37 };
+	static struct lp_flow fl[N];
+	static const struct lp_flow *sel[N];
+	struct lp_flowpick *p;
+
+	for (unsigned i = 0; i < N; i++) {
+		memset(&fl[i], 0, sizeof(fl[i]));
+		fl[i].id = i + 1;
+		fl[i].server = ep(AF_INET, "198.18.0.2", (uint16_t)(1000 + (i * 7) % PORTS));
+		sel[i] = &fl[i];
+	}
+	ck_assert_int_eq(lp_flowpick_new(sel, N, 0, &p), 0);
+	ck_assert_uint_eq(lp_flowpick_nports(p), PORTS);
+	for (uint16_t port = 1000; port < 1000 + PORTS; port++) {
+		size_t n = lp_flowpick_count(p, port);
+		unsigned prev = 0, first = 0;
+
+		ck_assert_uint_gt(n, 0);
+		for (size_t k = 0; k < n; k++) {
+			const struct lp_flow *f = lp_flowpick_next(p, port);
+
+			ck_assert_uint_eq(f->server.port, port);
+			ck_assert_uint_gt(f->id, prev);
+			if (!k)
+				first = f->id;
+			prev = f->id;
+		}
+		/* Wrapped around: the port's first flow again. */
+		ck_assert_uint_eq(lp_flowpick_next(p, port)->id, first);
+	}
+	lp_flowpick_free(p);
 }
 END_TEST
 
@@ -225,6 +350,10 @@ Suite *responder_suite(void)
 
 	tcase_add_test(tc, test_table_basic);
 	tcase_add_test(tc, test_table_many);
+	tcase_add_test(tc, test_flowpick_round_robin);
+	tcase_add_test(tc, test_flowpick_one_port);
+	tcase_add_test(tc, test_flowpick_bad);
+	tcase_add_test(tc, test_flowpick_many);
 	tcase_add_test(tc, test_rst);
 	tcase_add_test(tc, test_echo4);
 	tcase_add_test(tc, test_echo6);
