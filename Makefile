@@ -98,15 +98,20 @@ $(BUILD)/lp-record: $(BUILD)/tests/lp-record.o
 	@$(if $(Q),echo '  LD      $@')
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# The many-flow capture writer of the tests (tests/gen-flows.c on tests/pcapgen.c).
+$(BUILD)/gen-flows: $(BUILD)/tests/gen-flows.o $(BUILD)/tests/pcapgen.o
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 unit: $(BUILD)/check_runner $(PROGS)
 	$(Q)LP_BUILD=$(BUILD) $(BUILD)/check_runner
 
-cli-test: $(PROGS)
+cli-test: $(PROGS) $(BUILD)/gen-flows
 	$(Q)LP_BUILD=$(BUILD) tests/cli.sh
 
 # The end-to-end suite runs in namespaces of its own (netns/run); where they
 # cannot be made it says why and counts as skipped, never as passed.
-e2e: $(PROGS) $(BUILD)/lp-record
+e2e: $(PROGS) $(BUILD)/lp-record $(BUILD)/gen-flows
 	$(Q)LP_BUILD=$(BUILD) netns/run tests/e2e/run.sh; rc=$$?; \
 	if [ $$rc -eq 77 ]; then echo "e2e: skipped: no network namespaces here (see above)"; \
 		echo "0 passed, 0 failed, 1 skipped"; exit 0; fi; exit $$rc

@@ -668,5 +668,222 @@ for f in tests/data/fuzz-regress/*; do
 	end
 done
 
+# --- Many flows (issue 8: --flow all, --flow LIST, --json, --any-client) -------
+# Per flow: "flow N: VERDICT: CLIENT -> SERVER, sent X B, received Y B of Z, ...",
+# then "summary: N flows: M matched, D diverged, F failed, S skipped". Captures
+# written by build/gen-flows run on a fresh clone; the real ones where present.
+
+gen=${LP_BUILD:-build}/gen-flows
+
+# mf_run ARGS...: run, bounded in time (a hang is a failure, exit 124).
+mf_run() {
+	timeout 120 "$bin" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+
+# expect_flows N: N per-flow lines, numbered as --list numbers them.
+expect_flows() {
+	n=$(grep -Ec '^flow [0-9]+: [a-z]+: .* -> .*, sent [0-9]+ B, received [0-9]+ B of [0-9]+, [0-9]+ retransmissions?, [0-9.]+ s' "$tmp/out")
+	[ "$n" -eq "$1" ] || note_failure "$n per-flow lines, want $1"
+}
+
+# flow_ids: the flow numbers of the per-flow lines, space-separated.
+flow_ids() {
+	sed -n 's/^flow \([0-9]*\): .*/\1/p' "$tmp/out" | sort -n | tr '\n' ' '
+}
+
+# expect_json FILE FLOWS MATCHED SKIPPED EXIT: FILE parses, has FLOWS reports
+# with flow ids and verdicts, and totals and exit_code as given.
+expect_json() {
+	if ! command -v python3 >/dev/null 2>&1; then
+		note_failure "python3 not installed (ci/install-deps installs it)"
+		return
+	fi
+	jwhy=$(python3 - "$@" <<'PY' 2>&1
+import json, sys
+path, flows, matched, skipped, code = sys.argv[1], *map(int, sys.argv[2:])
+try:
+    d = json.load(open(path))
+except Exception as e:
+    sys.exit("does not parse: %s" % e)
+fl, t = d.get("flows"), d.get("totals", {})
+if not isinstance(fl, list) or len(fl) != flows:
+    sys.exit("flows has %s entries, want %d" % (len(fl) if isinstance(fl, list) else fl, flows))
+ids = [f.get("flow", {}).get("id") for f in fl]
+if any(not isinstance(i, int) for i in ids) or len(set(ids)) != flows:
+    sys.exit("flow ids missing or repeated: %s" % ids[:10])
+if any("verdict" not in f for f in fl):
+    sys.exit("a flow report has no verdict")
+for k, want in (("flows", flows), ("matched", matched), ("skipped", skipped)):
+    if t.get(k) != want:
+        sys.exit("totals.%s is %s, want %d" % (k, t.get(k), want))
+if sum(t.get(k, 0) for k in ("matched", "diverged", "failed", "skipped")) != flows:
+    sys.exit("totals do not add up to totals.flows: %s" % t)
+if d.get("exit_code") != code:
+    sys.exit("exit_code is %s, want %d" % (d.get("exit_code"), code))
+for k in ("verdict", "seed", "version"):
+    if k not in d:
+        sys.exit("no top-level %s" % k)
+if sum(1 for f in fl if f["verdict"] == "matched") != matched:
+    sys.exit("per-flow verdicts disagree with totals.matched")
+PY
+	) || note_failure "--json $1: $jwhy"
+}
+
+if [ -x "$gen" ]; then
+	g7=$tmp/gen7.pcap
+	"$gen" -n 7 -o "$g7" --resp 3000
+
+	begin "gen-flows: --list shows the flows written"
+	run --list "$g7"
+	expect_rc 0
+	expect_grep out '^# .*: 77 packets, link type EN10MB, 7 TCP flows'
+	expect_grep out '^7 198\.18\.0\.1:20006 -> 198\.18\.0\.2:80 c2s=6pkt/100B s2c=5pkt/3000B syn=y synack=y fin=cs .*holes=none'
+	end
+
+	begin "--simulate --flow all (written capture, 7 flows)"
+	mf_run --simulate -r "$g7" --flow all --seed 3
+	expect_rc 0
+	expect_flows 7
+	expect_grep out '^flow 1: matched: 198\.18\.0\.1:20000 -> 198\.18\.0\.2:80, sent 100 B, received 3000 B of 3000, '
+	expect_grep out '^summary: 7 flows: 7 matched, 0 diverged, 0 failed, 0 skipped'
+	end
+
+	begin "--simulate --flow 1,3,5-7 selects 5 flows"
+	mf_run --simulate -r "$g7" --flow 1,3,5-7 --seed 3
+	expect_rc 0
+	expect_flows 5
+	[ "$(flow_ids)" = "1 3 5 6 7 " ] || note_failure "flows '$(flow_ids)', want '1 3 5 6 7 '"
+	expect_grep out '^summary: 5 flows: 5 matched, 0 diverged, 0 failed, 0 skipped'
+	end
+
+	begin "--simulate --flow 2-2 is one flow"
+	mf_run --simulate -r "$g7" --flow 2-2 --seed 3
+	expect_rc 0
+	[ "$(flow_ids)" = "2 " ] || note_failure "flows '$(flow_ids)', want '2 '"
+	end
+
+	for sel in 0 3-1 1,,2 ,1 '1,' 1-x 5-0; do
+		begin "bad --flow list '$sel'"
+		mf_run --simulate -r "$g7" --flow "$sel"
+		expect_rc 2
+		expect_empty out
+		expect_grep err '^tcpliveplay: .*flow'
+		expect_no_grep err '^summary:'
+		end
+	done
+
+	for sel in 99 1,99; do
+		begin "--flow '$sel' on a 7-flow capture"
+		mf_run --simulate -r "$g7" --flow "$sel"
+		expect_rc 2
+		expect_empty out
+		expect_grep err '^tcpliveplay: .*99'
+		end
+	done
+
+	begin "--simulate --flow all --json"
+	mf_run --simulate -r "$g7" --flow all --seed 3 --json "$tmp/g7.json"
+	expect_rc 0
+	expect_json "$tmp/g7.json" 7 7 0 0
+	end
+
+	begin "--simulate --flow all --json - prints the JSON on stdout"
+	mf_run --simulate -r "$g7" --flow all --seed 3 --json -
+	expect_rc 0
+	cp "$tmp/out" "$tmp/stdout.json"
+	expect_json "$tmp/stdout.json" 7 7 0 0
+	end
+
+	# Flows 2 and 4 have another client (198.18.0.9). A simulation has no
+	# replayed host: it plays every flow; skipping them is for live replays
+	# (tests/e2e/cases/60-multiflow.sh), and so are --any-client and --concurrency.
+	"$gen" -n 4 -o "$tmp/two-clients.pcap" --clients 198.18.0.1,198.18.0.9
+	begin "--simulate --flow all plays every captured client's flows"
+	mf_run --simulate -r "$tmp/two-clients.pcap" --flow all --seed 3 --json "$tmp/tc.json"
+	expect_rc 0
+	expect_flows 4
+	expect_grep out '^flow 2: matched: 198\.18\.0\.9:20001 -> 198\.18\.0\.2:80, '
+	expect_grep out '^summary: 4 flows: 4 matched, 0 diverged, 0 failed, 0 skipped'
+	expect_json "$tmp/tc.json" 4 4 0 0
+	end
+
+	for opt in --any-client "--concurrency 8"; do
+		begin "$opt without a live replay: usage error"
+		# shellcheck disable=SC2086 # the option and its value are two words
+		mf_run --simulate -r "$tmp/two-clients.pcap" --flow all $opt
+		expect_usage_error
+		end
+	done
+
+	# IPv6 and segmented requests and responses.
+	"$gen" -n 20 -o "$tmp/gen6.pcap" --family 6 --req 3000 --resp 20000 --spacing-us 0
+	begin "--simulate --flow all (IPv6, 20 overlapping flows, 20 KB answers)"
+	mf_run --simulate -r "$tmp/gen6.pcap" --flow all --seed 3
+	expect_rc 0
+	expect_flows 20
+	expect_grep out '^flow 20: matched: \[2001:db8::1\]:20019 -> \[2001:db8::2\]:80, sent 3000 B, received 20000 B of 20000, '
+	expect_grep out '^summary: 20 flows: 20 matched, 0 diverged, 0 failed, 0 skipped'
+	end
+
+	"$gen" -n 1000 -o "$tmp/gen1000.pcap"
+	begin "--simulate --flow all: 1,000 flows all match"
+	mf_run --simulate -r "$tmp/gen1000.pcap" --flow all --seed 3 --json "$tmp/g1000.json"
+	expect_rc 0
+	expect_flows 1000
+	expect_grep out '^summary: 1000 flows: 1000 matched, 0 diverged, 0 failed, 0 skipped'
+	expect_json "$tmp/g1000.json" 1000 1000 0 0
+	end
+	rm -f "$tmp"/gen*.pcap "$tmp"/two-clients.pcap "$tmp"/*.json
+else
+	skipped=$((skipped + 1))
+	echo "skip: many flows on written captures: $gen not built (make $gen)"
+fi
+
+if have_pcaps; then
+	p=$pcaps/zeek__pop3__pop3.pcap
+	begin "pop3 --simulate --flow all: 7 flows matched"
+	mf_run --simulate -r "$p" --flow all --seed 5 --json "$tmp/pop3.json"
+	expect_rc 0
+	expect_flows 7
+	[ "$(flow_ids)" = "1 2 3 4 5 6 7 " ] || note_failure "flows '$(flow_ids)', want 1 to 7"
+	expect_grep out '^flow 7: matched: 192\.168\.0\.4:26383 -> 212\.227\.15\.166:110, sent 138 B, received 19651 B of 19651, '
+	expect_grep out '^summary: 7 flows: 7 matched, 0 diverged, 0 failed, 0 skipped'
+	expect_json "$tmp/pop3.json" 7 7 0 0
+	end
+
+	begin "pop3 --simulate --flow 1,3,5-7 selects 5"
+	mf_run --simulate -r "$p" --flow 1,3,5-7 --seed 5
+	expect_rc 0
+	expect_flows 5
+	[ "$(flow_ids)" = "1 3 5 6 7 " ] || note_failure "flows '$(flow_ids)', want '1 3 5 6 7 '"
+	expect_grep out '^summary: 5 flows: 5 matched'
+	end
+
+	for sel in 0 3-1 1,,2 99; do
+		begin "pop3 bad --flow '$sel'"
+		mf_run --simulate -r "$p" --flow "$sel"
+		expect_rc 2
+		expect_empty out
+		expect_grep err '^tcpliveplay: '
+		end
+	done
+
+	p=$pcaps/suricata__ftp-epsv__input.pcap
+	begin "ftp-epsv --list and --simulate --flow all"
+	run --list "$p"
+	expect_rc 0
+	nl=$(grep -vc '^#' "$tmp/out")
+	mf_run --simulate -r "$p" --flow all --seed 5
+	expect_rc 0
+	expect_flows "$nl"
+	expect_grep out "^summary: $nl flows?: $nl matched, 0 diverged, 0 failed, 0 skipped"
+	end
+else
+	for c in "pop3 --simulate --flow all" "pop3 --flow 1,3,5-7" "pop3 bad --flow lists" "ftp-epsv --flow all"; do
+		skip "$c"
+	done
+fi
+
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

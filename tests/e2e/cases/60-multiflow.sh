@@ -1,0 +1,294 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Many flows in one replay (issue 8): tcpliveplay --flow all replays every flow
+# of a capture at once, each on its own engine and source port, against a real
+# server (python3 -m http.server) and against tcpliveplay-responder --flow all.
+# Sourced by tests/e2e/run.sh; needs nothing earlier files set up.
+#
+#   +------------- lpc$$ --------------+      +---------------- lps$$ ------------------+
+#   | vc  198.18.0.1                   |======| vs  198.18.0.2 (http.server :8080)      |
+#   | curl --parallel (recording)      | veth |     198.18.0.4 (configured, case c)     |
+#   | tcpliveplay --flow all           |      | tcpliveplay-responder --flow all on     |
+#   |                                  |      |   198.18.0.2, .3, .4, .5, .6            |
+#   +----------------------------------+      +-----------------------------------------+
+#
+# Captured addresses other than the lab's (gen-flows --servers, --clients) are
+# in 198.19.0.0/16: they only ever appear in files.
+
+GEN=$B/gen-flows
+MRSP=$B/tcpliveplay-responder
+MF=$T/mf
+mkdir -p "$MF"
+
+# mf_rsp NAME ARGS...: start a responder in the server namespace (bounded to
+# 300 s), output in $MF/NAME.out; sets mf_pid. Waits until it serves.
+mf_rsp() {
+	mname=$1
+	shift
+	rm -f "$MF/$mname.out"
+	ip netns exec "$S_NS" timeout 300 "$MRSP" -i vs --seed 13 "$@" > "$MF/$mname.out" 2>&1 &
+	mf_pid=$!
+	wait_for 100 grep -q '^serving' "$MF/$mname.out"
+}
+
+# mf_stop PID NAME N: once N sessions ended (at most 10 s), SIGTERM a
+# responder and wait; sets mf_rrc and mf_rout.
+mf_stop() {
+	wait_for 100 sh -c "[ \$(grep -c ': verdict ' '$MF/$2.out') -ge $3 ]"
+	kill -TERM "$1" 2>/dev/null
+	wait "$1"
+	mf_rrc=$?
+	mf_rout=$(cat "$MF/$2.out")
+}
+
+# mf_replay NAME ARGS...: tcpliveplay in the client namespace, bounded to
+# 180 s, under /usr/bin/time -v when installed; sets mf_rc, mf_out, mf_secs
+# (wall time) and mf_rss (peak RSS in KB, 0 when unknown).
+mf_replay() {
+	mname=$1
+	shift
+	rm -f "$MF/$mname.time"
+	t0=$(date +%s%N)
+	if [ -x /usr/bin/time ]; then
+		# time waits for timeout, whose peak RSS covers the replayer's.
+		mf_out=$(inc /usr/bin/time -v -o "$MF/$mname.time" timeout 180 "$LP" -i vc "$@" 2>&1)
+	else
+		mf_out=$(inc timeout 180 "$LP" -i vc "$@" 2>&1)
+	fi
+	mf_rc=$?
+	t1=$(date +%s%N)
+	mf_secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
+	mf_rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$MF/$mname.time" 2>/dev/null)
+	mf_rss=${mf_rss:-0}
+}
+
+# mf_json FILE FLOWS MATCHED SKIPPED: the --json report parses and counts so;
+# prints why not.
+mf_json() {
+	python3 - "$@" <<'PY' 2>&1
+import json, sys
+path, flows, matched, skipped = sys.argv[1], *map(int, sys.argv[2:])
+try:
+    d = json.load(open(path))
+except Exception as e:
+    sys.exit("%s does not parse: %s" % (path, e))
+fl, t = d.get("flows"), d.get("totals", {})
+if not isinstance(fl, list) or len(fl) != flows:
+    sys.exit("flows has %s entries, want %d" % (len(fl) if isinstance(fl, list) else fl, flows))
+if len({f.get("flow", {}).get("id") for f in fl}) != flows:
+    sys.exit("flow ids repeated or missing")
+for k, want in (("flows", flows), ("matched", matched), ("skipped", skipped)):
+    if t.get(k) != want:
+        sys.exit("totals.%s is %s, want %d" % (k, t.get(k), want))
+want_rc = 0 if matched + skipped == flows else 1
+if d.get("exit_code") != want_rc:
+    sys.exit("exit_code is %s, want %d" % (d.get("exit_code"), want_rc))
+PY
+}
+
+# summary_is N M S: the replay's summary line says N flows, M matched, S skipped.
+summary_is() {
+	grep -q "^summary: $1 flows: $2 matched, 0 diverged, 0 failed, $3 skipped" <<<"$mf_out"
+}
+
+if [ ! -x "$GEN" ]; then
+	skipped "many flows (60-multiflow.sh)" "$GEN not built (make $GEN)"
+else
+
+# --- a. Proof: 200 connections of a real client, replayed whole ---------------
+# Each connection is a fresh one: http.server speaks HTTP/1.0 and closes after
+# each answer, and --parallel-immediate opens all 200 at once. The server is
+# python3 -m http.server's own class (ThreadingHTTPServer) with a listen
+# backlog of 256 instead of its 5: 200 SYNs at once overflow 5, and then even
+# curl (the kernel's TCP) stalls for minutes.
+mkdir -p "$MF/www"
+head -c 4096 /dev/urandom > "$MF/www/f.bin"
+ip netns exec "$S_NS" python3 -c '
+import functools, http.server, sys
+class Server(http.server.ThreadingHTTPServer):
+    request_queue_size = 256
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[2])
+Server((sys.argv[1], 8080), handler).serve_forever()
+' "$S4" "$MF/www" > "$MF/http.log" 2>&1 &
+hpid=$!
+if ! wait_for 100 listening "$S_NS" 8080; then
+	not_ok "many flows: python3 -m http.server on $S4:8080 did not start" "$(cat "$MF/http.log")"
+else
+	urls=()
+	for i in $(seq 1 200); do urls+=(-o /dev/null "http://$S4:8080/f.bin?n=$i"); done
+	mf_curl() {
+		inc timeout 60 curl -sS --no-progress-meter --fail --parallel --parallel-immediate \
+			--parallel-max 200 "${urls[@]}" 2> "$MF/curl.err"
+	}
+	record "$C_NS" vc "$MF/rec.pcap" mf_curl
+	crc=$?
+	nflows=$("$LP" --list "$MF/rec.pcap" 2>/dev/null | grep -vc '^#')
+	gets=$(grep -c '"GET /f.bin?n=' "$MF/http.log")
+	if [ $crc -eq 0 ] && [ "$nflows" -eq 200 ] && [ "$gets" -eq 200 ]; then
+		ok "many flows: curl --parallel recorded 200 connections, 200 GETs"
+	else
+		not_ok "many flows: curl --parallel recorded 200 connections, 200 GETs" \
+			"curl exit $crc, $nflows flows in the recording, $gets GETs served" "$(head -5 "$MF/curl.err")"
+	fi
+
+	if [ "$nflows" -eq 200 ]; then
+		before=$(grep -c '"GET /f.bin?n=' "$MF/http.log")
+		mf_replay proof-http -r "$MF/rec.pcap" --flow all --dst "$S4" --timeout 60 --seed 3 \
+			--json "$MF/proof-http.json"
+		after=$(grep -c '"GET /f.bin?n=' "$MF/http.log")
+		jwhy=$(mf_json "$MF/proof-http.json" 200 200 0)
+		lines=$(grep -c '^flow [0-9]*: matched: ' <<<"$mf_out")
+		name="many flows: 200 recorded flows replayed at once against http.server, 200 matched"
+		if [ $mf_rc -eq 0 ] && summary_is 200 200 0 && [ "$lines" -eq 200 ] && [ -z "$jwhy" ] &&
+			[ $((after - before)) -eq 200 ]; then
+			ok "$name (${mf_secs} s)"
+		else
+			not_ok "$name" "exit $mf_rc, $lines matched lines, GETs $before -> $after, ${mf_secs} s" \
+				"$jwhy" "$(grep -v '^flow [0-9]*: matched: ' <<<"$mf_out" | head -20)"
+		fi
+	fi
+	kill "$hpid" 2>/dev/null
+	wait "$hpid" 2>/dev/null
+	wait_for 50 sh -c "! ip netns exec $S_NS ss -Hltn 'sport = :8080' | grep -q ."
+
+	# The same recording against the responder serving every flow on the
+	# (now free) lab address itself.
+	if [ "$nflows" -eq 200 ]; then
+		mf_rsp proof-rsp -r "$MF/rec.pcap" --flow all --ip "$S4" --max-sessions 256 --idle-timeout 20
+		rpid=$mf_pid
+		mf_replay proof-rsp -r "$MF/rec.pcap" --flow all --dst "$S4" --timeout 60 --seed 4 \
+			--json "$MF/proof-rsp.json"
+		mf_stop "$rpid" proof-rsp 200
+		jwhy=$(mf_json "$MF/proof-rsp.json" 200 200 0)
+		name="many flows: the recording against tcpliveplay-responder --flow all, 200 matched both sides"
+		if [ $mf_rc -eq 0 ] && summary_is 200 200 0 && [ -z "$jwhy" ] && [ $mf_rrc -eq 0 ] &&
+			grep -q '^summary: 200 sessions: 200 matched, 0 diverged, 0 failed' <<<"$mf_rout"; then
+			ok "$name (${mf_secs} s)"
+		else
+			not_ok "$name" "replayer exit $mf_rc, responder exit $mf_rrc, ${mf_secs} s" "$jwhy" \
+				"$(grep -v '^flow [0-9]*: matched: ' <<<"$mf_out" | head -20)" \
+				"$(grep -v 'matched' <<<"$mf_rout" | head -20)"
+		fi
+	fi
+fi
+
+# --- b. 10,000 flows against the responder: time and memory -------------------
+EMU=198.18.0.3
+"$GEN" -n 1000 -o "$MF/g1k.pcap"
+"$GEN" -n 10000 -o "$MF/g10k.pcap"
+mf_rsp big1k -r "$MF/g1k.pcap" --flow all --ip "$EMU" --max-sessions 512 --idle-timeout 20
+bpid=$mf_pid
+mf_replay g1k -r "$MF/g1k.pcap" --flow all --dst "$EMU" --concurrency 200 --timeout 60 --seed 5
+rss1k=$mf_rss secs1k=$mf_secs rc1k=$mf_rc out1k=$mf_out
+mf_stop "$bpid" big1k 1000
+rrc1k=$mf_rrc rout1k=$mf_rout
+mf_rsp big -r "$MF/g10k.pcap" --flow all --ip "$EMU" --max-sessions 512 --idle-timeout 20
+bpid=$mf_pid
+mf_replay g10k -r "$MF/g10k.pcap" --flow all --dst "$EMU" --concurrency 200 --timeout 120 --seed 6
+mf_stop "$bpid" big 10000
+cap_kb=$(( $(stat -c %s "$MF/g10k.pcap") / 1024 ))
+echo "     1,000 flows: ${secs1k} s, peak RSS ${rss1k} KB; 10,000 flows: ${mf_secs} s, peak RSS ${mf_rss} KB (capture ${cap_kb} KB)"
+name="many flows: 1,000 generated flows against the responder, all matched"
+if [ "$rc1k" -eq 0 ] && grep -q '^summary: 1000 flows: 1000 matched, 0 diverged, 0 failed, 0 skipped' <<<"$out1k" &&
+	[ "$rrc1k" -eq 0 ] && grep -q '^summary: 1000 sessions: 1000 matched, 0 diverged, 0 failed' <<<"$rout1k"; then
+	ok "$name (${secs1k} s)"
+else
+	not_ok "$name" "exit $rc1k, responder exit $rrc1k" "$(grep -v '^flow [0-9]*: matched: ' <<<"$out1k" | head -20)" \
+		"$(grep -v 'matched' <<<"$rout1k" | head -20)"
+fi
+name="many flows: 10,000 generated flows, --concurrency 200, all matched in < 60 s"
+if [ $mf_rc -eq 0 ] && summary_is 10000 10000 0 && awk -v s="$mf_secs" 'BEGIN { exit !(s < 60) }' &&
+	[ $mf_rrc -eq 0 ] && grep -q '^summary: 10000 sessions: 10000 matched, 0 diverged, 0 failed' <<<"$mf_rout"; then
+	ok "$name (${mf_secs} s)"
+else
+	not_ok "$name" "replayer exit $mf_rc in ${mf_secs} s, responder exit $mf_rrc" \
+		"$(grep -v '^flow [0-9]*: matched: ' <<<"$mf_out" | head -20)" \
+		"$(grep -v 'matched' <<<"$mf_rout" | head -20)"
+fi
+name="many flows: 10,000 flows in less memory than the capture + 64 MB"
+if [ ! -x /usr/bin/time ]; then
+	skipped "$name" "/usr/bin/time not installed (ci/install-deps installs it)"
+elif grep -q __asan_init "$LP" 2>/dev/null; then
+	skipped "$name" "an ASan build: its shadow memory and quarantine are most of the RSS (${mf_rss} KB)"
+elif [ "$mf_rss" -gt 0 ] && [ "$mf_rss" -lt $((cap_kb + 65536)) ]; then
+	ok "$name (${mf_rss} KB; 1,000 flows: ${rss1k} KB)"
+else
+	not_ok "$name" "peak RSS ${mf_rss} KB, capture ${cap_kb} KB"
+fi
+rm -f "$MF/g1k.pcap" "$MF/g10k.pcap"
+
+# --- c. --dst OLD=NEW: two captured servers, two live ones --------------------
+# Captured 198.19.1.10 -> 198.18.0.4 (configured on vs), 198.19.1.20 -> 198.18.0.5
+# (emulated); each responder must see exactly its own 10 flows.
+NEWA=198.18.0.4
+NEWB=198.18.0.5
+"$GEN" -n 20 -o "$MF/two.pcap" --servers 198.19.1.10,198.19.1.20 --resp 3000
+if ins ip addr add "$NEWA/24" dev vs; then
+	mf_rsp twoa -r "$MF/two.pcap" --flow all --ip "$NEWA" --port 80
+	apid=$mf_pid
+	mf_rsp twob -r "$MF/two.pcap" --flow all --ip "$NEWB" --port 80
+	bpid=$mf_pid
+	mf_replay two -r "$MF/two.pcap" --flow all --dst "198.19.1.10=$NEWA" --dst "198.19.1.20:80=$NEWB:80" \
+		--timeout 30 --seed 7
+	mf_stop "$apid" twoa 10
+	arrc=$mf_rrc arout=$mf_rout
+	mf_stop "$bpid" twob 10
+	ins ip addr del "$NEWA/24" dev vs
+	name="many flows: --dst OLD=NEW sends each captured server's flows to its live one"
+	if [ $mf_rc -eq 0 ] && summary_is 20 20 0 && [ $arrc -eq 0 ] && [ $mf_rrc -eq 0 ] &&
+		grep -q '^summary: 10 sessions: 10 matched' <<<"$arout" &&
+		grep -q '^summary: 10 sessions: 10 matched' <<<"$mf_rout"; then
+		ok "$name"
+	else
+		not_ok "$name" "replayer exit $mf_rc, responders exit $arrc and $mf_rrc" "$mf_out" \
+			"$(grep summary <<<"$arout")" "$(grep summary <<<"$mf_rout")"
+	fi
+else
+	not_ok "many flows: --dst OLD=NEW" "could not add $NEWA to vs"
+fi
+
+# --- d. --any-client: flows of another captured client ------------------------
+"$GEN" -n 4 -o "$MF/clients.pcap" --clients 198.18.0.1,198.19.2.9
+mf_rsp anyc1 -r "$MF/clients.pcap" --flow all --ip 198.18.0.6 --port 80
+apid=$mf_pid
+mf_replay anyc1 -r "$MF/clients.pcap" --flow all --dst 198.18.0.6 --timeout 30 --seed 8
+rc1=$mf_rc out1=$mf_out
+mf_stop "$apid" anyc1 2
+rrc1=$mf_rrc rout1=$mf_rout
+mf_rsp anyc2 -r "$MF/clients.pcap" --flow all --ip 198.18.0.6 --port 80
+apid=$mf_pid
+mf_replay anyc2 -r "$MF/clients.pcap" --flow all --dst 198.18.0.6 --timeout 30 --seed 9 --any-client
+mf_stop "$apid" anyc2 4
+name="many flows: another client's flows are skipped (exit 0), replayed with --any-client"
+if [ "$rc1" -eq 0 ] && grep -q '^summary: 4 flows: 2 matched, 0 diverged, 0 failed, 2 skipped' <<<"$out1" &&
+	grep -q '^flow 2: skipped: 198\.19\.2\.9:20001 -> ' <<<"$out1" &&
+	[ "$rrc1" -eq 0 ] && grep -q '^summary: 2 sessions: 2 matched' <<<"$rout1" &&
+	[ $mf_rc -eq 0 ] && summary_is 4 4 0 && [ $mf_rrc -eq 0 ] &&
+	grep -q '^summary: 4 sessions: 4 matched' <<<"$mf_rout"; then
+	ok "$name"
+else
+	not_ok "$name" "without: exit $rc1, responder $rrc1; with: exit $mf_rc, responder $mf_rrc" "$out1" \
+		"$(grep summary <<<"$rout1")" "$mf_out" "$(grep summary <<<"$mf_rout")"
+fi
+
+# --- e. --timing capture: flows start at their captured offsets ---------------
+# 30 flows 50 ms apart: the last starts 1.45 s after the first.
+"$GEN" -n 30 -o "$MF/spaced.pcap" --spacing-us 50000
+mf_rsp spaced1 -r "$MF/spaced.pcap" --flow all --ip 198.18.0.6 --port 80
+spid=$mf_pid
+mf_replay spaced-asap -r "$MF/spaced.pcap" --flow all --dst 198.18.0.6 --timeout 30 --seed 10
+rc1=$mf_rc secs1=$mf_secs out1=$mf_out
+mf_stop "$spid" spaced1 30
+mf_rsp spaced2 -r "$MF/spaced.pcap" --flow all --ip 198.18.0.6 --port 80
+spid=$mf_pid
+mf_replay spaced-cap -r "$MF/spaced.pcap" --flow all --dst 198.18.0.6 --timeout 30 --seed 11 --timing capture
+mf_stop "$spid" spaced2 30
+name="many flows: --timing capture spreads 30 flows over 1.45 s, asap does not"
+if [ "$rc1" -eq 0 ] && grep -q '^summary: 30 flows: 30 matched' <<<"$out1" && [ $mf_rc -eq 0 ] &&
+	summary_is 30 30 0 && awk -v a="$secs1" -v c="$mf_secs" 'BEGIN { exit !(c >= 1.4 && c < 10 && a < c) }'; then
+	ok "$name (${mf_secs} s vs ${secs1} s)"
+else
+	not_ok "$name" "asap: exit $rc1 in ${secs1} s; capture: exit $mf_rc in ${mf_secs} s" "$out1" "$mf_out"
+fi
+
+fi
+rm -rf "$MF"
