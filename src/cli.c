@@ -97,8 +97,8 @@ int lp_cli_select(const char *file, const struct lp_flows *flows, const char *se
 	case 0:
 		return 0;
 	case -ENOTUNIQ:
-		log_err("%s: %zu TCP flows; choose one with --flow (a number or ADDR:PORT-ADDR:PORT):",
-			file, lp_flows_count(flows));
+		log_err("%s: %zu TCP flows; choose one with --flow (a number or ADDR:PORT-ADDR:PORT; a "
+			"replay also takes --flow all or a list such as 1,3,5-9):", file, lp_flows_count(flows));
 		for (unsigned i = 1; i <= lp_flows_count(flows); i++) {
 			char a[64], b[64];
 			const struct lp_flow *f = lp_flows_get(flows, i);

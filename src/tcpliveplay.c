@@ -916,7 +916,8 @@ static int do_live(struct ctx *c)
 			if (addr_eq(&hops[k].dst, &mfs[i].remote))
 				memcpy(mfs[i].mac, hops[k].mac, 6);
 		mfs[i].mss = lp_engine_pick_mss(&mfs[i].fl->dir[LP_C2S].opts, family, ifi.mtu);
-		if (c->timing.mode == LP_TIMING_CAPTURE)
+		/* A capture clock that stepped back starts the flow at once. */
+		if (c->timing.mode == LP_TIMING_CAPTURE && mfs[i].fl->first_ts > mfs[0].fl->first_ts)
 			mfs[i].start_ns = (uint64_t)((double)(mfs[i].fl->first_ts - mfs[0].fl->first_ts) /
 						     c->timing.speed);
 	}

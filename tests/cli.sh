@@ -826,6 +826,35 @@ if [ -x "$gen" ]; then
 	expect_grep out '^summary: 20 flows: 20 matched, 0 diverged, 0 failed, 0 skipped'
 	end
 
+	# --dst: every flow's captured server must go somewhere; checked before
+	# the interface is touched, so these need no privilege.
+	"$gen" -n 4 -o "$tmp/two-servers.pcap" --servers 198.19.1.10,198.19.1.20
+	begin "--dst OLD=NEW leaving a captured server unmapped: usage error naming it"
+	mf_run -i lo -r "$tmp/two-servers.pcap" --flow all --dst 198.19.1.10=198.18.0.2
+	expect_usage_error
+	expect_grep err '^tcpliveplay: flow 2: no --dst for its server 198\.19\.1\.20:80 '
+	end
+
+	for d in "198.19.1.10=2001:db8::2" "198.19.1.10=" "=198.18.0.2" "x=198.18.0.2"; do
+		begin "bad --dst '$d'"
+		mf_run -i lo -r "$tmp/two-servers.pcap" --flow all --dst "$d" --dst 198.18.0.3
+		expect_usage_error
+		expect_grep err '^tcpliveplay: --dst'
+		end
+	done
+
+	begin "two plain --dst: usage error"
+	mf_run -i lo -r "$tmp/two-servers.pcap" --flow all --dst 198.18.0.2 --dst 198.18.0.3
+	expect_usage_error
+	expect_grep err 'one ADDR\[:PORT\] for every flow'
+	end
+
+	begin "--sport N too high for the flows' port range: usage error"
+	mf_run -i lo -r "$tmp/two-servers.pcap" --flow all --dst 198.18.0.2 --sport 65534
+	expect_usage_error
+	expect_grep err '4 flows need ports N to N\+3'
+	end
+
 	"$gen" -n 1000 -o "$tmp/gen1000.pcap"
 	begin "--simulate --flow all: 1,000 flows all match"
 	mf_run --simulate -r "$tmp/gen1000.pcap" --flow all --seed 3 --json "$tmp/g1000.json"
@@ -834,7 +863,7 @@ if [ -x "$gen" ]; then
 	expect_grep out '^summary: 1000 flows: 1000 matched, 0 diverged, 0 failed, 0 skipped'
 	expect_json "$tmp/g1000.json" 1000 1000 0 0
 	end
-	rm -f "$tmp"/gen*.pcap "$tmp"/two-clients.pcap "$tmp"/*.json
+	rm -f "$tmp"/gen*.pcap "$tmp"/two-clients.pcap "$tmp"/two-servers.pcap "$tmp"/*.json
 else
 	skipped=$((skipped + 1))
 	echo "skip: many flows on written captures: $gen not built (make $gen)"
