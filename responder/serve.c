@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,6 +21,7 @@
 #include "tcpliveplay/report.h"
 #include "tcpliveplay/rng.h"
 #include "tcpliveplay/session.h"
+#include "tcpliveplay/util.h"
 
 #define PKT_BUF (65536 + LP_PKT_MAXHDR)
 #define MAX_QUEUE 256                       /* packets held by wire faults, per session */
@@ -84,10 +84,7 @@ struct server {
 
 static uint64_t mono_ns(const struct server *sv)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec - sv->base;
+	return lp_clock_ns(CLOCK_MONOTONIC) - sv->base;
 }
 
 static void on_event(void *ctx, const struct lp_event *ev)
@@ -737,9 +734,7 @@ int rsp_serve(const struct rsp_opts *o, struct rsp_summary *sum, char *err, size
 	}
 	lp_link_pcap_set_other(o->link, on_other, sv);
 	for (;;) {
-		struct pollfd pfd = { .fd = lp_link_pcap_fd(o->link), .events = POLLIN };
 		uint64_t now = mono_ns(sv), next;
-		int ms;
 
 		next = run_timers(sv, now);
 		if (sv->err) {
@@ -753,14 +748,7 @@ int rsp_serve(const struct rsp_opts *o, struct rsp_summary *sum, char *err, size
 			stop_all(sv, now);
 			break;
 		}
-		ms = next <= now ? 0 : (next - now + 999999) / 1000000 > 1000 ? 1000 :
-		     (int)((next - now + 999999) / 1000000);
-		if (poll(&pfd, 1, ms) < 0 && errno != EINTR) {
-			rc = -errno;
-			snprintf(err, errlen, "poll: %s", strerror(errno));
-			break;
-		}
-		rc = lp_link_pcap_dispatch(o->link, on_rx, sv);
+		rc = lp_link_pcap_wait(o->link, next > now ? next - now : 0, on_rx, sv);
 		if (rc < 0) {
 			snprintf(err, errlen, "cannot capture: %s", lp_link_pcap_error(o->link));
 			break;

@@ -36,6 +36,7 @@
 #include "tcpliveplay/link_pcap.h"
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/bytes.h"
+#include "tcpliveplay/util.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -371,12 +372,25 @@ int lp_link_pcap_dispatch(struct lp_link_pcap *l, lp_link_rx_fn rx, void *ctx)
 	return l->handled;
 }
 
+int lp_link_pcap_wait(struct lp_link_pcap *l, uint64_t timeout_ns, lp_link_rx_fn rx, void *ctx)
+{
+	struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
+	uint64_t ms = timeout_ns / 1000000 + (timeout_ns % 1000000 ? 1 : 0);
+
+	if (poll(&pfd, 1, ms > 1000 ? 1000 : (int)ms) < 0) {
+		int e = errno;
+
+		if (e == EINTR)
+			return 0;
+		snprintf(l->err, sizeof(l->err), "poll: %s", strerror(e));
+		return -e;
+	}
+	return lp_link_pcap_dispatch(l, rx, ctx);
+}
+
 static uint64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return lp_clock_ns(CLOCK_MONOTONIC) / 1000000u;
 }
 
 int lp_link_pcap_resolve(struct lp_link_pcap *l, const uint8_t *addr, uint8_t mac[6],
@@ -678,13 +692,27 @@ static void close_all_but(int a, int b)
 	close_range((unsigned)hi + 1, ~0u, 0);
 }
 
+/* LeakSanitizer stops the process with ptrace at exit to scan it; a process
+ * that forked the closing helper was seen to hang there for good, so sanitizer
+ * builds close in place. */
+#if defined(__SANITIZE_ADDRESS__)
+#define CLOSE_IN_PLACE 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CLOSE_IN_PLACE 1
+#endif
+#endif
+#ifndef CLOSE_IN_PLACE
+#define CLOSE_IN_PLACE 0
+#endif
+
 void lp_link_pcap_close_async(struct lp_link_pcap *l)
 {
 	int p[2];
 	pid_t pid;
 	char c;
 
-	if (!l || l->fd < 0 || pipe2(p, O_CLOEXEC) < 0) {
+	if (CLOSE_IN_PLACE || !l || l->fd < 0 || pipe2(p, O_CLOEXEC) < 0) {
 		lp_link_pcap_close(l);
 		return;
 	}

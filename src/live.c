@@ -7,6 +7,7 @@
 
 #include "tcpliveplay/live.h"
 #include "tcpliveplay/pkt.h"
+#include "tcpliveplay/util.h"
 
 #define PKT_BUF (65536 + LP_PKT_MAXHDR)
 #define PROGRESS_NS 100000000ull
@@ -20,18 +21,7 @@ struct live {
 
 static uint64_t mono_ns(const struct live *lv)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec - lv->base;
-}
-
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return lp_clock_ns(CLOCK_MONOTONIC) - lv->base;
 }
 
 static void on_rx(void *ctx, const uint8_t *ip, size_t len)
@@ -39,7 +29,7 @@ static void on_rx(void *ctx, const uint8_t *ip, size_t len)
 	struct live *lv = ctx;
 
 	if (lv->writer)
-		lp_pcapw_write(lv->writer, ip, len, wall_ns());
+		lp_pcapw_write(lv->writer, ip, len, lp_clock_ns(CLOCK_REALTIME));
 	lp_engine_input(lv->eng, ip, len, mono_ns(lv));
 }
 
@@ -55,7 +45,7 @@ static int flush_out(struct live *lv, struct lp_link_pcap *link, char *err, size
 			return rc;
 		}
 		if (lv->writer)
-			lp_pcapw_write(lv->writer, lv->buf, (size_t)n, wall_ns());
+			lp_pcapw_write(lv->writer, lv->buf, (size_t)n, lp_clock_ns(CLOCK_REALTIME));
 	}
 	return n < 0 ? n : 0;
 }
@@ -82,9 +72,7 @@ int lp_live_run(const struct lp_flow *fl, struct lp_live_opts *o, struct lp_repo
 	deadline = o->timeout_ns ? start + o->timeout_ns : UINT64_MAX;
 	next_progress = start + PROGRESS_NS;
 	for (;;) {
-		struct pollfd pfd = { .fd = lp_link_pcap_fd(o->link), .events = POLLIN };
 		uint64_t now, wake;
-		int ms;
 
 		rc = flush_out(&lv, o->link, err, errlen);
 		if (rc)
@@ -113,14 +101,7 @@ int lp_live_run(const struct lp_flow *fl, struct lp_live_opts *o, struct lp_repo
 			wake = deadline;
 		if (o->progress && wake > next_progress)
 			wake = next_progress;
-		ms = wake <= now ? 0 : (wake - now + 999999) / 1000000 > 1000 ? 1000 :
-		     (int)((wake - now + 999999) / 1000000);
-		if (poll(&pfd, 1, ms) < 0 && errno != EINTR) {
-			rc = -errno;
-			snprintf(err, errlen, "poll: %s", strerror(errno));
-			goto out;
-		}
-		rc = lp_link_pcap_dispatch(o->link, on_rx, &lv);
+		rc = lp_link_pcap_wait(o->link, wake > now ? wake - now : 0, on_rx, &lv);
 		if (rc < 0) {
 			snprintf(err, errlen, "cannot capture: %s", lp_link_pcap_error(o->link));
 			goto out;

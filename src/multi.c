@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Many client engines over one link: port-indexed dispatch, one timer heap. */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include "tcpliveplay/bytes.h"
 #include "tcpliveplay/multi.h"
 #include "tcpliveplay/pkt.h"
+#include "tcpliveplay/util.h"
 
 #define PKT_BUF (65536 + LP_PKT_MAXHDR)
 #define NOWHERE SIZE_MAX
@@ -44,18 +44,7 @@ struct multi {
 
 static uint64_t mono_ns(const struct multi *m)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec - m->base;
-}
-
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return lp_clock_ns(CLOCK_MONOTONIC) - m->base;
 }
 
 int lp_multi_dport(const uint8_t *ip, size_t len)
@@ -196,7 +185,7 @@ static void send_pkt(struct multi *m, size_t idx, const uint8_t *ip, size_t len)
 		snprintf(m->errbuf, m->errlen, "cannot send: %s", lp_link_pcap_error(o->link));
 	}
 	if (o->writer)
-		lp_pcapw_write(o->writer, ip, len, wall_ns());
+		lp_pcapw_write(o->writer, ip, len, lp_clock_ns(CLOCK_REALTIME));
 }
 
 /* Send what the engine has, then end the flow or re-arm its timer. */
@@ -269,7 +258,7 @@ static void on_rx(void *ctx, const uint8_t *ip, size_t len)
 		return;
 	now = mono_ns(m);
 	if (o->writer)
-		lp_pcapw_write(o->writer, ip, len, wall_ns());
+		lp_pcapw_write(o->writer, ip, len, lp_clock_ns(CLOCK_REALTIME));
 	lp_engine_input(m->slots[idx].eng, ip, len, now);
 	flush(m, idx, now);
 }
@@ -365,9 +354,7 @@ int lp_multi_run(const struct lp_multi_opts *o, uint64_t *duration_ns, char *err
 	start = 1;
 	deadline = o->timeout_ns ? start + o->timeout_ns : UINT64_MAX;
 	for (;;) {
-		struct pollfd pfd = { .fd = lp_link_pcap_fd(o->link), .events = POLLIN };
 		uint64_t now = mono_ns(m), wake;
-		int ms;
 
 		run_timers(m, now);
 		wake = start_due(m, now, &rc);
@@ -391,14 +378,7 @@ int lp_multi_run(const struct lp_multi_opts *o, uint64_t *duration_ns, char *err
 			wake = m->slots[m->heap[0]].wake;
 		if (deadline < wake)
 			wake = deadline;
-		ms = wake <= now ? 0 : (wake - now + 999999) / 1000000 > 1000 ? 1000 :
-		     (int)((wake - now + 999999) / 1000000);
-		if (poll(&pfd, 1, ms) < 0 && errno != EINTR) {
-			rc = -errno;
-			snprintf(err, errlen, "poll: %s", strerror(errno));
-			break;
-		}
-		rc = lp_link_pcap_dispatch(o->link, on_rx, m);
+		rc = lp_link_pcap_wait(o->link, wake > now ? wake - now : 0, on_rx, m);
 		if (rc < 0) {
 			snprintf(err, errlen, "cannot capture: %s", lp_link_pcap_error(o->link));
 			break;

@@ -605,7 +605,7 @@ static int simulate_many(struct ctx *c, const struct lp_flow **sel, size_t nsel,
 	struct many_out mo;
 	struct lp_sim_opts so;
 	FILE *json = NULL;
-	struct timespec t0, t1;
+	uint64_t t0;
 	char err[256];
 	int rc;
 
@@ -624,7 +624,7 @@ static int simulate_many(struct ctx *c, const struct lp_flow **sel, size_t nsel,
 		lp_json_flows_begin(json);
 	if (text && lp_log_threshold >= LP_LOG_INFO)
 		printf("simulate %zu flows of %s, seed %llu\n", nsel, c->file, (unsigned long long)c->seed);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = lp_clock_ns(CLOCK_MONOTONIC);
 	for (size_t i = 0; i < nsel; i++) {
 		struct lp_report rep;
 
@@ -640,9 +640,7 @@ static int simulate_many(struct ctx *c, const struct lp_flow **sel, size_t nsel,
 		rep.seed = so.seed;
 		many_done(&mo, &rep);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	mo.totals.duration_ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u + (uint64_t)t1.tv_nsec -
-				(uint64_t)t0.tv_nsec;
+	mo.totals.duration_ns = lp_clock_ns(CLOCK_MONOTONIC) - t0;
 	if (text && lp_log_threshold >= LP_LOG_INFO)
 		lp_totals_print_text(&mo.totals, stdout);
 	else if (text)

@@ -72,6 +72,11 @@ int lp_link_pcap_send_to(struct lp_link_pcap *l, const uint8_t *mac, const uint8
  * negative errno. */
 int lp_link_pcap_dispatch(struct lp_link_pcap *l, lp_link_rx_fn rx, void *ctx);
 
+/* Wait up to timeout_ns (at most a second) for input, then dispatch it as
+ * lp_link_pcap_dispatch() does. Packets handled or a negative errno (message
+ * from lp_link_pcap_error()); a signal ends the wait early with 0. */
+int lp_link_pcap_wait(struct lp_link_pcap *l, uint64_t timeout_ns, lp_link_rx_fn rx, void *ctx);
+
 /* Ask for addr's MAC with ARP (IPv4) or a neighbour solicitation (IPv6),
  * timeout_ms per try, tries times. 0 and mac set, or -EHOSTUNREACH. */
 int lp_link_pcap_resolve(struct lp_link_pcap *l, const uint8_t *addr, uint8_t mac[6],

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Strict decimal: digits only, no sign or space, within [min, max].
  * Returns 0 and sets *out, or -EINVAL / -ERANGE. */
@@ -14,5 +15,8 @@ int lp_write_file(const char *path, const uint8_t *data, uint64_t len);
 
 /* Format a message into err (size errlen); nothing when err is NULL. */
 void lp_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The clock clk (CLOCK_MONOTONIC, CLOCK_REALTIME) in nanoseconds. */
+uint64_t lp_clock_ns(clockid_t clk);
 
 #endif
