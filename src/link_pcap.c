@@ -24,12 +24,15 @@
 #include <net/if_arp.h>
 #include <pcap/pcap.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -366,6 +369,9 @@ int lp_link_pcap_dispatch(struct lp_link_pcap *l, lp_link_rx_fn rx, void *ctx)
 		 * what it then receives, stay out (as libpcap's PCAP_D_IN did). */
 		if (l->from[i].sll_pkttype == PACKET_OUTGOING)
 			continue;
+		/* Bigger than a slot (a GRO or BIG TCP aggregate): not whole. */
+		if (l->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+			continue;
 		on_packet(l, l->iov[i].iov_base, l->msgs[i].msg_len);
 	}
 	l->rx = NULL;
@@ -681,15 +687,26 @@ void lp_link_pcap_close(struct lp_link_pcap *l)
 }
 
 /* In a helper: close every descriptor but a and b. */
+/* Close every descriptor but a and b (a != b): close_range(), else one by
+ * one (a kernel before 5.9, a seccomp filter refusing it). */
 static void close_all_but(int a, int b)
 {
 	int lo = a < b ? a : b, hi = a < b ? b : a;
+	long max;
+	bool ok = true;
 
 	if (lo > 0)
-		close_range(0, (unsigned)lo - 1, 0);
-	if (hi > lo + 1)
-		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
-	close_range((unsigned)hi + 1, ~0u, 0);
+		ok = close_range(0, (unsigned)lo - 1, 0) == 0;
+	if (ok && hi > lo + 1)
+		ok = close_range((unsigned)lo + 1, (unsigned)hi - 1, 0) == 0;
+	if (ok && close_range((unsigned)hi + 1, ~0u, 0) == 0)
+		return;
+	max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > 1048576)
+		max = 1048576;
+	for (int fd = 0; fd < (int)max; fd++)
+		if (fd != a && fd != b)
+			close(fd);
 }
 
 /* LeakSanitizer stops the process with ptrace at exit to scan it; a process
@@ -724,13 +741,24 @@ void lp_link_pcap_close_async(struct lp_link_pcap *l)
 		return;
 	}
 	if (pid == 0) {
-		/* The helper: the caller's streams and sockets are not ours to
-		 * hold; the packet socket is, until the caller has let go of it. */
-		close_all_but(l->fd, p[0]);
-		while (read(p[0], &c, 1) < 0 && errno == EINTR)
-			;
+		/* The middle process leaves at once, so the helper is init's
+		 * child, never a zombie of ours. */
+		if (fork() == 0) {
+			/* The helper: the caller's streams and sockets are not
+			 * its to hold; the packet socket is, until the caller has
+			 * let go of it (end of file on the pipe). Signals end it. */
+			signal(SIGINT, SIG_DFL);
+			signal(SIGTERM, SIG_DFL);
+			signal(SIGHUP, SIG_DFL);
+			close(p[1]);
+			close_all_but(l->fd, p[0]);
+			while (read(p[0], &c, 1) < 0 && errno == EINTR)
+				;
+		}
 		_exit(0);
 	}
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
 	close(p[0]);
 	/* Not the last reference: this returns at once. Then the helper goes. */
 	close(l->fd);

@@ -141,17 +141,18 @@ static void end_flow(struct multi *m, size_t idx, const char *why, uint64_t now)
 	struct lp_report r;
 
 	lp_report_init(&r);
+	r.flow_id = mf->fl->id;
 	if (s->eng) {
 		lp_report_from_engine(&r, s->eng, mf->fl);
 		r.duration_ns = now - s->started;
+		r.client = o->engine.local;
+		r.client.port = (uint16_t)(o->port_base + idx);
 	} else {
+		/* Never started: no live endpoint, the captured one. */
 		r.verdict = LP_VERDICT_FAILED;
 		r.exit_code = 1;
 		r.client = mf->fl->client;
 	}
-	r.flow_id = mf->fl->id;
-	r.client = o->engine.local;
-	r.client.port = (uint16_t)(o->port_base + idx);
 	r.server = mf->remote;
 	r.seed = o->seed;
 	if (why) {

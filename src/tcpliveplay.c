@@ -41,6 +41,8 @@ enum rst_guard { GUARD_AUTO, GUARD_OFF };
 
 #define MAX_DST 64
 #define DEFAULT_CONCURRENCY 256
+/* Source ports 1024 to 65535, one per flow. */
+#define MAX_FLOWS (65536 - 1024)
 
 struct ctx {
 	enum mode mode;
@@ -475,6 +477,23 @@ struct dst_map {
 	struct lp_endpoint old, live;
 };
 
+static bool addr_eq(const struct lp_endpoint *a, const struct lp_endpoint *b);
+
+/* The OLD part of an OLD=NEW argument, for messages. */
+static const char *old_str(const struct dst_map *d, const char *arg)
+{
+	static char buf[INET6_ADDRSTRLEN + 16];
+	const char *eq = strchr(arg, '=');
+	size_t n = eq ? (size_t)(eq - arg) : 0;
+
+	(void)d;
+	if (n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	memcpy(buf, arg, n);
+	buf[n] = '\0';
+	return buf;
+}
+
 static int parse_dsts(const struct ctx *c, struct dst_map *maps)
 {
 	size_t plain = 0;
@@ -503,6 +522,9 @@ static int parse_dsts(const struct ctx *c, struct dst_map *maps)
 			return lp_usage_error("--dst: '%s' is not ADDR, ADDR:PORT or [ADDR]:PORT", s);
 		if (d->has_old && d->old.family != d->live.family)
 			return lp_usage_error("--dst %s: the two addresses are of different families", c->dsts[i]);
+		for (size_t k = 0; k < i && d->has_old; k++)
+			if (maps[k].has_old && addr_eq(&maps[k].old, &d->old) && maps[k].old.port == d->old.port)
+				return lp_usage_error("--dst %s: %s is mapped twice", c->dsts[i], old_str(d, c->dsts[i]));
 	}
 	return 0;
 }
@@ -512,24 +534,31 @@ static bool addr_eq(const struct lp_endpoint *a, const struct lp_endpoint *b)
 	return a->family == b->family && !memcmp(a->addr, b->addr, a->family == AF_INET ? 4 : 16);
 }
 
-/* The live server for fl's captured one; -ENOENT when no --dst covers it. */
+/* The live server for fl's captured one: a mapping of its address and port,
+ * else of its address, else the plain --dst; -ENOENT when none covers it. */
 static int map_dst(const struct dst_map *maps, size_t n, const struct lp_flow *fl, struct lp_endpoint *out)
 {
-	const struct dst_map *plain = NULL;
+	const struct dst_map *best = NULL;
+	int best_rank = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct dst_map *d = &maps[i];
+		int rank = 0;
 
-		if (!d->has_old) {
-			plain = d;
-		} else if (addr_eq(&d->old, &fl->server) && (!d->old.port || d->old.port == fl->server.port)) {
-			plain = d;
-			break;
+		if (!d->has_old)
+			rank = 1;
+		else if (addr_eq(&d->old, &fl->server) && !d->old.port)
+			rank = 2;
+		else if (addr_eq(&d->old, &fl->server) && d->old.port == fl->server.port)
+			rank = 3;
+		if (rank > best_rank) {
+			best = d;
+			best_rank = rank;
 		}
 	}
-	if (!plain)
+	if (!best)
 		return -ENOENT;
-	*out = plain->live;
+	*out = best->live;
 	if (!out->port)
 		out->port = fl->server.port;
 	return 0;
@@ -631,10 +660,19 @@ static int simulate_many(struct ctx *c, const struct lp_flow **sel, size_t nsel,
 		sim_opts(c, &so);
 		so.seed = c->seed ^ ((uint64_t)sel[i]->id * 0x9e3779b97f4a7c15ull);
 		rc = lp_sim_run(sel[i], &so, &rep, text && c->verbose ? print_event : NULL, c);
+		if (rc == -ENOMEM) {
+			log_err("out of memory");
+			mo.totals.exit_code = LP_EXIT_ENV;
+			break;
+		}
 		if (rc) {
-			log_err("%s: flow %u cannot be simulated: %s", c->file, sel[i]->id, strerror(-rc));
-			rc = rc == -ENOMEM ? LP_EXIT_ENV : LP_EXIT_BADINPUT;
-			goto out;
+			/* One flow that cannot be played fails alone. */
+			lp_report_init(&rep);
+			rep.verdict = LP_VERDICT_FAILED;
+			rep.exit_code = 1;
+			rep.client = sel[i]->client;
+			rep.server = sel[i]->server;
+			snprintf(rep.reason, sizeof(rep.reason), "the flow cannot be replayed (%s)", strerror(-rc));
 		}
 		rep.flow_id = sel[i]->id;
 		rep.seed = so.seed;
@@ -648,7 +686,6 @@ static int simulate_many(struct ctx *c, const struct lp_flow **sel, size_t nsel,
 	rc = mo.totals.exit_code;
 	if (json && lp_json_flows_end(json, &mo.totals))
 		rc = LP_EXIT_ENV;
-out:
 	if (finish_json(c, json, NULL))
 		rc = LP_EXIT_ENV;
 	return rc;
@@ -721,6 +758,16 @@ out:
 
 #define MAX_HOPS (MAX_DST + 1)
 
+/* qsort: by start time, then by flow number. */
+static int by_start(const void *pa, const void *pb)
+{
+	const struct lp_multi_flow *a = pa, *b = pb;
+
+	if (a->start_ns != b->start_ns)
+		return a->start_ns < b->start_ns ? -1 : 1;
+	return a->fl->id < b->fl->id ? -1 : a->fl->id > b->fl->id;
+}
+
 static int do_live(struct ctx *c)
 {
 	struct lp_flows *flows = NULL;
@@ -742,6 +789,7 @@ static int do_live(struct ctx *c)
 	bool src_local = false, text = !c->json || strcmp(c->json, "-");
 	bool many = lp_flows_sel_is_list(c->flow), mac_given = c->dst_mac && strcmp(c->dst_mac, "auto");
 	char a[64], b[64], m[32], err[512];
+	uint64_t first_ts = UINT64_MAX;
 	uint16_t port_base;
 	int rc, jrc, family = 0;
 
@@ -804,6 +852,11 @@ static int do_live(struct ctx *c)
 	}
 	if (c->src && src.family != family) {
 		rc = lp_usage_error("--src %s and --dst %s are of different families", c->src, c->dsts[0]);
+		goto out;
+	}
+	if (nmf > MAX_FLOWS) {
+		rc = lp_usage_error("%zu flows to replay: at most %d at once (one source port each)", nmf,
+				    MAX_FLOWS);
 		goto out;
 	}
 	if (c->sport && strcmp(c->sport, "random")) {
@@ -909,16 +962,21 @@ static int do_live(struct ctx *c)
 			}
 		}
 	}
+	for (size_t i = 0; i < nmf; i++)
+		if (mfs[i].fl->first_ts < first_ts)
+			first_ts = mfs[i].fl->first_ts;
 	for (size_t i = 0; i < nmf; i++) {
 		for (size_t k = 0; k < nhops; k++)
 			if (addr_eq(&hops[k].dst, &mfs[i].remote))
 				memcpy(mfs[i].mac, hops[k].mac, 6);
 		mfs[i].mss = lp_engine_pick_mss(&mfs[i].fl->dir[LP_C2S].opts, family, ifi.mtu);
-		/* A capture clock that stepped back starts the flow at once. */
-		if (c->timing.mode == LP_TIMING_CAPTURE && mfs[i].fl->first_ts > mfs[0].fl->first_ts)
-			mfs[i].start_ns = (uint64_t)((double)(mfs[i].fl->first_ts - mfs[0].fl->first_ts) /
-						     c->timing.speed);
+		if (c->timing.mode == LP_TIMING_CAPTURE)
+			mfs[i].start_ns = (uint64_t)((double)(mfs[i].fl->first_ts - first_ts) / c->timing.speed);
 	}
+	/* Flows start in the order of their start times (a capture clock that
+	 * stepped back can put a flow's first packet before an earlier flow's). */
+	if (c->timing.mode == LP_TIMING_CAPTURE)
+		qsort(mfs, nmf, sizeof(*mfs), by_start);
 	if (lp_link_pcap_has_mac(link))
 		lp_link_pcap_set_peer_mac(link, hops[0].mac);
 	if (c->guard == GUARD_AUTO && src_local) {
@@ -1006,7 +1064,12 @@ static int do_live(struct ctx *c)
 		mo_opts.ctx = &mo;
 		rc = lp_multi_run(&mo_opts, &dur, err, sizeof(err));
 		if (rc) {
-			rc = rc == -ENOMEM ? lp_env_error("%s", err) : lp_env_error("%s", err);
+			rc = lp_env_error("%s", err);
+			/* A whole JSON document all the same, saying how it ended. */
+			mo.totals.exit_code = rc;
+			mo.totals.duration_ns = dur;
+			if (json)
+				lp_json_flows_end(json, &mo.totals);
 			goto out;
 		}
 		mo.totals.duration_ns = dur;

@@ -843,6 +843,13 @@ if [ -x "$gen" ]; then
 		end
 	done
 
+	begin "the same --dst OLD twice: usage error"
+	mf_run -i lo -r "$tmp/two-servers.pcap" --flow all --dst 198.19.1.10=198.18.0.2 \
+		--dst 198.19.1.10=198.18.0.3 --dst 198.18.0.4
+	expect_usage_error
+	expect_grep err '198\.19\.1\.10 is mapped twice'
+	end
+
 	begin "two plain --dst: usage error"
 	mf_run -i lo -r "$tmp/two-servers.pcap" --flow all --dst 198.18.0.2 --dst 198.18.0.3
 	expect_usage_error
