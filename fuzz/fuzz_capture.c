@@ -96,6 +96,33 @@ static void check_schedule(const struct lp_flow *fl)
 		"ndata is not the last label");
 }
 
+/* Many-flow selections: "all" is every flow in order; a list names exactly
+ * its flows. */
+static void check_lists(const struct lp_flows *flows, size_t n)
+{
+	const struct lp_flow **v = NULL;
+	size_t k = 0;
+	char sel[64];
+	int rc;
+
+	rc = lp_flows_select_many(flows, "all", &v, &k);
+	require(rc == (n ? 0 : -ENODATA), "selecting all");
+	require(rc || k == n, "all is not every flow");
+	for (size_t i = 0; !rc && i < k; i++)
+		require(v[i] == lp_flows_get(flows, (unsigned)i + 1), "all out of order");
+	free(v);
+	if (n < 2)
+		return;
+	snprintf(sel, sizeof(sel), "%zu,1-%zu", n, n / 2);
+	rc = lp_flows_select_many(flows, sel, &v, &k);
+	require(rc == 0 && k == n / 2 + (n / 2 < n), "a list's flows");
+	for (size_t i = 1; i < k; i++)
+		require(v[i - 1]->id < v[i]->id, "a list out of order");
+	free(v);
+	snprintf(sel, sizeof(sel), "1-%zu", n + 1);
+	require(lp_flows_select_many(flows, sel, &v, &k) == -ENOENT && v == NULL, "a list past the end");
+}
+
 static void walk_flows(const struct lp_flows *flows)
 {
 	const struct lp_capture_stats *st = lp_flows_stats(flows);
@@ -109,6 +136,7 @@ static void walk_flows(const struct lp_flows *flows)
 	require(rc == (n == 0 ? -ENODATA : n == 1 ? 0 : -ENOTUNIQ), "selecting without a selector");
 	require(lp_flows_get(flows, 0) == NULL && lp_flows_get(flows, (unsigned)n + 1) == NULL,
 		"a flow outside 1..count");
+	check_lists(flows, n);
 	for (unsigned id = 1; id <= n; id++) {
 		char sel[160], a[80], b[80], notes[256], tiny[8];
 		const struct lp_flow *by_tuple;
