@@ -290,5 +290,45 @@ else
 	not_ok "$name" "asap: exit $rc1 in ${secs1} s; capture: exit $mf_rc in ${mf_secs} s" "$out1" "$mf_out"
 fi
 
+# --- f. SIGINT in the middle: a summary, a whole JSON document, a recording ----
+# 40 flows 100 ms apart with --timing capture, interrupted after about 1 s.
+"$GEN" -n 40 -o "$MF/slow.pcap" --spacing-us 100000
+mf_rsp slow -r "$MF/slow.pcap" --flow all --ip 198.18.0.6 --port 80
+spid=$mf_pid
+# Not through inc: a shell function in the background is a subshell, and
+# the signal must reach the program.
+ip netns exec "$C_NS" timeout 30 "$LP" -i vc -r "$MF/slow.pcap" --flow all --dst 198.18.0.6 --timing capture --seed 12 \
+	--json "$MF/slow.json" --write "$MF/slow-live.pcap" > "$MF/slow-replay.out" 2>&1 &
+ipid=$!
+sleep 1.2
+kill -INT "$ipid" 2>/dev/null
+wait "$ipid"
+irc=$?
+kill -TERM "$spid" 2>/dev/null
+wait "$spid"
+iout=$(cat "$MF/slow-replay.out")
+jwhy=$(python3 - "$MF/slow.json" <<'PY' 2>&1
+import json, sys
+d = json.load(open(sys.argv[1]))
+t = d["totals"]
+assert len(d["flows"]) == 40 == t["flows"], "flows %d" % len(d["flows"])
+assert 0 < t["matched"] < 40, "matched %d" % t["matched"]
+assert t["failed"] == 40 - t["matched"], t
+assert d["exit_code"] == 1 and d["verdict"] == "failed", d["verdict"]
+ns = sum(1 for f in d["flows"] if f["reason"] == "not started (interrupted)")
+assert ns > 0, "no flow left unstarted"
+print(t["matched"])
+PY
+)
+jrc=$?
+lflows=$("$LP" --list "$MF/slow-live.pcap" 2>/dev/null | sed -n 's/^# .* \([0-9]*\) TCP flows.*/\1/p')
+name="many flows: SIGINT ends with a summary, a whole JSON report and the recording"
+if [ "$irc" -eq 1 ] && [ "$jrc" -eq 0 ] && grep -q '^summary: 40 flows: [0-9]* matched, 0 diverged, [0-9]* failed' <<<"$iout" &&
+	grep -q 'not started (interrupted)' <<<"$iout" && [ -n "$lflows" ] && [ "$lflows" -ge "$jwhy" ]; then
+	ok "$name ($jwhy of 40 matched before the signal, $lflows flows recorded)"
+else
+	not_ok "$name" "exit $irc; JSON: $jwhy; recorded flows: ${lflows:-none}" "$(tail -12 <<<"$iout")"
+fi
+
 fi
 rm -rf "$MF"
