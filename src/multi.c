@@ -278,10 +278,18 @@ static uint64_t start_due(struct multi *m, uint64_t now, int *rc)
 			return o->flows[idx].start_ns + 1;
 		m->next_start++;
 		*rc = start_flow(m, idx, now);
-		if (*rc) {
-			snprintf(m->errbuf, m->errlen, "cannot set up the engine of flow %u: %s",
-				 o->flows[idx].fl->id, strerror(-*rc));
+		if (*rc == -ENOMEM) {
+			snprintf(m->errbuf, m->errlen, "out of memory for the engine of flow %u",
+				 o->flows[idx].fl->id);
 			return UINT64_MAX;
+		}
+		if (*rc) {
+			/* A flow that cannot be replayed (a server port 0) fails alone. */
+			char why[64];
+
+			snprintf(why, sizeof(why), "cannot be replayed (%s)", strerror(-*rc));
+			end_flow(m, idx, why, now);
+			*rc = 0;
 		}
 	}
 	return UINT64_MAX;
