@@ -330,5 +330,20 @@ else
 	not_ok "$name" "exit $irc; JSON: $jwhy; recorded flows: ${lflows:-none}" "$(tail -12 <<<"$iout")"
 fi
 
+# --- g. IPv6: 100 flows to an emulated address (the responder answers NDP) ----
+"$GEN" -n 100 -o "$MF/v6.pcap" --family 6 --req 2000 --resp 30000 --spacing-us 0
+mf_rsp v6 -r "$MF/v6.pcap" --flow all --ip 2001:db8::6 --port 80
+vpid=$mf_pid
+mf_replay v6 -r "$MF/v6.pcap" --flow all --dst 2001:db8::6 --concurrency 50 --timeout 30 --seed 13
+mf_stop "$vpid" v6 100
+name="many flows: IPv6, 100 flows of 30 KB against an emulated host, 50 at once"
+if [ $mf_rc -eq 0 ] && summary_is 100 100 0 && [ $mf_rrc -eq 0 ] &&
+	grep -q '^summary: 100 sessions: 100 matched' <<<"$mf_rout"; then
+	ok "$name (${mf_secs} s)"
+else
+	not_ok "$name" "replayer exit $mf_rc, responder exit $mf_rrc" "$(tail -8 <<<"$mf_out")" \
+		"$(grep -v matched <<<"$mf_rout" | head -8)"
+fi
+
 fi
 rm -rf "$MF"
