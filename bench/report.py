@@ -13,10 +13,13 @@ import sys
 
 BULK = "%s MB" % os.environ.get("BENCH_BULK_MB", "100")
 ECHOES = "{:,}".format(int(os.environ.get("BENCH_ECHOES", "2000")))
+FLOWS = int(os.environ.get("BENCH_FLOWS", "200"))
 WORKLOADS = [
     ("bulk", BULK + " bulk download (socat)"),
     ("echo", ECHOES + " echo round trips (socat EXEC:cat)"),
     ("http", "1 KB HTTP GET (python3 http.server)"),
+    ("many", "{:,} parallel 4 KiB HTTP GETs, one connection each (threaded http.server, "
+             "curl --parallel)".format(FLOWS)),
 ]
 MODES = [
     ("kernel", "kernel TCP (same client)"),
@@ -27,6 +30,41 @@ MODES = [
     ("original", "original tcpliveplay"),
 ]
 MB = 1048576.0
+
+
+def good_run(r):
+    """A run counts when it exited 0 and its replay (if any) matched; a
+    many-flow replay also needs every flow matched, and against the responder
+    the responder's exit 0 with every session matched."""
+    if r["m"].get("rc") != 0 or r["m"].get("wall_s") is None:
+        return False
+    rp = r["replay"]
+    if rp is None:
+        return True
+    if rp.get("verdict") != "matched":
+        return False
+    if r["workload"] == "many":
+        if rp.get("matched") != FLOWS or rp.get("flows") != FLOWS:
+            return False
+        if r["mode"] == "responder":
+            rs = rp.get("responder") or {}
+            if rs.get("rc") != 0 or not rs.get("summary", "").startswith(
+                    "summary: %d sessions: %d matched," % (FLOWS, FLOWS)):
+                return False
+    return True
+
+
+def why_failed(r):
+    w = "timed out" if r["m"].get("timed_out") else "exit %s" % r["m"].get("rc")
+    rp = r["replay"]
+    if rp:
+        w += ", " + str(rp.get("verdict", "?"))
+        if r["workload"] == "many":
+            w += " (%s/%s flows matched)" % (rp.get("matched"), rp.get("flows"))
+            rs = rp.get("responder")
+            if rs:
+                w += ", responder exit %s: %s" % (rs.get("rc"), rs.get("summary") or "no summary")
+    return w
 
 
 def med(xs):
@@ -46,6 +84,8 @@ def main(argv):
     lines.append("| workload | mode | ok/runs | wall ms | inner ms | MB/s | pkt/s | wire pkt/s | CPU s/MB "
                  "| peak RSS MB | x kernel |")
     lines.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    flows_lines = ["", "| %s parallel GETs: mode | ok/runs | wall ms | flows/s | x kernel |" % "{:,}".format(FLOWS),
+                   "|---|---|---:|---:|---:|"]
     for w, wname in WORKLOADS:
         wr = [r for r in rows if r["workload"] == w]
         cap = os.path.join(capdir, w + ".pcap")
@@ -62,13 +102,14 @@ def main(argv):
         for mode, mname in MODES:
             mr = [r for r in wr if r["mode"] == mode]
             if not mr:
+                if mode == "original" and w == "many":
+                    continue
                 if mode == "original":
                     st = "not installed" if not original else "not run (about 10 s per received packet)"
                     wout["modes"][mode] = {"status": st}
                     lines.append("| %s | %s | %s | | | | | | | | |" % (w, mname, st))
                 continue
-            good = [r for r in mr if r["m"].get("rc") == 0 and r["m"].get("wall_s") is not None
-                    and (r["replay"] is None or r["replay"].get("verdict") == "matched")]
+            good = [r for r in mr if good_run(r)]
             d = {"runs": len(mr), "ok": len(good), "raw": mr}
             if good:
                 wall = med([r["m"]["wall_s"] for r in good])
@@ -99,6 +140,12 @@ def main(argv):
                     "replay_duration_s": med([float(r["replay"]["duration_s"]) for r in good if r["replay"]]),
                     "client_loop_s": med([r.get("inner_s") for r in good]),
                 })
+                if w == "many":
+                    d["flows"] = FLOWS
+                    d["flows_per_s"] = FLOWS / wall
+                    flows_lines.append("| %s | %d/%d | %.1f | %.0f | %.2f |" % (
+                        mname, len(good), len(mr), wall * 1000, FLOWS / wall,
+                        d["ratio_to_kernel"] if d["ratio_to_kernel"] else float("nan")))
                 inner = d["replay_duration_s"] if mode in ("live", "responder", "simulate") else d["client_loop_s"]
 
                 def f(v, fmt):
@@ -110,9 +157,7 @@ def main(argv):
                     f(d["cpu_s_per_mb"], "%.4f"), f(rss / 1024.0, "%.1f"),
                     f(d["ratio_to_kernel"], "%.2f")))
             else:
-                why = sorted({("timed out" if r["m"].get("timed_out") else "exit %s" % r["m"].get("rc"))
-                              + ("" if not r["replay"] else ", " + r["replay"].get("verdict", "?"))
-                              for r in mr})
+                why = sorted({why_failed(r) for r in mr})
                 d["status"] = "; ".join(why)
                 lines.append("| %s | %s | 0/%d | failed: %s | | | | | | | |" % (w, mname, len(mr), d["status"]))
             wout["modes"][mode] = d
@@ -152,14 +197,17 @@ def main(argv):
     with open(out_path, "w") as fp:
         json.dump(out, fp, indent=1)
         fp.write("\n")
-    print("\n".join(lines + lines_t))
+    if len(flows_lines) == 3:
+        flows_lines = []
+    print("\n".join(lines + flows_lines + lines_t))
     print("\nMedians. wall: the whole process (start-up, capture loading, setup, teardown). "
           "inner: the replay alone (the report's duration; --simulate: virtual time), or the echo "
           "client's own loop without the interpreter's start-up. MB = 2^20 payload bytes, both "
           "directions. pkt/s: data segments from the replay's --json (kernel: vc's packet "
           "counters); wire pkt/s: vc's counters, ACKs included. x kernel: kernel wall / wall. "
+          "many: flows/s = %d / wall; the replays are --flow all. "
           "%s cores, load average %s before, %s after; %s s. JSON: %s"
-          % (nproc, load_before, out["machine"]["loadavg_after"], secs, out_path))
+          % (FLOWS, nproc, load_before, out["machine"]["loadavg_after"], secs, out_path))
     return 0
 
 

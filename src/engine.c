@@ -86,6 +86,8 @@ struct lp_engine {
 	uint64_t snd_una, snd_nxt, snd_max, app_len;
 	bool fin_queued, syn_pending, syn_acked;
 	bool rst_pending, rst_fault;
+	bool synsent_rst;           /* answer an unacceptable ACK in SYN-SENT with a reset */
+	uint32_t synsent_rst_seq;   /* its sequence number: that ACK's ack field */
 	uint64_t snd_wnd, wl1, wl2;
 	bool wnd_known;
 	uint16_t mss;               /* payload per segment after options */
@@ -869,6 +871,15 @@ static void input_syn_states(struct lp_engine *e, const struct lp_seg *s)
 		return;
 	}
 	/* T_SYN_SENT */
+	if ((s->flags & LP_TH_ACK) && s->ack != e->iss + 1 && !(s->flags & LP_TH_RST)) {
+		/* An unacceptable ACK (RFC 9293 3.10.7.3): most often a host whose
+		 * old connection on these ports is in TIME-WAIT and took our SYN
+		 * for a stray. A reset <SEQ=SEG.ACK><CTL=RST> clears that, and the
+		 * SYN's retransmission then gets through. */
+		e->synsent_rst = true;
+		e->synsent_rst_seq = s->ack;
+		return;
+	}
 	if (!(s->flags & LP_TH_ACK) || s->ack != e->iss + 1)
 		return;
 	if (s->flags & LP_TH_RST) {
@@ -1179,6 +1190,25 @@ int lp_engine_output(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t now
 		return 0;
 	if (e->state == LP_ENGINE_FAILED)
 		return 0;
+	if (e->synsent_rst && e->tcp == T_SYN_SENT) {
+		struct lp_seg r;
+		size_t alen = e->cfg.local.family == AF_INET ? 4 : 16;
+
+		memset(&r, 0, sizeof(r));
+		r.family = e->cfg.local.family;
+		memcpy(r.src, e->cfg.local.addr, alen);
+		memcpy(r.dst, e->cfg.remote.addr, alen);
+		r.sport = e->cfg.local.port;
+		r.dport = e->cfg.remote.port;
+		r.seq = e->synsent_rst_seq;
+		r.flags = LP_TH_RST;
+		n = lp_pkt_build(buf, cap, &r);
+		if (n < 0)
+			return n;
+		e->synsent_rst = false;
+		emit(e, LP_EV_RST_SENT, e->me, 0, 0, 0, "unacceptable ACK to our SYN");
+		return n;
+	}
 	if (e->syn_pending) {
 		uint8_t fl = LP_TH_SYN | (e->tcp == T_SYN_RCVD ? LP_TH_ACK : 0);
 		bool again = e->rto_at != 0 || e->retries_cur;

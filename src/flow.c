@@ -414,6 +414,7 @@ static int add_packet(struct lp_flows *f, const struct lp_rawpkt *pkt)
 	struct lp_endpoint src = { .family = t->family, .port = t->sport };
 	struct lp_endpoint dst = { .family = t->family, .port = t->dport };
 	struct build *bd;
+	struct sbuf *sb;
 	struct lp_flow *fl;
 	struct rec *r;
 	size_t slot, idx;
@@ -441,6 +442,11 @@ static int add_packet(struct lp_flows *f, const struct lp_rawpkt *pkt)
 			if (rc)
 				return rc;
 			f->slots[slot] = (uint32_t)idx + 1;
+		} else if (syn && bd->closed && !bd->have_synack) {
+			/* The SYN again after a reset of a handshake that never
+			 * got its SYN-ACK (a client resetting a stale peer's stray
+			 * ACK, RFC 9293 3.10.7.3): the same connection goes on. */
+			bd->closed = false;
 		}
 	} else {
 		rc = flow_new(f, &src, &dst, pkt->number, pkt->ts_ns, &idx);
@@ -461,8 +467,17 @@ static int add_packet(struct lp_flows *f, const struct lp_rawpkt *pkt)
 		bd->recs = nr;
 		bd->cap = ncap;
 	}
+	/* A side's first SYN (or SYN-ACK) fixes its sequence origin, whatever
+	 * came from it before without payload: a host holding an old connection
+	 * of these ports in TIME-WAIT answers a new SYN with an ACK of the old
+	 * sequence space before the client's reset and its SYN again get the
+	 * real SYN-ACK. */
+	sb = &bd->sb[ep_eq(&bd->ep[0], &src) ? 0 : 1];
+	if ((t->flags & LP_TH_SYN) && sb->have_base && sb->len == 0 &&
+	    (t->flags & LP_TH_ACK ? !bd->have_synack : !bd->have_syn))
+		sb->have_base = false;
 	/* Payload starts one past a SYN's sequence number. */
-	rc = sbuf_place(&bd->sb[ep_eq(&bd->ep[0], &src) ? 0 : 1], t->seq + !!(t->flags & LP_TH_SYN),
+	rc = sbuf_place(sb, t->seq + !!(t->flags & LP_TH_SYN),
 			t->payload, t->caplen, t->len, &f->gap_budget);
 	if (rc < 0)
 		return rc;

@@ -373,7 +373,8 @@ const char *lp_event_str(const struct lp_event *ev, char *buf, size_t len)
 		snprintf(buf, len, "received FIN at offset %" PRIu64, ev->offset);
 		break;
 	case LP_EV_RST_SENT:
-		snprintf(buf, len, "sends RST");
+		snprintf(buf, len, "sends RST%s%s%s", ev->reason ? " (" : "", ev->reason ? ev->reason : "",
+			 ev->reason ? ")" : "");
 		break;
 	case LP_EV_DONE:
 		snprintf(buf, len, "done%s%s%s", ev->reason ? " (" : "", ev->reason ? ev->reason : "",

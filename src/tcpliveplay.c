@@ -117,7 +117,9 @@ static void usage(FILE *out)
 		"                        neighbour table, else ARP / neighbour solicitation)\n"
 		"      --src ADDR        source address (default: the route's preferred source);\n"
 		"                        one the host does not own is answered for (ARP/NDP)\n"
-		"      --sport N|random  source port (default random, 49152-65535)\n"
+		"      --sport N|random  source port (default random: in 49152-65535, clear of\n"
+		"                        the kernel's ephemeral ports when they leave room);\n"
+		"                        with many flows, the first of consecutive ports\n"
 		"      --rst-guard auto|off  drop the local kernel's RSTs for this connection with\n"
 		"                        an nftables table owned by the process (default auto:\n"
 		"                        when the source address is local)\n"
@@ -756,6 +758,33 @@ out:
 	return rc;
 }
 
+/* First of n consecutive source ports, at random: in the dynamic ports
+ * (49152-65535) and clear of the kernel's own ephemeral ports
+ * (net.ipv4.ip_local_port_range, 32768-60999 by default) when they leave
+ * room, so that a replay meets neither the host's connections nor their
+ * TIME-WAIT; else anywhere in the dynamic ports; else from 1024. */
+static uint16_t pick_ports(struct lp_rng *rng, size_t n)
+{
+	unsigned lo = 32768, hi = 60999, first;
+	FILE *fp = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+
+	if (fp) {
+		if (fscanf(fp, "%u %u", &lo, &hi) != 2 || lo > hi || hi > 65535) {
+			lo = 32768;
+			hi = 60999;
+		}
+		fclose(fp);
+	}
+	first = hi + 1 > 49152 ? hi + 1 : 49152;
+	if (first <= 65535 && 65536 - first >= n)
+		return (uint16_t)(first + lp_rng_below(rng, 65536 - first - n + 1));
+	if (lo > 49152 && lo - 49152 >= n)
+		return (uint16_t)(49152 + lp_rng_below(rng, lo - 49152 - n + 1));
+	if (n <= 16384)
+		return (uint16_t)(49152 + lp_rng_below(rng, 16384 - n + 1));
+	return (uint16_t)(1024 + lp_rng_below(rng, 65536 - 1024 - n + 1));
+}
+
 #define MAX_HOPS (MAX_DST + 1)
 
 /* qsort: by start time, then by flow number. */
@@ -870,10 +899,8 @@ static int do_live(struct ctx *c)
 			goto out;
 		}
 		port_base = (uint16_t)v;
-	} else if (nmf <= 16384) {
-		port_base = (uint16_t)(49152 + lp_rng_below(&rng, 16384 - nmf + 1));
 	} else {
-		port_base = (uint16_t)(1024 + lp_rng_below(&rng, 65536 - 1024 - nmf + 1));
+		port_base = pick_ports(&rng, nmf);
 	}
 
 	rc = lp_nl_link_get(c->iface, &ifi, err, sizeof(err));

@@ -410,6 +410,47 @@ START_TEST(test_syn_backoff_giveup)
 }
 END_TEST
 
+/* SYN-SENT and an ACK that does not acknowledge our SYN (a server whose
+ * old connection on these ports is in TIME-WAIT): a reset with SEQ = its
+ * ACK, no ACK flag; the SYN's retransmission still comes; a later SYN-ACK
+ * connects. */
+START_TEST(test_synsent_unacceptable_ack)
+{
+	struct tflow *t = simple_flow(100, 100);
+	struct lp_tcpopts o = { .has_mss = true, .mss = 1460 };
+	struct harness h;
+	uint64_t at;
+
+	h_start(&h, t, LP_ROLE_CLIENT);
+	h_new(&h);
+	ck_assert_uint_eq(h_pull(&h), 1);
+	h.eiss = h.out[0].seq;
+	at = lp_engine_next_timer(h.e);
+	h.now += MS;
+	h_push_opts(&h, LP_TH_ACK, 0x12345678u, 0xabcdef01u, 500, NULL, NULL, 0);
+	ck_assert_uint_eq(h_pull(&h), 1);
+	ck_assert_uint_eq(h_last(&h)->flags, LP_TH_RST);
+	ck_assert_uint_eq(h_last(&h)->seq, 0xabcdef01u);
+	ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_RUNNING);
+	ck_assert_uint_eq(lp_engine_next_timer(h.e), at);
+	/* A reset, or an ACK of our SYN without SYN, gets nothing back. */
+	h_push_opts(&h, LP_TH_RST | LP_TH_ACK, 0x12345678u, 0xabcdef01u, 0, NULL, NULL, 0);
+	h_push_opts(&h, LP_TH_ACK, 0x12345678u, h.eiss + 1, 500, NULL, NULL, 0);
+	ck_assert_uint_eq(h_pull(&h), 0);
+	h.now = at;
+	lp_engine_timeout(h.e, h.now);
+	ck_assert_uint_eq(h_pull(&h), 1);
+	ck_assert_uint_eq(h_last(&h)->flags, LP_TH_SYN);
+	ck_assert_uint_eq(h_last(&h)->seq, h.eiss);
+	h.now += MS;
+	h_push_opts(&h, LP_TH_SYN | LP_TH_ACK, h.piss, h.eiss + 1, 65535, &o, NULL, 0);
+	ck_assert_uint_eq(h.events[LP_EV_CONNECTED], 1);
+	ck_assert_uint_eq(h.events[LP_EV_RST_SENT], 1);
+	lp_engine_free(h.e);
+	tf_free(t);
+}
+END_TEST
+
 /* Unacknowledged data: go-back retransmission with a doubling RTO from the
  * configured floor, then give-up. */
 START_TEST(test_data_rto_backoff)
@@ -572,10 +613,13 @@ START_TEST(test_ignores_strangers)
 	h.cfg.remote.port = 81; /* the SYN-ACK comes from the wrong port */
 	h_push_opts(&h, LP_TH_SYN | LP_TH_ACK, h.piss, h.eiss + 1, 1000, &o, NULL, 0);
 	h.cfg.remote.port = 80;
-	/* A SYN-ACK that does not acknowledge our SYN. */
-	h_push_opts(&h, LP_TH_SYN | LP_TH_ACK, h.piss, h.eiss + 7, 1000, &o, NULL, 0);
 	ck_assert_int_eq(lp_engine_input(h.e, junk, sizeof(junk), h.now), -EINVAL);
 	ck_assert_uint_eq(h_pull(&h), 0);
+	/* A SYN-ACK that does not acknowledge our SYN: reset, not connected. */
+	h_push_opts(&h, LP_TH_SYN | LP_TH_ACK, h.piss, h.eiss + 7, 1000, &o, NULL, 0);
+	ck_assert_uint_eq(h_pull(&h), 1);
+	ck_assert_uint_eq(h_last(&h)->flags, LP_TH_RST);
+	ck_assert_uint_eq(h_last(&h)->seq, h.eiss + 7);
 	lp_engine_stats(h.e, &st);
 	ck_assert_uint_eq(st.packets_ignored, 2);
 	ck_assert_uint_eq(h.events[LP_EV_CONNECTED], 0);
@@ -724,6 +768,7 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, test_zero_window_probe);
 	tcase_add_test(tc, test_tsecr_echo);
 	tcase_add_test(tc, test_syn_backoff_giveup);
+	tcase_add_test(tc, test_synsent_unacceptable_ack);
 	tcase_add_test(tc, test_data_rto_backoff);
 	tcase_add_test(tc, test_out_of_order);
 	tcase_add_test(tc, test_early_peer_fin);

@@ -1296,6 +1296,37 @@ START_TEST(syn_retransmit_after_rst_same_flow)
 }
 END_TEST
 
+/* A live recording: the server still held an old connection of these ports
+ * in TIME-WAIT and answered the SYN with an ACK of the old sequence space;
+ * the client reset it and sent its SYN again. One flow, whose server stream
+ * starts at the SYN-ACK. */
+START_TEST(stale_ack_then_reset_then_syn_again)
+{
+	struct pg_pkt p[MAXPKT];
+	size_t n = 0, k;
+	struct lp_flows *fs;
+	const struct lp_flow *fl;
+	struct pg_pkt std[MAXPKT];
+	size_t nstd = std_pkts(std);
+
+	p[n++] = std[0];
+	p[n++] = (struct pg_pkt){ .dir = PG_S, .flags = PG_ACK, .absolute = true, .seq = 0x90000000u,
+				  .ack = 0x1234u };
+	p[n++] = (struct pg_pkt){ .dir = PG_C, .flags = PG_RST, .absolute = true, .seq = 0x1234u };
+	for (k = 0; k < nstd; k++)
+		p[n++] = std[k];
+	fs = load_conv(PG_ETH, &conv4, p, n, NULL);
+	fl = only(fs);
+	ck_assert(fl->dir[LP_C2S].opts.seen && fl->dir[LP_S2C].opts.seen);
+	ck_assert_uint_eq(fl->dir[LP_C2S].len, QL);
+	ck_assert_uint_eq(fl->dir[LP_S2C].len, R1 + R2);
+	ck_assert_uint_eq(fl->dir[LP_S2C].nholes, 0);
+	ck_assert_uint_eq(fl->dir[LP_C2S].nholes, 0);
+	ck_assert_mem_eq(fl->dir[LP_S2C].data, RESP1, R1);
+	lp_flows_free(fs);
+}
+END_TEST
+
 static struct lp_flows *three_flows(void)
 {
 	struct pg_pkt p[MAXPKT];
@@ -2064,6 +2095,7 @@ Suite *flow_suite(void)
 	tcase_add_test(tf, select_flows);
 	tcase_add_test(tf, select_errors);
 	tcase_add_test(tf, select_lists);
+	tcase_add_test(tf, stale_ack_then_reset_then_syn_again);
 	suite_add_tcase(s, tf);
 
 	tcase_add_unchecked_fixture(ts, case_setup, case_teardown);

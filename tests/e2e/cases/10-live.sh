@@ -120,3 +120,28 @@ if [ $rc -eq 1 ] && grep -q '^verdict: diverged' <<<"$out"; then
 else
 	not_ok "real server answers longer: diverged under --match size, exit 1" "exit $rc" "$out"
 fi
+
+# Two replays with one seed: the same port, ISN and timestamp base. The server
+# closed first, so it holds the first connection (the 1 MB GET, long enough for
+# its timestamps to advance) in TIME-WAIT and takes the second SYN for an old
+# duplicate (an older timestamp): it answers with an ACK of the old connection.
+# The replayer resets that (RFC 9293 3.10.7.3) and its SYN's retransmission
+# connects. (Whether the server's kernel answers so depends on timings: when
+# it takes the SYN at once, the replay must match all the same; the engine's
+# side is a unit test, tests/check_engine.c.)
+name="the same ports and ISN again at once (a server's TIME-WAIT): matched, recording whole"
+out1=$(inc "$LP" -i vc -r "$T/get1m-v4.pcap" --dst "$S4" --seed 99 --timeout 20 2>&1)
+rc1=$?
+out=$(inc "$LP" -i vc -r "$T/get1k-v4.pcap" --dst "$S4" --seed 99 --timeout 20 -v \
+	--write "$T/again.pcap" 2>&1)
+rc=$?
+if [ $rc1 -eq 0 ] && [ $rc -eq 0 ] && grep -q '^verdict: matched' <<<"$out" &&
+	"$LP" --list "$T/again.pcap" | grep -q '^# .* 1 TCP flows' && "$LP" -q --extract "$T/again" -r "$T/again.pcap"; then
+	if grep -q 'client sends RST (unacceptable ACK to our SYN)' <<<"$out"; then
+		ok "$name (the server answered with an old ACK; reset and SYN again)"
+	else
+		ok "$name (the server took the SYN at once)"
+	fi
+else
+	not_ok "$name" "exit $rc1 then $rc" "$(grep -v 'received' <<<"$out" | head -20)" "$("$LP" --list "$T/again.pcap" 2>&1)"
+fi
