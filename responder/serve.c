@@ -357,15 +357,8 @@ static void report_session(struct server *sv, struct session *s, const char *why
 	r.flow_id = s->fl->id;
 	r.client = s->client;
 	r.server = s->local;
-	if (why) {
-		size_t n = strlen(r.reason);
-
-		if (r.verdict == LP_VERDICT_MATCHED) {
-			r.verdict = LP_VERDICT_FAILED;
-			r.exit_code = 1;
-		}
-		snprintf(r.reason + n, sizeof(r.reason) - n, "%s%s", n ? "; " : "", why);
-	}
+	if (why)
+		lp_report_cut_short(&r, why);
 	r.seed = o->seed;
 	r.faults_fired = lp_fault_plan_fired(s->faults) + s->cdrop_fired;
 	r.duration_ns = now - s->start;

@@ -114,15 +114,8 @@ int lp_live_run(const struct lp_flow *fl, struct lp_live_opts *o, struct lp_repo
 	lp_report_from_engine(r, lv.eng, fl);
 	r->client = cfg.role == LP_ROLE_CLIENT ? cfg.local : cfg.remote;
 	r->server = cfg.role == LP_ROLE_CLIENT ? cfg.remote : cfg.local;
-	if (why && r->verdict == LP_VERDICT_MATCHED) {
-		r->verdict = LP_VERDICT_FAILED;
-		r->exit_code = 1;
-		snprintf(r->reason, sizeof(r->reason), "%s", why);
-	} else if (why && r->verdict != LP_VERDICT_MATCHED) {
-		size_t n = strlen(r->reason);
-
-		snprintf(r->reason + n, sizeof(r->reason) - n, "%s%s", n ? "; " : "", why);
-	}
+	if (why)
+		lp_report_cut_short(r, why);
 	r->duration_ns = mono_ns(&lv) - start;
 	rc = 0;
 out:

@@ -155,15 +155,8 @@ static void end_flow(struct multi *m, size_t idx, const char *why, uint64_t now)
 	}
 	r.server = mf->remote;
 	r.seed = o->seed;
-	if (why) {
-		size_t n = strlen(r.reason);
-
-		if (r.verdict == LP_VERDICT_MATCHED) {
-			r.verdict = LP_VERDICT_FAILED;
-			r.exit_code = 1;
-		}
-		snprintf(r.reason + n, sizeof(r.reason) - n, "%s%s", n ? "; " : "", why);
-	}
+	if (why)
+		lp_report_cut_short(&r, why);
 	if (o->done)
 		o->done(o->ctx, &r);
 	heap_remove(m, idx);

@@ -72,6 +72,17 @@ void lp_report_add_divergence(struct lp_report *r, const struct lp_divergence *d
 		snprintf(rd->message, sizeof(rd->message), "%s", d->reason);
 }
 
+void lp_report_cut_short(struct lp_report *r, const char *why)
+{
+	size_t n = strlen(r->reason);
+
+	if (r->verdict == LP_VERDICT_MATCHED) {
+		r->verdict = LP_VERDICT_FAILED;
+		r->exit_code = 1;
+	}
+	snprintf(r->reason + n, sizeof(r->reason) - n, "%s%s", n ? "; " : "", why);
+}
+
 void lp_report_from_engine(struct lp_report *r, const struct lp_engine *e, const struct lp_flow *fl)
 {
 	struct lp_engine_stats st;

@@ -61,6 +61,10 @@ void lp_report_init(struct lp_report *r);
  * the caller. */
 void lp_report_from_engine(struct lp_report *r, const struct lp_engine *e, const struct lp_flow *fl);
 
+/* The run ended before the engine did (interrupted, timed out, idle, not
+ * started): a matched verdict becomes failed, and why is added to the reason. */
+void lp_report_cut_short(struct lp_report *r, const char *why);
+
 /* Append one divergence (counted in ndiv_total even when div[] is full). */
 void lp_report_add_divergence(struct lp_report *r, const struct lp_divergence *d);
 
