@@ -345,5 +345,23 @@ else
 		"$(grep -v matched <<<"$mf_rout" | head -8)"
 fi
 
+# --- h. A real many-flow capture: POP3, 7 flows to 3 servers (2 refused) -------
+POP3=${TCPLIVEPLAY_PCAPS:-../shared/pcaps}/zeek__pop3__pop3.pcap
+name="many flows: the POP3 capture (7 flows, 3 servers, 2 refused) against one responder"
+if [ -f "$POP3" ]; then
+	mf_rsp pop3 -r "$POP3" --flow all --ip 198.18.0.6
+	ppid=$mf_pid
+	mf_replay pop3 -r "$POP3" --flow all --dst 198.18.0.6 --timeout 30 --seed 14
+	mf_stop "$ppid" pop3 7
+	if [ $mf_rc -eq 0 ] && summary_is 7 7 0 && [ $mf_rrc -eq 0 ] &&
+		grep -q '^summary: 7 sessions: 7 matched' <<<"$mf_rout"; then
+		ok "$name"
+	else
+		not_ok "$name" "replayer exit $mf_rc, responder exit $mf_rrc" "$mf_out" "$mf_rout"
+	fi
+else
+	skipped "$name" "$POP3 absent (set TCPLIVEPLAY_PCAPS)"
+fi
+
 fi
 rm -rf "$MF"
