@@ -86,7 +86,8 @@ struct lp_engine {
 	uint64_t snd_una, snd_nxt, snd_max, app_len;
 	bool fin_queued, syn_pending, syn_acked;
 	bool rst_pending, rst_fault;
-	bool synsent_rst;           /* answer an unacceptable ACK in SYN-SENT with a reset */
+	bool synsent_rst;           /* answer an unacceptable ACK in SYN-SENT with a reset
+				     * (one per output drain, for the last such ACK) */
 	uint32_t synsent_rst_seq;   /* its sequence number: that ACK's ack field */
 	uint64_t snd_wnd, wl1, wl2;
 	bool wnd_known;
@@ -1206,6 +1207,7 @@ int lp_engine_output(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t now
 		if (n < 0)
 			return n;
 		e->synsent_rst = false;
+		e->st.packets_out++;
 		emit(e, LP_EV_RST_SENT, e->me, 0, 0, 0, "unacceptable ACK to our SYN");
 		return n;
 	}

@@ -408,6 +408,38 @@ static int flow_new(struct lp_flows *f, const struct lp_endpoint *src, const str
 	return 0;
 }
 
+/* Did the endpoint src send a reset in this build? */
+static bool reset_by(const struct build *bd, const struct lp_endpoint *src)
+{
+	int side = ep_eq(&bd->ep[0], src) ? 0 : 1;
+
+	for (size_t i = 0; i < bd->nrecs; i++)
+		if (bd->recs[i].side == side && (bd->recs[i].flags & LP_TH_RST))
+			return true;
+	return false;
+}
+
+/* Forget the records of side (-1: either) that carry one of the flags in
+ * mask (0: any), SYNs excepted: packets of an aborted handshake or of an old
+ * connection's sequence space. They count as packets the flow ignores. */
+static void drop_recs(struct build *bd, struct lp_flow *fl, int side, uint8_t mask)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < bd->nrecs; i++) {
+		struct rec *r = &bd->recs[i];
+
+		if ((side < 0 || r->side == side) && (!mask || (r->flags & mask)) && !(r->flags & LP_TH_SYN)) {
+			free(r->synopts);
+			fl->packets--;
+			fl->notes |= LP_NOTE_RESTARTED;
+			continue;
+		}
+		bd->recs[k++] = *r;
+	}
+	bd->nrecs = k;
+}
+
 static int add_packet(struct lp_flows *f, const struct lp_rawpkt *pkt)
 {
 	const struct lp_tcppkt *t = &pkt->tcp;
@@ -418,7 +450,8 @@ static int add_packet(struct lp_flows *f, const struct lp_rawpkt *pkt)
 	struct lp_flow *fl;
 	struct rec *r;
 	size_t slot, idx;
-	int rc;
+	bool reopen = false;
+	int rc, side;
 
 	memcpy(src.addr, t->src, addr_len(t->family));
 	memcpy(dst.addr, t->dst, addr_len(t->family));
@@ -442,11 +475,14 @@ static int add_packet(struct lp_flows *f, const struct lp_rawpkt *pkt)
 			if (rc)
 				return rc;
 			f->slots[slot] = (uint32_t)idx + 1;
-		} else if (syn && bd->closed && !bd->have_synack) {
-			/* The SYN again after a reset of a handshake that never
-			 * got its SYN-ACK (a client resetting a stale peer's stray
-			 * ACK, RFC 9293 3.10.7.3): the same connection goes on. */
+		} else if (syn && bd->closed && !bd->have_synack && reset_by(bd, &src)) {
+			/* The SYN again after the client reset a handshake that
+			 * never got its SYN-ACK (a stale peer's stray ACK, RFC
+			 * 9293 3.10.7.3): the same connection goes on, without the
+			 * aborted attempt's resets. (A peer's reset is a refusal:
+			 * the SYN's retransmissions stay in the refused flow.) */
 			bd->closed = false;
+			reopen = true;
 		}
 	} else {
 		rc = flow_new(f, &src, &dst, pkt->number, pkt->ts_ns, &idx);
@@ -457,6 +493,8 @@ static int add_packet(struct lp_flows *f, const struct lp_rawpkt *pkt)
 	idx = f->slots[slot] - 1;
 	bd = f->builds[idx];
 	fl = f->flows[idx];
+	if (reopen)
+		drop_recs(bd, fl, ep_eq(&bd->ep[0], &src) ? 0 : 1, LP_TH_RST | LP_TH_FIN);
 
 	if (bd->nrecs == bd->cap) {
 		size_t ncap = bd->cap ? bd->cap * 2 : 16;
@@ -472,10 +510,14 @@ static int add_packet(struct lp_flows *f, const struct lp_rawpkt *pkt)
 	 * of these ports in TIME-WAIT answers a new SYN with an ACK of the old
 	 * sequence space before the client's reset and its SYN again get the
 	 * real SYN-ACK. */
-	sb = &bd->sb[ep_eq(&bd->ep[0], &src) ? 0 : 1];
+	side = ep_eq(&bd->ep[0], &src) ? 0 : 1;
+	sb = &bd->sb[side];
 	if ((t->flags & LP_TH_SYN) && sb->have_base && sb->len == 0 &&
-	    (t->flags & LP_TH_ACK ? !bd->have_synack : !bd->have_syn))
+	    (t->flags & LP_TH_ACK ? !bd->have_synack : !bd->have_syn)) {
 		sb->have_base = false;
+		/* What that side sent before belongs to another sequence space. */
+		drop_recs(bd, fl, side, 0);
+	}
 	/* Payload starts one past a SYN's sequence number. */
 	rc = sbuf_place(sb, t->seq + !!(t->flags & LP_TH_SYN),
 			t->payload, t->caplen, t->len, &f->gap_budget);
@@ -1321,7 +1363,7 @@ const char *lp_flow_notes_str(unsigned notes, char *buf, size_t len)
 {
 	static const char *const names[] = {
 		"no-syn", "no-synack", "handshake-reordered", "midstream", "client-by-port",
-		"truncated", "retransmission-differs", "reordered", "out-of-window", "tfo",
+		"truncated", "retransmission-differs", "reordered", "out-of-window", "tfo", "restarted",
 	};
 	size_t used = 0;
 

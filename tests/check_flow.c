@@ -1323,7 +1323,85 @@ START_TEST(stale_ack_then_reset_then_syn_again)
 	ck_assert_uint_eq(fl->dir[LP_S2C].nholes, 0);
 	ck_assert_uint_eq(fl->dir[LP_C2S].nholes, 0);
 	ck_assert_mem_eq(fl->dir[LP_S2C].data, RESP1, R1);
+	/* The aborted attempt is out of the schedule: no reset, and the
+	 * client's FIN waits for the whole answer. */
+	ck_assert(fl->notes & LP_NOTE_RESTARTED);
+	ck_assert(!(fl->notes & (LP_NOTE_REORDERED | LP_NOTE_OUT_OF_WINDOW)));
+	ck_assert(!fl->dir[LP_C2S].rst);
+	for (size_t i = 0; i < fl->nsegs; i++) {
+		ck_assert(!(fl->segs[i].flags & LP_TH_RST));
+		if (fl->segs[i].dir == LP_C2S && (fl->segs[i].flags & LP_TH_FIN))
+			ck_assert_uint_eq(fl->segs[i].ack, R1 + R2);
+	}
+	ck_assert_uint_eq(fl->packets, nstd + 1);
 	lp_flows_free(fs);
+}
+END_TEST
+
+START_TEST(stale_ack_below_isn)
+{
+	struct pg_pkt p[MAXPKT];
+	size_t n = 0, nstd;
+	struct pg_pkt std[MAXPKT];
+	struct lp_flows *fs;
+	const struct lp_flow *fl;
+
+	nstd = std_pkts(std);
+	p[n++] = std[0];
+	/* The stale ACK acknowledges less than the new SYN's ISN (1000). */
+	p[n++] = (struct pg_pkt){ .dir = PG_S, .flags = PG_ACK, .absolute = true, .seq = 0x90000000u, .ack = 500 };
+	p[n++] = (struct pg_pkt){ .dir = PG_C, .flags = PG_RST, .absolute = true, .seq = 500 };
+	for (size_t k = 0; k < nstd; k++)
+		p[n++] = std[k];
+	fs = load_conv(PG_ETH, &conv4, p, n, NULL);
+	fl = only(fs);
+	for (size_t i = 0; i < fl->nsegs; i++)
+		ck_assert(!(fl->segs[i].flags & LP_TH_RST));
+	ck_assert_uint_eq(fl->dir[LP_S2C].len, R1 + R2);
+	ck_assert_uint_eq(fl->dir[LP_C2S].len, QL);
+	lp_flows_free(fs);
+}
+END_TEST
+
+/* Crafted captures: a FIN 2^31 away from the server's coming SYN-ACK closes
+ * the handshake, the client (after a reset of its own, or not) sends its SYN
+ * again, the SYN-ACK moves the server's origin. The far FIN must never
+ * stretch a stream to 2 GB. */
+START_TEST(reopened_far_fin_ignored)
+{
+	struct pg_pkt p[MAXPKT];
+	struct pg_pkt std[MAXPKT];
+	size_t nstd = std_pkts(std);
+
+	for (int with_rst = 0; with_rst < 2; with_rst++) {
+		struct lp_flows *fs;
+		size_t n = 0;
+
+		p[n++] = std[0];
+		p[n++] = (struct pg_pkt){ .dir = PG_S, .flags = PG_FIN | PG_ACK, .absolute = true,
+					  .seq = conv4.sisn + 0x80000000u, .ack = conv4.cisn + 7 };
+		if (with_rst)
+			p[n++] = (struct pg_pkt){ .dir = PG_C, .flags = PG_RST, .absolute = true,
+						  .seq = conv4.cisn + 7 };
+		for (size_t k = 0; k < nstd; k++)
+			p[n++] = std[k];
+		fs = load_conv(PG_ETH, &conv4, p, n, NULL);
+		ck_assert_uint_le(lp_flows_count(fs), 2);
+		for (unsigned id = 1; id <= lp_flows_count(fs); id++) {
+			const struct lp_flow *fl = lp_flows_get(fs, id);
+
+			ck_assert_uint_le(fl->dir[LP_S2C].len, R1 + R2);
+			ck_assert_uint_le(fl->dir[LP_C2S].len, QL);
+		}
+		if (with_rst) {
+			const struct lp_flow *fl = only(fs);
+
+			ck_assert(fl->notes & LP_NOTE_RESTARTED);
+			ck_assert_uint_eq(fl->dir[LP_S2C].len, R1 + R2);
+			ck_assert_uint_eq(fl->dir[LP_S2C].nholes, 0);
+		}
+		lp_flows_free(fs);
+	}
 }
 END_TEST
 
@@ -2096,6 +2174,8 @@ Suite *flow_suite(void)
 	tcase_add_test(tf, select_errors);
 	tcase_add_test(tf, select_lists);
 	tcase_add_test(tf, stale_ack_then_reset_then_syn_again);
+	tcase_add_test(tf, stale_ack_below_isn);
+	tcase_add_test(tf, reopened_far_fin_ignored);
 	suite_add_tcase(s, tf);
 
 	tcase_add_unchecked_fixture(ts, case_setup, case_teardown);

@@ -88,6 +88,7 @@ enum {
 	LP_NOTE_REORDERED     = 1u << 7,  /* data captured out of order */
 	LP_NOTE_OUT_OF_WINDOW = 1u << 8,  /* packets far outside the stream ignored */
 	LP_NOTE_TFO           = 1u << 9,  /* data in the SYN (TCP Fast Open) */
+	LP_NOTE_RESTARTED     = 1u << 10, /* an aborted handshake's packets ignored */
 };
 
 struct lp_flow {
