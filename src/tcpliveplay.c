@@ -1177,6 +1177,17 @@ out:
 	return rc;
 }
 
+/* A numeric option's value in [lo, hi]: 0, or the usage error "OPT: 'ARG' is
+ * not a number UNIT from LO to HI". */
+static int opt_uint(const char *opt, const char *arg, uint64_t lo, uint64_t hi, const char *unit,
+		    uint64_t *v)
+{
+	if (!lp_parse_uint(arg, lo, hi, v))
+		return 0;
+	return lp_usage_error("%s: '%s' is not a number %sfrom %llu to %llu", opt, arg, unit,
+			      (unsigned long long)lo, (unsigned long long)hi);
+}
+
 static int set_mode(struct ctx *c, enum mode m)
 {
 	if (c->mode != MODE_NONE && c->mode != m)
@@ -1238,10 +1249,9 @@ int main(int argc, char **argv)
 			c.dsts[c.ndst++] = optarg;
 			break;
 		case OPT_CONCURRENCY:
-			if (lp_parse_uint(optarg, 1, 65535, &v)) {
-				rc = lp_usage_error("--concurrency: '%s' is not a number from 1 to 65535", optarg);
+			rc = opt_uint("--concurrency", optarg, 1, 65535, "", &v);
+			if (rc)
 				goto out;
-			}
 			c.concurrency = (size_t)v;
 			break;
 		case OPT_ANY_CLIENT:
@@ -1257,10 +1267,9 @@ int main(int argc, char **argv)
 			c.sport = optarg;
 			break;
 		case OPT_TIMEOUT:
-			if (lp_parse_uint(optarg, 1, 86400, &c.timeout_s)) {
-				rc = lp_usage_error("--timeout: '%s' is not a number of seconds from 1 to 86400", optarg);
+			rc = opt_uint("--timeout", optarg, 1, 86400, "of seconds ", &c.timeout_s);
+			if (rc)
 				goto out;
-			}
 			break;
 		case OPT_RST_GUARD:
 			c.guard_set = true;
@@ -1313,17 +1322,15 @@ int main(int argc, char **argv)
 			}
 			break;
 		case OPT_RTO:
-			if (lp_parse_uint(optarg, 1, 60000, &v)) {
-				rc = lp_usage_error("--rto: '%s' is not a number of milliseconds from 1 to 60000", optarg);
+			rc = opt_uint("--rto", optarg, 1, 60000, "of milliseconds ", &v);
+			if (rc)
 				goto out;
-			}
 			c.rto_ms = (unsigned)v;
 			break;
 		case OPT_RETRIES:
-			if (lp_parse_uint(optarg, 1, 100, &v)) {
-				rc = lp_usage_error("--retries: '%s' is not a number from 1 to 100", optarg);
+			rc = opt_uint("--retries", optarg, 1, 100, "", &v);
+			if (rc)
 				goto out;
-			}
 			c.retries = (unsigned)v;
 			break;
 		case OPT_JSON:
