@@ -400,3 +400,23 @@ out:
 	free(m);
 	return rc;
 }
+
+uint16_t lp_multi_pick_ports(struct lp_rng *rng, size_t n, unsigned lo, unsigned hi)
+{
+	unsigned first;
+
+	if (n == 0 || n > 65536 - 1024)
+		return 0;
+	if (lo > hi || hi > 65535) {
+		lo = 32768;
+		hi = 60999;
+	}
+	first = hi + 1 > 49152 ? hi + 1 : 49152;
+	if (first <= 65535 && 65536 - first >= n)
+		return (uint16_t)(first + lp_rng_below(rng, 65536 - first - n + 1));
+	if (lo > 49152 && lo - 49152 >= n)
+		return (uint16_t)(49152 + lp_rng_below(rng, lo - 49152 - n + 1));
+	if (n <= 16384)
+		return (uint16_t)(49152 + lp_rng_below(rng, 16384 - n + 1));
+	return (uint16_t)(1024 + lp_rng_below(rng, 65536 - 1024 - n + 1));
+}

@@ -758,31 +758,21 @@ out:
 	return rc;
 }
 
-/* First of n consecutive source ports, at random: in the dynamic ports
- * (49152-65535) and clear of the kernel's own ephemeral ports
- * (net.ipv4.ip_local_port_range, 32768-60999 by default) when they leave
- * room, so that a replay meets neither the host's connections nor their
- * TIME-WAIT; else anywhere in the dynamic ports; else from 1024. */
+/* First of n consecutive source ports, clear of this network namespace's
+ * ephemeral ports (lp_multi_pick_ports). */
 static uint16_t pick_ports(struct lp_rng *rng, size_t n)
 {
-	unsigned lo = 32768, hi = 60999, first;
+	unsigned lo = 32768, hi = 60999;
 	FILE *fp = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
 
 	if (fp) {
-		if (fscanf(fp, "%u %u", &lo, &hi) != 2 || lo > hi || hi > 65535) {
+		if (fscanf(fp, "%u %u", &lo, &hi) != 2) {
 			lo = 32768;
 			hi = 60999;
 		}
 		fclose(fp);
 	}
-	first = hi + 1 > 49152 ? hi + 1 : 49152;
-	if (first <= 65535 && 65536 - first >= n)
-		return (uint16_t)(first + lp_rng_below(rng, 65536 - first - n + 1));
-	if (lo > 49152 && lo - 49152 >= n)
-		return (uint16_t)(49152 + lp_rng_below(rng, lo - 49152 - n + 1));
-	if (n <= 16384)
-		return (uint16_t)(49152 + lp_rng_below(rng, 16384 - n + 1));
-	return (uint16_t)(1024 + lp_rng_below(rng, 65536 - 1024 - n + 1));
+	return lp_multi_pick_ports(rng, n, lo, hi);
 }
 
 #define MAX_HOPS (MAX_DST + 1)

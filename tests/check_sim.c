@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "tcpliveplay/multi.h"
+#include "tcpliveplay/rng.h"
 #include "tcpliveplay/sim.h"
 #include "testflow.h"
 #include "skip.h"
@@ -498,6 +499,44 @@ START_TEST(test_multi_dport)
 }
 END_TEST
 
+/* Source ports: above the kernel's ephemeral range when they fit, never past
+ * 65535, whatever the range says. */
+START_TEST(test_pick_ports)
+{
+	static const unsigned ranges[][2] = {
+		{ 32768, 60999 }, { 1024, 65535 }, { 60000, 60000 }, { 0, 0 }, { 65535, 65535 },
+		{ 40000, 30000 }, { 50000, 70000 }, { 49152, 65535 }, { 55000, 56000 },
+	};
+	static const size_t ns[] = { 1, 2, 200, 4535, 4536, 10000, 16384, 16385, 64512 };
+	struct lp_rng rng;
+
+	lp_rng_seed(&rng, 5);
+	for (size_t r = 0; r < sizeof(ranges) / sizeof(ranges[0]); r++) {
+		for (size_t k = 0; k < sizeof(ns) / sizeof(ns[0]); k++) {
+			for (int t = 0; t < 50; t++) {
+				uint16_t p = lp_multi_pick_ports(&rng, ns[k], ranges[r][0], ranges[r][1]);
+
+				ck_assert_uint_ge(p, 1024);
+				ck_assert_uint_le((size_t)p + ns[k] - 1, 65535);
+			}
+		}
+	}
+	/* The default range leaves 61000-65535: one flow and 4,536 fit there. */
+	for (int t = 0; t < 200; t++) {
+		ck_assert_uint_ge(lp_multi_pick_ports(&rng, 1, 32768, 60999), 61000);
+		ck_assert_uint_eq(lp_multi_pick_ports(&rng, 4536, 32768, 60999), 61000);
+	}
+	/* Below a high range, within the dynamic ports. */
+	for (int t = 0; t < 200; t++) {
+		uint16_t p = lp_multi_pick_ports(&rng, 100, 60000, 65535);
+
+		ck_assert(p >= 49152 && p + 99 < 60000);
+	}
+	ck_assert_uint_eq(lp_multi_pick_ports(&rng, 0, 32768, 60999), 0);
+	ck_assert_uint_eq(lp_multi_pick_ports(&rng, 64513, 32768, 60999), 0);
+}
+END_TEST
+
 /* --- Real captures ------------------------------------------------------ */
 
 static const char *pcaps_dir(void)
@@ -621,6 +660,7 @@ Suite *sim_suite(void)
 	tcase_add_test(tc, test_report_json);
 	tcase_add_test(tc, test_many_report);
 	tcase_add_test(tc, test_multi_dport);
+	tcase_add_test(tc, test_pick_ports);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(pc, 300);
 	tcase_add_test(pc, test_pcaps_matched);

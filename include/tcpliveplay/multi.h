@@ -65,4 +65,12 @@ int lp_multi_run(const struct lp_multi_opts *o, uint64_t *duration_ns, char *err
  * or -1. */
 int lp_multi_dport(const uint8_t *ip, size_t len);
 
+/* First of n consecutive source ports (1 to 64,512), at random: in the
+ * dynamic ports (49152-65535) and clear of the kernel's ephemeral ports lo-hi
+ * (net.ipv4.ip_local_port_range; a bad range means 32768-60999) when they
+ * leave room, so that a replay meets neither the host's connections nor their
+ * TIME-WAIT; else anywhere in the dynamic ports; else from 1024. 0 for a bad
+ * n. The block never passes 65535. */
+uint16_t lp_multi_pick_ports(struct lp_rng *rng, size_t n, unsigned lo, unsigned hi);
+
 #endif
