@@ -516,19 +516,20 @@ int main(int argc, char **argv)
 			c.ip = optarg;
 			break;
 		case OPT_PORT:
-			if (lp_parse_uint(optarg, 1, 65535, &v))
-				return lp_usage_error("--port: '%s' is not a number from 1 to 65535", optarg);
+			rc = lp_opt_uint("--port", optarg, 1, 65535, "", &v);
+			if (rc)
+				return rc;
 			c.port = (uint16_t)v;
 			break;
 		case OPT_MAX_SESSIONS:
-			if (lp_parse_uint(optarg, 1, MAX_SESSIONS, &c.max_sessions))
-				return lp_usage_error("--max-sessions: '%s' is not a number from 1 to %d", optarg,
-						   MAX_SESSIONS);
+			rc = lp_opt_uint("--max-sessions", optarg, 1, MAX_SESSIONS, "", &c.max_sessions);
+			if (rc)
+				return rc;
 			break;
 		case OPT_IDLE_TIMEOUT:
-			if (lp_parse_uint(optarg, 1, 86400, &c.idle_s))
-				return lp_usage_error("--idle-timeout: '%s' is not a number of seconds from 1 to 86400",
-						   optarg);
+			rc = lp_opt_uint("--idle-timeout", optarg, 1, 86400, "of seconds ", &c.idle_s);
+			if (rc)
+				return rc;
 			break;
 		case OPT_ONCE:
 			c.once = true;

@@ -6,6 +6,7 @@
 
 #include "tcpliveplay/cli.h"
 #include "tcpliveplay/log.h"
+#include "tcpliveplay/util.h"
 
 #define MAX_WARNINGS 10
 
@@ -39,6 +40,14 @@ int lp_usage_error(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nTry '%s --help' for more information.\n", lp_log_prog);
 	return LP_EXIT_BADINPUT;
+}
+
+int lp_opt_uint(const char *opt, const char *arg, uint64_t lo, uint64_t hi, const char *unit, uint64_t *v)
+{
+	if (!lp_parse_uint(arg, lo, hi, v))
+		return 0;
+	return lp_usage_error("%s: '%s' is not a number %sfrom %llu to %llu", opt, arg, unit,
+			      (unsigned long long)lo, (unsigned long long)hi);
 }
 
 int lp_env_error(const char *fmt, ...)

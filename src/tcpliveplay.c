@@ -1167,17 +1167,6 @@ out:
 	return rc;
 }
 
-/* A numeric option's value in [lo, hi]: 0, or the usage error "OPT: 'ARG' is
- * not a number UNIT from LO to HI". */
-static int opt_uint(const char *opt, const char *arg, uint64_t lo, uint64_t hi, const char *unit,
-		    uint64_t *v)
-{
-	if (!lp_parse_uint(arg, lo, hi, v))
-		return 0;
-	return lp_usage_error("%s: '%s' is not a number %sfrom %llu to %llu", opt, arg, unit,
-			      (unsigned long long)lo, (unsigned long long)hi);
-}
-
 static int set_mode(struct ctx *c, enum mode m)
 {
 	if (c->mode != MODE_NONE && c->mode != m)
@@ -1239,7 +1228,7 @@ int main(int argc, char **argv)
 			c.dsts[c.ndst++] = optarg;
 			break;
 		case OPT_CONCURRENCY:
-			rc = opt_uint("--concurrency", optarg, 1, 65535, "", &v);
+			rc = lp_opt_uint("--concurrency", optarg, 1, 65535, "", &v);
 			if (rc)
 				goto out;
 			c.concurrency = (size_t)v;
@@ -1257,7 +1246,7 @@ int main(int argc, char **argv)
 			c.sport = optarg;
 			break;
 		case OPT_TIMEOUT:
-			rc = opt_uint("--timeout", optarg, 1, 86400, "of seconds ", &c.timeout_s);
+			rc = lp_opt_uint("--timeout", optarg, 1, 86400, "of seconds ", &c.timeout_s);
 			if (rc)
 				goto out;
 			break;
@@ -1312,13 +1301,13 @@ int main(int argc, char **argv)
 			}
 			break;
 		case OPT_RTO:
-			rc = opt_uint("--rto", optarg, 1, 60000, "of milliseconds ", &v);
+			rc = lp_opt_uint("--rto", optarg, 1, 60000, "of milliseconds ", &v);
 			if (rc)
 				goto out;
 			c.rto_ms = (unsigned)v;
 			break;
 		case OPT_RETRIES:
-			rc = opt_uint("--retries", optarg, 1, 100, "", &v);
+			rc = lp_opt_uint("--retries", optarg, 1, 100, "", &v);
 			if (rc)
 				goto out;
 			c.retries = (unsigned)v;

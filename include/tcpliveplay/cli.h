@@ -9,6 +9,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "tcpliveplay/flow.h"
@@ -26,6 +27,10 @@ void lp_catch_signals(void);
 
 /* "PROG: message" and the --help hint on stderr; returns LP_EXIT_BADINPUT. */
 int lp_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A numeric option's value in [lo, hi]: 0, or the usage error "OPT: 'ARG'
+ * is not a number UNIT from LO to HI" (unit "" or e.g. "of seconds "). */
+int lp_opt_uint(const char *opt, const char *arg, uint64_t lo, uint64_t hi, const char *unit, uint64_t *v);
+
 /* "PROG: message" on stderr; returns LP_EXIT_ENV. */
 int lp_env_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
