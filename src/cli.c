@@ -30,13 +30,19 @@ void lp_catch_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
+/* "PROG: message" on stderr, without the newline. */
+static void vmessage(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", lp_log_prog);
+	vfprintf(stderr, fmt, ap);
+}
+
 int lp_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", lp_log_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmessage(fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\nTry '%s --help' for more information.\n", lp_log_prog);
 	return LP_EXIT_BADINPUT;
@@ -54,9 +60,8 @@ int lp_env_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", lp_log_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmessage(fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	return LP_EXIT_ENV;

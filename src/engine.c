@@ -1192,22 +1192,11 @@ int lp_engine_output(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t now
 	if (e->state == LP_ENGINE_FAILED)
 		return 0;
 	if (e->synsent_rst && e->tcp == T_SYN_SENT) {
-		struct lp_seg r;
-		size_t alen = e->cfg.local.family == AF_INET ? 4 : 16;
-
-		memset(&r, 0, sizeof(r));
-		r.family = e->cfg.local.family;
-		memcpy(r.src, e->cfg.local.addr, alen);
-		memcpy(r.dst, e->cfg.remote.addr, alen);
-		r.sport = e->cfg.local.port;
-		r.dport = e->cfg.remote.port;
-		r.seq = e->synsent_rst_seq;
-		r.flags = LP_TH_RST;
-		n = lp_pkt_build(buf, cap, &r);
+		/* SEQ = the ACK's ack field, as an offset from our first byte. */
+		n = build(e, buf, cap, LP_TH_RST, (uint32_t)(e->synsent_rst_seq - snd_seq(e, 0)), 0, false);
 		if (n < 0)
 			return n;
 		e->synsent_rst = false;
-		e->st.packets_out++;
 		emit(e, LP_EV_RST_SENT, e->me, 0, 0, 0, "unacceptable ACK to our SYN");
 		return n;
 	}
