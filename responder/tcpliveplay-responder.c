@@ -23,7 +23,7 @@
 #include "tcpliveplay/flow.h"
 #include "tcpliveplay/flowpick.h"
 #include "tcpliveplay/flowset.h"
-#include "tcpliveplay/link_pcap.h"
+#include "tcpliveplay/link_packet.h"
 #include "tcpliveplay/log.h"
 #include "tcpliveplay/netlink.h"
 #include "tcpliveplay/nft_guard.h"
@@ -316,8 +316,8 @@ static int serve(struct ctx *c)
 	struct lp_flowpick *pick = NULL;
 	struct lp_endpoint local, any;
 	struct lp_ifinfo ifi;
-	struct lp_link_pcap_cfg lcfg;
-	struct lp_link_pcap *link = NULL;
+	struct lp_link_packet_cfg lcfg;
+	struct lp_link_packet *link = NULL;
 	struct lp_nft_guard *guard = NULL;
 	struct rsp_opts o;
 	struct rsp_summary sum;
@@ -391,7 +391,7 @@ static int serve(struct ctx *c)
 	lcfg.answer_neigh = !addr_local;
 	lcfg.all_to_local = true;
 	lcfg.loopback = ifi.type == ARPHRD_LOOPBACK;
-	rc = lp_link_pcap_open(&lcfg, &link, err, sizeof(err));
+	rc = lp_link_packet_open(&lcfg, &link, err, sizeof(err));
 	if (rc) {
 		rc = rc == -EPROTONOSUPPORT ? lp_usage_error("%s", err) : lp_env_error("%s", err);
 		goto out;
@@ -468,14 +468,14 @@ static int serve(struct ctx *c)
 		       (unsigned long long)sum.diverged, (unsigned long long)sum.failed,
 		       (unsigned long long)sum.refused, (unsigned long long)sum.resets,
 		       (unsigned long long)sum.echoes);
-	if (lp_link_pcap_drops(link))
-		log_warn("the kernel dropped %u packets from the capture buffer", lp_link_pcap_drops(link));
+	if (lp_link_packet_drops(link))
+		log_warn("the kernel dropped %u packets from the capture buffer", lp_link_packet_drops(link));
 	rc = sum.exit_code;
 out:
 	if (json && json != stdout && fclose(json) && !rc)
 		rc = lp_env_error("cannot write %s", c->json);
 	lp_nft_guard_free(guard);
-	lp_link_pcap_close_async(link);
+	lp_link_packet_close_async(link);
 	lp_flowpick_free(pick);
 	free(kports);
 	free(sel);

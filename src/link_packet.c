@@ -11,7 +11,7 @@
  * with protocol 0 is attached to no interface, so the filter goes on before
  * bind() and no packet is seen unfiltered; packets are then read in batches
  * with recvmmsg(). Closing any packet socket waits for a grace period too
- * (packet_release()): lp_link_pcap_close_async() leaves that wait to a
+ * (packet_release()): lp_link_packet_close_async() leaves that wait to a
  * short-lived helper process.
  */
 #include <arpa/inet.h>
@@ -36,7 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tcpliveplay/link_pcap.h"
+#include "tcpliveplay/link_packet.h"
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/bytes.h"
 #include "tcpliveplay/util.h"
@@ -59,7 +59,7 @@
 #define ND_NS 135
 #define ND_NA 136
 
-struct lp_link_pcap {
+struct lp_link_packet {
 	int fd;
 	int dlt;
 	uint64_t drops;
@@ -67,7 +67,7 @@ struct lp_link_pcap {
 	struct mmsghdr msgs[RX_BATCH];
 	struct iovec iov[RX_BATCH];
 	struct sockaddr_ll from[RX_BATCH];
-	struct lp_link_pcap_cfg cfg;
+	struct lp_link_packet_cfg cfg;
 	uint8_t peer_mac[6];
 	/* neighbour resolution in progress */
 	bool resolving, resolved;
@@ -90,7 +90,7 @@ static size_t alen(int family)
 	return family == AF_INET ? 4 : 16;
 }
 
-static int inject(struct lp_link_pcap *l, const uint8_t *frame, size_t len)
+static int inject(struct lp_link_packet *l, const uint8_t *frame, size_t len)
 {
 	ssize_t n;
 
@@ -114,7 +114,7 @@ static size_t eth_header(uint8_t *f, const uint8_t *dst, const uint8_t *src, uin
 	return ETH_HLEN;
 }
 
-int lp_link_pcap_send_to(struct lp_link_pcap *l, const uint8_t *mac, const uint8_t *ip, size_t len)
+int lp_link_packet_send_to(struct lp_link_packet *l, const uint8_t *mac, const uint8_t *ip, size_t len)
 {
 	size_t off = 0;
 
@@ -127,13 +127,13 @@ int lp_link_pcap_send_to(struct lp_link_pcap *l, const uint8_t *mac, const uint8
 	return inject(l, l->frame, off + len);
 }
 
-int lp_link_pcap_send(struct lp_link_pcap *l, const uint8_t *ip, size_t len)
+int lp_link_packet_send(struct lp_link_packet *l, const uint8_t *ip, size_t len)
 {
-	return lp_link_pcap_send_to(l, NULL, ip, len);
+	return lp_link_packet_send_to(l, NULL, ip, len);
 }
 
 /* ARP request (op 1) or reply (op 2) from our address. */
-static int send_arp(struct lp_link_pcap *l, uint16_t op, const uint8_t *dmac, const uint8_t *tha,
+static int send_arp(struct lp_link_packet *l, uint16_t op, const uint8_t *dmac, const uint8_t *tha,
 		    const uint8_t *tpa)
 {
 	uint8_t *f = l->frame;
@@ -152,7 +152,7 @@ static int send_arp(struct lp_link_pcap *l, uint16_t op, const uint8_t *dmac, co
 }
 
 /* Neighbour solicitation (for target) or advertisement (of our address). */
-static int send_nd(struct lp_link_pcap *l, uint8_t type, const uint8_t *dmac, const uint8_t *dip,
+static int send_nd(struct lp_link_packet *l, uint8_t type, const uint8_t *dmac, const uint8_t *dip,
 		   const uint8_t *target)
 {
 	uint8_t *f = l->frame, *ip, *icmp;
@@ -187,7 +187,7 @@ static int send_nd(struct lp_link_pcap *l, uint8_t type, const uint8_t *dmac, co
 	return inject(l, f, n + 40 + icmplen);
 }
 
-static void handle_arp(struct lp_link_pcap *l, const uint8_t *p, size_t len)
+static void handle_arp(struct lp_link_packet *l, const uint8_t *p, size_t len)
 {
 	uint16_t op;
 
@@ -227,7 +227,7 @@ static bool nd_lladdr(const uint8_t *opt, size_t len, uint8_t want_type, uint8_t
 }
 
 /* Neighbour discovery for us; false for any other ICMPv6 message. */
-static bool handle_icmp6(struct lp_link_pcap *l, const uint8_t *smac, const uint8_t *ip, size_t len)
+static bool handle_icmp6(struct lp_link_packet *l, const uint8_t *smac, const uint8_t *ip, size_t len)
 {
 	const uint8_t *icmp = ip + 40;
 	size_t plen, ilen;
@@ -265,7 +265,7 @@ static bool handle_icmp6(struct lp_link_pcap *l, const uint8_t *smac, const uint
 }
 
 /* Is this IP packet addressed to our address? */
-static bool to_local(const struct lp_link_pcap *l, const uint8_t *ip, size_t len)
+static bool to_local(const struct lp_link_packet *l, const uint8_t *ip, size_t len)
 {
 	if (l->cfg.local.family == AF_INET)
 		return len >= 20 && (ip[0] >> 4) == 4 && !memcmp(ip + 16, l->cfg.local.addr, 4);
@@ -274,7 +274,7 @@ static bool to_local(const struct lp_link_pcap *l, const uint8_t *ip, size_t len
 
 /* Is this IP packet the connection's (the BPF filter lets neighbour
  * discovery through too)? */
-static bool ours(const struct lp_link_pcap *l, const uint8_t *ip, size_t len)
+static bool ours(const struct lp_link_packet *l, const uint8_t *ip, size_t len)
 {
 	const struct lp_endpoint *lo = &l->cfg.local, *re = &l->cfg.remote;
 	size_t hl, al = alen(lo->family);
@@ -304,7 +304,7 @@ static bool ours(const struct lp_link_pcap *l, const uint8_t *ip, size_t len)
 	return !re->port || lp_get16(tcp) == re->port;
 }
 
-static void on_packet(struct lp_link_pcap *l, const uint8_t *data, size_t caplen)
+static void on_packet(struct lp_link_packet *l, const uint8_t *data, size_t caplen)
 {
 	const uint8_t *p = data;
 	size_t len = caplen;
@@ -342,7 +342,7 @@ static void on_packet(struct lp_link_pcap *l, const uint8_t *data, size_t caplen
 	}
 }
 
-int lp_link_pcap_dispatch(struct lp_link_pcap *l, lp_link_rx_fn rx, void *ctx)
+int lp_link_packet_dispatch(struct lp_link_packet *l, lp_link_rx_fn rx, void *ctx)
 {
 	int n;
 
@@ -378,7 +378,7 @@ int lp_link_pcap_dispatch(struct lp_link_pcap *l, lp_link_rx_fn rx, void *ctx)
 	return l->handled;
 }
 
-int lp_link_pcap_wait(struct lp_link_pcap *l, uint64_t timeout_ns, lp_link_rx_fn rx, void *ctx)
+int lp_link_packet_wait(struct lp_link_packet *l, uint64_t timeout_ns, lp_link_rx_fn rx, void *ctx)
 {
 	struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
 	uint64_t ms = timeout_ns / 1000000 + (timeout_ns % 1000000 ? 1 : 0);
@@ -391,7 +391,7 @@ int lp_link_pcap_wait(struct lp_link_pcap *l, uint64_t timeout_ns, lp_link_rx_fn
 		snprintf(l->err, sizeof(l->err), "poll: %s", strerror(e));
 		return -e;
 	}
-	return lp_link_pcap_dispatch(l, rx, ctx);
+	return lp_link_packet_dispatch(l, rx, ctx);
 }
 
 static uint64_t now_ms(void)
@@ -399,7 +399,7 @@ static uint64_t now_ms(void)
 	return lp_clock_ns(CLOCK_MONOTONIC) / 1000000u;
 }
 
-int lp_link_pcap_resolve(struct lp_link_pcap *l, const uint8_t *addr, uint8_t mac[6],
+int lp_link_packet_resolve(struct lp_link_packet *l, const uint8_t *addr, uint8_t mac[6],
 			 unsigned timeout_ms, unsigned tries)
 {
 	int fam = l->cfg.local.family, rc = -EHOSTUNREACH;
@@ -438,7 +438,7 @@ int lp_link_pcap_resolve(struct lp_link_pcap *l, const uint8_t *addr, uint8_t ma
 				break;
 			if (poll(&pfd, 1, (int)(end - now)) < 0 && errno != EINTR)
 				break;
-			if (lp_link_pcap_dispatch(l, NULL, NULL) < 0)
+			if (lp_link_packet_dispatch(l, NULL, NULL) < 0)
 				break;
 		}
 	}
@@ -450,7 +450,7 @@ int lp_link_pcap_resolve(struct lp_link_pcap *l, const uint8_t *addr, uint8_t ma
 	return rc;
 }
 
-static int build_filter(const struct lp_link_pcap_cfg *c, char *buf, size_t len)
+static int build_filter(const struct lp_link_packet_cfg *c, char *buf, size_t len)
 {
 	char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN], rport[32] = "", lport[32];
 	const char *ipkw = c->local.family == AF_INET ? "ip" : "ip6";
@@ -478,7 +478,7 @@ static int build_filter(const struct lp_link_pcap_cfg *c, char *buf, size_t len)
 }
 
 /* Compile the filter for link type dlt and attach it to the unbound socket. */
-static int attach_filter(struct lp_link_pcap *l, const char *filter, char *err, size_t errlen)
+static int attach_filter(struct lp_link_packet *l, const char *filter, char *err, size_t errlen)
 {
 	struct bpf_program prog;
 	struct sock_fprog fprog;
@@ -509,7 +509,7 @@ out:
 }
 
 /* The link type of the interface, as libpcap would name it. */
-static int link_type(struct lp_link_pcap *l, char *err, size_t errlen)
+static int link_type(struct lp_link_packet *l, char *err, size_t errlen)
 {
 	struct ifreq ifr;
 
@@ -545,14 +545,14 @@ static int link_type(struct lp_link_pcap *l, char *err, size_t errlen)
 	}
 }
 
-int lp_link_pcap_open(const struct lp_link_pcap_cfg *cfg, struct lp_link_pcap **out, char *err,
+int lp_link_packet_open(const struct lp_link_packet_cfg *cfg, struct lp_link_packet **out, char *err,
 		      size_t errlen)
 {
 	char filter[512];
 	struct sockaddr_ll sll;
 	unsigned ifindex;
 	int rc, one = 1, rcvbuf;
-	struct lp_link_pcap *l;
+	struct lp_link_packet *l;
 
 	*out = NULL;
 	l = calloc(1, sizeof(*l));
@@ -626,22 +626,22 @@ int lp_link_pcap_open(const struct lp_link_pcap_cfg *cfg, struct lp_link_pcap **
 	*out = l;
 	return 0;
 fail:
-	lp_link_pcap_close(l);
+	lp_link_packet_close(l);
 	return rc;
 }
 
-void lp_link_pcap_set_peer_mac(struct lp_link_pcap *l, const uint8_t mac[6])
+void lp_link_packet_set_peer_mac(struct lp_link_packet *l, const uint8_t mac[6])
 {
 	memcpy(l->peer_mac, mac, 6);
 }
 
-void lp_link_pcap_set_other(struct lp_link_pcap *l, lp_link_rx_fn other, void *ctx)
+void lp_link_packet_set_other(struct lp_link_packet *l, lp_link_rx_fn other, void *ctx)
 {
 	l->other = other;
 	l->other_ctx = ctx;
 }
 
-bool lp_link_pcap_rx_mac(const struct lp_link_pcap *l, uint8_t mac[6])
+bool lp_link_packet_rx_mac(const struct lp_link_packet *l, uint8_t mac[6])
 {
 	if (l->dlt != DLT_EN10MB)
 		return false;
@@ -649,19 +649,19 @@ bool lp_link_pcap_rx_mac(const struct lp_link_pcap *l, uint8_t mac[6])
 	return true;
 }
 
-int lp_link_pcap_fd(const struct lp_link_pcap *l)
+int lp_link_packet_fd(const struct lp_link_packet *l)
 {
 	return l->fd;
 }
 
-bool lp_link_pcap_has_mac(const struct lp_link_pcap *l)
+bool lp_link_packet_has_mac(const struct lp_link_packet *l)
 {
 	return l->dlt == DLT_EN10MB;
 }
 
-unsigned lp_link_pcap_drops(const struct lp_link_pcap *l)
+unsigned lp_link_packet_drops(const struct lp_link_packet *l)
 {
-	struct lp_link_pcap *m = (struct lp_link_pcap *)l;
+	struct lp_link_packet *m = (struct lp_link_packet *)l;
 	struct tpacket_stats st;
 	socklen_t sl = sizeof(st);
 
@@ -671,12 +671,12 @@ unsigned lp_link_pcap_drops(const struct lp_link_pcap *l)
 	return l->drops > UINT32_MAX ? UINT32_MAX : (unsigned)l->drops;
 }
 
-const char *lp_link_pcap_error(const struct lp_link_pcap *l)
+const char *lp_link_packet_error(const struct lp_link_packet *l)
 {
 	return l->err;
 }
 
-void lp_link_pcap_close(struct lp_link_pcap *l)
+void lp_link_packet_close(struct lp_link_packet *l)
 {
 	if (!l)
 		return;
@@ -723,21 +723,21 @@ static void close_all_but(int a, int b)
 #define CLOSE_IN_PLACE 0
 #endif
 
-void lp_link_pcap_close_async(struct lp_link_pcap *l)
+void lp_link_packet_close_async(struct lp_link_packet *l)
 {
 	int p[2];
 	pid_t pid;
 	char c;
 
 	if (CLOSE_IN_PLACE || !l || l->fd < 0 || pipe2(p, O_CLOEXEC) < 0) {
-		lp_link_pcap_close(l);
+		lp_link_packet_close(l);
 		return;
 	}
 	pid = fork();
 	if (pid < 0) {
 		close(p[0]);
 		close(p[1]);
-		lp_link_pcap_close(l);
+		lp_link_packet_close(l);
 		return;
 	}
 	if (pid == 0) {
@@ -764,5 +764,5 @@ void lp_link_pcap_close_async(struct lp_link_pcap *l)
 	close(l->fd);
 	l->fd = -1;
 	close(p[1]);
-	lp_link_pcap_close(l);
+	lp_link_packet_close(l);
 }

@@ -8,8 +8,8 @@
  * asked to (an address the host does not own), and can resolve a neighbour's
  * MAC itself.
  */
-#ifndef TCPLIVEPLAY_LINK_PCAP_H
-#define TCPLIVEPLAY_LINK_PCAP_H
+#ifndef TCPLIVEPLAY_LINK_PACKET_H
+#define TCPLIVEPLAY_LINK_PACKET_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -17,9 +17,9 @@
 
 #include "tcpliveplay/flow.h"
 
-struct lp_link_pcap;
+struct lp_link_packet;
 
-struct lp_link_pcap_cfg {
+struct lp_link_packet_cfg {
 	const char *ifname;
 	struct lp_endpoint local;     /* our address and port */
 	uint16_t local_port_last;     /* > local.port: our ports are local.port to this */
@@ -29,7 +29,7 @@ struct lp_link_pcap_cfg {
 	bool loopback;                /* a loopback device: packet sockets see its
 				       * traffic as outgoing only, so capture both ways */
 	/* Capture every IP packet to local.addr, not only the connection's: the
-	 * others go to the callback set with lp_link_pcap_set_other(). */
+	 * others go to the callback set with lp_link_packet_set_other(). */
 	bool all_to_local;
 	unsigned buffer_kib;          /* kernel capture buffer; 0 = 4096 */
 };
@@ -41,56 +41,56 @@ typedef void (*lp_link_rx_fn)(void *ctx, const uint8_t *ip, size_t len);
 /* Open and activate the capture on cfg->ifname. -EPERM without the privilege
  * (CAP_NET_RAW), -ENODEV for an unknown interface, -EPROTONOSUPPORT for a
  * link type we cannot frame; the message in err. */
-int lp_link_pcap_open(const struct lp_link_pcap_cfg *cfg, struct lp_link_pcap **out, char *err,
+int lp_link_packet_open(const struct lp_link_packet_cfg *cfg, struct lp_link_packet **out, char *err,
 		      size_t errlen);
 
 /* The MAC every injected frame is sent to. */
-void lp_link_pcap_set_peer_mac(struct lp_link_pcap *l, const uint8_t mac[6]);
+void lp_link_packet_set_peer_mac(struct lp_link_packet *l, const uint8_t mac[6]);
 
 /* With cfg.all_to_local: called with each inbound IP packet to local.addr
  * that is not the connection's (other protocols, other ports, ICMP echo);
  * NULL ignores them. data is valid only during the call. */
-void lp_link_pcap_set_other(struct lp_link_pcap *l, lp_link_rx_fn other, void *ctx);
+void lp_link_packet_set_other(struct lp_link_packet *l, lp_link_rx_fn other, void *ctx);
 
 /* During a callback: the source MAC of the frame being handled (the next hop
  * back to its sender). False on a link without MAC headers. */
-bool lp_link_pcap_rx_mac(const struct lp_link_pcap *l, uint8_t mac[6]);
+bool lp_link_packet_rx_mac(const struct lp_link_packet *l, uint8_t mac[6]);
 
 /* A descriptor to poll for input. */
-int lp_link_pcap_fd(const struct lp_link_pcap *l);
+int lp_link_packet_fd(const struct lp_link_packet *l);
 
 /* Inject one IP packet. 0 or a negative errno (message from
- * lp_link_pcap_error()). */
-int lp_link_pcap_send(struct lp_link_pcap *l, const uint8_t *ip, size_t len);
+ * lp_link_packet_error()). */
+int lp_link_packet_send(struct lp_link_packet *l, const uint8_t *ip, size_t len);
 
 /* The same to the given MAC instead of the peer's (NULL: the peer's). */
-int lp_link_pcap_send_to(struct lp_link_pcap *l, const uint8_t *mac, const uint8_t *ip, size_t len);
+int lp_link_packet_send_to(struct lp_link_packet *l, const uint8_t *mac, const uint8_t *ip, size_t len);
 
 /* Handle the packets waiting, one batch (up to 32) per call; call it again
  * while the descriptor polls readable. The connection's go to rx, neighbour
  * solicitations for our address are answered. Returns packets handled or a
  * negative errno. */
-int lp_link_pcap_dispatch(struct lp_link_pcap *l, lp_link_rx_fn rx, void *ctx);
+int lp_link_packet_dispatch(struct lp_link_packet *l, lp_link_rx_fn rx, void *ctx);
 
 /* Wait up to timeout_ns (at most a second) for input, then dispatch it as
- * lp_link_pcap_dispatch() does. Packets handled or a negative errno (message
- * from lp_link_pcap_error()); a signal ends the wait early with 0. */
-int lp_link_pcap_wait(struct lp_link_pcap *l, uint64_t timeout_ns, lp_link_rx_fn rx, void *ctx);
+ * lp_link_packet_dispatch() does. Packets handled or a negative errno (message
+ * from lp_link_packet_error()); a signal ends the wait early with 0. */
+int lp_link_packet_wait(struct lp_link_packet *l, uint64_t timeout_ns, lp_link_rx_fn rx, void *ctx);
 
 /* Ask for addr's MAC with ARP (IPv4) or a neighbour solicitation (IPv6),
  * timeout_ms per try, tries times. 0 and mac set, or -EHOSTUNREACH. */
-int lp_link_pcap_resolve(struct lp_link_pcap *l, const uint8_t *addr, uint8_t mac[6],
+int lp_link_packet_resolve(struct lp_link_packet *l, const uint8_t *addr, uint8_t mac[6],
 			 unsigned timeout_ms, unsigned tries);
 
 /* Frames with a MAC header (Ethernet) or raw IP (tun, no neighbours). */
-bool lp_link_pcap_has_mac(const struct lp_link_pcap *l);
+bool lp_link_packet_has_mac(const struct lp_link_packet *l);
 
 /* Packets the kernel dropped from the capture buffer. */
-unsigned lp_link_pcap_drops(const struct lp_link_pcap *l);
+unsigned lp_link_packet_drops(const struct lp_link_packet *l);
 
-const char *lp_link_pcap_error(const struct lp_link_pcap *l);
+const char *lp_link_packet_error(const struct lp_link_packet *l);
 
-void lp_link_pcap_close(struct lp_link_pcap *l);
+void lp_link_packet_close(struct lp_link_packet *l);
 
 /* The same for a program about to exit. The kernel's release of a packet
  * socket waits for an RCU grace period (synchronize_net() in
@@ -98,7 +98,7 @@ void lp_link_pcap_close(struct lp_link_pcap *l);
  * socket drops the last reference and waits instead, so this returns at once
  * and the socket is gone a grace period later. The helper is not waited for
  * (init reaps it once this process has exited). Falls back to
- * lp_link_pcap_close() when no helper can be made. */
-void lp_link_pcap_close_async(struct lp_link_pcap *l);
+ * lp_link_packet_close() when no helper can be made. */
+void lp_link_packet_close_async(struct lp_link_packet *l);
 
 #endif
