@@ -17,11 +17,11 @@
 #include "tcpliveplay/engine.h"
 #include "tcpliveplay/flow.h"
 #include "tcpliveplay/flowpick.h"
-#include "tcpliveplay/link_packet.h"
+#include "tcpliveplay/link.h"
 
 struct rsp_opts {
 	struct lp_flowpick *pick;         /* the flows served and their service ports */
-	struct lp_link_packet *link;
+	struct lp_link *link;
 	struct lp_endpoint local;         /* our address (a session's port is its SYN's) */
 	bool addr_local;                  /* the kernel owns local.addr: it answers echo and
 					   * other ports itself */

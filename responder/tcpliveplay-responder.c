@@ -316,8 +316,8 @@ static int serve(struct ctx *c)
 	struct lp_flowpick *pick = NULL;
 	struct lp_endpoint local, any;
 	struct lp_ifinfo ifi;
-	struct lp_link_packet_cfg lcfg;
-	struct lp_link_packet *link = NULL;
+	struct lp_link_cfg lcfg;
+	struct lp_link *link = NULL;
 	struct lp_nft_guard *guard = NULL;
 	struct rsp_opts o;
 	struct rsp_summary sum;
@@ -384,14 +384,12 @@ static int serve(struct ctx *c)
 	}
 
 	memset(&lcfg, 0, sizeof(lcfg));
-	lcfg.ifname = c->iface;
 	lcfg.local = local;
 	lcfg.local_port_last = last_port;
 	memcpy(lcfg.local_mac, ifi.mac, 6);
 	lcfg.answer_neigh = !addr_local;
 	lcfg.all_to_local = true;
-	lcfg.loopback = ifi.type == ARPHRD_LOOPBACK;
-	rc = lp_link_packet_open(&lcfg, &link, err, sizeof(err));
+	rc = lp_link_packet_open(c->iface, &lcfg, &link, err, sizeof(err));
 	if (rc) {
 		rc = rc == -EPROTONOSUPPORT ? lp_usage_error("%s", err) : lp_env_error("%s", err);
 		goto out;
@@ -468,14 +466,14 @@ static int serve(struct ctx *c)
 		       (unsigned long long)sum.diverged, (unsigned long long)sum.failed,
 		       (unsigned long long)sum.refused, (unsigned long long)sum.resets,
 		       (unsigned long long)sum.echoes);
-	if (lp_link_packet_drops(link))
-		log_warn("the kernel dropped %u packets from the capture buffer", lp_link_packet_drops(link));
+	if (lp_link_drops(link))
+		log_warn("the kernel dropped %u packets from the capture buffer", lp_link_drops(link));
 	rc = sum.exit_code;
 out:
 	if (json && json != stdout && fclose(json) && !rc)
 		rc = lp_env_error("cannot write %s", c->json);
 	lp_nft_guard_free(guard);
-	lp_link_packet_close_async(link);
+	lp_link_close_async(link);
 	lp_flowpick_free(pick);
 	free(kports);
 	free(sel);

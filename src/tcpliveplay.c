@@ -1004,8 +1004,8 @@ static int do_live(struct ctx *c)
 	size_t nmf = 0, nhops = 0;
 	struct lp_endpoint src;
 	struct lp_ifinfo ifi;
-	struct lp_link_packet_cfg lcfg;
-	struct lp_link_packet *link = NULL;
+	struct lp_link_cfg lcfg;
+	struct lp_link *link = NULL;
 	struct lp_nft_guard *guard = NULL;
 	struct lp_pcapw *writer = NULL;
 	struct many_out mo;
@@ -1106,7 +1106,6 @@ static int do_live(struct ctx *c)
 	src_local = rc == 1;
 
 	memset(&lcfg, 0, sizeof(lcfg));
-	lcfg.ifname = c->iface;
 	lcfg.local = src;
 	lcfg.local_port_last = (uint16_t)(port_base + nmf - 1);
 	if (nhops == 1)
@@ -1115,19 +1114,18 @@ static int do_live(struct ctx *c)
 		lcfg.remote.port = 0;
 	memcpy(lcfg.local_mac, ifi.mac, 6);
 	lcfg.answer_neigh = !src_local;
-	lcfg.loopback = ifi.type == ARPHRD_LOOPBACK;
-	if (lcfg.loopback && family == AF_INET &&
+	if (ifi.type == ARPHRD_LOOPBACK && family == AF_INET &&
 	    (!sysctl_on("net/ipv4/conf/lo/accept_local") ||
 	     (src.addr[0] == 127 && !sysctl_on("net/ipv4/conf/lo/route_localnet"))))
 		log_warn("on %s the kernel drops injected packets from its own addresses unless "
 			 "net.ipv4.conf.lo.accept_local=1 (and net.ipv4.conf.lo.route_localnet=1 for "
 			 "127.0.0.0/8)", c->iface);
-	rc = lp_link_packet_open(&lcfg, &link, err, sizeof(err));
+	rc = lp_link_packet_open(c->iface, &lcfg, &link, err, sizeof(err));
 	if (rc) {
 		rc = rc == -EPROTONOSUPPORT ? lp_usage_error("%s", err) : lp_env_error("%s", err);
 		goto out;
 	}
-	for (size_t k = 0; k < nhops && lp_link_packet_has_mac(link); k++) {
+	for (size_t k = 0; k < nhops && lp_link_has_mac(link); k++) {
 		struct hop *h = &hops[k];
 		const uint8_t *nh = h->have_route ? h->route.nexthop : h->dst.addr;
 
@@ -1137,7 +1135,7 @@ static int do_live(struct ctx *c)
 			memset(h->mac, 0, 6);
 		} else if (!h->have_route || lp_nl_neigh_get(ifi.ifindex, family, nh, h->mac)) {
 			log_dbg("resolving %s on %s", lp_endpoint_str(&h->dst, a, sizeof(a)), c->iface);
-			if (lp_link_packet_resolve(link, nh, h->mac, 1000, 3)) {
+			if (lp_link_resolve(link, nh, h->mac, 1000, 3)) {
 				inet_ntop(family, nh, b, sizeof(b));
 				rc = lp_env_error("no answer from %s on %s to %s; give --dst-mac MAC", b, c->iface,
 						  family == AF_INET ? "ARP" : "neighbour solicitation");
@@ -1161,8 +1159,8 @@ static int do_live(struct ctx *c)
 	 * busiest moment; --timing capture starts flows as captured. */
 	concurrency = c->concurrency == CONCURRENCY_UNLIMITED ? 0 : c->concurrency ? c->concurrency :
 		      c->timing.mode == LP_TIMING_CAPTURE ? 0 : pl.busiest;
-	if (lp_link_packet_has_mac(link))
-		lp_link_packet_set_peer_mac(link, hops[0].mac);
+	if (lp_link_has_mac(link))
+		lp_link_set_peer_mac(link, hops[0].mac);
 	if (c->guard == GUARD_AUTO && src_local) {
 		struct lp_endpoint any = { 0 };
 
@@ -1201,7 +1199,7 @@ static int do_live(struct ctx *c)
 			printf("-%u", lcfg.local_port_last);
 		printf(" -> %s", nhops == 1 ? lp_endpoint_str(&mfs[0].remote, b, sizeof(b)) : "several servers");
 		printf(" via %s", c->iface);
-		if (lp_link_packet_has_mac(link) && nhops == 1)
+		if (lp_link_has_mac(link) && nhops == 1)
 			printf(" (%s)", mac_str(hops[0].mac, m, sizeof(m)));
 		printf(", seed %llu%s\n", (unsigned long long)c->seed,
 		       guard ? ", RST guard on" : src_local ? ", RST guard off" : ", answering ARP/NDP for the source");
@@ -1288,8 +1286,8 @@ static int do_live(struct ctx *c)
 	json = NULL;
 	if (jrc)
 		rc = jrc;
-	if (lp_link_packet_drops(link))
-		log_warn("the kernel dropped %u packets from the capture buffer", lp_link_packet_drops(link));
+	if (lp_link_drops(link))
+		log_warn("the kernel dropped %u packets from the capture buffer", lp_link_drops(link));
 	if (writer && lp_pcapw_close(writer)) {
 		writer = NULL;
 		rc = lp_env_error("cannot write %s", c->write);
@@ -1299,7 +1297,7 @@ out:
 	finish_json(c, json, NULL);
 	lp_pcapw_close(writer);
 	lp_nft_guard_free(guard);
-	lp_link_packet_close_async(link);
+	lp_link_close_async(link);
 	free(pl.mfs);
 	free(pl.sel);
 	lp_flows_free(flows);

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "tcpliveplay/engine.h"
-#include "tcpliveplay/link_packet.h"
+#include "tcpliveplay/link.h"
 #include "tcpliveplay/pcapw.h"
 #include "tcpliveplay/report.h"
 #include "tcpliveplay/rng.h"
@@ -45,7 +45,7 @@ struct lp_multi_opts {
 	size_t concurrency;            /* flows in flight at most; 0: no limit */
 	bool capture_timing;           /* start flows at their start_ns */
 	struct lp_rng *rng;            /* ISNs and TSval bases */
-	struct lp_link_packet *link;
+	struct lp_link *link;
 	struct lp_pcapw *writer;       /* NULL: do not record */
 	uint64_t timeout_ns;           /* the whole run; 0: none */
 	volatile sig_atomic_t *stop;
