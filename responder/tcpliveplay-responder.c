@@ -36,6 +36,9 @@
 
 struct ctx {
 	const char *iface;
+	const char *tap;                    /* --tap NAME instead of -i */
+	struct lp_prefix tap_addr[LP_SETUP_MAX_TAP_ADDRS];
+	size_t ntap_addr;
 	const char *file;
 	const char *flow;
 	unsigned shard_k, shard_n;          /* --shard K/N; 0/0: none */
@@ -69,18 +72,27 @@ enum {
 	OPT_JSON,
 	OPT_USER,
 	OPT_SHARD,
+	OPT_TAP,
+	OPT_TAP_ADDR,
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: " PROG " [OPTIONS] -i IFACE -r FILE [--flow SEL] [--ip ADDR] [--port N]\n"
+		"       " PROG " [OPTIONS] --tap NAME -r FILE [--flow SEL] [--ip ADDR] [--port N]\n"
 		"\n"
 		"Emulate the server of captured TCP conversations: answer every client that\n"
 		"connects to ADDR:PORT with the server's side of a captured flow, and judge what\n"
 		"the client sends against the capture.\n"
 		"\n"
 		"  -i, --interface IFACE send and capture on IFACE\n"
+		"      --tap NAME        instead of -i: serve this host's own programs through TAP\n"
+		"                        NAME (attached to; or made for the run with CAP_NET_ADMIN\n"
+		"                        and removed at its end); no privilege on a TAP of yours:\n"
+		"                        ip tuntap add dev NAME mode tap user USER, once, as root\n"
+		"      --tap-addr ADDR/PREFIX  repeatable, for a TAP made here: an address of its\n"
+		"                        host side (IPv4 or IPv6); --ip is routed through it\n"
 		"  -r, --read FILE       the capture (pcap or pcapng)\n"
 		"  -f, --flow SEL        the flows to serve: a number from tcpliveplay --list,\n"
 		"                        ADDR:PORT-ADDR:PORT, a list such as 1,3,5-9, or all;\n"
@@ -266,7 +278,7 @@ static void print_serving(const struct ctx *c, const struct lp_flow *const *sel,
 	if (nsel == 1) {
 		printf("serving flow %u of %s (%s -> %s) as %s on %s, seed %llu, %s\n", fl->id, c->file,
 		       lp_endpoint_str(&fl->client, a, sizeof(a)), lp_endpoint_str(&fl->server, b, sizeof(b)),
-		       lp_endpoint_str(local, l, sizeof(l)), c->iface, (unsigned long long)c->seed, how);
+		       lp_endpoint_str(local, l, sizeof(l)), su->where, (unsigned long long)c->seed, how);
 		return;
 	}
 	if (!c->ip && several_servers(sel, nsel))
@@ -274,7 +286,7 @@ static void print_serving(const struct ctx *c, const struct lp_flow *const *sel,
 		       addr_str(local, a, sizeof(a)));
 	printf("serving %zu flows of %s on port%s %s as %s on %s, seed %llu, %s\n", nsel, c->file,
 	       lp_flowpick_nports(pick) == 1 ? "" : "s", ports_str(pick, pbuf, sizeof(pbuf)),
-	       addr_str(local, l, sizeof(l)), c->iface, (unsigned long long)c->seed, how);
+	       addr_str(local, l, sizeof(l)), su->where, (unsigned long long)c->seed, how);
 }
 
 static void print_summary(const struct rsp_summary *sum)
@@ -358,6 +370,9 @@ static int serve(struct ctx *c)
 		local = sel[0]->server;
 	local.port = lp_flowpick_port(pick, 0);
 	su.iface = c->iface;
+	su.tap = c->tap;
+	su.tap_addr = c->tap_addr;
+	su.ntap_addr = c->ntap_addr;
 	rc = lp_setup_server(&su, &local, pick);
 	if (!rc)
 		rc = lp_cli_open_json(c->json, &json);
@@ -390,6 +405,11 @@ static int option(struct ctx *c, int opt, const char *arg)
 	case 'i':
 		c->iface = arg;
 		return 0;
+	case OPT_TAP:
+		c->tap = arg;
+		return 0;
+	case OPT_TAP_ADDR:
+		return lp_setup_opt_tap_addr(arg, c->tap_addr, &c->ntap_addr);
 	case 'r':
 		c->file = arg;
 		return 0;
@@ -457,6 +477,8 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "interface", required_argument, NULL, 'i' },
+		{ "tap", required_argument, NULL, OPT_TAP },
+		{ "tap-addr", required_argument, NULL, OPT_TAP_ADDR },
 		{ "read", required_argument, NULL, 'r' },
 		{ "flow", required_argument, NULL, 'f' },
 		{ "ip", required_argument, NULL, OPT_IP },
@@ -488,8 +510,11 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		return lp_usage_error("unexpected argument '%s'", argv[optind]);
-	if (!c.iface)
-		return lp_usage_error("no interface: give -i IFACE");
+	if (!c.iface && !c.tap)
+		return lp_usage_error("no interface: give -i IFACE or --tap NAME");
+	rc = lp_setup_check_opts(c.iface, c.tap, c.ntap_addr);
+	if (rc)
+		return rc;
 	if (!c.file)
 		return lp_usage_error("no capture: give -r FILE");
 	return serve(&c);

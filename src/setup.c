@@ -7,13 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "tcpliveplay/cli.h"
 #include "tcpliveplay/link_packet.h"
+#include "tcpliveplay/link_tap.h"
 #include "tcpliveplay/log.h"
 #include "tcpliveplay/nft_guard.h"
 #include "tcpliveplay/privs.h"
 #include "tcpliveplay/setup.h"
+#include "tcpliveplay/util.h"
 
 #define PORT_BITMAP (65536 / 8)
 
@@ -37,8 +40,8 @@ static int link_info(struct lp_setup *s)
 {
 	char err[256];
 
-	if (lp_nl_link_get(s->iface, &s->ifi, err, sizeof(err)))
-		return lp_env_error("interface %s: %s", s->iface, err);
+	if (lp_nl_link_get(s->tap ? s->tap : s->iface, &s->ifi, err, sizeof(err)))
+		return lp_env_error("%s %s: %s", s->tap ? "TAP" : "interface", s->tap ? s->tap : s->iface, err);
 	return 0;
 }
 
@@ -53,6 +56,8 @@ static int addr_local(const struct lp_endpoint *ep, bool *local)
 	return 0;
 }
 
+/* The link on an interface. Another kind of link on an interface (an AF_XDP
+ * socket, say) is one more case here. */
 static int open_link(struct lp_setup *s, const struct lp_link_cfg *cfg)
 {
 	char err[512];
@@ -121,7 +126,7 @@ static int client_next_hops(struct lp_setup *s, struct lp_setup_client *c)
 	return 0;
 }
 
-int lp_setup_client(struct lp_setup *s, struct lp_setup_client *c)
+static int iface_client(struct lp_setup *s, struct lp_setup_client *c)
 {
 	struct lp_link_cfg cfg;
 	char err[512];
@@ -231,9 +236,9 @@ static int refuse_kernel_ports(struct lp_setup *s, const struct lp_endpoint *loc
 	return 0;
 }
 
-int lp_setup_server(struct lp_setup *s, const struct lp_endpoint *local, const struct lp_flowpick *pick)
+static int iface_server(struct lp_setup *s, const struct lp_endpoint *local, const struct lp_flowpick *pick,
+			uint16_t last)
 {
-	uint16_t last = lp_flowpick_port(pick, lp_flowpick_nports(pick) - 1);
 	struct lp_endpoint any;
 	struct lp_link_cfg cfg;
 	char a[64], p[16], err[512];
@@ -265,6 +270,311 @@ int lp_setup_server(struct lp_setup *s, const struct lp_endpoint *local, const s
 				    last > local->port ? p : "", err);
 	}
 	return 0;
+}
+
+/* ---- a TAP device ---- */
+
+static int tap_configure(struct lp_setup *s)
+{
+	char a[64], err[512];
+
+	if (lp_nl_link_set_up(s->ifi.ifindex, err, sizeof(err)))
+		return lp_env_error("cannot bring TAP %s up: %s", s->tap, err);
+	for (size_t i = 0; i < s->ntap_addr; i++) {
+		const struct lp_prefix *p = &s->tap_addr[i];
+
+		if (lp_nl_addr_add(s->ifi.ifindex, p, err, sizeof(err)))
+			return lp_env_error("cannot add %s/%u to TAP %s: %s",
+					    inet_ntop(p->family, p->addr, a, sizeof(a)) ? a : "?", p->plen, s->tap, err);
+	}
+	return 0;
+}
+
+/* Open the TAP, made (then configured) or attached to (then it must be up);
+ * its descriptor in *fd, or an exit status. */
+static int tap_prepare(struct lp_setup *s, int *fd)
+{
+	char err[512];
+	int rc = lp_tap_open(s->tap, fd, &s->tap_created, err, sizeof(err));
+
+	if (rc)
+		return rc == -EINVAL ? lp_usage_error("--tap: %s", err) : lp_env_error("%s", err);
+	if (!s->tap_created && s->ntap_addr)
+		rc = lp_usage_error("--tap-addr: TAP %s exists already and keeps its own addresses (ip addr show %s); "
+				    "leave --tap-addr out, or name a TAP that does not exist yet", s->tap, s->tap);
+	else if (s->tap_created && !s->ntap_addr)
+		rc = lp_usage_error("--tap %s makes the device: give its host side an address with "
+				    "--tap-addr ADDR/PREFIX", s->tap);
+	if (!rc)
+		rc = link_info(s);
+	if (!rc && s->tap_created)
+		rc = tap_configure(s);
+	else if (!rc && !s->ifi.up)
+		rc = lp_env_error("TAP %s is down; as root, once: ip link set %s up", s->tap, s->tap);
+	if (rc) {
+		close(*fd);
+		*fd = -1;
+	}
+	return rc;
+}
+
+/* The host sends packets for ep's address through the TAP. */
+static int tap_routed(const struct lp_setup *s, const struct lp_endpoint *ep, const char *opt)
+{
+	struct lp_route rt;
+	char a[64], err[256] = "";
+	int rc;
+
+	inet_ntop(ep->family, ep->addr, a, sizeof(a));
+	rc = lp_nl_route_get(ep->family, ep->addr, 0, &rt, err, sizeof(err));
+	if (!rc && rt.ifindex == s->ifi.ifindex)
+		return 0;
+	return lp_env_error("the host does not route %s through TAP %s%s%s; give %s an address of the TAP's "
+			    "subnet, or route it: ip route add %s dev %s", a, s->tap, rc ? ": " : "", err, opt, a,
+			    s->tap);
+}
+
+/* Behind a TAP our address is not the host's: the host is the peer. */
+static int tap_not_host(const struct lp_endpoint *ep, const char *opt, const char *tap, const char *who)
+{
+	bool own = false;
+	char a[64];
+	int rc = addr_local(ep, &own);
+
+	if (rc || !own)
+		return rc;
+	return lp_usage_error("%s %s is this host's own address; behind TAP %s %s needs an address of its own",
+			      opt, inet_ntop(ep->family, ep->addr, a, sizeof(a)) ? a : "?", tap, who);
+}
+
+/* The host side's first address of family: of --tap-addr for a TAP made
+ * here, else the kernel's. */
+static int tap_host_side(const struct lp_setup *s, int family, struct lp_prefix *p)
+{
+	for (size_t i = 0; i < s->ntap_addr; i++) {
+		if (s->tap_addr[i].family == family) {
+			*p = s->tap_addr[i];
+			return 0;
+		}
+	}
+	if (!s->tap_created && !lp_nl_addr_first(s->ifi.ifindex, family, p))
+		return 0;
+	return lp_env_error("TAP %s has no %s address on the host side (%s); or give --src ADDR", s->tap,
+			    family == AF_INET ? "IPv4" : "IPv6",
+			    s->tap_created ? "give one with --tap-addr ADDR/PREFIX" :
+			    "as root, once: ip addr add ADDR/PREFIX dev NAME nodad");
+}
+
+/* The replayed client's address: given, or next to the host side's. */
+static int tap_source(struct lp_setup *s, struct lp_setup_client *c)
+{
+	struct lp_prefix host;
+	char a[64];
+	int rc;
+
+	if (!c->src.family) {
+		rc = tap_host_side(s, c->family, &host);
+		if (rc)
+			return rc;
+		if (lp_setup_next_addr(&host, c->src.addr))
+			return lp_env_error("no address next to %s/%u on TAP %s for the replayed client; give --src ADDR",
+					    inet_ntop(host.family, host.addr, a, sizeof(a)) ? a : "?", host.plen, s->tap);
+		c->src.family = c->family;
+	}
+	c->src.port = c->port_first;
+	rc = tap_not_host(&c->src, "--src", s->tap, "the replayed client");
+	return rc ? rc : tap_routed(s, &c->src, "--src");
+}
+
+static int tap_link(struct lp_setup *s, int fd, struct lp_link_cfg *cfg)
+{
+	char err[256];
+
+	lp_link_tap_mac(s->ifi.mac, cfg->local_mac);
+	cfg->answer_neigh = true;
+	if (lp_link_tap_new(fd, s->tap, cfg, &s->link, err, sizeof(err)))
+		return lp_env_error("TAP %s: %s", s->tap, err);
+	return 0;
+}
+
+static int tap_client(struct lp_setup *s, struct lp_setup_client *c)
+{
+	struct lp_link_cfg cfg;
+	int fd, rc = tap_prepare(s, &fd);
+
+	if (rc)
+		return rc;
+	rc = tap_source(s, c);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.local = c->src;
+	cfg.local_port_last = c->port_last;
+	cfg.remote = c->remote;
+	rc = tap_link(s, fd, &cfg);
+	if (rc)
+		return rc;
+	/* The kernel is the only other host on this wire. */
+	for (size_t k = 0; k < c->nhops; k++)
+		memcpy(c->hops[k].mac, s->ifi.mac, 6);
+	lp_link_set_peer_mac(s->link, s->ifi.mac);
+	return 0;
+}
+
+static bool in_prefix(const struct lp_prefix *p, int family, const uint8_t *addr)
+{
+	if (p->family != family)
+		return false;
+	for (unsigned b = 0; b < p->plen; b++)
+		if (((p->addr[b / 8] ^ addr[b / 8]) >> (7 - b % 8)) & 1)
+			return false;
+	return true;
+}
+
+/* A TAP made here: a route to local through it, unless an address given
+ * to it covers local (its prefix route does). */
+static int tap_route_to(const struct lp_setup *s, const struct lp_endpoint *local)
+{
+	struct lp_prefix dst;
+	char a[64], err[256];
+
+	for (size_t i = 0; i < s->ntap_addr; i++)
+		if (in_prefix(&s->tap_addr[i], local->family, local->addr))
+			return 0;
+	memset(&dst, 0, sizeof(dst));
+	dst.family = local->family;
+	memcpy(dst.addr, local->addr, 16);
+	dst.plen = local->family == AF_INET ? 32 : 128;
+	if (lp_nl_route_add(s->ifi.ifindex, &dst, err, sizeof(err)))
+		return lp_env_error("cannot route %s through TAP %s: %s",
+				    inet_ntop(local->family, local->addr, a, sizeof(a)) ? a : "?", s->tap, err);
+	return 0;
+}
+
+static int tap_server(struct lp_setup *s, const struct lp_endpoint *local, uint16_t last)
+{
+	struct lp_link_cfg cfg;
+	int fd, rc = tap_prepare(s, &fd);
+
+	if (rc)
+		return rc;
+	rc = tap_not_host(local, "--ip", s->tap, "the emulated host");
+	if (!rc && s->tap_created)
+		rc = tap_route_to(s, local);
+	if (!rc)
+		rc = tap_routed(s, local, "--ip");
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.local = *local;
+	cfg.local_port_last = last;
+	cfg.all_to_local = true;
+	return tap_link(s, fd, &cfg);
+}
+
+/* ---- both programs ---- */
+
+static void set_where(struct lp_setup *s)
+{
+	snprintf(s->where, sizeof(s->where), "%s%s", s->tap ? "TAP " : "", s->tap ? s->tap : s->iface);
+}
+
+int lp_setup_client(struct lp_setup *s, struct lp_setup_client *c)
+{
+	set_where(s);
+	return s->tap ? tap_client(s, c) : iface_client(s, c);
+}
+
+int lp_setup_server(struct lp_setup *s, const struct lp_endpoint *local, const struct lp_flowpick *pick)
+{
+	uint16_t last = lp_flowpick_port(pick, lp_flowpick_nports(pick) - 1);
+
+	set_where(s);
+	return s->tap ? tap_server(s, local, last) : iface_server(s, local, pick, last);
+}
+
+int lp_setup_parse_prefix(const char *s, struct lp_prefix *p)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *slash = strchr(s, '/');
+	struct lp_endpoint ep;
+	uint64_t v;
+	size_t n;
+
+	if (!slash || (size_t)(slash - s) >= sizeof(buf))
+		return -EINVAL;
+	n = (size_t)(slash - s);
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (lp_addr_parse(buf, &ep) || lp_parse_uint(slash + 1, 0, ep.family == AF_INET ? 32 : 128, &v))
+		return -EINVAL;
+	memset(p, 0, sizeof(*p));
+	p->family = ep.family;
+	memcpy(p->addr, ep.addr, 16);
+	p->plen = (unsigned)v;
+	return 0;
+}
+
+int lp_setup_opt_tap_addr(const char *arg, struct lp_prefix *list, size_t *n)
+{
+	if (*n == LP_SETUP_MAX_TAP_ADDRS)
+		return lp_usage_error("--tap-addr: at most %d", LP_SETUP_MAX_TAP_ADDRS);
+	if (lp_setup_parse_prefix(arg, &list[*n]))
+		return lp_usage_error("--tap-addr: '%s' is not ADDR/PREFIX (IPv4 or IPv6)", arg);
+	(*n)++;
+	return 0;
+}
+
+int lp_setup_check_opts(const char *iface, const char *tap, size_t ntap_addr)
+{
+	if (iface && tap)
+		return lp_usage_error("-i and --tap: one or the other");
+	if (ntap_addr && !tap)
+		return lp_usage_error("--tap-addr goes with --tap");
+	return 0;
+}
+
+/* Are the host bits of a (after p's prefix) all bit? */
+static bool host_bits_all(const struct lp_prefix *p, const uint8_t *a, unsigned bit)
+{
+	unsigned total = p->family == AF_INET ? 32 : 128;
+
+	for (unsigned b = p->plen; b < total; b++)
+		if (((a[b / 8] >> (7 - b % 8)) & 1) != bit)
+			return false;
+	return true;
+}
+
+int lp_setup_next_addr(const struct lp_prefix *p, uint8_t out[16])
+{
+	size_t alen = p->family == AF_INET ? 4 : 16;
+	unsigned host = (unsigned)alen * 8 - p->plen;
+
+	if ((p->family != AF_INET && p->family != AF_INET6) || p->plen > alen * 8)
+		return -EINVAL;
+	for (int step = 1; step >= -1; step -= 2) {
+		uint8_t a[16] = { 0 };
+		size_t i = alen;
+
+		memcpy(a, p->addr, alen);
+		/* a += step, with carry (or borrow) */
+		while (i-- > 0) {
+			a[i] = (uint8_t)(a[i] + step);
+			if (a[i] != (step > 0 ? 0x00 : 0xff))
+				break;
+		}
+		if (!in_prefix(p, p->family, a))
+			continue;
+		if (host >= 2 && (host_bits_all(p, a, 0) || (p->family == AF_INET && host_bits_all(p, a, 1))))
+			continue;
+		memcpy(out, a, alen);
+		return 0;
+	}
+	return -ENOENT;
 }
 
 int lp_setup_drop(const char *user)

@@ -60,6 +60,9 @@ struct ctx {
 	unsigned rto_ms, retries;
 	/* live replay */
 	const char *iface;
+	const char *tap;          /* --tap NAME instead of -i */
+	struct lp_prefix tap_addr[LP_SETUP_MAX_TAP_ADDRS];
+	size_t ntap_addr;
 	const char *dsts[MAX_DST];/* ADDR[:PORT] or OLD=NEW */
 	size_t ndst;
 	size_t concurrency;       /* many flows: in flight at most; 0: the capture's busiest moment */
@@ -96,21 +99,16 @@ enum {
 	OPT_CONCURRENCY,
 	OPT_ANY_CLIENT,
 	OPT_SHARD,
+	OPT_TAP,
+	OPT_TAP_ADDR,
 };
 
-static void usage(FILE *out)
+/* The live replay's part of --help. */
+static void usage_live(FILE *out)
 {
 	fprintf(out,
-		"Usage: tcpliveplay [OPTIONS] -i IFACE -r FILE --dst ADDR[:PORT]\n"
-		"       tcpliveplay [OPTIONS] IFACE FILE DST_IP DST_MAC SPORT|random\n"
-		"       tcpliveplay --list FILE\n"
-		"       tcpliveplay --dump -r FILE [--flow SEL]\n"
-		"       tcpliveplay --extract DIR -r FILE [--flow SEL]\n"
-		"       tcpliveplay --simulate -r FILE [--flow SEL] [--fault SPEC]... [--seed N]\n"
-		"\n"
-		"Replay the client side of a captured TCP conversation against a live host.\n"
-		"\n"
-		"Live replay (needs CAP_NET_RAW, and CAP_NET_ADMIN for the RST guard):\n"
+		"Live replay on an interface (needs CAP_NET_RAW, and CAP_NET_ADMIN for the\n"
+		"RST guard):\n"
 		"  -i, --interface IFACE send and capture on IFACE\n"
 		"      --dst ADDR[:PORT] the live host ([ADDR]:PORT for IPv6); the port defaults\n"
 		"                        to the captured server port\n"
@@ -119,7 +117,8 @@ static void usage(FILE *out)
 		"                        the flows no mapping names\n"
 		"      --dst-mac MAC     the next hop's MAC (default, or 'auto': the kernel's\n"
 		"                        neighbour table, else ARP / neighbour solicitation)\n"
-		"      --src ADDR        source address (default: the route's preferred source);\n"
+		"      --src ADDR        source address (default: the route's preferred source;\n"
+		"                        behind a TAP, the address next to the host side's);\n"
 		"                        one the host does not own is answered for (ARP/NDP)\n"
 		"      --sport N|random  source port (default random: in 49152-65535, clear of\n"
 		"                        the kernel's ephemeral ports when they leave room);\n"
@@ -134,6 +133,32 @@ static void usage(FILE *out)
 		"  The classic call IFACE FILE DST_IP DST_MAC SPORT|random is the same as\n"
 		"  -i IFACE -r FILE --dst DST_IP --dst-mac DST_MAC --sport SPORT.\n"
 		"\n"
+		"Live replay behind a TAP device, against a server of this host (no privilege\n"
+		"on a TAP of yours: ip tuntap add dev NAME mode tap user USER, once, as root):\n"
+		"      --tap NAME        instead of -i: the replayed client sits behind TAP NAME,\n"
+		"                        which is attached to, or made (CAP_NET_ADMIN) for the\n"
+		"                        run and removed at its end; --dst is an address of this\n"
+		"                        host, --src one of the TAP's subnet\n"
+		"      --tap-addr ADDR/PREFIX  repeatable, for a TAP made here: an address of its\n"
+		"                        host side (IPv4 or IPv6; the kernel routes the prefix)\n"
+		"\n");
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: tcpliveplay [OPTIONS] -i IFACE -r FILE --dst ADDR[:PORT]\n"
+		"       tcpliveplay [OPTIONS] --tap NAME -r FILE --dst ADDR[:PORT]\n"
+		"       tcpliveplay [OPTIONS] IFACE FILE DST_IP DST_MAC SPORT|random\n"
+		"       tcpliveplay --list FILE\n"
+		"       tcpliveplay --dump -r FILE [--flow SEL]\n"
+		"       tcpliveplay --extract DIR -r FILE [--flow SEL]\n"
+		"       tcpliveplay --simulate -r FILE [--flow SEL] [--fault SPEC]... [--seed N]\n"
+		"\n"
+		"Replay the client side of a captured TCP conversation against a live host.\n"
+		"\n");
+	usage_live(out);
+	fprintf(out,
 		"Capture inspection:\n"
 		"  -l, --list FILE       list every TCP flow of FILE, one line each, numbered\n"
 		"  -d, --dump            print the segment schedule of one flow\n"
@@ -1024,6 +1049,9 @@ static int live_setup(const struct ctx *c, struct live_run *lr, const uint8_t *d
 	if (p->nmf > 1)
 		sc->remote.port = 0;
 	lr->su.iface = c->iface;
+	lr->su.tap = c->tap;
+	lr->su.tap_addr = c->tap_addr;
+	lr->su.ntap_addr = c->ntap_addr;
 	rc = lp_setup_client(&lr->su, sc);
 	if (rc)
 		return rc;
@@ -1079,7 +1107,7 @@ static void print_live_header(const struct ctx *c, const struct live_run *lr)
 	if (p->nmf > 1)
 		printf("-%u", sc->port_last);
 	printf(" -> %s", sc->nhops == 1 ? lp_endpoint_str(&p->mfs[0].remote, b, sizeof(b)) : "several servers");
-	printf(" via %s", c->iface);
+	printf(" via %s", lr->su.where);
 	if (lp_link_has_mac(lr->su.link) && sc->nhops == 1)
 		printf(" (%s)", mac_str(lr->hops[0].mac, m, sizeof(m)));
 	printf(", seed %llu%s\n", (unsigned long long)c->seed,
@@ -1296,6 +1324,11 @@ static int opt_live(struct ctx *c, int opt, const char *arg)
 	case 'i':
 		c->iface = arg;
 		return 0;
+	case OPT_TAP:
+		c->tap = arg;
+		return 0;
+	case OPT_TAP_ADDR:
+		return lp_setup_opt_tap_addr(arg, c->tap_addr, &c->ntap_addr);
 	case OPT_DST:
 		return add_dst(c, arg);
 	case OPT_CONCURRENCY:
@@ -1448,6 +1481,8 @@ static int parse_options(struct ctx *c, int argc, char **argv)
 		{ "retries", required_argument, NULL, OPT_RETRIES },
 		{ "json", required_argument, NULL, OPT_JSON },
 		{ "interface", required_argument, NULL, 'i' },
+		{ "tap", required_argument, NULL, OPT_TAP },
+		{ "tap-addr", required_argument, NULL, OPT_TAP_ADDR },
 		{ "dst", required_argument, NULL, OPT_DST },
 		{ "dst-mac", required_argument, NULL, OPT_DST_MAC },
 		{ "src", required_argument, NULL, OPT_SRC },
@@ -1496,7 +1531,7 @@ static int parse_options(struct ctx *c, int argc, char **argv)
 /* The options given go together. */
 static int check_options(struct ctx *c)
 {
-	if (c->mode == MODE_NONE && (c->iface || c->ndst))
+	if (c->mode == MODE_NONE && (c->iface || c->tap || c->ndst))
 		c->mode = MODE_LIVE;
 	if (c->mode == MODE_NONE)
 		return lp_usage_error("nothing to do: give -i IFACE --dst ADDR, or --list, --dump, --extract, --simulate");
@@ -1508,13 +1543,15 @@ static int check_options(struct ctx *c)
 		return lp_usage_error("--concurrency and --any-client go with a live replay");
 	if (c->mode == MODE_LIVE && c->faults)
 		return lp_usage_error("--fault goes with --simulate (or tcpliveplay-responder)");
-	if (c->mode == MODE_LIVE && (!c->iface || !c->ndst))
-		return lp_usage_error("a live replay needs -i IFACE and --dst ADDR[:PORT]");
+	if (c->mode == MODE_LIVE && (!(c->iface || c->tap) || !c->ndst))
+		return lp_usage_error("a live replay needs -i IFACE (or --tap NAME) and --dst ADDR[:PORT]");
 	if (c->mode != MODE_LIVE && (c->iface || c->ndst || c->dst_mac || c->src || c->sport || c->write ||
-				     c->timeout_s || c->guard_set || c->user))
-		return lp_usage_error("-i, --dst, --dst-mac, --src, --sport, --rst-guard, --write, --timeout and "
-				      "--user go with a live replay");
-	return 0;
+				     c->timeout_s || c->guard_set || c->user || c->tap || c->ntap_addr))
+		return lp_usage_error("-i, --tap, --tap-addr, --dst, --dst-mac, --src, --sport, --rst-guard, --write, "
+				      "--timeout and --user go with a live replay");
+	if (c->tap && c->dst_mac)
+		return lp_usage_error("--dst-mac goes with -i (behind a TAP the next hop is the host)");
+	return lp_setup_check_opts(c->iface, c->tap, c->ntap_addr);
 }
 
 int main(int argc, char **argv)

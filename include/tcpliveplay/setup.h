@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The set-up of a live run, one module for both programs: the choice and
- * opening of the link (a packet socket on an interface), the replayer's
- * routes, source address and next hops, the responder's address checks,
- * the RST guard, and the privilege drop once all that is open. It is part of
+ * opening of the link (a packet socket on an interface, or a TAP device made
+ * or attached to, whose host side it configures when it made it), the
+ * replayer's routes, source address and next hops, the responder's address
+ * checks, the RST guard, and the privilege drop once all that is open. It is part of
  * the command-line edge, as cli.c is: it writes its messages (naming the
  * fix) and returns 0 or an exit status (LP_EXIT_*). lp_setup_end() releases
  * what it holds on every path.
@@ -22,14 +23,22 @@
 
 struct lp_nft_guard;
 
+#define LP_SETUP_MAX_TAP_ADDRS 16
+
 struct lp_setup {
-	/* The command line's choice. */
+	/* The command line's choice: one of */
 	const char *iface;            /* -i IFACE: a packet socket on it */
+	const char *tap;              /* --tap NAME: a TAP device */
+	const struct lp_prefix *tap_addr;  /* --tap-addr: the host side's addresses, for a
+					    * TAP made here (the kernel adds their routes) */
+	size_t ntap_addr;
 	/* What set-up made. */
-	struct lp_ifinfo ifi;         /* the interface */
+	char where[IF_NAMESIZE + 8];  /* "IFACE" or "TAP NAME", for messages */
+	struct lp_ifinfo ifi;         /* the interface, or the TAP's host side */
+	bool tap_created;             /* the TAP goes with the program */
 	struct lp_link *link;
 	struct lp_nft_guard *guard;   /* NULL: no RST guard */
-	bool addr_local;              /* the host owns our address */
+	bool addr_local;              /* the host owns our address (never behind a TAP) */
 	uint8_t *kernel_ports;        /* responder, addr_local: bitmap of the ports the host's
 				       * own programs listen on (port p: bit p % 8 of byte
 				       * p / 8), else NULL */
@@ -47,7 +56,8 @@ struct lp_hop {
 struct lp_setup_client {
 	int family;
 	/* In: --src (family 0: none given). Out: the source, its port the
-	 * first of ours. */
+	 * first of ours; behind a TAP by default the address after (or
+	 * before) the host side's first of the family. */
 	struct lp_endpoint src;
 	uint16_t port_first, port_last;
 	struct lp_endpoint remote;    /* the filter's peer: family 0 any address, port 0 any port */
@@ -58,14 +68,34 @@ struct lp_setup_client {
 };
 
 /* The replayer's set-up: route and source for every hop, the link, the
- * next hops' MACs (the first is the link's peer), the guard. */
+ * next hops' MACs (the first is the link's peer), the guard. Behind a TAP:
+ * the source must be routed through it and not be the host's; every next
+ * hop is the host's side of the TAP. */
 int lp_setup_client(struct lp_setup *s, struct lp_setup_client *c);
 
 /* The responder's set-up for the address local (its port the first served)
  * and the ports pick serves: a host program listening on one is refused
  * when the host owns the address (then the guard covers the ports), else
- * ARP/NDP are answered for it. */
+ * ARP/NDP are answered for it. Behind a TAP the address must not be the
+ * host's; a TAP made here gets a route to it when no --tap-addr covers it. */
 int lp_setup_server(struct lp_setup *s, const struct lp_endpoint *local, const struct lp_flowpick *pick);
+
+/* --tap-addr ARG: ADDR/PREFIX added to list (*n entries); 0 or the usage
+ * error. */
+int lp_setup_opt_tap_addr(const char *arg, struct lp_prefix *list, size_t *n);
+
+/* -i IFACE and --tap NAME exclude each other, --tap-addr needs --tap: 0 or
+ * the usage error. */
+int lp_setup_check_opts(const char *iface, const char *tap, size_t ntap_addr);
+
+/* ADDR/PREFIX, IPv4 or IPv6. 0 or -EINVAL. */
+int lp_setup_parse_prefix(const char *s, struct lp_prefix *p);
+
+/* An address of p's prefix next to p's own: the one after it, else the one
+ * before; never p's, and in prefixes with room neither the all-zeros host
+ * part (the network, or IPv6's subnet-router anycast) nor IPv4's broadcast.
+ * 0 and out (4 or 16 bytes), or -ENOENT. */
+int lp_setup_next_addr(const struct lp_prefix *p, uint8_t out[16]);
 
 /* Everything that needed a privilege is open: drop them all, and become
  * user when not NULL. */
