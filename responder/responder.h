@@ -3,7 +3,8 @@
  * tcpliveplay-responder: serving the server side of captured flows to every
  * client that connects, one session (a server-role engine) per client. A new
  * session plays the next flow of its service port (tcpliveplay/flowpick.h).
- * The CLI (tcpliveplay-responder.c) sets up the link and calls rsp_serve().
+ * The CLI (tcpliveplay-responder.c) sets up the link (setup.h: an interface or
+ * a TAP) and calls rsp_serve(); the loop runs on either alike.
  */
 #ifndef TCPLIVEPLAY_RESPONDER_H
 #define TCPLIVEPLAY_RESPONDER_H

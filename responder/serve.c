@@ -743,7 +743,7 @@ int rsp_serve(const struct rsp_opts *o, struct rsp_summary *sum, char *err, size
 		}
 		rc = lp_link_wait(o->link, next > now ? next - now : 0, on_rx, sv);
 		if (rc < 0) {
-			snprintf(err, errlen, "cannot capture: %s", lp_link_error(o->link));
+			snprintf(err, errlen, "cannot receive: %s", lp_link_error(o->link));
 			break;
 		}
 		rc = 0;

@@ -103,7 +103,7 @@ int lp_live_run(const struct lp_flow *fl, struct lp_live_opts *o, struct lp_repo
 			wake = next_progress;
 		rc = lp_link_wait(o->link, wake > now ? wake - now : 0, on_rx, &lv);
 		if (rc < 0) {
-			snprintf(err, errlen, "cannot capture: %s", lp_link_error(o->link));
+			snprintf(err, errlen, "cannot receive: %s", lp_link_error(o->link));
 			goto out;
 		}
 		now = mono_ns(&lv);

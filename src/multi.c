@@ -384,7 +384,7 @@ int lp_multi_run(const struct lp_multi_opts *o, uint64_t *duration_ns, char *err
 			wake = deadline;
 		rc = lp_link_wait(o->link, wake > now ? wake - now : 0, on_rx, m);
 		if (rc < 0) {
-			snprintf(err, errlen, "cannot capture: %s", lp_link_error(o->link));
+			snprintf(err, errlen, "cannot receive: %s", lp_link_error(o->link));
 			break;
 		}
 		rc = 0;

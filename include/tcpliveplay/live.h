@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Live replay: one engine on a real interface. The loop moves packets between
- * the engine and the link, wakes the engine's timers on the monotonic
+ * Live replay: one engine on a link (an interface's packet socket, a TAP). The
+ * loop moves packets between the engine and the link, wakes the engine's timers on the monotonic
  * clock, and stops on the verdict, the overall timeout or a stop request.
  */
 #ifndef TCPLIVEPLAY_LIVE_H
