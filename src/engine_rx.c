@@ -316,10 +316,14 @@ static void input_syn_sent(struct lp_engine *e, const struct lp_seg *s)
 		/* An unacceptable ACK (RFC 9293 3.10.7.3): most often a host whose
 		 * old connection on these ports is in TIME-WAIT, or still open,
 		 * and took our SYN for a stray. A reset <SEQ=SEG.ACK><CTL=RST>
-		 * clears that, and the SYN's retransmission then gets through. An
-		 * ACK that echoes a timestamp our SYN never carried comes from
-		 * such an old connection too (Linux: PAWS active reject). */
-		bool old = s->ack != e->iss + 1 ||
+		 * clears that, and the SYN's retransmission then gets through.
+		 * Such an old connection also sends an ACK that echoes a
+		 * timestamp our SYN never carried (Linux: PAWS active reject), or
+		 * one that acknowledges our SYN but has no SYN itself (its ISN was
+		 * ours: a rerun with the same --seed). RFC 9293 drops the latter;
+		 * no peer answers a SYN so, and dropped, it comes back for every
+		 * SYN until the old connection times out. */
+		bool old = s->ack != e->iss + 1 || !(s->flags & (LP_TH_SYN | LP_TH_RST)) ||
 			   (e->offer.has_ts && s->opts.has_ts && s->opts.tsecr &&
 			    !tsecr_ours(e, s->opts.tsecr));
 

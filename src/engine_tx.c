@@ -286,6 +286,10 @@ static uint64_t new_len(const struct lp_engine *e, uint64_t wend)
 		d = contig;
 	if (d > e->mss)
 		d = e->mss;
+	/* No segment above half the largest window the peer offered, so that
+	 * two fit in it (Linux's tcp_bound_to_half_wnd). */
+	if (e->max_wnd > 536 && d > e->max_wnd / 2)
+		d = e->max_wnd / 2 > 48 ? e->max_wnd / 2 : 48;
 	u = wend - e->snd_nxt;
 	if (u >= d)
 		return d;

@@ -464,9 +464,9 @@ START_TEST(test_giveup_resets)
 END_TEST
 
 /* A same-seed rerun meets its old connection: its ACK acknowledges our
- * SYN's number but echoes a timestamp our SYN never carried. A reset
- * <SEQ=SEG.ACK> (Linux: PAWS active reject), and the SYN again at once. */
-START_TEST(test_synsent_old_timestamp)
+ * SYN's number, with no SYN, or echoing a timestamp our SYN never carried.
+ * A reset <SEQ=SEG.ACK> each time, and the SYN again at once (Linux). */
+START_TEST(test_synsent_old_connection)
 {
 	struct harness h;
 	struct lp_tcpopts o = { .has_ts = true };
@@ -479,23 +479,26 @@ START_TEST(test_synsent_old_timestamp)
 	tsval = h.out[0].opts.tsval;
 	h.now += MS;
 	o.tsval = 77;
-	o.tsecr = tsval + 5000;
+	o.tsecr = tsval;
 	h_push_opts(&h, LP_TH_ACK, 0x12345678u, h.eiss + 1, 500, &o, NULL, 0);
 	ck_assert_uint_eq(h_pull(&h), 1);
 	ck_assert_uint_eq(h_last(&h)->flags, LP_TH_RST);
 	ck_assert_uint_eq(h_last(&h)->seq, h.eiss + 1);
-	/* The same ACK echoing our SYN's own timestamp: dropped (RFC 9293). */
-	o.tsecr = tsval;
-	h_push_opts(&h, LP_TH_ACK, 0x12345678u, h.eiss + 1, 500, &o, NULL, 0);
-	ck_assert_uint_eq(h_pull(&h), 0);
 	ck_assert_uint_le(lp_engine_next_timer(h.e) - h.now, 10 * MS);
+	/* A SYN-ACK echoing a timestamp from the future: a reset too. */
+	o.has_mss = true;
+	o.mss = 1460;
+	o.tsecr = tsval + 5000;
+	h_push_opts(&h, LP_TH_SYN | LP_TH_ACK, h.piss, h.eiss + 1, 65535, &o, NULL, 0);
+	ck_assert_uint_eq(h_pull(&h), 1);
+	ck_assert_uint_eq(h_last(&h)->flags, LP_TH_RST);
 	h_fire(&h);
 	ck_assert_uint_eq(h_pull(&h), 1);
 	ck_assert_uint_eq(h_last(&h)->flags, LP_TH_SYN);
-	o.has_mss = true;
-	o.mss = 1460;
+	o.tsecr = tsval;
 	h_push_opts(&h, LP_TH_SYN | LP_TH_ACK, h.piss, h.eiss + 1, 65535, &o, NULL, 0);
 	ck_assert_uint_eq(h.events[LP_EV_CONNECTED], 1);
+	ck_assert_uint_eq(h.events[LP_EV_RST_SENT], 2);
 	done(&h);
 }
 END_TEST
@@ -694,6 +697,23 @@ START_TEST(test_window_update_order)
 }
 END_TEST
 
+/* No segment above half the largest window the peer offered (Linux's
+ * tcp_bound_to_half_wnd): a one-segment window takes two halves, not one
+ * segment and a wait. */
+START_TEST(test_half_window_segments)
+{
+	struct harness h;
+
+	h_start(&h, simple_flow(10000, 100), LP_ROLE_CLIENT);
+	h_new(&h);
+	h_connect(&h, &(struct lp_tcpopts){ .has_mss = true, .mss = 1460 }, 1460);
+	ck_assert_uint_eq(h.nout, 3);
+	ck_assert_uint_eq(h.out[1].len, 730);
+	ck_assert_uint_eq(h.out[2].len, 730);
+	done(&h);
+}
+END_TEST
+
 /* RFC 5681 4.1: after an idle spell longer than the RTO, the first flight
  * is the initial window again. */
 START_TEST(test_restart_after_idle)
@@ -740,7 +760,7 @@ Suite *conform_suite(void)
 	tcase_add_test(tc, test_small_peer_mss);
 	tcase_add_test(tc, test_abort_resets);
 	tcase_add_test(tc, test_giveup_resets);
-	tcase_add_test(tc, test_synsent_old_timestamp);
+	tcase_add_test(tc, test_synsent_old_connection);
 	tcase_add_test(tc, test_sack_loss_marking);
 	tcase_add_test(tc, test_recovery_cwnd_bound);
 	tcase_add_test(tc, test_syn_timeout_rto);
@@ -748,6 +768,7 @@ Suite *conform_suite(void)
 	tcase_add_test(tc, test_simultaneous_open);
 	tcase_add_test(tc, test_challenge_acks);
 	tcase_add_test(tc, test_window_update_order);
+	tcase_add_test(tc, test_half_window_segments);
 	tcase_add_test(tc, test_restart_after_idle);
 	suite_add_tcase(s, tc);
 	return s;

@@ -299,9 +299,8 @@ START_TEST(test_synsent_unacceptable_ack)
 	ck_assert_uint_lt(lp_engine_next_timer(h.e), at);
 	at = lp_engine_next_timer(h.e);
 	ck_assert_uint_le(at - h.now, 10 * MS);
-	/* A reset, or an ACK of our SYN without SYN, gets nothing back. */
+	/* A reset gets nothing back. */
 	h_push_opts(&h, LP_TH_RST | LP_TH_ACK, 0x12345678u, 0xabcdef01u, 0, NULL, NULL, 0);
-	h_push_opts(&h, LP_TH_ACK, 0x12345678u, h.eiss + 1, 500, NULL, NULL, 0);
 	ck_assert_uint_eq(h_pull(&h), 0);
 	h.now = at;
 	lp_engine_timeout(h.e, h.now);
