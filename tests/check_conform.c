@@ -714,6 +714,36 @@ START_TEST(test_half_window_segments)
 }
 END_TEST
 
+/* RFC 7323 2.3: a shift above 14 counts as 14; the SYN's window is never
+ * scaled. RFC 9293 MUST-61: the last segment of the data carries PSH. */
+START_TEST(test_wscale_clamp_and_push)
+{
+	struct harness h;
+	uint64_t acked = 0;
+
+	h_start(&h, simple_flow(200000, 100), LP_ROLE_CLIENT);
+	h_new(&h);
+	h_connect(&h, &(struct lp_tcpopts){ .has_mss = true, .mss = 1460, .has_wscale = true, .wscale = 15 },
+		  100);
+	ck_assert_uint_eq(out_bytes(&h, 0), 100);
+	/* A window field of 1: 16384 bytes, not 32768; cwnd grows past it. */
+	for (int i = 0; i < 4; i++) {
+		acked = out_bytes(&h, 0);
+		h_push(&h, LP_TH_ACK, 0, acked, 1, NULL, 0);
+		h_pull(&h);
+	}
+	ck_assert_uint_le(out_bytes(&h, 0) - acked, 16384);
+	ck_assert_uint_gt(out_bytes(&h, 0) - acked, 14600);
+	for (int i = 0; i < 40 && out_bytes(&h, 0) < 200000; i++) {
+		h_push(&h, LP_TH_ACK, 0, out_bytes(&h, 0), 4, NULL, 0);
+		h_pull(&h);
+	}
+	ck_assert_uint_eq(out_bytes(&h, 0), 200000);
+	ck_assert(h_last(&h)->flags & LP_TH_PSH);
+	done(&h);
+}
+END_TEST
+
 /* RFC 5681 4.1: after an idle spell longer than the RTO, the first flight
  * is the initial window again. */
 START_TEST(test_restart_after_idle)
@@ -769,6 +799,7 @@ Suite *conform_suite(void)
 	tcase_add_test(tc, test_challenge_acks);
 	tcase_add_test(tc, test_window_update_order);
 	tcase_add_test(tc, test_half_window_segments);
+	tcase_add_test(tc, test_wscale_clamp_and_push);
 	tcase_add_test(tc, test_restart_after_idle);
 	suite_add_tcase(s, tc);
 	return s;
