@@ -55,6 +55,7 @@ struct ctx {
 	const char *user;
 	int verbose;
 	bool quiet;
+	bool strict;
 };
 
 enum {
@@ -68,6 +69,7 @@ enum {
 	OPT_SEED,
 	OPT_JSON,
 	OPT_USER,
+	OPT_STRICT,
 };
 
 static void usage(FILE *out)
@@ -80,7 +82,10 @@ static void usage(FILE *out)
 		"the client sends against the capture.\n"
 		"\n"
 		"  -i, --interface IFACE send and capture on IFACE\n"
-		"  -r, --read FILE       the capture (pcap or pcapng)\n"
+		"  -r, --read FILE       the capture: pcap or pcapng, plain or compressed (gzip,\n"
+		"                        xz, zstd); '-' reads standard input\n"
+		"      --strict          refuse a damaged capture (default: read every packet\n"
+		"                        before the damage, with a warning)\n"
 		"  -f, --flow SEL        the flows to serve: a number from tcpliveplay --list,\n"
 		"                        ADDR:PORT-ADDR:PORT, a list such as 1,3,5-9, or all;\n"
 		"                        not needed for a single flow. The k-th new session on a\n"
@@ -124,8 +129,10 @@ static void usage(FILE *out)
  * exit status on failure. --port needs one server port among them. */
 static int load_flows(struct ctx *c, struct lp_flows **flows, const struct lp_flow ***sel, size_t *n)
 {
-	struct lp_loader ld = { .file = c->file, .verbose = c->verbose > 0 };
+	struct lp_loader ld = { .file = c->file, .verbose = c->verbose > 0, .strict = c->strict };
 	int rc = lp_cli_load(&ld, flows);
+
+	c->file = ld.file;
 
 	if (!rc)
 		rc = lp_cli_select_many(c->file, *flows, c->flow, sel, n);
@@ -489,6 +496,7 @@ int main(int argc, char **argv)
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "json", required_argument, NULL, OPT_JSON },
 		{ "user", required_argument, NULL, OPT_USER },
+		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -553,6 +561,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_USER:
 			c.user = optarg;
+			break;
+		case OPT_STRICT:
+			c.strict = true;
 			break;
 		case 'v':
 			c.verbose++;

@@ -1011,10 +1011,8 @@ int lp_flows_load_capture(struct lp_capture *cap, lp_warn_fn warn, void *ctx,
 		goto out;
 	}
 	f->gap_budget = f->gap_granted = GAP_BASE;
-	f->stats.linktype = lp_capture_linktype(cap);
-	f->stats.linktype_name = lp_capture_linktype_name(cap);
-	while ((rc = lp_capture_next(cap, &pkt, err, errlen)) == 1) {
-		f->stats.packets++;
+	pkt.number = 0;
+	while ((rc = lp_capture_next(cap, &pkt)) == 1) {
 		/* Each record (its 16-byte header and frame) grants more gap. */
 		if (f->gap_granted < GAP_TOTAL) {
 			uint64_t more = GAP_PER_BYTE * (16u + (uint64_t)pkt.caplen);
@@ -1024,37 +1022,19 @@ int lp_flows_load_capture(struct lp_capture *cap, lp_warn_fn warn, void *ctx,
 			f->gap_granted += more;
 			f->gap_budget += more;
 		}
-		switch (pkt.kind) {
-		case LP_PKT_TCP:
+		if (pkt.kind == LP_PKT_TCP) {
 			rc = add_packet(f, &pkt);
-			if (rc) {
-				snprintf(err, errlen, "packet %u: out of memory", pkt.number);
-				goto out;
-			}
-			f->stats.tcp++;
-			break;
-		case LP_PKT_OTHER:
-			f->stats.other++;
-			break;
-		case LP_PKT_FRAGMENT:
-			f->stats.fragments++;
-			if (warn)
-				warn(ctx, pkt.number, pkt.why);
-			break;
-		case LP_PKT_BAD:
-			f->stats.malformed++;
-			if (warn)
-				warn(ctx, pkt.number, pkt.why);
-			break;
+			if (rc)
+				break;
+		} else if ((pkt.kind == LP_PKT_FRAGMENT || pkt.kind == LP_PKT_BAD) && warn) {
+			warn(ctx, pkt.number, pkt.why);
 		}
 	}
 	if (rc < 0) {
-		char msg[256];
-
-		snprintf(msg, sizeof(msg), "%s", err);
-		snprintf(err, errlen, "packet %u: %s", pkt.number, msg);
+		snprintf(err, errlen, "packet %u: out of memory", pkt.number);
 		goto out;
 	}
+	lp_capture_stats(cap, &f->stats);
 	for (size_t i = 0; i < f->n; i++) {
 		rc = finish_flow(f->flows[i], f->builds[i], &f->gap_budget);
 		if (rc) {

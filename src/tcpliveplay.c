@@ -72,6 +72,7 @@ struct ctx {
 	uint64_t timeout_s;
 	bool classic;
 	int verbose;
+	bool strict;
 };
 
 enum {
@@ -92,6 +93,7 @@ enum {
 	OPT_USER,
 	OPT_CONCURRENCY,
 	OPT_ANY_CLIENT,
+	OPT_STRICT,
 };
 
 static void usage(FILE *out)
@@ -134,7 +136,10 @@ static void usage(FILE *out)
 		"  -l, --list FILE       list every TCP flow of FILE, one line each, numbered\n"
 		"  -d, --dump            print the segment schedule of one flow\n"
 		"  -x, --extract DIR     write DIR/client.bin and DIR/server.bin, the two streams\n"
-		"  -r, --read FILE       the capture (pcap or pcapng)\n"
+		"  -r, --read FILE       the capture: pcap or pcapng, plain or compressed (gzip,\n"
+		"                        xz, zstd); '-' reads standard input (so does --list -)\n"
+		"      --strict          refuse a damaged capture (default: read every packet\n"
+		"                        before the damage, with a warning)\n"
 		"  -f, --flow SEL        the flow: a number from --list, or ADDR:PORT-ADDR:PORT\n"
 		"                        ([ADDR]:PORT for IPv6); not needed for a single flow.\n"
 		"                        Replays (live and --simulate) also take 'all' or a list\n"
@@ -178,9 +183,11 @@ static void usage(FILE *out)
 
 static int load(struct ctx *c, struct lp_flows **flows)
 {
-	struct lp_loader ld = { .file = c->file, .verbose = c->verbose > 0 };
+	struct lp_loader ld = { .file = c->file, .verbose = c->verbose > 0, .strict = c->strict };
+	int rc = lp_cli_load(&ld, flows);
 
-	return lp_cli_load(&ld, flows);
+	c->file = ld.file;
+	return rc;
 }
 
 static void opts_str(const struct lp_synopts *o, char *buf, size_t len)
@@ -236,9 +243,14 @@ static int do_list(struct ctx *c)
 	if (rc)
 		return rc;
 	st = lp_flows_stats(flows);
-	printf("# %s: %u packets, link type %s, %zu TCP flows, %u not TCP, %u fragments, %u malformed\n",
-	       c->file, st->packets, st->linktype_name, lp_flows_count(flows), st->other,
-	       st->fragments, st->malformed);
+	printf("# %s: %u packets, link type%s %s, %zu TCP flows, %u not TCP, %u fragments, %u malformed",
+	       c->file, st->packets, strchr(st->linktype_name, '+') ? "s" : "", st->linktype_name,
+	       lp_flows_count(flows), st->other, st->fragments, st->malformed);
+	if (st->unread)
+		printf(", %u on link types not read (%s)", st->unread, st->unread_names);
+	if (st->damaged_at)
+		printf(", damaged from packet %u: %s", st->damaged_at, st->damage);
+	putchar('\n');
 	for (unsigned i = 1; i <= lp_flows_count(flows); i++)
 		print_flow_line(lp_flows_get(flows, i));
 	lp_flows_free(flows);
@@ -1202,6 +1214,7 @@ int main(int argc, char **argv)
 		{ "user", required_argument, NULL, OPT_USER },
 		{ "concurrency", required_argument, NULL, OPT_CONCURRENCY },
 		{ "any-client", no_argument, NULL, OPT_ANY_CLIENT },
+		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1235,6 +1248,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_ANY_CLIENT:
 			c.any_client = true;
+			break;
+		case OPT_STRICT:
+			c.strict = true;
 			break;
 		case OPT_DST_MAC:
 			c.dst_mac = optarg;
