@@ -248,6 +248,24 @@ static bool ng_options(const struct lp_savefile *sf, const uint8_t *p, size_t n,
 	return true;
 }
 
+/* The total length of the block at h (left bytes from byte off on): a
+ * multiple of 4, at least min, within the bytes, repeated at its end. false
+ * when it is damaged (then recorded). */
+static bool block_length(struct lp_savefile *sf, const uint8_t *h, size_t left, uint64_t off, const char *what,
+			 uint32_t min, uint32_t *total)
+{
+	uint32_t n = get32(sf, h + 4);
+
+	*total = n;
+	if (n < min || n % 4)
+		return damaged(sf, off, "%s of an impossible length %u", what, n);
+	if (n > left)
+		return damaged(sf, off, "%s cut short (%zu of its %u bytes are in the file)", what, left, n);
+	if (get32(sf, h + n - 4) != n)
+		return damaged(sf, off, "%s's two lengths differ (%u, then %u)", what, n, get32(sf, h + n - 4));
+	return true;
+}
+
 static bool idb_option(const struct lp_savefile *sf, uint16_t code, const uint8_t *v, uint16_t len, void *ctx)
 {
 	struct iface *ifc = ctx;
@@ -300,13 +318,8 @@ static int ng_shb(struct lp_savefile *sf, size_t left, uint64_t off)
 		sf->swapped = true;
 	else
 		return damaged(sf, off, "section header block with an unknown byte-order magic");
-	total = get32(sf, h + 4);
-	if (total < 28 || total % 4)
-		return damaged(sf, off, "section header block of an impossible length %u", total);
-	if (total > left)
-		return damaged(sf, off, "section header block cut short (%zu of its %u bytes)", left, total);
-	if (get32(sf, h + total - 4) != total)
-		return damaged(sf, off, "section header block's two lengths differ");
+	if (!block_length(sf, h, left, off, "section header block", 28, &total))
+		return 0;
 	major = get16(sf, h + 12);
 	if (major != 1)
 		return damaged(sf, off, "pcapng section version %u.%u is not read (only 1.x)", major,
@@ -387,14 +400,8 @@ static int ng_next(struct lp_savefile *sf, struct lp_record *r)
 			continue;
 		}
 		type = get32(sf, h);
-		total = get32(sf, h + 4);
-		if (total < 12 || total % 4)
-			return damaged(sf, off, "block of an impossible length %u", total);
-		if (total > left)
-			return damaged(sf, off, "block cut short (%zu of its %u bytes are in the file)", left, total);
-		if (get32(sf, h + total - 4) != total)
-			return damaged(sf, off, "block's two lengths differ (%u, then %u)", total,
-				       get32(sf, h + total - 4));
+		if (!block_length(sf, h, left, off, "block", 12, &total))
+			return 0;
 		switch (type) {
 		case NG_IDB:
 			rc = ng_idb(sf, h + 8, total - 12, off);

@@ -17,41 +17,12 @@
 #include <unistd.h>
 
 #include "pcapgen.h"
+#include "tmpdir.h"
 #include "tcpliveplay/capture.h"
 
 #define MSS_WS_SACK_TS "\x02\x04\x05\xb4\x04\x02\x08\x0a\x00\x00\x00\x07\x00\x00\x00\x00\x01\x03\x03\x07"
 
-/* Each TCase gets a directory (made and removed in the runner's process, so
- * it goes even when a test fails), each test a fresh one inside it. */
-static char casedir[1024], tmpdir[1100];
-
-static void case_setup(void)
-{
-	ck_assert_msg(pg_tmpdir(NULL, casedir, sizeof(casedir)) != NULL, "cannot create a temporary directory");
-}
-
-static void case_teardown(void)
-{
-	pg_rmdir(casedir);
-}
 static uint8_t frame[70000];
-
-static void setup(void)
-{
-	ck_assert_msg(pg_tmpdir(casedir, tmpdir, sizeof(tmpdir)) != NULL, "cannot create a temporary directory");
-}
-
-static void teardown(void)
-{
-	pg_rmdir(tmpdir);
-}
-
-static const char *tmpfile_path(const char *name)
-{
-	static char buf[1200];
-
-	return pg_path(buf, sizeof(buf), tmpdir, name);
-}
 
 static const struct pg_conv conv4 = { .family = AF_INET, .cisn = 1000, .sisn = 5000 };
 static const struct pg_conv conv6 = { .family = AF_INET6, .cisn = 1000, .sisn = 5000 };
@@ -684,7 +655,7 @@ static int write_three(const char *path, bool micro)
 
 START_TEST(read_nanosecond_file)
 {
-	const char *path = tmpfile_path("ns.pcap");
+	const char *path = tpath("ns.pcap");
 	static const uint64_t ts[] = { 1700000000123456789ull, 1700000001000000001ull, 1700000002999999999ull };
 	struct lp_capture_stats st;
 	struct lp_capture *cap;
@@ -713,7 +684,7 @@ END_TEST
 
 START_TEST(read_microsecond_file)
 {
-	const char *path = tmpfile_path("us.pcap");
+	const char *path = tpath("us.pcap");
 	static const uint64_t ts[] = { 1700000000123456000ull, 1700000001000000000ull, 1700000002999999000ull };
 	struct lp_capture *cap;
 	struct lp_rawpkt r;
@@ -739,10 +710,10 @@ START_TEST(open_errors)
 {
 	struct lp_capture *cap = (struct lp_capture *)&cap;
 	char err[256] = "";
-	const char *path = tmpfile_path("text.pcap");
+	const char *path = tpath("text.pcap");
 	FILE *fp = fopen(path, "w");
 
-	ck_assert_int_eq(lp_capture_open(tmpfile_path("absent.pcap"), &cap, err, sizeof(err)), -ENOENT);
+	ck_assert_int_eq(lp_capture_open(tpath("absent.pcap"), &cap, err, sizeof(err)), -ENOENT);
 	ck_assert_ptr_null(cap);
 	ck_assert_str_ne(err, "");
 
@@ -755,11 +726,11 @@ START_TEST(open_errors)
 	ck_assert_ptr_null(cap);
 	ck_assert_str_ne(err, "");
 
-	fp = fopen(tmpfile_path("empty.pcap"), "w");
+	fp = fopen(tpath("empty.pcap"), "w");
 	ck_assert_ptr_nonnull(fp);
 	fclose(fp);
 	err[0] = '\0';
-	ck_assert_int_lt(lp_capture_open(tmpfile_path("empty.pcap"), &cap, err, sizeof(err)), 0);
+	ck_assert_int_lt(lp_capture_open(tpath("empty.pcap"), &cap, err, sizeof(err)), 0);
 	ck_assert_ptr_null(cap);
 	ck_assert_str_ne(err, "");
 }
@@ -767,7 +738,7 @@ END_TEST
 
 START_TEST(unsupported_link_type_file)
 {
-	const char *path = tmpfile_path("wifi.pcap");
+	const char *path = tpath("wifi.pcap");
 	pcap_t *p = pcap_open_dead(DLT_IEEE802_11, 65535);
 	pcap_dumper_t *d;
 	struct lp_capture *cap;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "pcapgen.h"
+#include "tmpdir.h"
 #include "tcpliveplay/flow.h"
 
 #define REQ "GET /index.html HTTP/1.1\r\nHost: example\r\n\r\n"
@@ -28,36 +29,6 @@
 #define MS 1000000ull
 #define MAXPKT 256
 
-/* Each TCase gets a directory (made and removed in the runner's process, so
- * it goes even when a test fails), each test a fresh one inside it. */
-static char casedir[1024], tmpdir[1100];
-
-static void case_setup(void)
-{
-	ck_assert_msg(pg_tmpdir(NULL, casedir, sizeof(casedir)) != NULL, "cannot create a temporary directory");
-}
-
-static void case_teardown(void)
-{
-	pg_rmdir(casedir);
-}
-
-static void setup(void)
-{
-	ck_assert_msg(pg_tmpdir(casedir, tmpdir, sizeof(tmpdir)) != NULL, "cannot create a temporary directory");
-}
-
-static void teardown(void)
-{
-	pg_rmdir(tmpdir);
-}
-
-static const char *tpath(const char *name)
-{
-	static char buf[1200];
-
-	return pg_path(buf, sizeof(buf), tmpdir, name);
-}
 
 static const struct pg_conv conv4 = { .family = AF_INET, .cisn = 1000, .sisn = 5000 };
 static const struct pg_conv conv6 = { .family = AF_INET6, .cisn = 1000, .sisn = 5000 };

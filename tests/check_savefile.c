@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "pcapgen.h"
+#include "tmpdir.h"
 #include "tcpliveplay/capfile.h"
 #include "tcpliveplay/capture.h"
 #include "tcpliveplay/flow.h"
@@ -25,36 +26,6 @@
 #define T0 1700000000000000000ull
 #define SEC 1000000000ull
 
-static char casedir[1024], tmpdir[1100];
-
-static void case_setup(void)
-{
-	ck_assert_msg(pg_tmpdir(NULL, casedir, sizeof(casedir)) != NULL, "cannot create a temporary directory");
-}
-
-static void case_teardown(void)
-{
-	pg_rmdir(casedir);
-}
-
-static void setup(void)
-{
-	ck_assert_msg(pg_tmpdir(casedir, tmpdir, sizeof(tmpdir)) != NULL, "cannot create a temporary directory");
-}
-
-static void teardown(void)
-{
-	pg_rmdir(tmpdir);
-}
-
-static const char *tpath(const char *name)
-{
-	static char buf[4][1200];
-	static int k;
-
-	k = (k + 1) % 4;
-	return pg_path(buf[k], sizeof(buf[k]), tmpdir, name);
-}
 
 /* One short conversation from client port cport, times from ts0 on. */
 static size_t conversation(struct pg_pkt *p, uint64_t ts0, uint64_t step)
