@@ -155,7 +155,7 @@ build/fuzz/fuzz_%: fuzz/fuzz_%.c build/fuzz/libtcpliveplay.a
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 FUZZ_SECONDS ?= 30
-fuzz-run: fuzz
+fuzz-run: fuzz build/gen-flows
 	$(Q)ci/fuzz-smoke $(FUZZ_SECONDS)
 
 install: all

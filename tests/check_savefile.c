@@ -10,11 +10,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pcap/pcap.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "pcapgen.h"
@@ -480,8 +480,31 @@ START_TEST(decompression_bomb)
 }
 END_TEST
 
-/* A writer process feeds bytes into a pipe, as a shell does to standard
- * input: more than one read's worth, compressed or not. */
+struct feed {
+	int fd;
+	const uint8_t *p;
+	size_t n;
+};
+
+/* Write everything into the pipe in small pieces, then close it. */
+static void *feed_pipe(void *arg)
+{
+	struct feed *f = arg;
+
+	while (f->n) {
+		ssize_t k = write(f->fd, f->p, f->n < 1000 ? f->n : 1000);
+
+		if (k <= 0)
+			break;
+		f->p += k;
+		f->n -= (size_t)k;
+	}
+	close(f->fd);
+	return NULL;
+}
+
+/* A writer feeds bytes into a pipe, as a shell does to standard input: more
+ * than one read's worth, compressed or not. */
 START_TEST(read_from_pipe)
 {
 	const char *path = tpath("big.pcap");
@@ -494,8 +517,9 @@ START_TEST(read_from_pipe)
 	uint8_t *b, *z;
 	size_t n, zn;
 	char err[256] = "";
-	int fds[2], status;
-	pid_t pid;
+	struct feed feed;
+	pthread_t writer;
+	int fds[2];
 
 	memset(body, 'x', 1400);
 	body[1400] = '\0';
@@ -514,28 +538,12 @@ START_TEST(read_from_pipe)
 	z = pg_compress(_i == 0 ? PG_ZSTD : PG_GZIP, b, n, &zn);
 	ck_assert_ptr_nonnull(z);
 	ck_assert_int_eq(pipe(fds), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		const uint8_t *w = _i == 2 ? b : z;
-		size_t left = _i == 2 ? n : zn;
-
-		close(fds[0]);
-		while (left) {
-			ssize_t k = write(fds[1], w, left < 1000 ? left : 1000);
-
-			if (k <= 0)
-				_exit(1);
-			w += k;
-			left -= (size_t)k;
-		}
-		_exit(0);
-	}
-	close(fds[1]);
+	feed = (struct feed){ fds[1], _i == 2 ? b : z, _i == 2 ? n : zn };
+	ck_assert_int_eq(pthread_create(&writer, NULL, feed_pipe, &feed), 0);
 	ck_assert_int_eq(lp_capture_open_fd(fds[0], &cap, err, sizeof(err)), 0);
+	ck_assert_int_eq(pthread_join(writer, NULL), 0);
 	close(fds[0]);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_uint_eq(feed.n, 0);
 	ck_assert_int_eq(lp_flows_load_capture(cap, NULL, NULL, &fs, err, sizeof(err)), 0);
 	ck_assert_uint_eq(lp_flows_stats(fs)->packets, 1003);
 	ck_assert_uint_eq(lp_flows_get(fs, 1)->dir[LP_S2C].len, 1400000);
