@@ -22,6 +22,7 @@
 #include "tcpliveplay/fault.h"
 #include "tcpliveplay/flow.h"
 #include "tcpliveplay/flowpick.h"
+#include "tcpliveplay/flowset.h"
 #include "tcpliveplay/link_pcap.h"
 #include "tcpliveplay/log.h"
 #include "tcpliveplay/netlink.h"
@@ -39,6 +40,7 @@ struct ctx {
 	const char *iface;
 	const char *file;
 	const char *flow;
+	unsigned shard_k, shard_n;          /* --shard K/N; 0/0: none */
 	const char *ip;
 	uint16_t port;
 	uint64_t max_sessions;
@@ -69,6 +71,7 @@ enum {
 	OPT_SEED,
 	OPT_JSON,
 	OPT_USER,
+	OPT_SHARD,
 	OPT_STRICT,
 };
 
@@ -91,6 +94,8 @@ static void usage(FILE *out)
 		"                        not needed for a single flow. The k-th new session on a\n"
 		"                        port gets the k-th selected flow served there (capture\n"
 		"                        order), starting over after the last\n"
+		"      --shard K/N       serve only the K-th of N parts of the selected flows,\n"
+		"                        the flows tcpliveplay --shard K/N replays\n"
 		"      --ip ADDR         the address to serve (default: the captured server's,\n"
 		"                        of the first selected flow); ARP and neighbour\n"
 		"                        solicitations for it are answered when the interface\n"
@@ -138,6 +143,11 @@ static int load_flows(struct ctx *c, struct lp_flows **flows, const struct lp_fl
 		rc = lp_cli_select_many(c->file, *flows, c->flow, sel, n);
 	if (rc)
 		return rc;
+	if (c->shard_n) {
+		*n = lp_flowset_shard(*sel, *n, c->shard_k, c->shard_n);
+		if (!*n)
+			return lp_usage_error("--shard %u/%u: no flow in this part", c->shard_k, c->shard_n);
+	}
 	for (size_t i = 0; i < *n; i++) {
 		const struct lp_flow *fl = (*sel)[i];
 
@@ -487,6 +497,7 @@ int main(int argc, char **argv)
 		{ "read", required_argument, NULL, 'r' },
 		{ "flow", required_argument, NULL, 'f' },
 		{ "ip", required_argument, NULL, OPT_IP },
+		{ "shard", required_argument, NULL, OPT_SHARD },
 		{ "port", required_argument, NULL, OPT_PORT },
 		{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
@@ -522,6 +533,11 @@ int main(int argc, char **argv)
 			break;
 		case OPT_IP:
 			c.ip = optarg;
+			break;
+		case OPT_SHARD:
+			if (lp_flowset_parse_shard(optarg, LP_FLOWSET_MAX_SHARDS, &c.shard_k, &c.shard_n))
+				return lp_usage_error("--shard: '%s' is not K/N with 1 <= K <= N <= %d", optarg,
+						      LP_FLOWSET_MAX_SHARDS);
 			break;
 		case OPT_PORT:
 			rc = lp_opt_uint("--port", optarg, 1, 65535, "", &v);

@@ -15,6 +15,7 @@
 #include "tcpliveplay/engine.h"
 #include "tcpliveplay/fault.h"
 #include "tcpliveplay/pkt.h"
+#include "tcpliveplay/rng.h"
 
 #define NS_PER_MS 1000000ull
 #define RTO_MAX_NS (60000ull * NS_PER_MS)
@@ -133,6 +134,7 @@ struct lp_engine {
 	uint64_t short_at;          /* rcv_nxt at the last shortfall reported */
 	uint64_t slack;             /* peer bytes given up on after shortfalls */
 	bool size_end_checked;
+	struct lp_rng jitter;       /* RTO timer jitter (cfg.rto_jitter_pct) */
 
 	struct lp_engine_stats st;
 	struct lp_divergence div[MAX_DIV];
@@ -273,13 +275,21 @@ static uint64_t rto_clamp(const struct lp_engine *e, uint64_t v)
 	return v > RTO_MAX_NS ? RTO_MAX_NS : v;
 }
 
-static uint64_t rto_backed_off(const struct lp_engine *e)
+/* The retransmission timer's length: RTO backed off, lengthened by the
+ * seeded jitter. Jitter only ever adds, so the timer never fires before
+ * RFC 6298's RTO (nor below the floor); it keeps many engines started
+ * together from retransmitting in the same instant. */
+static uint64_t rto_backed_off(struct lp_engine *e)
 {
 	uint64_t v = e->rto_ns;
 
 	for (unsigned i = 0; i < e->retries_cur && v < RTO_MAX_NS; i++)
 		v *= 2;
-	return v > RTO_MAX_NS ? RTO_MAX_NS : v;
+	if (v > RTO_MAX_NS)
+		v = RTO_MAX_NS;
+	if (e->cfg.rto_jitter_pct)
+		v += lp_rng_below(&e->jitter, v / 100 * e->cfg.rto_jitter_pct + 1);
+	return v;
 }
 
 static void rtt_sample(struct lp_engine *e, uint64_t r)
@@ -1363,6 +1373,11 @@ void lp_engine_timeout(struct lp_engine *e, uint64_t now_ns)
 	progress(e);
 }
 
+enum lp_role lp_engine_role(const struct lp_engine *e)
+{
+	return e->cfg.role;
+}
+
 enum lp_engine_state lp_engine_state(const struct lp_engine *e)
 {
 	return e->state;
@@ -1376,6 +1391,8 @@ const char *lp_engine_reason(const struct lp_engine *e)
 void lp_engine_stats(const struct lp_engine *e, struct lp_engine_stats *st)
 {
 	*st = e->st;
+	st->connected = e->syn_acked;
+	st->acked_bytes = e->snd_una < e->app_len ? e->snd_una : e->app_len;
 }
 
 const struct lp_divergence *lp_engine_divergence(const struct lp_engine *e, uint32_t i)
@@ -1449,7 +1466,8 @@ int lp_engine_new(const struct lp_flow *fl, const struct lp_engine_cfg *cfg, str
 	const struct lp_synopts *cap;
 	int rc;
 
-	if (!fl || !cfg || !out || (cfg->role != LP_ROLE_CLIENT && cfg->role != LP_ROLE_SERVER))
+	if (!fl || !cfg || !out || (cfg->role != LP_ROLE_CLIENT && cfg->role != LP_ROLE_SERVER) ||
+	    cfg->rto_jitter_pct > 100)
 		return -EINVAL;
 	if ((cfg->local.family != AF_INET && cfg->local.family != AF_INET6) ||
 	    cfg->remote.family != cfg->local.family)
@@ -1473,6 +1491,7 @@ int lp_engine_new(const struct lp_flow *fl, const struct lp_engine_cfg *cfg, str
 	e->short_at = UINT64_MAX;
 	e->ssthresh = UINT64_MAX;
 	e->rto_ns = rto_clamp(e, (uint64_t)e->cfg.rto_init_ms * NS_PER_MS);
+	lp_rng_seed(&e->jitter, cfg->rto_jitter_seed);
 	e->rcv_buf = cfg->rcv_wnd ? cfg->rcv_wnd : DEFAULT_RCVBUF;
 
 	cap = &fl->dir[e->me].opts;

@@ -697,7 +697,7 @@ if have_pcaps; then
 	begin "--list a pcapng of two link types (mergecap)"
 	run --list "$p"
 	expect_rc 0
-	expect_grep out "^# $(re "$p"): 532 packets, link types EN10MB\+LINUX_SLL, 2 TCP flows, 35 not TCP, 0 fragments, 0 malformed$"
+	expect_grep out "^# $(re "$p"): 532 packets, link types EN10MB\+LINUX_SLL, 2 TCP flows \(at most 1 at once\), 35 not TCP, 0 fragments, 0 malformed$"
 	expect_grep out '^1 141\.142\.228\.5:59856 -> 192\.150\.187\.43:80 c2s=7pkt/136B s2c=7pkt/5007B '
 	expect_grep out '^2 10\.0\.0\.8:40800 -> 212\.199\.202\.69:80 c2s=158pkt/251B s2c=325pkt/414863B '
 	expect_empty err
@@ -920,7 +920,7 @@ if [ -x "$gen" ]; then
 	expect_json "$tmp/tc.json" 4 4 0 0
 	end
 
-	for opt in --any-client "--concurrency 8"; do
+	for opt in --any-client "--concurrency 8" "--concurrency unlimited"; do
 		begin "$opt without a live replay: usage error"
 		# shellcheck disable=SC2086 # the option and its value are two words
 		mf_run --simulate -r "$tmp/two-clients.pcap" --flow all $opt
@@ -936,6 +936,59 @@ if [ -x "$gen" ]; then
 	expect_flows 20
 	expect_grep out '^flow 20: matched: \[2001:db8::1\]:20019 -> \[2001:db8::2\]:80, sent 3000 B, received 20000 B of 20000, '
 	expect_grep out '^summary: 20 flows: 20 matched, 0 diverged, 0 failed, 0 skipped'
+	end
+
+	# The capture's busiest moment (issue 15).
+	begin "--list: 20 flows started together are 20 at once"
+	run --list "$tmp/gen6.pcap"
+	expect_rc 0
+	expect_grep out '^# .*, 20 TCP flows \(at most 20 at once\), 0 not TCP'
+	end
+
+	begin "--list: 7 flows one after another are 1 at once"
+	run --list "$g7"
+	expect_rc 0
+	expect_grep out ', 7 TCP flows \(at most 1 at once\), '
+	end
+
+	# --shard: the parts of a simulation are the whole run, flow for flow.
+	begin "--simulate --shard K/3: the three parts are the whole run"
+	mf_run --simulate -r "$g7" --flow all --seed 3 --json "$tmp/whole.json"
+	expect_rc 0
+	for k in 1 2 3; do
+		mf_run --simulate -r "$g7" --flow all --seed 3 --shard $k/3 --json "$tmp/part$k.json"
+		expect_rc 0
+	done
+	expect_grep out '^summary: 2 flows: 2 matched'
+	if command -v jq >/dev/null 2>&1; then
+		[ "$(jq -S '[.flows[]] | sort_by(.flow.id)' "$tmp/whole.json")" = \
+			"$(jq -s -S '[.[].flows[]] | sort_by(.flow.id)' "$tmp/part1.json" "$tmp/part2.json" "$tmp/part3.json")" ] ||
+			note_failure "the shards' flows differ from the whole run's"
+		[ "$(jq -c '[.flows[].flow.id]' "$tmp/part1.json")" = "[1,4,7]" ] ||
+			note_failure "shard 1/3 replayed $(jq -c '[.flows[].flow.id]' "$tmp/part1.json"), want [1,4,7]"
+	else
+		note_failure "jq is not installed (ci/install-deps installs it)"
+	fi
+	end
+
+	begin "a live shard with no flow reports none, exit 0, before touching the interface"
+	mf_run -i no-such-if0 -r "$g7" --flow 1-3 --dst 198.18.0.2 --shard 4/4 --json "$tmp/empty.json"
+	expect_rc 0
+	expect_grep out '^summary: 0 flows: 0 matched, 0 diverged, 0 failed, 0 skipped'
+	grep -q '"flows":\[\],"totals":{"flows":0,' "$tmp/empty.json" || note_failure "not an empty report"
+	end
+
+	for a in "--shard 0/2" "--shard 3/2" "--shard 2" "--shard 1/1025" "--concurrency 0" "--concurrency lots"; do
+		begin "bad $a: usage error"
+		# shellcheck disable=SC2086 # the option and its value are two words
+		mf_run -i lo -r "$g7" --flow all --dst 198.18.0.2 $a
+		expect_usage_error
+		end
+	done
+
+	begin "--shard with --list: usage error"
+	mf_run --list "$g7" --shard 1/2
+	expect_usage_error
 	end
 
 	# --dst: every flow's captured server must go somewhere; checked before
