@@ -18,13 +18,14 @@ WORKLOADS = [
     ("bulk", BULK + " bulk download (socat)"),
     ("echo", ECHOES + " echo round trips (socat EXEC:cat)"),
     ("http", "1 KB HTTP GET (python3 http.server)"),
-    ("many", "{:,} parallel 4 KiB HTTP GETs, one connection each (threaded http.server, "
-             "curl --parallel)".format(FLOWS)),
+    ("many", "{:,} 4 KiB HTTP GETs, one connection each (stock python3 -m http.server, "
+             "curl --parallel --parallel-max {})".format(FLOWS, os.environ.get("BENCH_PARALLEL", "20"))),
 ]
 MODES = [
     ("kernel", "kernel TCP (same client)"),
     ("live", "tcpliveplay vs real server"),
     ("responder", "tcpliveplay vs tcpliveplay-responder"),
+    ("shards", "tcpliveplay --shard 1/2 and 2/2 at once vs tcpliveplay-responder"),
     ("simulate", "tcpliveplay --simulate"),
     ("list", "tcpliveplay --list (load)"),
     ("original", "original tcpliveplay"),
@@ -46,7 +47,7 @@ def good_run(r):
     if r["workload"] == "many":
         if rp.get("matched") != FLOWS or rp.get("flows") != FLOWS:
             return False
-        if r["mode"] == "responder":
+        if r["mode"] in ("responder", "shards"):
             rs = rp.get("responder") or {}
             if rs.get("rc") != 0 or not rs.get("summary", "").startswith(
                     "summary: %d sessions: %d matched," % (FLOWS, FLOWS)):
@@ -146,7 +147,7 @@ def main(argv):
                     flows_lines.append("| %s | %d/%d | %.1f | %.0f | %.2f |" % (
                         mname, len(good), len(mr), wall * 1000, FLOWS / wall,
                         d["ratio_to_kernel"] if d["ratio_to_kernel"] else float("nan")))
-                inner = d["replay_duration_s"] if mode in ("live", "responder", "simulate") else d["client_loop_s"]
+                inner = d["replay_duration_s"] if mode in ("live", "responder", "shards", "simulate") else d["client_loop_s"]
 
                 def f(v, fmt):
                     return fmt % v if v is not None else "-"
@@ -205,7 +206,7 @@ def main(argv):
           "client's own loop without the interpreter's start-up. MB = 2^20 payload bytes, both "
           "directions. pkt/s: data segments from the replay's --json (kernel: vc's packet "
           "counters); wire pkt/s: vc's counters, ACKs included. x kernel: kernel wall / wall. "
-          "many: flows/s = %d / wall; the replays are --flow all. "
+          "many: flows/s = %d / wall; the replays are --flow all (shards: the wall time of both). "
           "%s cores, load average %s before, %s after; %s s. JSON: %s"
           % (FLOWS, nproc, load_before, out["machine"]["loadavg_after"], secs, out_path))
     return 0

@@ -22,6 +22,7 @@
 #include "tcpliveplay/fault.h"
 #include "tcpliveplay/flow.h"
 #include "tcpliveplay/flowpick.h"
+#include "tcpliveplay/flowset.h"
 #include "tcpliveplay/link_pcap.h"
 #include "tcpliveplay/log.h"
 #include "tcpliveplay/netlink.h"
@@ -39,6 +40,7 @@ struct ctx {
 	const char *iface;
 	const char *file;
 	const char *flow;
+	unsigned shard_k, shard_n;          /* --shard K/N; 0/0: none */
 	const char *ip;
 	uint16_t port;
 	uint64_t max_sessions;
@@ -55,6 +57,7 @@ struct ctx {
 	const char *user;
 	int verbose;
 	bool quiet;
+	bool strict;
 };
 
 enum {
@@ -68,6 +71,8 @@ enum {
 	OPT_SEED,
 	OPT_JSON,
 	OPT_USER,
+	OPT_SHARD,
+	OPT_STRICT,
 };
 
 static void usage(FILE *out)
@@ -80,12 +85,17 @@ static void usage(FILE *out)
 		"the client sends against the capture.\n"
 		"\n"
 		"  -i, --interface IFACE send and capture on IFACE\n"
-		"  -r, --read FILE       the capture (pcap or pcapng)\n"
+		"  -r, --read FILE       the capture: pcap or pcapng, plain or compressed (gzip,\n"
+		"                        xz, zstd); '-' reads standard input\n"
+		"      --strict          refuse a damaged capture (default: read every packet\n"
+		"                        before the damage, with a warning)\n"
 		"  -f, --flow SEL        the flows to serve: a number from tcpliveplay --list,\n"
 		"                        ADDR:PORT-ADDR:PORT, a list such as 1,3,5-9, or all;\n"
 		"                        not needed for a single flow. The k-th new session on a\n"
 		"                        port gets the k-th selected flow served there (capture\n"
 		"                        order), starting over after the last\n"
+		"      --shard K/N       serve only the K-th of N parts of the selected flows,\n"
+		"                        the flows tcpliveplay --shard K/N replays\n"
 		"      --ip ADDR         the address to serve (default: the captured server's,\n"
 		"                        of the first selected flow); ARP and neighbour\n"
 		"                        solicitations for it are answered when the interface\n"
@@ -124,13 +134,20 @@ static void usage(FILE *out)
  * exit status on failure. --port needs one server port among them. */
 static int load_flows(struct ctx *c, struct lp_flows **flows, const struct lp_flow ***sel, size_t *n)
 {
-	struct lp_loader ld = { .file = c->file, .verbose = c->verbose > 0 };
+	struct lp_loader ld = { .file = c->file, .verbose = c->verbose > 0, .strict = c->strict };
 	int rc = lp_cli_load(&ld, flows);
+
+	c->file = ld.file;
 
 	if (!rc)
 		rc = lp_cli_select_many(c->file, *flows, c->flow, sel, n);
 	if (rc)
 		return rc;
+	if (c->shard_n) {
+		*n = lp_flowset_shard(*sel, *n, c->shard_k, c->shard_n);
+		if (!*n)
+			return lp_usage_error("--shard %u/%u: no flow in this part", c->shard_k, c->shard_n);
+	}
 	for (size_t i = 0; i < *n; i++) {
 		const struct lp_flow *fl = (*sel)[i];
 
@@ -480,6 +497,7 @@ int main(int argc, char **argv)
 		{ "read", required_argument, NULL, 'r' },
 		{ "flow", required_argument, NULL, 'f' },
 		{ "ip", required_argument, NULL, OPT_IP },
+		{ "shard", required_argument, NULL, OPT_SHARD },
 		{ "port", required_argument, NULL, OPT_PORT },
 		{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
@@ -489,6 +507,7 @@ int main(int argc, char **argv)
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "json", required_argument, NULL, OPT_JSON },
 		{ "user", required_argument, NULL, OPT_USER },
+		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -514,6 +533,11 @@ int main(int argc, char **argv)
 			break;
 		case OPT_IP:
 			c.ip = optarg;
+			break;
+		case OPT_SHARD:
+			if (lp_flowset_parse_shard(optarg, LP_FLOWSET_MAX_SHARDS, &c.shard_k, &c.shard_n))
+				return lp_usage_error("--shard: '%s' is not K/N with 1 <= K <= N <= %d", optarg,
+						      LP_FLOWSET_MAX_SHARDS);
 			break;
 		case OPT_PORT:
 			rc = lp_opt_uint("--port", optarg, 1, 65535, "", &v);
@@ -553,6 +577,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_USER:
 			c.user = optarg;
+			break;
+		case OPT_STRICT:
+			c.strict = true;
 			break;
 		case 'v':
 			c.verbose++;

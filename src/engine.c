@@ -405,6 +405,11 @@ void lp_engine_abort(struct lp_engine *e, uint64_t now_ns)
 		e->tcp = T_CLOSED; /* not synchronized: nothing to reset */
 }
 
+enum lp_role lp_engine_role(const struct lp_engine *e)
+{
+	return e->cfg.role;
+}
+
 enum lp_engine_state lp_engine_state(const struct lp_engine *e)
 {
 	return e->state;
@@ -418,6 +423,8 @@ const char *lp_engine_reason(const struct lp_engine *e)
 void lp_engine_stats(const struct lp_engine *e, struct lp_engine_stats *st)
 {
 	*st = e->st;
+	st->connected = e->syn_acked;
+	st->acked_bytes = e->snd_una < e->app_len ? e->snd_una : e->app_len;
 }
 
 const struct lp_divergence *lp_engine_divergence(const struct lp_engine *e, uint32_t i)
@@ -491,7 +498,8 @@ int lp_engine_new(const struct lp_flow *fl, const struct lp_engine_cfg *cfg, str
 	const struct lp_synopts *cap;
 	int rc;
 
-	if (!fl || !cfg || !out || (cfg->role != LP_ROLE_CLIENT && cfg->role != LP_ROLE_SERVER))
+	if (!fl || !cfg || !out || (cfg->role != LP_ROLE_CLIENT && cfg->role != LP_ROLE_SERVER) ||
+	    cfg->rto_jitter_pct > 100)
 		return -EINVAL;
 	if ((cfg->local.family != AF_INET && cfg->local.family != AF_INET6) ||
 	    cfg->remote.family != cfg->local.family)
@@ -515,6 +523,7 @@ int lp_engine_new(const struct lp_flow *fl, const struct lp_engine_cfg *cfg, str
 	e->short_at = UINT64_MAX;
 	e->ssthresh = UINT64_MAX;
 	e->rto_ns = tx_rto_clamp(e, (uint64_t)e->cfg.rto_init_ms * NS_PER_MS);
+	lp_rng_seed(&e->jitter, cfg->rto_jitter_seed);
 	e->rcv_buf = cfg->rcv_wnd ? cfg->rcv_wnd : DEFAULT_RCVBUF;
 
 	cap = &fl->dir[e->me].opts;

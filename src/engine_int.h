@@ -14,6 +14,7 @@
 
 #include "tcpliveplay/engine.h"
 #include "tcpliveplay/pkt.h"
+#include "tcpliveplay/rng.h"
 
 #define NS_PER_MS 1000000ull
 #define RTO_MAX_NS (60000ull * NS_PER_MS)
@@ -149,6 +150,7 @@ struct lp_engine {
 	uint64_t short_at;          /* rcv_nxt at the last shortfall reported */
 	uint64_t slack;             /* peer bytes given up on after shortfalls */
 	bool size_end_checked;
+	struct lp_rng jitter;       /* RTO timer jitter (cfg.rto_jitter_pct) */
 
 	struct lp_engine_stats st;
 	struct lp_divergence div[MAX_DIV];

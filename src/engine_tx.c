@@ -22,13 +22,21 @@ uint64_t tx_rto_clamp(const struct lp_engine *e, uint64_t v)
 	return v > RTO_MAX_NS ? RTO_MAX_NS : v;
 }
 
-static uint64_t rto_backed_off(const struct lp_engine *e)
+/* The retransmission timer's length: RTO backed off, lengthened by the
+ * seeded jitter. Jitter only ever adds, so the timer never fires before
+ * RFC 6298's RTO (nor below the floor); it keeps many engines started
+ * together from retransmitting in the same instant. */
+static uint64_t rto_backed_off(struct lp_engine *e)
 {
 	uint64_t v = e->rto_ns;
 
 	for (unsigned i = 0; i < e->backoff && v < RTO_MAX_NS; i++)
 		v *= 2;
-	return v > RTO_MAX_NS ? RTO_MAX_NS : v;
+	if (v > RTO_MAX_NS)
+		v = RTO_MAX_NS;
+	if (e->cfg.rto_jitter_pct)
+		v += lp_rng_below(&e->jitter, v / 100 * e->cfg.rto_jitter_pct + 1);
+	return v;
 }
 
 /* RFC 6298 2.2, 2.3. */

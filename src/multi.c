@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "tcpliveplay/bytes.h"
+#include "tcpliveplay/flowset.h"
 #include "tcpliveplay/multi.h"
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/util.h"
@@ -225,6 +226,7 @@ static int start_flow(struct multi *m, size_t idx, uint64_t now)
 	cfg.ts_base = lp_rng_u32(o->rng);
 	cfg.ts_origin_ns = now;
 	cfg.mss = mf->mss;
+	cfg.rto_jitter_seed = lp_flowset_seed(o->seed, mf->fl->id);
 	cfg.on_event = o->event ? event_tramp : NULL;
 	cfg.ctx = s;
 	rc = lp_engine_new(mf->fl, &cfg, &s->eng);
@@ -406,22 +408,33 @@ out:
 	return rc;
 }
 
-uint16_t lp_multi_pick_ports(struct lp_rng *rng, size_t n, unsigned lo, unsigned hi)
+uint16_t lp_multi_pick_ports(struct lp_rng *rng, size_t n, unsigned k, unsigned nshards, unsigned lo,
+			     unsigned hi)
 {
-	unsigned first;
+	size_t total = n * nshards, span;
+	unsigned first, rlo;
 
-	if (n == 0 || n > 65536 - 1024)
+	if (n == 0 || k == 0 || k > nshards || nshards > 65536 - 1024 || total > 65536 - 1024)
 		return 0;
 	if (lo > hi || hi > 65535) {
 		lo = 32768;
 		hi = 60999;
 	}
+	/* The region every shard chooses alike, then shard k's part of it. */
 	first = hi + 1 > 49152 ? hi + 1 : 49152;
-	if (first <= 65535 && 65536 - first >= n)
-		return (uint16_t)(first + lp_rng_below(rng, 65536 - first - n + 1));
-	if (lo > 49152 && lo - 49152 >= n)
-		return (uint16_t)(49152 + lp_rng_below(rng, lo - 49152 - n + 1));
-	if (n <= 16384)
-		return (uint16_t)(49152 + lp_rng_below(rng, 16384 - n + 1));
-	return (uint16_t)(1024 + lp_rng_below(rng, 65536 - 1024 - n + 1));
+	if (first <= 65535 && 65536 - first >= total) {
+		rlo = first;
+		span = 65536 - first;
+	} else if (lo > 49152 && lo - 49152 >= total) {
+		rlo = 49152;
+		span = lo - 49152;
+	} else if (total <= 16384) {
+		rlo = 49152;
+		span = 16384;
+	} else {
+		rlo = 1024;
+		span = 65536 - 1024;
+	}
+	span /= nshards;
+	return (uint16_t)(rlo + (k - 1) * span + lp_rng_below(rng, span - n + 1));
 }

@@ -122,6 +122,16 @@ void lp_report_from_engine(struct lp_report *r, const struct lp_engine *e, const
 		r->verdict = LP_VERDICT_MATCHED;
 	}
 	r->exit_code = r->verdict == LP_VERDICT_MATCHED ? 0 : 1;
+	/* The host's kernel answered the handshake, but no socket ever took our
+	 * data: what a listener whose accept queue is full does (its SYN
+	 * cookies or SYN-ACK complete the handshake, then it drops the ACKs). */
+	r->data_unacked = r->verdict == LP_VERDICT_FAILED && lp_engine_role(e) == LP_ROLE_CLIENT &&
+			  st.connected && st.sent_bytes && !st.acked_bytes && !st.received_bytes;
+	if (r->data_unacked) {
+		size_t n = strlen(r->reason);
+
+		snprintf(r->reason + n, sizeof(r->reason) - n, ": %s", LP_DATA_UNACKED_WHY);
+	}
 }
 
 static void fmt_duration(uint64_t ns, char *buf, size_t len)
@@ -206,7 +216,7 @@ static void json_report(const struct lp_report *r, FILE *fp)
 		r->expected_received_bytes, r->retransmissions);
 	fprintf(fp, "\"reason\":");
 	json_str(fp, r->reason);
-	fprintf(fp, ",\"divergences\":[");
+	fprintf(fp, ",\"data_unacked\":%s,\"divergences\":[", r->data_unacked ? "true" : "false");
 	for (size_t i = 0; i < r->ndiv; i++) {
 		const struct lp_report_div *v = &r->div[i];
 
@@ -268,6 +278,8 @@ void lp_totals_add(struct lp_totals *t, const struct lp_report *r)
 		t->skipped++;
 		return;
 	}
+	if (r->data_unacked)
+		t->data_unacked++;
 	if (r->exit_code)
 		t->exit_code = 1;
 	t->sent.segments += r->sent.segments;
@@ -287,6 +299,9 @@ int lp_totals_print_text(const struct lp_totals *t, FILE *fp)
 	fprintf(fp, "summary: %" PRIu64 " flow%s: %" PRIu64 " matched, %" PRIu64 " diverged, %" PRIu64
 		" failed, %" PRIu64 " skipped\n", t->flows, t->flows == 1 ? "" : "s", t->matched,
 		t->diverged, t->failed, t->skipped);
+	if (t->data_unacked)
+		fprintf(fp, "unacknowledged: %" PRIu64 " flow%s: %s\n", t->data_unacked,
+			t->data_unacked == 1 ? "" : "s", LP_DATA_UNACKED_WHY);
 	fprintf(fp, "sent: %" PRIu64 " segments, %" PRIu64 " bytes\n", t->sent.segments, t->sent.bytes);
 	fprintf(fp, "received: %" PRIu64 " segments, %" PRIu64 " bytes (capture shows %" PRIu64 ")\n",
 		t->received.segments, t->received.bytes, t->expected_received_bytes);
@@ -323,8 +338,8 @@ int lp_json_flows_end(FILE *fp, const struct lp_totals *t)
 
 	fmt_duration(t->duration_ns, d, sizeof(d));
 	fprintf(fp, "],\"totals\":{\"flows\":%" PRIu64 ",\"matched\":%" PRIu64 ",\"diverged\":%" PRIu64
-		",\"failed\":%" PRIu64 ",\"skipped\":%" PRIu64 ",", t->flows, t->matched, t->diverged,
-		t->failed, t->skipped);
+		",\"failed\":%" PRIu64 ",\"skipped\":%" PRIu64 ",\"data_unacked\":%" PRIu64 ",", t->flows,
+		t->matched, t->diverged, t->failed, t->skipped, t->data_unacked);
 	fprintf(fp, "\"sent\":{\"segments\":%" PRIu64 ",\"bytes\":%" PRIu64 "},", t->sent.segments,
 		t->sent.bytes);
 	fprintf(fp, "\"received\":{\"segments\":%" PRIu64 ",\"bytes\":%" PRIu64 "},",

@@ -22,6 +22,7 @@
 #include "tcpliveplay/engine.h"
 #include "tcpliveplay/fault.h"
 #include "tcpliveplay/flow.h"
+#include "tcpliveplay/flowset.h"
 #include "tcpliveplay/link_pcap.h"
 #include "tcpliveplay/live.h"
 #include "tcpliveplay/log.h"
@@ -40,7 +41,9 @@ enum mode { MODE_NONE, MODE_LIST, MODE_EXTRACT, MODE_DUMP, MODE_SIMULATE, MODE_L
 enum rst_guard { GUARD_AUTO, GUARD_OFF };
 
 #define MAX_DST 64
-#define DEFAULT_CONCURRENCY 256
+#define CONCURRENCY_UNLIMITED SIZE_MAX
+/* Retransmission timers of many flows: up to this much longer, at random. */
+#define RTO_JITTER_PCT 25
 /* Source ports 1024 to 65535, one per flow. */
 #define MAX_FLOWS (65536 - 1024)
 
@@ -60,7 +63,8 @@ struct ctx {
 	const char *iface;
 	const char *dsts[MAX_DST];/* ADDR[:PORT] or OLD=NEW */
 	size_t ndst;
-	size_t concurrency;       /* many flows: in flight at most */
+	size_t concurrency;       /* many flows: in flight at most; 0: the capture's busiest moment */
+	unsigned shard_k, shard_n;/* --shard K/N; 0/0: none */
 	bool any_client;
 	const char *dst_mac;
 	const char *src;
@@ -72,6 +76,7 @@ struct ctx {
 	uint64_t timeout_s;
 	bool classic;
 	int verbose;
+	bool strict;
 };
 
 enum {
@@ -92,6 +97,8 @@ enum {
 	OPT_USER,
 	OPT_CONCURRENCY,
 	OPT_ANY_CLIENT,
+	OPT_SHARD,
+	OPT_STRICT,
 };
 
 static void usage(FILE *out)
@@ -134,7 +141,10 @@ static void usage(FILE *out)
 		"  -l, --list FILE       list every TCP flow of FILE, one line each, numbered\n"
 		"  -d, --dump            print the segment schedule of one flow\n"
 		"  -x, --extract DIR     write DIR/client.bin and DIR/server.bin, the two streams\n"
-		"  -r, --read FILE       the capture (pcap or pcapng)\n"
+		"  -r, --read FILE       the capture: pcap or pcapng, plain or compressed (gzip,\n"
+		"                        xz, zstd); '-' reads standard input (so does --list -)\n"
+		"      --strict          refuse a damaged capture (default: read every packet\n"
+		"                        before the damage, with a warning)\n"
 		"  -f, --flow SEL        the flow: a number from --list, or ADDR:PORT-ADDR:PORT\n"
 		"                        ([ADDR]:PORT for IPv6); not needed for a single flow.\n"
 		"                        Replays (live and --simulate) also take 'all' or a list\n"
@@ -159,8 +169,14 @@ static void usage(FILE *out)
 		"      --rto MS          retransmission timeout floor (default 200)\n"
 		"      --retries N       retransmissions of one segment before giving up (default 6)\n"
 		"      --json FILE       also write the report as JSON to FILE ('-': stdout only)\n"
-		"      --concurrency N   many flows: at most N in flight (default %d; with\n"
-		"                        --timing capture: no limit, flows start as captured)\n"
+		"      --concurrency N|unlimited  many flows: at most N in flight (default: as\n"
+		"                        many as the capture had open at its busiest moment, as\n"
+		"                        --list prints; with --timing capture, no limit: flows\n"
+		"                        start as captured); unlimited: all at once (load tests)\n"
+		"      --shard K/N       replay the K-th of N parts of the selected flows (dealt\n"
+		"                        round-robin in capture order) from the K-th of N disjoint\n"
+		"                        blocks of source ports, so that N processes replay one\n"
+		"                        capture together; reports keep the capture's flow numbers\n"
 		"      --any-client      many flows: also replay flows whose captured client is\n"
 		"                        not the first flow's (they are skipped otherwise)\n"
 		"  All but --fault apply to live replays too.\n"
@@ -173,14 +189,16 @@ static void usage(FILE *out)
 		"\n"
 		"Exit status: 0 success (replay matched), 1 replay diverged or failed, 2 bad usage\n"
 		"or input, 3 environment (permission, interface, route, neighbour, output file).\n"
-		"With many flows: 0 only when every flow replayed matched.\n", DEFAULT_CONCURRENCY);
+		"With many flows: 0 only when every flow replayed matched.\n");
 }
 
 static int load(struct ctx *c, struct lp_flows **flows)
 {
-	struct lp_loader ld = { .file = c->file, .verbose = c->verbose > 0 };
+	struct lp_loader ld = { .file = c->file, .verbose = c->verbose > 0, .strict = c->strict };
+	int rc = lp_cli_load(&ld, flows);
 
-	return lp_cli_load(&ld, flows);
+	c->file = ld.file;
+	return rc;
 }
 
 static void opts_str(const struct lp_synopts *o, char *buf, size_t len)
@@ -227,18 +245,50 @@ static void print_flow_line(const struct lp_flow *fl)
 	printf(" notes=%s\n", notes[0] ? notes : "-");
 }
 
+/* "N TCP flows (at most B at once)": the capture's busiest moment. */
+static int flows_str(const struct lp_flows *flows, char *buf, size_t len)
+{
+	size_t n = lp_flows_count(flows), busiest = 0;
+	const struct lp_flow **all = calloc(n ? n : 1, sizeof(*all));
+
+	if (!all)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		all[i] = lp_flows_get(flows, (unsigned)i + 1);
+	if (lp_flowset_busiest(all, n, &busiest)) {
+		free(all);
+		return -ENOMEM;
+	}
+	free(all);
+	if (n)
+		snprintf(buf, len, "%zu TCP flows (at most %zu at once)", n, busiest);
+	else
+		snprintf(buf, len, "0 TCP flows");
+	return 0;
+}
+
 static int do_list(struct ctx *c)
 {
 	struct lp_flows *flows = NULL;
 	const struct lp_capture_stats *st;
+	char nflows[64];
 	int rc = load(c, &flows);
 
 	if (rc)
 		return rc;
+	if (flows_str(flows, nflows, sizeof(nflows))) {
+		lp_flows_free(flows);
+		return lp_env_error("out of memory");
+	}
 	st = lp_flows_stats(flows);
-	printf("# %s: %u packets, link type %s, %zu TCP flows, %u not TCP, %u fragments, %u malformed\n",
-	       c->file, st->packets, st->linktype_name, lp_flows_count(flows), st->other,
-	       st->fragments, st->malformed);
+	printf("# %s: %u packets, link type%s %s, %s, %u not TCP, %u fragments, %u malformed",
+	       c->file, st->packets, strchr(st->linktype_name, '+') ? "s" : "", st->linktype_name, nflows,
+	       st->other, st->fragments, st->malformed);
+	if (st->unread)
+		printf(", %u on link types not read (%s)", st->unread, st->unread_names);
+	if (st->damaged_at)
+		printf(", damaged from packet %u: %s", st->damaged_at, st->damage);
+	putchar('\n');
 	for (unsigned i = 1; i <= lp_flows_count(flows); i++)
 		print_flow_line(lp_flows_get(flows, i));
 	lp_flows_free(flows);
@@ -617,6 +667,24 @@ static void many_skip(struct many_out *mo, const struct lp_flow *fl, const char 
 	many_done(mo, &r);
 }
 
+/* The end of a many-flow report: the summary, the JSON document's end; the
+ * exit status. Closes mo->json. */
+static int many_end(struct many_out *mo)
+{
+	int rc = mo->totals.exit_code;
+
+	if (mo->text && lp_log_threshold >= LP_LOG_INFO)
+		lp_totals_print_text(&mo->totals, stdout);
+	else if (mo->text)
+		printf("%s\n", mo->totals.exit_code ? "failed" : "matched");
+	if (mo->json && lp_json_flows_end(mo->json, &mo->totals))
+		rc = LP_EXIT_ENV;
+	if (finish_json(mo->c, mo->json, NULL))
+		rc = LP_EXIT_ENV;
+	mo->json = NULL;
+	return rc;
+}
+
 /* The simulation options of the command line, for the run of one flow. */
 static void sim_opts(const struct ctx *c, struct lp_sim_opts *so)
 {
@@ -660,7 +728,7 @@ static int simulate_many(struct ctx *c, const struct lp_flow **sel, size_t nsel,
 		struct lp_report rep;
 
 		sim_opts(c, &so);
-		so.seed = c->seed ^ ((uint64_t)sel[i]->id * 0x9e3779b97f4a7c15ull);
+		so.seed = lp_flowset_seed(c->seed, sel[i]->id);
 		rc = lp_sim_run(sel[i], &so, &rep, text && c->verbose ? print_event : NULL, c);
 		if (rc == -ENOMEM) {
 			log_err("out of memory");
@@ -681,16 +749,7 @@ static int simulate_many(struct ctx *c, const struct lp_flow **sel, size_t nsel,
 		many_done(&mo, &rep);
 	}
 	mo.totals.duration_ns = lp_clock_ns(CLOCK_MONOTONIC) - t0;
-	if (text && lp_log_threshold >= LP_LOG_INFO)
-		lp_totals_print_text(&mo.totals, stdout);
-	else if (text)
-		printf("%s\n", mo.totals.exit_code ? "failed" : "matched");
-	rc = mo.totals.exit_code;
-	if (json && lp_json_flows_end(json, &mo.totals))
-		rc = LP_EXIT_ENV;
-	if (finish_json(c, json, NULL))
-		rc = LP_EXIT_ENV;
-	return rc;
+	return many_end(&mo);
 }
 
 static int do_simulate(struct ctx *c)
@@ -710,11 +769,13 @@ static int do_simulate(struct ctx *c)
 		rc = LP_EXIT_ENV;
 		goto out;
 	}
-	if (lp_flows_sel_is_list(c->flow)) {
+	if (lp_flows_sel_is_list(c->flow) || c->shard_n) {
 		const struct lp_flow **sel = NULL;
 		size_t nsel = 0;
 
 		rc = lp_cli_select_many(c->file, flows, c->flow, &sel, &nsel);
+		if (!rc && c->shard_n)
+			nsel = lp_flowset_shard(sel, nsel, c->shard_k, c->shard_n);
 		if (!rc)
 			rc = simulate_many(c, sel, nsel, text);
 		free(sel);
@@ -758,9 +819,9 @@ out:
 	return rc;
 }
 
-/* First of n consecutive source ports, clear of this network namespace's
- * ephemeral ports (lp_multi_pick_ports). */
-static uint16_t pick_ports(struct lp_rng *rng, size_t n)
+/* First of n consecutive source ports in block k of nshards, clear of this
+ * network namespace's ephemeral ports (lp_multi_pick_ports). */
+static uint16_t pick_ports(struct lp_rng *rng, size_t n, unsigned k, unsigned nshards)
 {
 	unsigned lo = 32768, hi = 60999;
 	FILE *fp = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
@@ -772,7 +833,7 @@ static uint16_t pick_ports(struct lp_rng *rng, size_t n)
 		}
 		fclose(fp);
 	}
-	return lp_multi_pick_ports(rng, n, lo, hi);
+	return lp_multi_pick_ports(rng, n, k, nshards, lo, hi);
 }
 
 #define MAX_HOPS (MAX_DST + 1)
@@ -787,15 +848,174 @@ static int by_start(const void *pa, const void *pb)
 	return a->fl->id < b->fl->id ? -1 : a->fl->id > b->fl->id;
 }
 
+/* The flows of a live replay, where they go and from which ports. */
+struct plan {
+	const struct lp_flow **sel;   /* the selection; its first nskip: the flows skipped */
+	size_t nskip;
+	struct lp_multi_flow *mfs;    /* the flows replayed */
+	size_t nmf;
+	int family;
+	struct lp_endpoint host;      /* the replayed host: the selection's first client */
+	uint64_t first_ts;            /* the earliest start of a replayable flow of the whole selection */
+	size_t busiest;               /* the most of mfs' flows open at once in the capture */
+	uint16_t port_base;
+};
+
+/* Source ports: this shard's block of the run's ports, block ports each. */
+static int plan_ports(const struct ctx *c, size_t block, struct lp_rng *rng, struct plan *p)
+{
+	unsigned k = c->shard_n ? c->shard_k : 1, of = c->shard_n ? c->shard_n : 1;
+	uint64_t v;
+
+	if (block * of > MAX_FLOWS)
+		return lp_usage_error("%zu flows to replay: at most %d at once (one source port each)", block * of,
+				      MAX_FLOWS);
+	if (!c->sport || !strcmp(c->sport, "random")) {
+		p->port_base = pick_ports(rng, block, k, of);
+		return 0;
+	}
+	if (lp_parse_uint(c->sport, 1, 65535, &v))
+		return lp_usage_error("source port '%s' is neither a number from 1 to 65535 nor 'random'", c->sport);
+	if (v + block * of - 1 > 65535)
+		return lp_usage_error("--sport '%s': %zu flows need ports N to N+%zu, at most 65535", c->sport,
+				      block * of, block * of - 1);
+	p->port_base = (uint16_t)(v + (k - 1) * block);
+	return 0;
+}
+
+/* Choose the flows of --flow (and --shard), their live servers and ports.
+ * 0 or an exit status (the message written). */
+static int choose_flows(const struct ctx *c, const struct lp_flows *flows, const struct dst_map *maps,
+			bool many, struct lp_rng *rng, struct plan *p)
+{
+	const struct lp_flow **part = NULL;
+	size_t nsel = 0, total;
+	char a[64], b[64];
+	int rc;
+
+	rc = lp_cli_select_many(c->file, flows, c->flow, &p->sel, &nsel);
+	if (rc)
+		return rc;
+	p->mfs = calloc(nsel, sizeof(*p->mfs));
+	part = calloc(nsel, sizeof(*part));
+	if (!p->mfs || !part) {
+		rc = lp_env_error("out of memory");
+		goto out;
+	}
+	/* What every shard sees alike: the host, the capture's time origin. */
+	p->host = p->sel[0]->client;
+	p->first_ts = UINT64_MAX;
+	for (size_t i = 0; i < nsel; i++)
+		if ((!many || c->any_client || addr_eq(&p->sel[i]->client, &p->host)) &&
+		    p->sel[i]->first_ts < p->first_ts)
+			p->first_ts = p->sel[i]->first_ts;
+	total = nsel;
+	if (c->shard_n)
+		nsel = lp_flowset_shard(p->sel, nsel, c->shard_k, c->shard_n);
+	for (size_t i = 0; i < nsel; i++) {
+		const struct lp_flow *fl = p->sel[i];
+		struct lp_multi_flow *mf = &p->mfs[p->nmf];
+
+		if (many && !c->any_client && !addr_eq(&fl->client, &p->host)) {
+			p->sel[p->nskip++] = fl;   /* reported once the output is open */
+			continue;
+		}
+		if (map_dst(maps, c->ndst, fl, &mf->remote)) {
+			rc = lp_usage_error("flow %u: no --dst for its server %s (give --dst %s=NEW or one --dst "
+					    "ADDR for every flow)", fl->id,
+					    lp_endpoint_str(&fl->server, a, sizeof(a)),
+					    inet_ntop(fl->server.family, fl->server.addr, b, sizeof(b)) ? b : "OLD");
+			goto out;
+		}
+		if (p->family && mf->remote.family != p->family) {
+			rc = lp_usage_error("flow %u goes to an %s address and others to %s ones; replay each family "
+					    "in its own run (--flow)", fl->id, mf->remote.family == AF_INET ? "IPv4" : "IPv6",
+					    p->family == AF_INET ? "IPv4" : "IPv6");
+			goto out;
+		}
+		p->family = mf->remote.family;
+		mf->fl = fl;
+		part[p->nmf++] = fl;
+	}
+	/* A shard may have nothing to replay (fewer flows than shards). */
+	if (!p->nmf && !c->shard_n) {
+		rc = lp_usage_error("no flow to replay");
+		goto out;
+	}
+	rc = lp_flowset_busiest(part, p->nmf, &p->busiest);
+	if (rc) {
+		rc = lp_env_error("out of memory");
+		goto out;
+	}
+	rc = plan_ports(c, c->shard_n ? lp_flowset_shard_max(total, c->shard_n) : p->nmf, rng, p);
+out:
+	free(part);
+	return rc;
+}
+
+/* "replay N flows of FILE (...)": the part and the concurrency. */
+static void print_many_header(const struct ctx *c, const struct plan *p, size_t concurrency)
+{
+	printf("replay %zu flow%s of %s (%zu skipped", p->nmf, p->nmf == 1 ? "" : "s", c->file, p->nskip);
+	if (c->shard_n)
+		printf("; shard %u/%u", c->shard_k, c->shard_n);
+	if (concurrency)
+		printf("; at most %zu at once%s", concurrency,
+		       c->concurrency ? "" : ", as at the capture's busiest moment");
+	else
+		printf("; all at once%s", c->timing.mode == LP_TIMING_CAPTURE && !c->concurrency ?
+		       ", at their captured start times" : "");
+	printf(")");
+}
+
+/* A many-flow replay's report: the skipped flows, then (with o) the run,
+ * then the summary. Takes json (may be NULL). The exit status. */
+static int many_report(const struct ctx *c, struct many_out *mo, const struct plan *p, FILE *json,
+		       const struct lp_multi_opts *o)
+{
+	char a[64], b[64], err[512];
+	uint64_t dur = 0;
+	int rc = 0;
+
+	mo->json = json;
+	if (json)
+		lp_json_flows_begin(json);
+	for (size_t i = 0; i < p->nskip; i++) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "its client %s is not the replayed host %s (give --any-client)",
+			 inet_ntop(p->sel[i]->client.family, p->sel[i]->client.addr, a, sizeof(a)) ? a : "?",
+			 inet_ntop(p->host.family, p->host.addr, b, sizeof(b)) ? b : "?");
+		many_skip(mo, p->sel[i], why);
+	}
+	if (o)
+		rc = lp_multi_run(o, &dur, err, sizeof(err));
+	mo->totals.duration_ns = dur;
+	if (rc) {
+		/* No summary, but a whole JSON document saying how it ended. */
+		mo->totals.exit_code = lp_env_error("%s", err);
+		mo->text = false;
+		many_end(mo);
+		return mo->totals.exit_code;
+	}
+	rc = many_end(mo);
+	if (mo->totals.data_unacked && mo->text && lp_log_threshold >= LP_LOG_INFO && o) {
+		snprintf(a, sizeof(a), "%zu at once", o->concurrency);
+		printf("hint: try a lower --concurrency (this run: %s; the capture's busiest moment: %zu)\n",
+		       o->concurrency ? a : "all at once", p->busiest);
+	}
+	return rc;
+}
+
 static int do_live(struct ctx *c)
 {
 	struct lp_flows *flows = NULL;
-	const struct lp_flow **sel = NULL;
+	struct plan pl;
 	struct lp_multi_flow *mfs = NULL;
 	struct dst_map maps[MAX_DST];
 	struct hop hops[MAX_HOPS];
-	size_t nsel = 0, nmf = 0, nhops = 0, nskip = 0;
-	struct lp_endpoint src, host;
+	size_t nmf = 0, nhops = 0;
+	struct lp_endpoint src;
 	struct lp_ifinfo ifi;
 	struct lp_link_pcap_cfg lcfg;
 	struct lp_link_pcap *link = NULL;
@@ -806,14 +1026,15 @@ static int do_live(struct ctx *c)
 	struct lp_rng rng;
 	uint8_t given_mac[6];
 	bool src_local = false, text = !c->json || strcmp(c->json, "-");
-	bool many = lp_flows_sel_is_list(c->flow), mac_given = c->dst_mac && strcmp(c->dst_mac, "auto");
+	bool many = lp_flows_sel_is_list(c->flow) || c->shard_n, mac_given = c->dst_mac && strcmp(c->dst_mac, "auto");
 	char a[64], b[64], m[32], err[512];
-	uint64_t first_ts = UINT64_MAX;
 	uint16_t port_base;
+	size_t concurrency;
 	int rc, jrc, family = 0;
 
 	memset(&mo, 0, sizeof(mo));
 	memset(&src, 0, sizeof(src));
+	memset(&pl, 0, sizeof(pl));
 	rc = parse_dsts(c, maps);
 	if (rc)
 		return rc;
@@ -823,75 +1044,33 @@ static int do_live(struct ctx *c)
 		return lp_usage_error("--src: '%s' is not an address", c->src);
 	if (!c->have_seed && getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed))
 		return lp_env_error("no randomness for a seed: %s", strerror(errno));
-	lp_rng_seed(&rng, c->seed);
+	/* Shards draw ISNs and ports of their own from one --seed. */
+	lp_rng_seed(&rng, c->shard_n > 1 ? lp_flowset_seed(c->seed, c->shard_k) : c->seed);
 	rc = load(c, &flows);
 	if (rc)
 		return rc;
-	rc = lp_cli_select_many(c->file, flows, c->flow, &sel, &nsel);
+	rc = choose_flows(c, flows, maps, many, &rng, &pl);
 	if (rc)
 		goto out;
-	mfs = calloc(nsel, sizeof(*mfs));
-	if (!mfs) {
-		rc = lp_env_error("out of memory");
-		goto out;
-	}
 	mo.c = c;
 	mo.text = text;
 	mo.totals.seed = c->seed;
-	host = sel[0]->client;
-	/* Which flows to replay, and to where. */
-	for (size_t i = 0; i < nsel; i++) {
-		const struct lp_flow *fl = sel[i];
-		struct lp_multi_flow *mf = &mfs[nmf];
-
-		if (many && !c->any_client && !addr_eq(&fl->client, &host)) {
-			sel[nskip++] = fl;   /* reported once the output is open */
-			continue;
-		}
-		if (map_dst(maps, c->ndst, fl, &mf->remote)) {
-			rc = lp_usage_error("flow %u: no --dst for its server %s (give --dst %s=NEW or one --dst "
-					    "ADDR for every flow)", fl->id,
-					    lp_endpoint_str(&fl->server, a, sizeof(a)),
-					    inet_ntop(fl->server.family, fl->server.addr, b, sizeof(b)) ? b : "OLD");
-			goto out;
-		}
-		if (family && mf->remote.family != family) {
-			rc = lp_usage_error("flow %u goes to an %s address and others to %s ones; replay each family "
-					    "in its own run (--flow)", fl->id, mf->remote.family == AF_INET ? "IPv4" : "IPv6",
-					    family == AF_INET ? "IPv4" : "IPv6");
-			goto out;
-		}
-		family = mf->remote.family;
-		mf->fl = fl;
-		nmf++;
-	}
-	if (!nmf) {
-		rc = lp_usage_error("no flow to replay");
+	if (!pl.nmf) {
+		/* An empty shard: a report of what it skipped, if anything. */
+		rc = lp_cli_open_json(c->json, &json);
+		if (!rc)
+			rc = many_report(c, &mo, &pl, json, NULL);
+		json = NULL;
 		goto out;
 	}
-	if (c->src && src.family != family) {
+	if (c->src && src.family != pl.family) {
 		rc = lp_usage_error("--src %s and --dst %s are of different families", c->src, c->dsts[0]);
 		goto out;
 	}
-	if (nmf > MAX_FLOWS) {
-		rc = lp_usage_error("%zu flows to replay: at most %d at once (one source port each)", nmf,
-				    MAX_FLOWS);
-		goto out;
-	}
-	if (c->sport && strcmp(c->sport, "random")) {
-		uint64_t v;
-
-		if (lp_parse_uint(c->sport, 1, 65535, &v) || v + nmf - 1 > 65535) {
-			rc = nmf > 1 ? lp_usage_error("--sport '%s': %zu flows need ports N to N+%zu, at most 65535",
-						      c->sport, nmf, nmf - 1) :
-				       lp_usage_error("source port '%s' is neither a number from 1 to 65535 nor 'random'",
-						      c->sport);
-			goto out;
-		}
-		port_base = (uint16_t)v;
-	} else {
-		port_base = pick_ports(&rng, nmf);
-	}
+	mfs = pl.mfs;
+	nmf = pl.nmf;
+	family = pl.family;
+	port_base = pl.port_base;
 
 	rc = lp_nl_link_get(c->iface, &ifi, err, sizeof(err));
 	if (rc) {
@@ -979,21 +1158,22 @@ static int do_live(struct ctx *c)
 			}
 		}
 	}
-	for (size_t i = 0; i < nmf; i++)
-		if (mfs[i].fl->first_ts < first_ts)
-			first_ts = mfs[i].fl->first_ts;
 	for (size_t i = 0; i < nmf; i++) {
 		for (size_t k = 0; k < nhops; k++)
 			if (addr_eq(&hops[k].dst, &mfs[i].remote))
 				memcpy(mfs[i].mac, hops[k].mac, 6);
 		mfs[i].mss = lp_engine_pick_mss(&mfs[i].fl->dir[LP_C2S].opts, family, ifi.mtu);
 		if (c->timing.mode == LP_TIMING_CAPTURE)
-			mfs[i].start_ns = (uint64_t)((double)(mfs[i].fl->first_ts - first_ts) / c->timing.speed);
+			mfs[i].start_ns = (uint64_t)((double)(mfs[i].fl->first_ts - pl.first_ts) / c->timing.speed);
 	}
 	/* Flows start in the order of their start times (a capture clock that
 	 * stepped back can put a flow's first packet before an earlier flow's). */
 	if (c->timing.mode == LP_TIMING_CAPTURE)
 		qsort(mfs, nmf, sizeof(*mfs), by_start);
+	/* The capture's shape: at most as many at once as it had at its
+	 * busiest moment; --timing capture starts flows as captured. */
+	concurrency = c->concurrency == CONCURRENCY_UNLIMITED ? 0 : c->concurrency ? c->concurrency :
+		      c->timing.mode == LP_TIMING_CAPTURE ? 0 : pl.busiest;
 	if (lp_link_pcap_has_mac(link))
 		lp_link_pcap_set_peer_mac(link, hops[0].mac);
 	if (c->guard == GUARD_AUTO && src_local) {
@@ -1024,7 +1204,7 @@ static int do_live(struct ctx *c)
 	}
 	if (text && lp_log_threshold >= LP_LOG_INFO) {
 		if (many)
-			printf("replay %zu flow%s of %s (%zu skipped)", nmf, nmf == 1 ? "" : "s", c->file, nskip);
+			print_many_header(c, &pl, concurrency);
 		else
 			printf("replay flow %u of %s: %s -> %s", mfs[0].fl->id, c->file,
 			       lp_endpoint_str(&mfs[0].fl->client, a, sizeof(a)),
@@ -1042,19 +1222,7 @@ static int do_live(struct ctx *c)
 	lp_catch_signals();
 	if (many) {
 		struct lp_multi_opts mo_opts;
-		uint64_t dur;
 
-		mo.json = json;
-		if (json)
-			lp_json_flows_begin(json);
-		for (size_t i = 0; i < nskip; i++) {
-			char why[256];
-
-			snprintf(why, sizeof(why), "its client %s is not the replayed host %s (give --any-client)",
-				 inet_ntop(sel[i]->client.family, sel[i]->client.addr, a, sizeof(a)) ? a : "?",
-				 inet_ntop(host.family, host.addr, b, sizeof(b)) ? b : "?");
-			many_skip(&mo, sel[i], why);
-		}
 		memset(&mo_opts, 0, sizeof(mo_opts));
 		lp_engine_cfg_defaults(&mo_opts.engine);
 		mo_opts.engine.local = src;
@@ -1064,11 +1232,11 @@ static int do_live(struct ctx *c)
 			mo_opts.engine.rto_min_ms = c->rto_ms;
 		if (c->retries)
 			mo_opts.engine.retries = c->retries;
+		mo_opts.engine.rto_jitter_pct = RTO_JITTER_PCT;
 		mo_opts.flows = mfs;
 		mo_opts.nflows = nmf;
 		mo_opts.port_base = port_base;
-		mo_opts.concurrency = c->concurrency ? c->concurrency :
-				      c->timing.mode == LP_TIMING_CAPTURE ? 0 : DEFAULT_CONCURRENCY;
+		mo_opts.concurrency = concurrency;
 		mo_opts.capture_timing = c->timing.mode == LP_TIMING_CAPTURE;
 		mo_opts.rng = &rng;
 		mo_opts.link = link;
@@ -1079,25 +1247,9 @@ static int do_live(struct ctx *c)
 		mo_opts.done = many_done;
 		mo_opts.event = text && c->verbose ? many_event : NULL;
 		mo_opts.ctx = &mo;
-		rc = lp_multi_run(&mo_opts, &dur, err, sizeof(err));
-		if (rc) {
-			rc = lp_env_error("%s", err);
-			/* A whole JSON document all the same, saying how it ended. */
-			mo.totals.exit_code = rc;
-			mo.totals.duration_ns = dur;
-			if (json)
-				lp_json_flows_end(json, &mo.totals);
-			goto out;
-		}
-		mo.totals.duration_ns = dur;
-		if (text && lp_log_threshold >= LP_LOG_INFO)
-			lp_totals_print_text(&mo.totals, stdout);
-		else if (text)
-			printf("%s\n", mo.totals.exit_code ? "failed" : "matched");
-		rc = mo.totals.exit_code;
-		if (json && lp_json_flows_end(json, &mo.totals))
-			rc = LP_EXIT_ENV;
-		jrc = finish_json(c, json, NULL);
+		rc = many_report(c, &mo, &pl, json, &mo_opts);
+		json = NULL;
+		jrc = 0;
 	} else {
 		struct lp_live_opts lo;
 		struct lp_report rep;
@@ -1161,8 +1313,8 @@ out:
 	lp_pcapw_close(writer);
 	lp_nft_guard_free(guard);
 	lp_link_pcap_close_async(link);
-	free(mfs);
-	free(sel);
+	free(pl.mfs);
+	free(pl.sel);
 	lp_flows_free(flows);
 	return rc;
 }
@@ -1202,6 +1354,8 @@ int main(int argc, char **argv)
 		{ "user", required_argument, NULL, OPT_USER },
 		{ "concurrency", required_argument, NULL, OPT_CONCURRENCY },
 		{ "any-client", no_argument, NULL, OPT_ANY_CLIENT },
+		{ "shard", required_argument, NULL, OPT_SHARD },
+		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1228,13 +1382,29 @@ int main(int argc, char **argv)
 			c.dsts[c.ndst++] = optarg;
 			break;
 		case OPT_CONCURRENCY:
-			rc = lp_opt_uint("--concurrency", optarg, 1, 65535, "", &v);
-			if (rc)
+			if (!strcmp(optarg, "unlimited")) {
+				c.concurrency = CONCURRENCY_UNLIMITED;
+				break;
+			}
+			if (lp_parse_uint(optarg, 1, 65535, &v)) {
+				rc = lp_usage_error("--concurrency: '%s' is neither a number from 1 to 65535 nor "
+						    "'unlimited'", optarg);
 				goto out;
+			}
 			c.concurrency = (size_t)v;
+			break;
+		case OPT_SHARD:
+			if (lp_flowset_parse_shard(optarg, LP_FLOWSET_MAX_SHARDS, &c.shard_k, &c.shard_n)) {
+				rc = lp_usage_error("--shard: '%s' is not K/N with 1 <= K <= N <= %d", optarg,
+						    LP_FLOWSET_MAX_SHARDS);
+				goto out;
+			}
 			break;
 		case OPT_ANY_CLIENT:
 			c.any_client = true;
+			break;
+		case OPT_STRICT:
+			c.strict = true;
 			break;
 		case OPT_DST_MAC:
 			c.dst_mac = optarg;
@@ -1384,8 +1554,8 @@ int main(int argc, char **argv)
 		rc = lp_usage_error("no capture: give -r FILE");
 		goto out;
 	}
-	if (c.mode != MODE_SIMULATE && c.mode != MODE_LIVE && (c.faults || c.have_seed || c.json)) {
-		rc = lp_usage_error("--fault, --seed and --json go with a replay (live or --simulate)");
+	if (c.mode != MODE_SIMULATE && c.mode != MODE_LIVE && (c.faults || c.have_seed || c.json || c.shard_n)) {
+		rc = lp_usage_error("--fault, --seed, --json and --shard go with a replay (live or --simulate)");
 		goto out;
 	}
 	if (c.mode != MODE_LIVE && (c.concurrency || c.any_client)) {

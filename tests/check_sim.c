@@ -514,7 +514,7 @@ START_TEST(test_pick_ports)
 	for (size_t r = 0; r < sizeof(ranges) / sizeof(ranges[0]); r++) {
 		for (size_t k = 0; k < sizeof(ns) / sizeof(ns[0]); k++) {
 			for (int t = 0; t < 50; t++) {
-				uint16_t p = lp_multi_pick_ports(&rng, ns[k], ranges[r][0], ranges[r][1]);
+				uint16_t p = lp_multi_pick_ports(&rng, ns[k], 1, 1, ranges[r][0], ranges[r][1]);
 
 				ck_assert_uint_ge(p, 1024);
 				ck_assert_uint_le((size_t)p + ns[k] - 1, 65535);
@@ -523,17 +523,17 @@ START_TEST(test_pick_ports)
 	}
 	/* The default range leaves 61000-65535: one flow and 4,536 fit there. */
 	for (int t = 0; t < 200; t++) {
-		ck_assert_uint_ge(lp_multi_pick_ports(&rng, 1, 32768, 60999), 61000);
-		ck_assert_uint_eq(lp_multi_pick_ports(&rng, 4536, 32768, 60999), 61000);
+		ck_assert_uint_ge(lp_multi_pick_ports(&rng, 1, 1, 1, 32768, 60999), 61000);
+		ck_assert_uint_eq(lp_multi_pick_ports(&rng, 4536, 1, 1, 32768, 60999), 61000);
 	}
 	/* Below a high range, within the dynamic ports. */
 	for (int t = 0; t < 200; t++) {
-		uint16_t p = lp_multi_pick_ports(&rng, 100, 60000, 65535);
+		uint16_t p = lp_multi_pick_ports(&rng, 100, 1, 1, 60000, 65535);
 
 		ck_assert(p >= 49152 && p + 99 < 60000);
 	}
-	ck_assert_uint_eq(lp_multi_pick_ports(&rng, 0, 32768, 60999), 0);
-	ck_assert_uint_eq(lp_multi_pick_ports(&rng, 64513, 32768, 60999), 0);
+	ck_assert_uint_eq(lp_multi_pick_ports(&rng, 0, 1, 1, 32768, 60999), 0);
+	ck_assert_uint_eq(lp_multi_pick_ports(&rng, 64513, 1, 1, 32768, 60999), 0);
 }
 END_TEST
 

@@ -432,11 +432,102 @@ expect_rc 2
 expect_grep err "^tcpliveplay: $(re "$tmp/short.pcap"): "
 end
 
-begin "a record cut short"
-head -c 100 "$one" >"$tmp/torn.pcap"
+begin "a record cut short: the packets before it are read, with a warning"
+head -c 120 "$one" >"$tmp/torn.pcap"
 run --list "$tmp/torn.pcap"
+expect_rc 0
+expect_grep err "^tcpliveplay: warning: $(re "$tmp/torn.pcap"): packet 2: record cut short \(10 of its 54 bytes are in the file\) \(at byte 94\); reading stops there, after 1 packet$"
+expect_grep out "^# $(re "$tmp/torn.pcap"): 1 packets, .*, 0 malformed, damaged from packet 2: record cut short"
+expect_grep out '^1 198\.18\.0\.1:40000 -> 198\.18\.0\.2:80 c2s=1pkt/'
+end
+
+begin "--strict refuses a capture cut short"
+run --list "$tmp/torn.pcap" --strict
 expect_rc 2
-expect_grep err "^tcpliveplay: $(re "$tmp/torn.pcap"): packet 2: "
+expect_empty out
+expect_grep err "^tcpliveplay: $(re "$tmp/torn.pcap"): packet 2: record cut short .*--strict"
+end
+
+begin "a garbage record header in the middle"
+# Record 3's captured length (at byte 24 + 2 * 70 + 8) made impossible.
+cp "$one" "$tmp/garbage.pcap"
+printf '\377\377\377\177' | dd of="$tmp/garbage.pcap" bs=1 seek=172 conv=notrunc 2>/dev/null
+run --dump -r "$tmp/garbage.pcap"
+expect_rc 0
+expect_grep err "packet 3: impossible captured length 2147483647 \(at most 262144\) \(at byte 164\)"
+expect_grep out '^# flow 1: 198\.18\.0\.1:40000 -> 198\.18\.0\.2:80, client 0 bytes, server 0 bytes'
+end
+
+begin "-r - reads standard input"
+"$bin" --dump -r - <"$one" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+expect_rc 0
+expect_grep out '^ +[0-9]+\.[0-9]{6} C>S C1 +0 +4 +0 PSH,ACK +3$'
+expect_empty err
+end
+
+begin "--list - reads standard input and names it"
+"$bin" --list - <"$one" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+expect_rc 0
+expect_grep out '^# standard input: 6 packets, link type EN10MB, 1 TCP flows'
+end
+
+begin "-r - with text on standard input"
+printf 'GET / HTTP/1.0\r\n\r\n' | "$bin" --list - >"$tmp/out" 2>"$tmp/err"
+rc=$?
+expect_rc 2
+expect_empty out
+expect_grep err '^tcpliveplay: standard input: neither pcap nor pcapng \(it starts with 47 45 54 20\)$'
+end
+
+"$bin" --list "$one" | tail -n +2 >"$tmp/one.list"
+for z in "gzip -c" "xz -c" "zstd -q -c"; do
+	zname=${z%% *}
+	$z "$one" >"$tmp/one.pcap.$zname"
+	begin "$zname-compressed file, and on standard input"
+	run --list "$tmp/one.pcap.$zname"
+	expect_rc 0
+	expect_grep out "^# $(re "$tmp/one.pcap.$zname"): 6 packets, link type EN10MB, 1 TCP flows"
+	tail -n +2 "$tmp/out" | cmp -s - "$tmp/one.list" || note_failure "flow lines differ from the plain file's"
+	"$bin" --list - <"$tmp/one.pcap.$zname" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	expect_rc 0
+	tail -n +2 "$tmp/out" | cmp -s - "$tmp/one.list" || note_failure "flow lines from standard input differ"
+	expect_empty err
+	end
+
+	begin "$zname-compressed file cut short"
+	size=$(wc -c <"$tmp/one.pcap.$zname")
+	head -c $((size - 9)) "$tmp/one.pcap.$zname" >"$tmp/cut.$zname"
+	run --list "$tmp/cut.$zname"
+	[ "$rc" -eq 0 ] || [ "$rc" -eq 2 ] || note_failure "exit status $rc, want 0 or 2"
+	expect_grep err "$zname data cut short"
+	end
+done
+
+begin "bzip2 is recognised, and not read"
+printf 'BZh91AY&SY\000\000\000' >"$tmp/x.bz2"
+run --list "$tmp/x.bz2"
+expect_rc 2
+expect_grep err "^tcpliveplay: $(re "$tmp/x.bz2"): bzip2-compressed: not read"
+end
+
+begin "a decompression bomb (1.1 GB of zeros in zstd) is refused, naming the limit"
+head -c 1100000000 /dev/zero | zstd -1 -q -c >"$tmp/bomb.zst"
+run --list "$tmp/bomb.zst"
+expect_rc 2
+expect_empty out
+expect_grep err "^tcpliveplay: $(re "$tmp/bomb.zst"): zstd data decompresses to more than 1024 MiB, .*refused as a decompression bomb \(the limit is the larger of 1024 MiB and 1000 times the compressed size\)$"
+rm -f "$tmp/bomb.zst"
+end
+
+rsp=${LP_BUILD:-build}/tcpliveplay-responder
+begin "tcpliveplay-responder -r - --strict refuses a damaged capture on standard input"
+"$rsp" -i lo -r - --strict <"$tmp/torn.pcap" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+expect_rc 2
+expect_grep err "^tcpliveplay-responder: standard input: packet 2: record cut short .*--strict"
 end
 
 # --- The real captures ----------------------------------------------------------
@@ -455,7 +546,7 @@ if have_pcaps && [ -r "$pcaps/MANIFEST.tsv" ]; then
 		begin "--list $f"
 		run --list "$p"
 		expect_rc 0
-		expect_grep out "^# $(re "$p"): [0-9]+ packets, link type [A-Z0-9_]+, [1-9][0-9]* TCP flows"
+		expect_grep out "^# $(re "$p"): [0-9]+ packets, link types? [A-Z0-9_+]+, [1-9][0-9]* TCP flows"
 		[ "$(head -c 1 "$tmp/out")" = "#" ] || note_failure "first line does not start with #"
 		awk 'NR > 1 && $1 != NR - 1 { bad = 1 } END { exit bad }' "$tmp/out" ||
 			note_failure "flow lines are not numbered 1, 2, ..."
@@ -602,6 +693,16 @@ if have_pcaps; then
 	expect_grep out 'notes=.*no-syn'
 	end
 
+	p=$pcaps/mergecap__get_plus_sll.pcapng
+	begin "--list a pcapng of two link types (mergecap)"
+	run --list "$p"
+	expect_rc 0
+	expect_grep out "^# $(re "$p"): 532 packets, link types EN10MB\+LINUX_SLL, 2 TCP flows \(at most 1 at once\), 35 not TCP, 0 fragments, 0 malformed$"
+	expect_grep out '^1 141\.142\.228\.5:59856 -> 192\.150\.187\.43:80 c2s=7pkt/136B s2c=7pkt/5007B '
+	expect_grep out '^2 10\.0\.0\.8:40800 -> 212\.199\.202\.69:80 c2s=158pkt/251B s2c=325pkt/414863B '
+	expect_empty err
+	end
+
 	p=$pcaps/suricata__http-ipv6__input.pcap
 	begin "--flow with IPv6 [ADDR]:PORT"
 	run --dump -r "$p" --flow '[::1]:8000-[::1]:55717'
@@ -619,8 +720,8 @@ if have_pcaps; then
 else
 	for c in "pop3 --list" "pop3 without --flow" "pop3 --flow 7" "pop3 --flow 8" "--extract zeek__get" \
 		"--extract overwrites" "--dump zeek__get labels" "--dump pop3 labels" \
-		"--extract truncated-header" "--list truncated-header" "--list mid-stream" "IPv6 --flow" \
-		"malformed packets named"; do
+		"--extract truncated-header" "--list truncated-header" "--list mid-stream" "mergecap two link types" \
+		"IPv6 --flow" "malformed packets named"; do
 		skip "$c"
 	done
 fi
@@ -741,6 +842,17 @@ if [ -x "$gen" ]; then
 	expect_grep out '^7 198\.18\.0\.1:20006 -> 198\.18\.0\.2:80 c2s=6pkt/100B s2c=5pkt/3000B syn=y synack=y fin=cs .*holes=none'
 	end
 
+	begin "gen-flows --pcapng (two link types), xz-compressed on standard input: the same flows"
+	tail -n +2 "$tmp/out" >"$tmp/g7.list"
+	"$gen" -n 7 -o "$tmp/gen7.pcapng" --resp 3000 --pcapng
+	xz -c "$tmp/gen7.pcapng" | "$bin" --list - >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	expect_rc 0
+	expect_grep out '^# standard input: 77 packets, link types EN10MB\+LINUX_SLL, 7 TCP flows'
+	tail -n +2 "$tmp/out" | cmp -s - "$tmp/g7.list" || note_failure "flow lines differ from the pcap's"
+	expect_empty err
+	end
+
 	begin "--simulate --flow all (written capture, 7 flows)"
 	mf_run --simulate -r "$g7" --flow all --seed 3
 	expect_rc 0
@@ -808,7 +920,7 @@ if [ -x "$gen" ]; then
 	expect_json "$tmp/tc.json" 4 4 0 0
 	end
 
-	for opt in --any-client "--concurrency 8"; do
+	for opt in --any-client "--concurrency 8" "--concurrency unlimited"; do
 		begin "$opt without a live replay: usage error"
 		# shellcheck disable=SC2086 # the option and its value are two words
 		mf_run --simulate -r "$tmp/two-clients.pcap" --flow all $opt
@@ -824,6 +936,59 @@ if [ -x "$gen" ]; then
 	expect_flows 20
 	expect_grep out '^flow 20: matched: \[2001:db8::1\]:20019 -> \[2001:db8::2\]:80, sent 3000 B, received 20000 B of 20000, '
 	expect_grep out '^summary: 20 flows: 20 matched, 0 diverged, 0 failed, 0 skipped'
+	end
+
+	# The capture's busiest moment (issue 15).
+	begin "--list: 20 flows started together are 20 at once"
+	run --list "$tmp/gen6.pcap"
+	expect_rc 0
+	expect_grep out '^# .*, 20 TCP flows \(at most 20 at once\), 0 not TCP'
+	end
+
+	begin "--list: 7 flows one after another are 1 at once"
+	run --list "$g7"
+	expect_rc 0
+	expect_grep out ', 7 TCP flows \(at most 1 at once\), '
+	end
+
+	# --shard: the parts of a simulation are the whole run, flow for flow.
+	begin "--simulate --shard K/3: the three parts are the whole run"
+	mf_run --simulate -r "$g7" --flow all --seed 3 --json "$tmp/whole.json"
+	expect_rc 0
+	for k in 1 2 3; do
+		mf_run --simulate -r "$g7" --flow all --seed 3 --shard $k/3 --json "$tmp/part$k.json"
+		expect_rc 0
+	done
+	expect_grep out '^summary: 2 flows: 2 matched'
+	if command -v jq >/dev/null 2>&1; then
+		[ "$(jq -S '[.flows[]] | sort_by(.flow.id)' "$tmp/whole.json")" = \
+			"$(jq -s -S '[.[].flows[]] | sort_by(.flow.id)' "$tmp/part1.json" "$tmp/part2.json" "$tmp/part3.json")" ] ||
+			note_failure "the shards' flows differ from the whole run's"
+		[ "$(jq -c '[.flows[].flow.id]' "$tmp/part1.json")" = "[1,4,7]" ] ||
+			note_failure "shard 1/3 replayed $(jq -c '[.flows[].flow.id]' "$tmp/part1.json"), want [1,4,7]"
+	else
+		note_failure "jq is not installed (ci/install-deps installs it)"
+	fi
+	end
+
+	begin "a live shard with no flow reports none, exit 0, before touching the interface"
+	mf_run -i no-such-if0 -r "$g7" --flow 1-3 --dst 198.18.0.2 --shard 4/4 --json "$tmp/empty.json"
+	expect_rc 0
+	expect_grep out '^summary: 0 flows: 0 matched, 0 diverged, 0 failed, 0 skipped'
+	grep -q '"flows":\[\],"totals":{"flows":0,' "$tmp/empty.json" || note_failure "not an empty report"
+	end
+
+	for a in "--shard 0/2" "--shard 3/2" "--shard 2" "--shard 1/1025" "--concurrency 0" "--concurrency lots"; do
+		begin "bad $a: usage error"
+		# shellcheck disable=SC2086 # the option and its value are two words
+		mf_run -i lo -r "$g7" --flow all --dst 198.18.0.2 $a
+		expect_usage_error
+		end
+	done
+
+	begin "--shard with --list: usage error"
+	mf_run --list "$g7" --shard 1/2
+	expect_usage_error
 	end
 
 	# --dst: every flow's captured server must go somewhere; checked before

@@ -84,6 +84,9 @@ struct lp_engine_cfg {
 	unsigned rto_min_ms;               /* RTO floor (RFC 6298 says 1000, we default to 200) */
 	unsigned rto_init_ms;              /* RTO before the first RTT sample */
 	unsigned retries;                  /* retransmissions of one segment before giving up */
+	unsigned rto_jitter_pct;           /* each retransmission timer lengthened by a random
+					    * 0 to this % of it (0: none; at most 100) */
+	uint64_t rto_jitter_seed;          /* seeds that jitter */
 	unsigned expect_timeout_ms;        /* wait for missing peer bytes before a divergence */
 	uint64_t ts_origin_ns;             /* TSval clock: TSval = ts_base + (now - origin) / 1 ms */
 	uint32_t ts_base;
@@ -100,6 +103,8 @@ struct lp_engine_stats {
 	uint64_t expected_received_bytes;            /* what the capture shows from the peer */
 	uint64_t retransmissions;
 	uint64_t packets_out, packets_in, packets_ignored;
+	bool connected;            /* the handshake completed */
+	uint64_t acked_bytes;      /* of our stream, acknowledged by the peer */
 	int64_t first_diff;        /* first received byte that differs from the capture, or -1 */
 	uint32_t ndivergences;
 };
@@ -152,6 +157,7 @@ void lp_engine_timeout(struct lp_engine *e, uint64_t now_ns);
 void lp_engine_abort(struct lp_engine *e, uint64_t now_ns);
 
 enum lp_engine_state lp_engine_state(const struct lp_engine *e);
+enum lp_role lp_engine_role(const struct lp_engine *e);
 /* Why the engine failed (static string), or NULL. */
 const char *lp_engine_reason(const struct lp_engine *e);
 void lp_engine_stats(const struct lp_engine *e, struct lp_engine_stats *st);

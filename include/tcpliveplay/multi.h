@@ -35,8 +35,9 @@ typedef void (*lp_multi_done_fn)(void *ctx, const struct lp_report *r);
 typedef void (*lp_multi_event_fn)(void *ctx, unsigned flow_id, const struct lp_event *ev);
 
 struct lp_multi_opts {
-	/* Template for every engine: local address, match, timing, rto, retries.
-	 * role, ports, remote, isn, ts_base, mss and events are set per flow. */
+	/* Template for every engine: local address, match, timing, rto, retries,
+	 * rto_jitter_pct. role, ports, remote, isn, ts_base, mss, events and the
+	 * jitter's seed (lp_flowset_seed(seed, flow id)) are set per flow. */
 	struct lp_engine_cfg engine;
 	const struct lp_multi_flow *flows;
 	size_t nflows;
@@ -65,12 +66,15 @@ int lp_multi_run(const struct lp_multi_opts *o, uint64_t *duration_ns, char *err
  * or -1. */
 int lp_multi_dport(const uint8_t *ip, size_t len);
 
-/* First of n consecutive source ports (1 to 64,512), at random: in the
- * dynamic ports (49152-65535) and clear of the kernel's ephemeral ports lo-hi
- * (net.ipv4.ip_local_port_range; a bad range means 32768-60999) when they
- * leave room, so that a replay meets neither the host's connections nor their
- * TIME-WAIT; else anywhere in the dynamic ports; else from 1024. 0 for a bad
- * n. The block never passes 65535. */
-uint16_t lp_multi_pick_ports(struct lp_rng *rng, size_t n, unsigned lo, unsigned hi);
+/* First of n consecutive source ports (n * nshards: 1 to 64,512), at random:
+ * in the dynamic ports (49152-65535) and clear of the kernel's ephemeral
+ * ports lo-hi (net.ipv4.ip_local_port_range; a bad range means 32768-60999)
+ * when they leave room, so that a replay meets neither the host's
+ * connections nor their TIME-WAIT; else anywhere in the dynamic ports; else
+ * from 1024. That region is cut in nshards equal blocks and the ports lie in
+ * block k (1-based), so that shards given the same n and range never share
+ * a port. 0 for a bad n, k or nshards. The ports never pass 65535. */
+uint16_t lp_multi_pick_ports(struct lp_rng *rng, size_t n, unsigned k, unsigned nshards, unsigned lo,
+			     unsigned hi);
 
 #endif

@@ -7,6 +7,7 @@
 #ifndef TCPLIVEPLAY_REPORT_H
 #define TCPLIVEPLAY_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,7 +50,14 @@ struct lp_report {
 	size_t ndiv_total;        /* divergences found, may exceed LP_REPORT_MAX_DIV */
 	uint64_t faults_fired;
 	uint64_t duration_ns;
+	/* Failed after the handshake with none of our data acknowledged and
+	 * nothing received (the replayer's side only): reason ends with
+	 * LP_DATA_UNACKED_WHY. */
+	bool data_unacked;
 };
+
+#define LP_DATA_UNACKED_WHY \
+	"the host completed the handshake but never acknowledged our data (its accept queue was likely full)"
 
 /* Zero r and set verdict matched, first_diff fields to -1. */
 void lp_report_init(struct lp_report *r);
@@ -78,7 +86,8 @@ int lp_report_print_text(const struct lp_report *r, FILE *fp);
 
 /* One JSON object and a newline: verdict, exit_code, seed, flow {client,
  * server, family}, sent, received, expected_received_bytes, retransmissions,
- * reason, divergences, faults_fired, duration_s, version. Returns 0 or -EIO. */
+ * reason, data_unacked, divergences, faults_fired, duration_s, version.
+ * Returns 0 or -EIO. */
 int lp_report_print_json(const struct lp_report *r, FILE *fp);
 
 /* One line for a flow of a many-flow replay: "flow N: verdict: client ->
@@ -88,6 +97,7 @@ int lp_report_print_line(const struct lp_report *r, FILE *fp);
 /* What a many-flow replay adds up to. */
 struct lp_totals {
 	uint64_t flows, matched, diverged, failed, skipped;
+	uint64_t data_unacked;     /* failed flows whose report says data_unacked */
 	struct lp_report_counts sent, received;
 	uint64_t expected_received_bytes, retransmissions, faults_fired;
 	uint64_t duration_ns;      /* the whole run, the caller's */
