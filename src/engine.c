@@ -29,7 +29,7 @@ void lp_engine_cfg_defaults(struct lp_engine_cfg *cfg)
 }
 
 void eng_emit(struct lp_engine *e, enum lp_event_kind kind, uint8_t dir, uint32_t label,
-		 uint64_t offset, uint64_t len, const char *reason)
+	      uint64_t offset, uint64_t len, const char *reason)
 {
 	struct lp_event ev;
 
@@ -71,7 +71,7 @@ uint32_t eng_peer_label_at(const struct lp_engine *e, uint64_t off)
 }
 
 void eng_diverge(struct lp_engine *e, uint32_t label, uint64_t expected, uint64_t received,
-		    int64_t first_diff, const char *reason)
+		 int64_t first_diff, const char *reason)
 {
 	struct lp_event ev;
 
@@ -176,8 +176,8 @@ static void finish_check(struct lp_engine *e)
 	if (e->cfg.match == LP_MATCH_SIZE && !e->size_end_checked) {
 		e->size_end_checked = true;
 		if (eng_have(e) > e->peer_len)
-			eng_diverge(e, eng_peer_label_at(e, e->peer_len), e->peer_len, e->rcv_nxt, -1,
-				"more bytes than captured");
+			eng_diverge(e, eng_peer_label_at(e, e->peer_len), e->peer_len, e->rcv_nxt,
+				    -1, "more bytes than captured");
 	}
 	eng_done(e, NULL);
 }
@@ -222,8 +222,6 @@ static void release_data(struct lp_engine *e, const struct lp_segment *s)
 	e->app_len += len;
 }
 
-/* Persist timer: armed while the peer's window is closed and data waits. */
-
 /* The peer delivered fewer bytes than the capture shows by need. Reported
  * once per stall (no new bytes since the last report), attributed to the
  * segment where the stream first differs from the capture if that comes
@@ -235,8 +233,8 @@ static void shortfall(struct lp_engine *e, uint64_t need, const char *why)
 	if (fd >= (int64_t)e->rcv_nxt)
 		fd = -1;
 	if (e->rcv_nxt != e->short_at) {
-		eng_diverge(e, eng_peer_label_at(e, fd >= 0 ? (uint64_t)fd : e->rcv_nxt), need, e->rcv_nxt, fd,
-			why);
+		eng_diverge(e, eng_peer_label_at(e, fd >= 0 ? (uint64_t)fd : e->rcv_nxt), need,
+			    e->rcv_nxt, fd, why);
 		e->short_at = e->rcv_nxt;
 	}
 	if (need > eng_have(e))
@@ -279,8 +277,9 @@ void eng_progress(struct lp_engine *e)
 			if (e->cfg.match == LP_MATCH_SIZE && eng_have(e) > need &&
 			    s->len > 0 && boundary_is_causal(e, s, need))
 				eng_diverge(e, eng_peer_label_at(e, need), need, e->rcv_nxt, -1,
-					"peer message larger than captured");
-			eng_emit(e, LP_EV_EXPECT_MET, e->peer, eng_peer_label_at(e, need - 1), 0, need, NULL);
+					    "peer message larger than captured");
+			eng_emit(e, LP_EV_EXPECT_MET, e->peer, eng_peer_label_at(e, need - 1), 0, need,
+				 NULL);
 			e->last_met = need;
 		}
 		if (e->cfg.timing.mode == LP_TIMING_CAPTURE && m->gap_ns) {

@@ -133,7 +133,7 @@ struct lp_engine {
 	uint8_t *ooo_buf;
 	struct range ooo[MAX_OOO];
 	size_t nooo;
-	uint64_t mru[MAX_MRU];      /* an offset in each block most recently received, newest first */
+	uint64_t mru[MAX_MRU];      /* an offset in each block last received, newest first */
 	size_t nmru;
 
 	/* timers (absolute ns, 0 = off) */

@@ -54,9 +54,9 @@ static void deliver(struct lp_engine *e, const uint8_t *p, uint64_t n)
 		if (d >= 0) {
 			e->st.first_diff = d;
 			if (e->cfg.match == LP_MATCH_BYTES)
-				eng_diverge(e, eng_peer_label_at(e, (uint64_t)d), s->len, off + n, d,
-					(uint64_t)d >= s->len ? "more bytes than captured"
-							      : "bytes differ");
+				eng_diverge(e, eng_peer_label_at(e, (uint64_t)d), s->len, off + n,
+					    d, (uint64_t)d >= s->len ? "more bytes than captured"
+								     : "bytes differ");
 		}
 	}
 	e->rcv_nxt += n;
@@ -365,7 +365,8 @@ static void input_syn_sent(struct lp_engine *e, const struct lp_seg *s)
 
 /* SYN-RECEIVED and ESTABLISHED: RFC 9293 3.10.7.4. False when the segment
  * goes no further than its checks. */
-static bool segment_checks(struct lp_engine *e, const struct lp_seg *s, int64_t soff, uint64_t seglen)
+static bool segment_checks(struct lp_engine *e, const struct lp_seg *s, int64_t soff,
+			   uint64_t seglen)
 {
 	int64_t rnxt = (int64_t)rcv_nxt_seq(e), wnd = (int64_t)e->rcv_buf;
 
@@ -393,7 +394,8 @@ static bool segment_checks(struct lp_engine *e, const struct lp_seg *s, int64_t 
 	}
 	/* PAWS (RFC 7323 5.3 R1): a segment older than TS.Recent is not
 	 * acceptable. */
-	if (e->ts_ok && e->ts_seen && s->opts.has_ts && (int32_t)(s->opts.tsval - e->ts_recent) < 0) {
+	if (e->ts_ok && e->ts_seen && s->opts.has_ts &&
+	    (int32_t)(s->opts.tsval - e->ts_recent) < 0) {
 		e->st.packets_ignored++;
 		rx_oow_ack(e, seglen != 0);
 		return false;
@@ -445,7 +447,8 @@ static bool ack_checks(struct lp_engine *e, const struct lp_seg *s, int64_t soff
 	if (aoff < (int64_t)una)
 		return true; /* an old duplicate: nothing to learn from it */
 	tx_on_ack(e, (uint64_t)aoff,
-		  s->len == 0 && !(s->flags & LP_TH_FIN) && e->wnd_known && wnd == e->snd_wnd, &s->opts);
+		  !s->len && !(s->flags & LP_TH_FIN) && e->wnd_known && wnd == e->snd_wnd,
+		  &s->opts);
 	/* The send window, from the newest segment only (RFC 9293 3.10.7.4). */
 	if (!e->wnd_known || e->wl1 < soff || (e->wl1 == soff && e->wl2 <= (uint64_t)aoff)) {
 		e->snd_wnd = wnd;

@@ -120,7 +120,7 @@ static uint64_t lost_below(const struct lp_engine *e)
 }
 
 /* SetPipe() (RFC 6675 4): bytes thought to be in the network. */
-static uint64_t pipe(const struct lp_engine *e)
+static uint64_t set_pipe(const struct lp_engine *e)
 {
 	uint64_t lost = lost_below(e);
 	uint64_t rxt = e->high_rxt > e->snd_una ? e->high_rxt : e->snd_una;
@@ -387,7 +387,8 @@ static int seg_write(struct lp_engine *e, uint8_t *buf, size_t cap, struct lp_se
 }
 
 /* A segment without data. */
-static int build(struct lp_engine *e, uint8_t *buf, size_t cap, uint8_t flags, uint64_t off, bool syn)
+static int build(struct lp_engine *e, uint8_t *buf, size_t cap, uint8_t flags, uint64_t off,
+		 bool syn)
 {
 	struct lp_seg s;
 
@@ -466,8 +467,8 @@ static int send_data(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t off
 		/* After an idle spell longer than the RTO, cwnd starts again
 		 * from the initial window (RFC 5681 4.1; Linux's
 		 * tcp_slow_start_after_idle). */
-		if (e->snd_una == e->snd_max && e->last_data_at && e->now - e->last_data_at > e->rto_ns &&
-		    e->cwnd > e->iw)
+		if (e->snd_una == e->snd_max && e->last_data_at &&
+		    e->now - e->last_data_at > e->rto_ns && e->cwnd > e->iw)
 			e->cwnd = e->iw;
 		e->last_data_at = e->now;
 	}
@@ -477,7 +478,8 @@ static int send_data(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t off
 	}
 	if (rtx) {
 		e->st.retransmissions++;
-		eng_emit(e, LP_EV_RETRANSMIT, e->me, label_at_wire(e, off), off, len, len ? NULL : "FIN");
+		eng_emit(e, LP_EV_RETRANSMIT, e->me, label_at_wire(e, off), off, len,
+			 len ? NULL : "FIN");
 	} else if (!probe && !e->rtt_timing && off >= e->probe_end) {
 		/* Karn: time only what goes out for the first time. */
 		e->rtt_timing = true;
@@ -518,9 +520,11 @@ static int send_rtx(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t off,
  * below the highest SACKed byte (rule 3). */
 static bool next_hole(const struct lp_engine *e, bool lost_only, uint64_t *off, uint64_t *lim)
 {
-	uint64_t top = lost_only ? lost_below(e) : e->nsacked ? e->sacked[e->nsacked - 1].end : e->snd_una;
+	uint64_t top = e->nsacked ? e->sacked[e->nsacked - 1].end : e->snd_una;
 	uint64_t from = e->high_rxt > e->snd_una ? e->high_rxt : e->snd_una;
 
+	if (lost_only)
+		top = lost_below(e);
 	*off = next_unsacked(e, from, lim);
 	return *off < top;
 }
@@ -531,7 +535,7 @@ static int send_sack_recovery(struct lp_engine *e, uint8_t *buf, size_t cap)
 {
 	uint64_t off, lim, n;
 
-	if (e->cwnd < pipe(e) + e->mss)
+	if (e->cwnd < set_pipe(e) + e->mss)
 		return 0;
 	if (next_hole(e, true, &off, &lim))
 		return send_rtx(e, buf, cap, off, lim);
@@ -560,7 +564,8 @@ static int send_queued(struct lp_engine *e, uint8_t *buf, size_t cap)
 		if (off >= hi)
 			e->snd_nxt = e->snd_max;
 		else if (off < e->app_len && off < wend)
-			return send_data(e, buf, cap, off, (lim < wend ? lim : wend) - off, true, false);
+			return send_data(e, buf, cap, off, (lim < wend ? lim : wend) - off, true,
+					 false);
 		else
 			e->snd_nxt = off;
 	}
@@ -720,8 +725,8 @@ static int send_app_rst(struct lp_engine *e, uint8_t *buf, size_t cap)
 		eng_fail(e, "reset sent (fault)");
 	} else if (e->state == LP_ENGINE_RUNNING) {
 		if (eng_have(e) < e->peer_len)
-			eng_diverge(e, eng_peer_label_at(e, e->rcv_nxt), e->peer_len, e->rcv_nxt, -1,
-				    "peer sent fewer bytes");
+			eng_diverge(e, eng_peer_label_at(e, e->rcv_nxt), e->peer_len, e->rcv_nxt,
+				    -1, "peer sent fewer bytes");
 		eng_done(e, NULL);
 	}
 	return n;
@@ -792,7 +797,10 @@ int lp_engine_output(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t now
 		if (off < e->snd_max)
 			return send_rtx(e, buf, cap, off, lim);
 	}
-	n = e->in_recovery && e->sack_ok ? send_sack_recovery(e, buf, cap) : send_queued(e, buf, cap);
+	if (e->in_recovery && e->sack_ok)
+		n = send_sack_recovery(e, buf, cap);
+	else
+		n = send_queued(e, buf, cap);
 	if (n)
 		return n;
 	if (e->probe_due) {
