@@ -23,15 +23,16 @@ static const uint8_t *pdata(const struct harness *h, uint64_t off)
 }
 
 /* A peer segment with options o (tsval set by the caller). */
-static void push_o(struct harness *h, uint8_t flags, uint64_t seq_off, uint64_t ack_off, uint16_t win,
-		   const struct lp_tcpopts *o, uint32_t len)
+static void push_o(struct harness *h, uint8_t flags, uint64_t seq_off, uint64_t ack_off,
+		   uint16_t win, const struct lp_tcpopts *o, uint32_t len)
 {
 	h_push_opts(h, flags, h->piss + 1 + (uint32_t)seq_off, h->eiss + 1 + (uint32_t)ack_off, win, o,
 		    len ? pdata(h, seq_off) : NULL, len);
 }
 
 /* A peer ACK of ack_off carrying the given SACK blocks ([l, r) offsets). */
-static void push_sack(struct harness *h, uint64_t ack_off, uint16_t win, const uint64_t (*b)[2], unsigned n)
+static void push_sack(struct harness *h, uint64_t ack_off, uint16_t win, const uint64_t (*b)[2],
+		      unsigned n)
 {
 	struct lp_tcpopts o = { 0 };
 
