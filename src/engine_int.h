@@ -4,7 +4,8 @@
  * application (the captured schedule, expectations, verdicts) and the public
  * calls; engine_rx.c the receive path (RFC 9293 3.10.7: acceptability, PAWS,
  * RST/SYN/ACK checks, reassembly, the SACK blocks we send); engine_tx.c the
- * send path (segments, timers, congestion control and loss recovery).
+ * send path (segments, timers); engine_cc.c congestion control and loss
+ * recovery.
  *
  * Sequence numbers are handled as 64-bit stream offsets: offset 0 is the
  * first byte after the SYN. Our FIN, when queued, occupies offset app_len.
@@ -216,10 +217,24 @@ bool rx_negotiate(struct lp_engine *e, const struct lp_tcpopts *po);
  * without data (Linux's tcp_invalid_ratelimit, RFC 5961 10). */
 void rx_oow_ack(struct lp_engine *e, bool has_data);
 
-/* engine_tx.c: the send side */
+/* engine_cc.c: congestion control and loss recovery */
 /* An acceptable ACK at or above SND.UNA; dup_candidate: no data, same
  * window (a duplicate ACK without SACK, RFC 5681 2). */
-void tx_on_ack(struct lp_engine *e, uint64_t ack, bool dup_candidate, const struct lp_tcpopts *o);
+void cc_on_ack(struct lp_engine *e, uint64_t ack, bool dup_candidate, const struct lp_tcpopts *o);
+/* The end of what cwnd (with limited transmit) and the peer's window let out. */
+uint64_t cc_wnd_end(const struct lp_engine *e);
+/* The first unSACKed offset at or after from; *lim: where the SACKed data
+ * above it starts (snd_max when none). */
+uint64_t cc_next_unsacked(const struct lp_engine *e, uint64_t from, uint64_t *lim);
+/* SetPipe() (RFC 6675 4). */
+uint64_t cc_pipe(const struct lp_engine *e);
+/* A hole at or above HighRxt, lost (NextSeg rule 1) or any below the highest
+ * SACKed byte (rule 3). */
+bool cc_next_hole(const struct lp_engine *e, bool lost_only, uint64_t *off, uint64_t *lim);
+void cc_on_rto(struct lp_engine *e);
+
+/* engine_tx.c: the send side */
+void tx_rtt_sample(struct lp_engine *e, uint64_t r);
 /* The handshake completed: RTT, RTO and initial window after it. */
 void tx_syn_done(struct lp_engine *e, const struct lp_seg *s);
 void tx_arm_rto(struct lp_engine *e);

@@ -446,7 +446,7 @@ static bool ack_checks(struct lp_engine *e, const struct lp_seg *s, int64_t soff
 	e->probes = 0;
 	if (aoff < (int64_t)una)
 		return true; /* an old duplicate: nothing to learn from it */
-	tx_on_ack(e, (uint64_t)aoff,
+	cc_on_ack(e, (uint64_t)aoff,
 		  !s->len && !(s->flags & LP_TH_FIN) && e->wnd_known && wnd == e->snd_wnd,
 		  &s->opts);
 	/* The send window, from the newest segment only (RFC 9293 3.10.7.4). */

@@ -2,8 +2,8 @@
 /*
  * The engine's send path: segments and their options, the retransmission
  * timer (RFC 6298), the persist timer (RFC 9293 3.8.6.1), sender silly
- * window avoidance (3.8.6.2.1), congestion control (RFC 5681) and loss
- * recovery: RFC 6675 with SACK, NewReno (RFC 6582) without.
+ * window avoidance (3.8.6.2.1), what goes next during loss recovery (the
+ * accounting is engine_cc.c).
  */
 #include <string.h>
 #include <sys/socket.h>
@@ -40,7 +40,7 @@ static uint64_t rto_backed_off(struct lp_engine *e)
 }
 
 /* RFC 6298 2.2, 2.3. */
-static void rtt_sample(struct lp_engine *e, uint64_t r)
+void tx_rtt_sample(struct lp_engine *e, uint64_t r)
 {
 	if (!e->have_rtt) {
 		e->srtt = r;
@@ -71,12 +71,12 @@ void tx_syn_done(struct lp_engine *e, const struct lp_seg *s)
 	e->backoff = 0;
 	e->rto_at = 0;
 	if (e->rtt_timing) {
-		rtt_sample(e, e->now - e->rtt_t0);
+		tx_rtt_sample(e, e->now - e->rtt_t0);
 		e->rtt_timing = false;
 	} else if (e->ts_ok && s->opts.has_ts && s->opts.tsecr && tsecr_ours(e, s->opts.tsecr)) {
 		/* Our SYN went more than once (Karn): its echoed timestamp says
 		 * which one was answered (RFC 7323 4.1, as Linux samples it). */
-		rtt_sample(e, (uint64_t)(tsval_now(e) - s->opts.tsecr) * NS_PER_MS);
+		tx_rtt_sample(e, (uint64_t)(tsval_now(e) - s->opts.tsecr) * NS_PER_MS);
 	}
 	/* RFC 6298 5.7 (a MUST): a SYN that timed out, and no RTT sample:
 	 * 3 s from the start of the data transfer. */
@@ -85,196 +85,6 @@ void tx_syn_done(struct lp_engine *e, const struct lp_seg *s)
 	/* RFC 5681 3.1 (a MUST): one segment after a lost SYN or SYN-ACK. */
 	if (e->syn_retx)
 		e->cwnd = e->mss;
-}
-
-/* ---- the SACK scoreboard (RFC 6675) ---- */
-
-/* Bytes of [a, b) the peer has not SACKed. */
-static uint64_t unsacked(const struct lp_engine *e, uint64_t a, uint64_t b)
-{
-	uint64_t n = b > a ? b - a : 0;
-
-	for (size_t k = 0; k < e->nsacked && n; k++) {
-		uint64_t lo = e->sacked[k].start > a ? e->sacked[k].start : a;
-		uint64_t hi = e->sacked[k].end < b ? e->sacked[k].end : b;
-
-		if (hi > lo)
-			n -= hi - lo;
-	}
-	return n;
-}
-
-/* IsLost() (RFC 6675 4): unSACKed bytes below the returned offset have
- * DupThresh SACKed blocks, or more than (DupThresh - 1) * SMSS SACKed
- * bytes, above them. snd_una when none. */
-static uint64_t lost_below(const struct lp_engine *e)
-{
-	uint64_t bytes = 0;
-
-	for (size_t k = e->nsacked; k-- > 0;) {
-		bytes += e->sacked[k].end - e->sacked[k].start;
-		if (bytes > (DUPTHRESH - 1) * (uint64_t)e->mss || e->nsacked - k >= DUPTHRESH)
-			return e->sacked[k].start;
-	}
-	return e->snd_una;
-}
-
-/* SetPipe() (RFC 6675 4): bytes thought to be in the network. */
-static uint64_t set_pipe(const struct lp_engine *e)
-{
-	uint64_t lost = lost_below(e);
-	uint64_t rxt = e->high_rxt > e->snd_una ? e->high_rxt : e->snd_una;
-
-	return unsacked(e, e->snd_una, e->snd_max) - unsacked(e, e->snd_una, lost) +
-	       unsacked(e, e->snd_una, rxt);
-}
-
-/* The first unSACKed offset at or after from; *lim: where the SACKed
- * data above it starts (snd_max when none). */
-static uint64_t next_unsacked(const struct lp_engine *e, uint64_t from, uint64_t *lim)
-{
-	for (size_t k = 0; k < e->nsacked; k++) {
-		if (e->sacked[k].end <= from)
-			continue;
-		if (e->sacked[k].start <= from) {
-			from = e->sacked[k].end;
-			continue;
-		}
-		*lim = e->sacked[k].start;
-		return from;
-	}
-	*lim = e->snd_max;
-	return from;
-}
-
-/* The peer's SACK blocks above SND.UNA; true when they SACK new data. */
-static bool sack_update(struct lp_engine *e, const struct lp_tcpopts *o)
-{
-	uint64_t before = unsacked(e, e->snd_una, e->snd_max);
-
-	for (unsigned i = 0; i < o->nsack && i < LP_MAX_SACK; i++) {
-		int64_t l = seq_to_off(e->iss + 1, e->snd_una, o->sack[i].left);
-		int64_t r = seq_to_off(e->iss + 1, e->snd_una, o->sack[i].right);
-
-		if (l >= (int64_t)e->snd_una && l < r && (uint64_t)r <= e->snd_max)
-			rx_range_insert(e->sacked, &e->nsacked, (uint64_t)l, (uint64_t)r);
-	}
-	return unsacked(e, e->snd_una, e->snd_max) < before;
-}
-
-/* ---- congestion control and loss recovery ---- */
-
-/* RFC 5681 eq. 4: max(FlightSize / 2, 2 * SMSS). */
-static uint64_t flight_half(const struct lp_engine *e)
-{
-	uint64_t h = (e->snd_max - e->snd_una) / 2;
-
-	return h > 2u * e->mss ? h : 2u * e->mss;
-}
-
-static void enter_recovery(struct lp_engine *e)
-{
-	e->ssthresh = flight_half(e);
-	/* RFC 6675 5 step 4.2, or with the three duplicates inflating it
-	 * (RFC 6582 3.2 step 2). */
-	e->cwnd = e->sack_ok ? e->ssthresh : e->ssthresh + DUPTHRESH * (uint64_t)e->mss;
-	e->in_recovery = true;
-	e->recover = e->snd_max;
-	e->high_rxt = e->snd_una;
-	e->rtx_head = true;
-	e->rtt_timing = false;
-}
-
-static void on_new_ack(struct lp_engine *e, uint64_t a)
-{
-	uint64_t acked = a - e->snd_una;
-	size_t k = 0;
-
-	if (!e->in_recovery) {
-		/* RFC 5681 3.1: slow start, then congestion avoidance. */
-		if (e->cwnd < e->ssthresh)
-			e->cwnd += acked < e->mss ? acked : e->mss;
-		else
-			e->cwnd += (uint64_t)e->mss * e->mss / e->cwnd + 1;
-	}
-	while (k < e->nsacked && e->sacked[k].end <= a)
-		k++;
-	memmove(e->sacked, e->sacked + k, (e->nsacked - k) * sizeof(e->sacked[0]));
-	e->nsacked -= k;
-	if (e->nsacked && e->sacked[0].start < a)
-		e->sacked[0].start = a;
-	if (e->rtt_timing && a >= e->rtt_end) {
-		rtt_sample(e, e->now - e->rtt_t0);
-		e->rtt_timing = false;
-	}
-	e->snd_una = a;
-	if (e->snd_nxt < a)
-		e->snd_nxt = a;
-	if (e->snd_max < a)
-		e->snd_max = a;
-	if (e->rtx_hi && a >= e->rtx_hi)
-		e->rtx_hi = 0;
-	e->retries_cur = 0;
-	e->backoff = 0;
-	e->dupacks = 0;
-	e->persist_shift = 0;
-	e->probe_sent = false;
-	if (e->in_recovery && a >= e->recover) {
-		/* A full ACK ends recovery: cwnd deflated to what is in flight
-		 * and one segment, at most ssthresh (RFC 6582 3.2 step 3). */
-		uint64_t fl = e->snd_max - e->snd_una;
-
-		fl = (fl > e->mss ? fl : e->mss) + e->mss;
-		e->cwnd = fl < e->ssthresh ? fl : e->ssthresh;
-		e->in_recovery = false;
-	} else if (e->in_recovery && !e->sack_ok) {
-		/* NewReno partial ACK (RFC 6582 3.2 step 3): the first segment
-		 * not acknowledged goes again, cwnd deflated by what was acked
-		 * and one SMSS added back. */
-		e->rtx_head = true;
-		e->cwnd = e->cwnd > acked + e->mss ? e->cwnd - acked : e->mss;
-		if (acked >= e->mss)
-			e->cwnd += e->mss;
-	}
-	/* RFC 6298 5.3 (Linux re-arms on every such ACK, RFC 6582 4's
-	 * slow-but-steady variant). */
-	tx_arm_rto(e);
-}
-
-void tx_on_ack(struct lp_engine *e, uint64_t ack, bool dup_candidate, const struct lp_tcpopts *o)
-{
-	bool advanced = ack > e->snd_una;
-	bool new_sack = false;
-
-	if (advanced)
-		on_new_ack(e, ack);
-	if (e->sack_ok)
-		new_sack = sack_update(e, o);
-	if (!advanced && e->snd_max > e->snd_una && (e->sack_ok ? new_sack : dup_candidate)) {
-		/* A duplicate ACK: RFC 5681 2, or with SACK one that SACKs new
-		 * data (RFC 6675 2). */
-		e->dupacks++;
-		if (e->in_recovery && !e->sack_ok)
-			e->cwnd += e->mss; /* RFC 6582 3.2 step 4 */
-	}
-	/* A new recovery once the last one's data is acknowledged (RFC 6582
-	 * 3.2 step 2, RFC 6675 5), on the third duplicate or when the first
-	 * unacknowledged byte counts as lost. */
-	if (!e->in_recovery && e->snd_una >= e->recover && e->snd_max > e->snd_una &&
-	    (e->dupacks >= DUPTHRESH || (e->sack_ok && lost_below(e) > e->snd_una)))
-		enter_recovery(e);
-}
-
-/* The end of what the windows let out: the peer's, and cwnd plus one
- * segment for each of the first two duplicate ACKs (limited transmit, RFC
- * 3042). */
-static uint64_t wnd_end(const struct lp_engine *e)
-{
-	uint64_t cw = e->cwnd;
-
-	if (!e->in_recovery && e->dupacks < DUPTHRESH)
-		cw += (uint64_t)e->dupacks * e->mss;
-	return e->snd_una + (e->snd_wnd < cw ? e->snd_wnd : cw);
 }
 
 /* New bytes that may go at snd_nxt now, up to wend. Sender silly window
@@ -306,7 +116,7 @@ static uint64_t new_len(const struct lp_engine *e, uint64_t wend)
 
 bool tx_new_data_due(const struct lp_engine *e)
 {
-	return e->tcp == T_ESTAB && new_len(e, wnd_end(e)) > 0;
+	return e->tcp == T_ESTAB && new_len(e, cc_wnd_end(e)) > 0;
 }
 
 /* May our FIN go with (or after) the data ending at end? Once sent, or when
@@ -516,35 +326,22 @@ static int send_rtx(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t off,
 	return n;
 }
 
-/* A hole at or above HighRxt: below the lost mark (NextSeg rule 1), or
- * below the highest SACKed byte (rule 3). */
-static bool next_hole(const struct lp_engine *e, bool lost_only, uint64_t *off, uint64_t *lim)
-{
-	uint64_t top = e->nsacked ? e->sacked[e->nsacked - 1].end : e->snd_una;
-	uint64_t from = e->high_rxt > e->snd_una ? e->high_rxt : e->snd_una;
-
-	if (lost_only)
-		top = lost_below(e);
-	*off = next_unsacked(e, from, lim);
-	return *off < top;
-}
-
 /* Loss recovery with SACK (RFC 6675 5 C): while cwnd - pipe >= 1 SMSS,
  * the next segment NextSeg() picks (rule 4, the rescue, is left out). */
 static int send_sack_recovery(struct lp_engine *e, uint8_t *buf, size_t cap)
 {
 	uint64_t off, lim, n;
 
-	if (e->cwnd < set_pipe(e) + e->mss)
+	if (e->cwnd < cc_pipe(e) + e->mss)
 		return 0;
-	if (next_hole(e, true, &off, &lim))
+	if (cc_next_hole(e, true, &off, &lim))
 		return send_rtx(e, buf, cap, off, lim);
 	n = new_len(e, e->snd_una + e->snd_wnd);
 	if (n)
 		return send_data(e, buf, cap, e->snd_nxt, n, true, false);
 	if (e->snd_nxt == e->app_len && e->snd_max == e->app_len && fin_may_go(e, e->app_len))
 		return send_data(e, buf, cap, e->app_len, 0, true, false);
-	if (next_hole(e, false, &off, &lim))
+	if (cc_next_hole(e, false, &off, &lim))
 		return send_rtx(e, buf, cap, off, lim);
 	return 0;
 }
@@ -553,11 +350,11 @@ static int send_sack_recovery(struct lp_engine *e, uint8_t *buf, size_t cap)
  * SACKed, up to rtx_hi), then new data, then our FIN. */
 static int send_queued(struct lp_engine *e, uint8_t *buf, size_t cap)
 {
-	uint64_t wend = wnd_end(e), n;
+	uint64_t wend = cc_wnd_end(e), n;
 
 	if (e->snd_nxt < e->snd_max) {
 		uint64_t hi = e->rtx_hi ? e->rtx_hi : e->snd_max;
-		uint64_t lim, off = next_unsacked(e, e->snd_nxt, &lim);
+		uint64_t lim, off = cc_next_unsacked(e, e->snd_nxt, &lim);
 
 		if (lim > hi)
 			lim = hi;
@@ -587,7 +384,7 @@ static bool window_blocked(const struct lp_engine *e)
 	    e->snd_max != e->snd_una || e->snd_nxt != e->snd_max)
 		return false;
 	if (e->snd_max < e->app_len)
-		return new_len(e, wnd_end(e)) == 0;
+		return new_len(e, cc_wnd_end(e)) == 0;
 	return e->fin_queued && e->snd_max == e->app_len && !fin_may_go(e, e->app_len);
 }
 
@@ -667,15 +464,7 @@ void tx_on_rto(struct lp_engine *e)
 		e->retries_cur++;
 	e->backoff++;
 	e->rtt_timing = false;
-	e->dupacks = 0;
-	e->ssthresh = flight_half(e);
-	e->cwnd = e->mss;
-	/* RFC 2018 8: SACKed data may have been reneged; RFC 6675 5.1: no
-	 * new recovery before all sent so far is acknowledged. */
-	e->nsacked = 0;
-	e->in_recovery = false;
-	e->rtx_head = false;
-	e->recover = e->snd_max;
+	cc_on_rto(e);
 	e->rtx_hi = e->snd_max;
 	e->snd_nxt = e->snd_una;
 	tx_arm_rto(e);
@@ -791,7 +580,7 @@ int lp_engine_output(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t now
 	if (e->tcp != T_ESTAB)
 		return 0;
 	if (e->rtx_head && e->snd_max > e->snd_una) {
-		uint64_t lim, off = next_unsacked(e, e->snd_una, &lim);
+		uint64_t lim, off = cc_next_unsacked(e, e->snd_una, &lim);
 
 		e->rtx_head = false;
 		if (off < e->snd_max)
