@@ -18,10 +18,10 @@ ifneq ($(WERROR),)
 override CFLAGS += -Werror
 endif
 
-LIBS_PKG := libpcap libmnl libnftnl libcap-ng
+LIBS_PKG := libpcap libmnl libnftnl libcap-ng zlib liblzma libzstd
 # Missing .pc files are reported by ci/install-deps; keep parsing quiet here.
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PKG) 2>/dev/null)
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PKG) 2>/dev/null || echo -lpcap -lmnl -lnftnl -lcap-ng)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PKG) 2>/dev/null || echo -lpcap -lmnl -lnftnl -lcap-ng -lz -llzma -lzstd)
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
@@ -35,7 +35,7 @@ BUILD ?= build
 LIB_SRC := $(filter-out src/tcpliveplay.c,$(wildcard src/*.c))
 CLI_SRC := src/tcpliveplay.c
 RESP_SRC := $(wildcard responder/*.c)
-TEST_SRC := $(wildcard tests/check_*.c) tests/pcapgen.c
+TEST_SRC := $(wildcard tests/check_*.c) tests/pcapgen.c tests/engine_harness.c
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -147,13 +147,15 @@ fuzz:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/fuzz CC=$(FUZZ_CC) \
 		CFLAGS='-O1 -g -fsanitize=fuzzer-no-link,address,undefined' $(FUZZ_BINS)
 
+# The capture target compresses its inputs with the tests' writer.
+build/fuzz/fuzz_capture: tests/pcapgen.c
 build/fuzz/fuzz_%: fuzz/fuzz_%.c build/fuzz/libtcpliveplay.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo '  FUZZ    $@')
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 FUZZ_SECONDS ?= 30
-fuzz-run: fuzz
+fuzz-run: fuzz build/gen-flows
 	$(Q)ci/fuzz-smoke $(FUZZ_SECONDS)
 
 install: all

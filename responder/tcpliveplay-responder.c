@@ -58,6 +58,7 @@ struct ctx {
 	const char *user;
 	int verbose;
 	bool quiet;
+	bool strict;
 };
 
 enum {
@@ -74,6 +75,7 @@ enum {
 	OPT_SHARD,
 	OPT_TAP,
 	OPT_TAP_ADDR,
+	OPT_STRICT,
 };
 
 static void usage(FILE *out)
@@ -93,7 +95,10 @@ static void usage(FILE *out)
 		"                        ip tuntap add dev NAME mode tap user USER, once, as root\n"
 		"      --tap-addr ADDR/PREFIX  repeatable, for a TAP made here: an address of its\n"
 		"                        host side (IPv4 or IPv6); --ip is routed through it\n"
-		"  -r, --read FILE       the capture (pcap or pcapng)\n"
+		"  -r, --read FILE       the capture: pcap or pcapng, plain or compressed (gzip,\n"
+		"                        xz, zstd); '-' reads standard input\n"
+		"      --strict          refuse a damaged capture (default: read every packet\n"
+		"                        before the damage, with a warning)\n"
 		"  -f, --flow SEL        the flows to serve: a number from tcpliveplay --list,\n"
 		"                        ADDR:PORT-ADDR:PORT, a list such as 1,3,5-9, or all;\n"
 		"                        not needed for a single flow. The k-th new session on a\n"
@@ -139,8 +144,10 @@ static void usage(FILE *out)
  * exit status on failure. --port needs one server port among them. */
 static int load_flows(struct ctx *c, struct lp_flows **flows, const struct lp_flow ***sel, size_t *n)
 {
-	struct lp_loader ld = { .file = c->file, .verbose = c->verbose > 0 };
+	struct lp_loader ld = { .file = c->file, .verbose = c->verbose > 0, .strict = c->strict };
 	int rc = lp_cli_load(&ld, flows);
+
+	c->file = ld.file;
 
 	if (!rc)
 		rc = lp_cli_select_many(c->file, *flows, c->flow, sel, n);
@@ -453,6 +460,9 @@ static int option(struct ctx *c, int opt, const char *arg)
 	case OPT_USER:
 		c->user = arg;
 		return 0;
+	case OPT_STRICT:
+		c->strict = true;
+		return 0;
 	case 'v':
 		c->verbose++;
 		lp_log_threshold = c->verbose > 1 ? LP_LOG_DEBUG : LP_LOG_INFO;
@@ -492,6 +502,7 @@ int main(int argc, char **argv)
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "json", required_argument, NULL, OPT_JSON },
 		{ "user", required_argument, NULL, OPT_USER },
+		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Capture reader. libpcap reads the file; this module walks each frame with a
+ * Capture reader: the capture's bytes (capfile.c: mapped, decompressed), its
+ * records (savefile.c: pcap, pcapng), and each frame walked here with a
  * length cursor: link header, IPv4/IPv6 (with options and extension headers),
- * TCP header and options. Nothing is read past the captured length.
+ * TCP header and options. Nothing is read past the captured length. libpcap
+ * only names link types.
  */
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -13,6 +15,8 @@
 
 #include "tcpliveplay/capture.h"
 #include "tcpliveplay/bytes.h"
+#include "tcpliveplay/capfile.h"
+#include "tcpliveplay/savefile.h"
 
 #ifndef DLT_LINUX_SLL2
 #define DLT_LINUX_SLL2 276
@@ -25,9 +29,9 @@
 #endif
 
 struct lp_capture {
-	pcap_t *pcap;
-	int dlt;
-	uint32_t number;
+	struct lp_capfile file;
+	struct lp_savefile *sf;
+	struct lp_capture_stats st;   /* packets counted by kind */
 };
 
 static void bad(struct lp_rawpkt *out, const char *why)
@@ -389,97 +393,207 @@ void lp_parse_frame(int dlt, const uint8_t *data, uint32_t caplen, struct lp_raw
 	}
 }
 
-static int capture_init(pcap_t *p, struct lp_capture **out, char *err, size_t errlen)
+/* --- Reading a capture ---------------------------------------------------- */
+
+static const char *dlt_name(int dlt, char *buf, size_t len)
 {
-	struct lp_capture *cap;
-	int dlt = pcap_datalink(p);
+	const char *n = pcap_datalink_val_to_name(dlt);
 
-	if (!lp_linktype_supported(dlt)) {
-		const char *name = pcap_datalink_val_to_name(dlt);
+	if (n)
+		return n;
+	snprintf(buf, len, "LINKTYPE_%d", dlt);
+	return buf;
+}
 
-		snprintf(err, errlen, "link type %s (%d) is not supported", name ? name : "unknown", dlt);
-		pcap_close(p);
-		return -EPROTONOSUPPORT;
+/* After the bytes are in memory: the records, and a classic pcap of a link
+ * type not parsed refused (a pcapng skips such interfaces, counted). */
+static int capture_init(struct lp_capture *cap, char *err, size_t errlen)
+{
+	int rc, dlt;
+	uint32_t none;
+
+	rc = lp_savefile_open(cap->file.data, cap->file.size, &cap->sf, err, errlen);
+	if (rc && cap->file.error[0]) {
+		size_t n = strlen(err);
+
+		snprintf(err + n, errlen - n, " (%s)", cap->file.error);
 	}
-	cap = calloc(1, sizeof(*cap));
+	if (rc)
+		return rc;
+	if (!strcmp(lp_savefile_format(cap->sf), "pcap")) {
+		lp_savefile_iface(cap->sf, 0, &dlt, &none);
+		if (!lp_linktype_supported(dlt)) {
+			char buf[32];
+
+			snprintf(err, errlen, "link type %s (%d) is not supported", dlt_name(dlt, buf, sizeof(buf)),
+				 dlt);
+			return -EPROTONOSUPPORT;
+		}
+	}
+	return 0;
+}
+
+/* Open with how the bytes get into memory; takes ownership of nothing. */
+static int capture_open(int (*load)(struct lp_capfile *cf, const void *arg, char *err, size_t errlen),
+			const void *arg, struct lp_capture **out, char *err, size_t errlen)
+{
+	struct lp_capture *cap = calloc(1, sizeof(*cap));
+	int rc;
+
+	*out = NULL;
 	if (!cap) {
 		snprintf(err, errlen, "out of memory");
-		pcap_close(p);
 		return -ENOMEM;
 	}
-	cap->pcap = p;
-	cap->dlt = dlt;
+	rc = load(&cap->file, arg, err, errlen);
+	if (!rc)
+		rc = capture_init(cap, err, errlen);
+	if (rc) {
+		lp_capture_close(cap);
+		return rc;
+	}
 	*out = cap;
 	return 0;
 }
 
+static int load_path(struct lp_capfile *cf, const void *arg, char *err, size_t errlen)
+{
+	return lp_capfile_open(arg, cf, err, errlen);
+}
+
+static int load_fd(struct lp_capfile *cf, const void *arg, char *err, size_t errlen)
+{
+	return lp_capfile_from_fd(*(const int *)arg, NULL, cf, err, errlen);
+}
+
+struct mem {
+	const void *p;
+	size_t n;
+	const struct lp_inflate_limit *lim;
+};
+
+static int load_mem(struct lp_capfile *cf, const void *arg, char *err, size_t errlen)
+{
+	const struct mem *m = arg;
+
+	return lp_capfile_from_mem(m->p, m->n, m->lim, cf, err, errlen);
+}
+
 int lp_capture_open(const char *path, struct lp_capture **out, char *err, size_t errlen)
 {
-	FILE *fp;
+	return capture_open(load_path, path, out, err, errlen);
+}
+
+int lp_capture_open_fd(int fd, struct lp_capture **out, char *err, size_t errlen)
+{
+	return capture_open(load_fd, &fd, out, err, errlen);
+}
+
+int lp_capture_open_mem(const void *p, size_t n, const struct lp_inflate_limit *lim, struct lp_capture **out,
+			char *err, size_t errlen)
+{
+	struct mem m = { p, n, lim };
+
+	return capture_open(load_mem, &m, out, err, errlen);
+}
+
+int lp_capture_next(struct lp_capture *cap, struct lp_rawpkt *pkt)
+{
+	struct lp_record r;
 	int rc;
 
-	*out = NULL;
-	fp = fopen(path, "rb");
-	if (!fp) {
-		rc = -errno;
-		snprintf(err, errlen, "%s", strerror(errno));
+	/* The previous record is done with: its pages may go. */
+	lp_capfile_release(&cap->file, lp_savefile_offset(cap->sf));
+	rc = lp_savefile_next(cap->sf, &r);
+	if (rc <= 0)
 		return rc;
+	pkt->number = r.number;
+	pkt->ts_ns = r.ts_ns;
+	pkt->caplen = r.caplen;
+	cap->st.packets++;
+	if (!lp_linktype_supported(r.dlt)) {
+		pkt->kind = LP_PKT_UNREAD;
+		pkt->why = NULL;
+		cap->st.unread++;
+		return 1;
 	}
-	return lp_capture_open_fp(fp, out, err, errlen);
-}
-
-int lp_capture_open_fp(FILE *fp, struct lp_capture **out, char *err, size_t errlen)
-{
-	char perr[PCAP_ERRBUF_SIZE] = "";
-	pcap_t *p;
-
-	*out = NULL;
-	p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, perr);
-	if (!p) {
-		snprintf(err, errlen, "%s", perr[0] ? perr : "cannot read capture");
-		fclose(fp);
-		return -EINVAL;
+	lp_parse_frame(r.dlt, r.data, r.caplen, pkt);
+	switch (pkt->kind) {
+	case LP_PKT_TCP:
+		cap->st.tcp++;
+		break;
+	case LP_PKT_FRAGMENT:
+		cap->st.fragments++;
+		break;
+	case LP_PKT_BAD:
+		cap->st.malformed++;
+		break;
+	default:
+		cap->st.other++;
+		break;
 	}
-	return capture_init(p, out, err, errlen);
-}
-
-int lp_capture_next(struct lp_capture *cap, struct lp_rawpkt *pkt, char *err, size_t errlen)
-{
-	struct pcap_pkthdr *h;
-	const u_char *data;
-	int rc;
-
-	pkt->number = cap->number + 1;
-	rc = pcap_next_ex(cap->pcap, &h, &data);
-	if (rc == PCAP_ERROR_BREAK)
-		return 0;
-	if (rc != 1) {
-		snprintf(err, errlen, "%s", pcap_geterr(cap->pcap));
-		return -EINVAL;
-	}
-	cap->number++;
-	pkt->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
-	pkt->caplen = h->caplen;
-	lp_parse_frame(cap->dlt, data, h->caplen, pkt);
 	return 1;
 }
 
-int lp_capture_linktype(const struct lp_capture *cap)
+/* Append name to the '+'-joined list in buf unless it is there. */
+static void names_add(char *buf, size_t len, const char *name)
 {
-	return cap->dlt;
+	size_t n = strlen(name), used = strlen(buf);
+
+	for (const char *p = buf; (p = strstr(p, name)); p += n)
+		if ((p == buf || p[-1] == '+') && (p[n] == '\0' || p[n] == '+'))
+			return;
+	snprintf(buf + used, len - used, "%s%s", used ? "+" : "", name);
 }
 
-const char *lp_capture_linktype_name(const struct lp_capture *cap)
+static void describe_damage(struct lp_capture *cap, struct lp_capture_stats *st)
 {
-	const char *n = pcap_datalink_val_to_name(cap->dlt);
+	uint64_t off;
+	const char *what = lp_savefile_damage(cap->sf, &st->damaged_at, &off);
+	const char *more = cap->file.error;
 
-	return n ? n : "unknown";
+	if (what)
+		snprintf(st->damage, sizeof(st->damage), "%s (at byte %llu)%s%s", what, (unsigned long long)off,
+			 more[0] ? "; " : "", more);
+	else if (more[0])
+		snprintf(st->damage, sizeof(st->damage), "%s", more);
+	else
+		st->damaged_at = 0;
+}
+
+void lp_capture_stats(struct lp_capture *cap, struct lp_capture_stats *st)
+{
+	size_t n = lp_savefile_ninterfaces(cap->sf);
+
+	*st = cap->st;
+	st->linktype = -1;
+	for (size_t i = 0; i < n; i++) {
+		char buf[32];
+		uint32_t packets;
+		int dlt;
+
+		lp_savefile_iface(cap->sf, i, &dlt, &packets);
+		if (lp_linktype_supported(dlt)) {
+			if (st->linktype < 0 || !lp_linktype_supported(st->linktype))
+				st->linktype = dlt;
+			names_add(st->linktype_name, sizeof(st->linktype_name), dlt_name(dlt, buf, sizeof(buf)));
+		} else {
+			if (st->linktype < 0)
+				st->linktype = dlt;
+			if (packets)
+				names_add(st->unread_names, sizeof(st->unread_names), dlt_name(dlt, buf, sizeof(buf)));
+		}
+	}
+	if (!st->linktype_name[0])
+		snprintf(st->linktype_name, sizeof(st->linktype_name), "none");
+	describe_damage(cap, st);
 }
 
 void lp_capture_close(struct lp_capture *cap)
 {
 	if (!cap)
 		return;
-	pcap_close(cap->pcap);
+	lp_savefile_close(cap->sf);
+	lp_capfile_close(&cap->file);
 	free(cap);
 }

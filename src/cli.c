@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tcpliveplay/cli.h"
 #include "tcpliveplay/log.h"
@@ -79,24 +80,64 @@ static void warn_packet(void *opaque, uint32_t packet, const char *what)
 	log_warn("%s: packet %u: %s, skipped", l->file, packet, what);
 }
 
+/* A failure to read the capture: the environment's (memory, temporary
+ * space) or the input's. */
+static int load_failure(int rc)
+{
+	switch (rc) {
+	case -ENOMEM:
+	case -ENOSPC:
+	case -EDQUOT:
+	case -EMFILE:
+	case -ENFILE:
+		return LP_EXIT_ENV;
+	default:
+		return LP_EXIT_BADINPUT;
+	}
+}
+
 int lp_cli_load(struct lp_loader *l, struct lp_flows **out)
 {
+	const struct lp_capture_stats *st;
+	struct lp_capture *cap;
 	struct lp_flows *flows;
 	char err[512];
 	int rc;
 
-	rc = lp_flows_load(l->file, warn_packet, l, &flows, err, sizeof(err));
+	*out = NULL;
+	if (strcmp(l->file, "-")) {
+		rc = lp_capture_open(l->file, &cap, err, sizeof(err));
+	} else {
+		l->file = "standard input";
+		rc = lp_capture_open_fd(STDIN_FILENO, &cap, err, sizeof(err));
+	}
+	if (!rc)
+		rc = lp_flows_load_capture(cap, warn_packet, l, &flows, err, sizeof(err));
 	if (l->unwarned)
 		log_warn("%s: %u more packets skipped", l->file, l->unwarned);
 	if (rc) {
 		log_err("%s: %s", l->file, err);
-		return rc == -ENOMEM ? LP_EXIT_ENV : LP_EXIT_BADINPUT;
+		return load_failure(rc);
 	}
+	st = lp_flows_stats(flows);
+	if (st->damaged_at && l->strict) {
+		log_err("%s: packet %u: %s (--strict: nothing is read from a damaged capture)", l->file,
+			st->damaged_at, st->damage);
+		lp_flows_free(flows);
+		return LP_EXIT_BADINPUT;
+	}
+	if (st->damaged_at)
+		log_warn("%s: packet %u: %s; reading stops there, after %u packet%s", l->file, st->damaged_at,
+			 st->damage, st->damaged_at - 1, st->damaged_at == 2 ? "" : "s");
 	if (!lp_flows_count(flows)) {
-		const struct lp_capture_stats *st = lp_flows_stats(flows);
+		char unread[128] = "";
 
-		log_err("%s: no TCP connection found (%u packets: %u not TCP, %u fragments, %u malformed)",
-			l->file, st->packets, st->other, st->fragments, st->malformed);
+		if (st->unread)
+			snprintf(unread, sizeof(unread), ", %u on link types not read (%s)", st->unread,
+				 st->unread_names);
+		log_err("%s: no TCP connection found%s (%u packets: %u not TCP, %u fragments, %u malformed%s)",
+			l->file, st->damaged_at ? " before the damage" : "", st->packets, st->other,
+			st->fragments, st->malformed, unread);
 		lp_flows_free(flows);
 		return LP_EXIT_BADINPUT;
 	}

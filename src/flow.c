@@ -662,61 +662,84 @@ out:
 	return rc;
 }
 
-static int finish_flow(struct lp_flow *fl, struct build *bd, uint64_t *budget)
+/* What finishing a flow works out, step by step, from its records. */
+struct finish {
+	struct lp_flow *fl;
+	struct build *bd;
+	struct origin org[2];   /* by side: where its data starts */
+	int client;             /* the side that is the client */
+	struct ivset wire[2];   /* by direction: stream bytes a segment already carries */
+	bool syn_done[2], fin_done[2], rst_done[2];
+	uint64_t fin_off[2];
+	size_t segcap;
+};
+
+static void origin_known(struct origin *o, uint32_t min)
 {
-	struct origin org[2] = { 0 };
-	bool carries[2] = { false, false };
-	struct ivset wire[2] = { 0 };
-	int syn_side = -1, synack_side = -1, client;
+	o->known = true;
+	o->any = true;
+	o->min = min;
+}
+
+/* Who is the client (the SYN's sender, else the SYN-ACK's receiver, else the
+ * higher port); a side's origin is known from its SYN or SYN-ACK. Returns
+ * whether a handshake packet was seen; notes what was missing. */
+static bool find_handshake(struct finish *fn)
+{
+	const struct build *bd = fn->bd;
+	int syn_side = -1, synack_side = -1;
 	uint32_t syn_pkt = 0, synack_pkt = 0;
-	bool fin_done[2] = { false, false }, rst_done[2] = { false, false }, syn_done[2] = { false, false };
-	size_t segcap = 0;
-	uint64_t fin_off[2] = { 0, 0 }, reached[2] = { 0, 0 }, lastack[2] = { 0, 0 };
-	int rc = 0;
 
-	if (bd->out_of_window)
-		fl->notes |= LP_NOTE_OUT_OF_WINDOW;
-
-	/* Who is the client, and where does each side's data start? */
 	for (size_t i = 0; i < bd->nrecs; i++) {
 		const struct rec *r = &bd->recs[i];
 
 		if ((r->flags & (LP_TH_SYN | LP_TH_ACK)) == LP_TH_SYN && syn_side < 0) {
 			syn_side = r->side;
 			syn_pkt = r->number;
-			org[r->side].known = true;
-			org[r->side].any = true;
-			org[r->side].min = r->seq + 1;
+			origin_known(&fn->org[r->side], r->seq + 1);
 		} else if ((r->flags & (LP_TH_SYN | LP_TH_ACK)) == (LP_TH_SYN | LP_TH_ACK) && synack_side < 0) {
 			synack_side = r->side;
 			synack_pkt = r->number;
 		}
 	}
 	if (syn_side >= 0)
-		client = syn_side;
+		fn->client = syn_side;
 	else if (synack_side >= 0)
-		client = !synack_side;
+		fn->client = !synack_side;
 	else
-		client = bd->ep[1].port > bd->ep[0].port;
-	if (synack_side == client)
+		fn->client = bd->ep[1].port > bd->ep[0].port;
+	if (synack_side == fn->client)
 		synack_side = -1;   /* a SYN-ACK from the client is no handshake */
 	for (size_t i = 0; i < bd->nrecs && synack_side >= 0; i++) {
 		const struct rec *r = &bd->recs[i];
 
 		if (r->number == synack_pkt) {
-			org[r->side].known = true;
-			org[r->side].any = true;
-			org[r->side].min = r->seq + 1;
-			if (!org[!r->side].known && (r->flags & LP_TH_ACK)) {
-				org[!r->side].known = true;
-				org[!r->side].any = true;
-				org[!r->side].min = r->ack;
-			}
+			origin_known(&fn->org[r->side], r->seq + 1);
+			if (!fn->org[!r->side].known && (r->flags & LP_TH_ACK))
+				origin_known(&fn->org[!r->side], r->ack);
 			break;
 		}
 	}
-	/* Without a handshake a side's data starts at its lowest sequence number
-	 * that carries something: a keep-alive probe sits one below the next byte. */
+	if (syn_side < 0)
+		fn->fl->notes |= LP_NOTE_NO_SYN;
+	if (synack_side < 0)
+		fn->fl->notes |= LP_NOTE_NO_SYNACK;
+	if (syn_side >= 0 && synack_side >= 0 && synack_pkt < syn_pkt)
+		fn->fl->notes |= LP_NOTE_REORDERED_HS;
+	if (syn_side < 0 && synack_side < 0)
+		fn->fl->notes |= LP_NOTE_MIDSTREAM | LP_NOTE_CLIENT_BY_PORT;
+	return syn_side >= 0 || synack_side >= 0;
+}
+
+/* Where each side's data starts when no SYN says: at its lowest sequence
+ * number that carries something (a keep-alive probe sits one below the next
+ * byte); with a handshake seen, the peer's ACKs date back to it too. */
+static void find_origins(struct finish *fn, bool handshake)
+{
+	const struct build *bd = fn->bd;
+	struct origin *org = fn->org;
+	bool carries[2] = { false, false };
+
 	for (size_t i = 0; i < bd->nrecs; i++) {
 		const struct rec *r = &bd->recs[i];
 
@@ -729,32 +752,24 @@ static int finish_flow(struct lp_flow *fl, struct build *bd, uint64_t *budget)
 
 		if (!org[r->side].known && counts)
 			origin_see(&org[r->side], r->seq + !!(r->flags & LP_TH_SYN));
-		/* With a handshake seen, the peer's ACKs date back to the origin too. */
-		if ((syn_side >= 0 || synack_side >= 0) && (r->flags & LP_TH_ACK) && !org[!r->side].known)
+		if (handshake && (r->flags & LP_TH_ACK) && !org[!r->side].known)
 			origin_see(&org[!r->side], r->ack);
 	}
 	for (int s = 0; s < 2; s++) {
 		if (!org[s].any)
 			org[s].min = bd->sb[s].have_base ? bd->sb[s].base : 0;
 	}
+}
 
-	if (syn_side < 0)
-		fl->notes |= LP_NOTE_NO_SYN;
-	if (synack_side < 0)
-		fl->notes |= LP_NOTE_NO_SYNACK;
-	if (syn_side >= 0 && synack_side >= 0 && synack_pkt < syn_pkt)
-		fl->notes |= LP_NOTE_REORDERED_HS;
-	if (syn_side < 0 && synack_side < 0)
-		fl->notes |= LP_NOTE_MIDSTREAM | LP_NOTE_CLIENT_BY_PORT;
-
-	fl->client = bd->ep[client];
-	fl->server = bd->ep[!client];
-
-	/* Move each side's buffer so that offset 0 is its origin. */
+/* Move each side's buffer so that offset 0 is its origin; an origin too far
+ * below the bytes held (GAP_MAX, *budget) is left at the buffer's start. */
+static int rebase_streams(struct finish *fn, uint64_t *budget)
+{
 	for (int s = 0; s < 2; s++) {
-		struct sbuf *sb = &bd->sb[s];
-		struct lp_stream *st = &fl->dir[s == client ? LP_C2S : LP_S2C];
-		int64_t shift = sb->have_base ? seqdiff(org[s].min, sb->base) : 0;
+		struct sbuf *sb = &fn->bd->sb[s];
+		struct lp_stream *st = &fn->fl->dir[s == fn->client ? LP_C2S : LP_S2C];
+		struct origin *o = &fn->org[s];
+		int64_t shift = sb->have_base ? seqdiff(o->min, sb->base) : 0;
 
 		if (shift > 0 && sb->len) {
 			uint64_t cut = (uint64_t)shift < sb->len ? (uint64_t)shift : sb->len;
@@ -766,175 +781,186 @@ static int finish_flow(struct lp_flow *fl, struct build *bd, uint64_t *budget)
 			ivset_cut(&sb->cov, cut);
 		} else if (shift < 0) {
 			if ((uint64_t)-shift > GAP_MAX || (uint64_t)-shift > *budget) {
-				fl->notes |= LP_NOTE_OUT_OF_WINDOW;
-				org[s].min = sb->base;
+				fn->fl->notes |= LP_NOTE_OUT_OF_WINDOW;
+				o->min = sb->base;
 			} else {
+				int rc = sbuf_prepend(sb, (uint64_t)-shift);
+
 				*budget -= (uint64_t)-shift;
-				rc = sbuf_prepend(sb, (uint64_t)-shift);
 				if (rc)
-					goto out;
+					return rc;
 			}
 		}
-		sb->base = org[s].min;
-		st->isn = org[s].min - 1;
-		st->isn_from_syn = org[s].known;
+		sb->base = o->min;
+		st->isn = o->min - 1;
+		st->isn_from_syn = o->known;
 		st->conflicts = sb->conflicts;
 		if (sb->conflicts)
-			fl->notes |= LP_NOTE_CONFLICT;
+			fn->fl->notes |= LP_NOTE_CONFLICT;
 	}
+	return 0;
+}
 
-	/* Records become segments, the capture's own retransmissions dropped. */
-	for (size_t i = 0; i < bd->nrecs; i++) {
-		const struct rec *r = &bd->recs[i];
-		int d = r->side == client ? LP_C2S : LP_S2C, ps = !r->side;
-		struct lp_stream *st = &fl->dir[d];
-		int64_t rel = seqdiff(r->seq + !!(r->flags & LP_TH_SYN), org[r->side].min);
-		struct lp_segment seg = {
-			.ts_ns = r->ts, .packet = r->number, .dir = (uint8_t)d, .flags = r->flags,
-		};
-		bool emitted = false;
+/* The parts of a record's payload [s, e) no earlier packet carried, as data
+ * segments; a record with nothing new counts as a retransmission. */
+static int emit_data(struct finish *fn, int d, uint64_t s, uint64_t e, struct lp_segment *seg, bool *emitted)
+{
+	struct ivset *w = &fn->wire[d];
+	uint64_t pos = s;
+	bool fresh = false;
+	int rc;
 
-		st->packets++;
-		if (r->len) {
-			st->data_packets++;
-			st->wire_bytes += r->len;
+	for (size_t k = 0; k <= w->n && pos < e; k++) {
+		uint64_t gs = pos, ge = e;
+
+		if (k < w->n) {
+			if (w->v[k].end <= pos)
+				continue;
+			ge = w->v[k].start < e ? w->v[k].start : e;
 		}
-		if (r->caplen < r->len)
-			fl->notes |= LP_NOTE_TRUNCATED;
-		if (r->flags & LP_TH_ACK) {
-			int64_t a = seqdiff(r->ack, org[ps].min);
-
-			seg.ack = a > 0 ? (uint64_t)a : 0;
+		if (ge > gs) {
+			seg->offset = gs;
+			seg->len = (uint32_t)(ge - gs);
+			rc = seg_push(fn->fl, &fn->segcap, seg);
+			if (rc)
+				return rc;
+			fresh = *emitted = true;
 		}
-		if (r->flags & LP_TH_SYN) {
-			if (!(r->flags & LP_TH_ACK) == (d == LP_C2S) && !st->opts.seen)
-				set_synopts(&st->opts, r);
-			st->syn = true;
-			if (syn_done[d]) {
-				if (!r->len)
-					st->retransmissions++;
-			} else {
-				syn_done[d] = true;
-				seg.offset = 0;
-				seg.len = 0;
-				seg.flags = r->flags & (uint8_t)~LP_TH_FIN;
-				rc = seg_push(fl, &segcap, &seg);
-				if (rc)
-					goto out;
-				emitted = true;
-			}
-			if (r->len)
-				fl->notes |= LP_NOTE_TFO;
-		}
-		if (r->len && rel + (int64_t)r->len > 0) {
-			uint64_t s = rel > 0 ? (uint64_t)rel : 0, e = (uint64_t)(rel + (int64_t)r->len);
-			uint64_t pos = s;
-			bool fresh = false;
+		if (k < w->n)
+			pos = w->v[k].end > pos ? w->v[k].end : pos;
+	}
+	if (!fresh)
+		fn->fl->dir[d].retransmissions++;
+	return ivset_add(w, s, e);
+}
 
-			/* Emit the parts of [s, e) no earlier packet carried. */
-			for (size_t k = 0; k <= wire[d].n && pos < e; k++) {
-				uint64_t gs = pos, ge = e;
+/* One record into the schedule: its SYN once, its new data, its FIN and RST
+ * once each; the capture's own retransmissions are counted, not emitted. */
+static int emit_record(struct finish *fn, const struct rec *r)
+{
+	int d = r->side == fn->client ? LP_C2S : LP_S2C;
+	struct lp_stream *st = &fn->fl->dir[d];
+	int64_t rel = seqdiff(r->seq + !!(r->flags & LP_TH_SYN), fn->org[r->side].min);
+	struct lp_segment seg = { .ts_ns = r->ts, .packet = r->number, .dir = (uint8_t)d, .flags = r->flags };
+	bool emitted = false;
+	int rc;
 
-				if (k < wire[d].n) {
-					if (wire[d].v[k].end <= pos)
-						continue;
-					ge = wire[d].v[k].start < e ? wire[d].v[k].start : e;
-				}
-				if (ge > gs) {
-					seg.offset = gs;
-					seg.len = (uint32_t)(ge - gs);
-					seg.flags = r->flags & (uint8_t)~(LP_TH_SYN | LP_TH_FIN | LP_TH_RST);
-					rc = seg_push(fl, &segcap, &seg);
-					if (rc)
-						goto out;
-					fresh = emitted = true;
-				}
-				if (k < wire[d].n)
-					pos = wire[d].v[k].end > pos ? wire[d].v[k].end : pos;
-			}
-			if (!fresh)
+	st->packets++;
+	if (r->len) {
+		st->data_packets++;
+		st->wire_bytes += r->len;
+	}
+	if (r->caplen < r->len)
+		fn->fl->notes |= LP_NOTE_TRUNCATED;
+	if (r->flags & LP_TH_ACK) {
+		int64_t a = seqdiff(r->ack, fn->org[!r->side].min);
+
+		seg.ack = a > 0 ? (uint64_t)a : 0;
+	}
+	if (r->flags & LP_TH_SYN) {
+		if (!(r->flags & LP_TH_ACK) == (d == LP_C2S) && !st->opts.seen)
+			set_synopts(&st->opts, r);
+		st->syn = true;
+		if (fn->syn_done[d]) {
+			if (!r->len)
 				st->retransmissions++;
-			rc = ivset_add(&wire[d], s, e);
-			if (rc)
-				goto out;
-		}
-		if ((r->flags & LP_TH_FIN) && !fin_done[d]) {
-			fin_done[d] = true;
-			st->fin = true;
-			fin_off[d] = rel + (int64_t)r->len > 0 ? (uint64_t)(rel + (int64_t)r->len) : 0;
-			seg.offset = fin_off[d];
+		} else {
+			fn->syn_done[d] = true;
+			seg.offset = 0;
 			seg.len = 0;
-			seg.flags = r->flags & (uint8_t)~(LP_TH_SYN | LP_TH_RST);
-			rc = seg_push(fl, &segcap, &seg);
+			seg.flags = r->flags & (uint8_t)~LP_TH_FIN;
+			rc = seg_push(fn->fl, &fn->segcap, &seg);
 			if (rc)
-				goto out;
+				return rc;
 			emitted = true;
-		} else if ((r->flags & LP_TH_FIN) && !r->len && !emitted) {
-			st->retransmissions++;
 		}
-		if ((r->flags & LP_TH_RST) && !rst_done[d]) {
-			rst_done[d] = true;
-			st->rst = true;
-			seg.offset = rel > 0 ? (uint64_t)rel : 0;
-			seg.len = 0;
-			seg.flags = r->flags & (uint8_t)~(LP_TH_SYN | LP_TH_FIN);
-			rc = seg_push(fl, &segcap, &seg);
-			if (rc)
-				goto out;
-		}
+		if (r->len)
+			fn->fl->notes |= LP_NOTE_TFO;
 	}
-
-	/* Stream lengths and holes. */
-	for (int s = 0; s < 2; s++) {
-		int d = s == client ? LP_C2S : LP_S2C;
-		struct lp_stream *st = &fl->dir[d];
-		struct sbuf *sb = &bd->sb[s];
-		uint64_t len = wire[d].n ? wire[d].v[wire[d].n - 1].end : 0, pos = 0;
-
-		if (fin_done[d] && fin_off[d] > len)
-			len = fin_off[d];
-		rc = sbuf_reserve(sb, len);
+	if (r->len && rel + (int64_t)r->len > 0) {
+		seg.flags = r->flags & (uint8_t)~(LP_TH_SYN | LP_TH_FIN | LP_TH_RST);
+		rc = emit_data(fn, d, rel > 0 ? (uint64_t)rel : 0, (uint64_t)(rel + (int64_t)r->len), &seg, &emitted);
 		if (rc)
-			goto out;
-		if (len < sb->len)
-			memset(sb->data + len, 0, sb->len - len);
-		else if (len > sb->len)
-			memset(sb->data + sb->len, 0, len - sb->len);
-		st->len = len;
-		for (size_t k = 0; k <= sb->cov.n && pos < len; k++) {
-			uint64_t gs = pos, ge = len;
-
-			if (k < sb->cov.n) {
-				if (sb->cov.v[k].end <= pos)
-					continue;
-				ge = sb->cov.v[k].start < len ? sb->cov.v[k].start : len;
-			}
-			if (ge > gs) {
-				struct lp_hole *nh = realloc(st->holes, (st->nholes + 1) * sizeof(*nh));
-
-				if (!nh) {
-					rc = -ENOMEM;
-					goto out;
-				}
-				st->holes = nh;
-				st->holes[st->nholes++] = (struct lp_hole){ gs, ge - gs };
-				st->hole_bytes += ge - gs;
-			}
-			if (k < sb->cov.n)
-				pos = sb->cov.v[k].end > pos ? sb->cov.v[k].end : pos;
-		}
-		/* The stream takes over the buffer. */
-		st->data = sb->data;
-		sb->data = NULL;
-		sb->cap = 0;
+			return rc;
 	}
+	if ((r->flags & LP_TH_FIN) && !fn->fin_done[d]) {
+		fn->fin_done[d] = true;
+		st->fin = true;
+		fn->fin_off[d] = rel + (int64_t)r->len > 0 ? (uint64_t)(rel + (int64_t)r->len) : 0;
+		seg.offset = fn->fin_off[d];
+		seg.len = 0;
+		seg.flags = r->flags & (uint8_t)~(LP_TH_SYN | LP_TH_RST);
+		rc = seg_push(fn->fl, &fn->segcap, &seg);
+		if (rc)
+			return rc;
+		emitted = true;
+	} else if ((r->flags & LP_TH_FIN) && !r->len && !emitted) {
+		st->retransmissions++;
+	}
+	if ((r->flags & LP_TH_RST) && !fn->rst_done[d]) {
+		fn->rst_done[d] = true;
+		st->rst = true;
+		seg.offset = rel > 0 ? (uint64_t)rel : 0;
+		seg.len = 0;
+		seg.flags = r->flags & (uint8_t)~(LP_TH_SYN | LP_TH_FIN);
+		return seg_push(fn->fl, &fn->segcap, &seg);
+	}
+	return 0;
+}
 
-	rc = sort_by_stream(fl);
+/* A stream's length (its last byte carried, or its FIN) and the holes its
+ * buffer has; the stream then takes the buffer over. */
+static int finish_stream(struct finish *fn, int s)
+{
+	int d = s == fn->client ? LP_C2S : LP_S2C;
+	struct lp_stream *st = &fn->fl->dir[d];
+	struct sbuf *sb = &fn->bd->sb[s];
+	const struct ivset *w = &fn->wire[d];
+	uint64_t len = w->n ? w->v[w->n - 1].end : 0, pos = 0;
+	int rc;
+
+	if (fn->fin_done[d] && fn->fin_off[d] > len)
+		len = fn->fin_off[d];
+	rc = sbuf_reserve(sb, len);
 	if (rc)
-		goto out;
+		return rc;
+	if (len < sb->len)
+		memset(sb->data + len, 0, sb->len - len);
+	else if (len > sb->len)
+		memset(sb->data + sb->len, 0, len - sb->len);
+	st->len = len;
+	for (size_t k = 0; k <= sb->cov.n && pos < len; k++) {
+		uint64_t gs = pos, ge = len;
 
-	/* Labels and causal links: a segment can only depend on what the peer
-	 * had sent before it in the schedule. */
+		if (k < sb->cov.n) {
+			if (sb->cov.v[k].end <= pos)
+				continue;
+			ge = sb->cov.v[k].start < len ? sb->cov.v[k].start : len;
+		}
+		if (ge > gs) {
+			struct lp_hole *nh = realloc(st->holes, (st->nholes + 1) * sizeof(*nh));
+
+			if (!nh)
+				return -ENOMEM;
+			st->holes = nh;
+			st->holes[st->nholes++] = (struct lp_hole){ gs, ge - gs };
+			st->hole_bytes += ge - gs;
+		}
+		if (k < sb->cov.n)
+			pos = sb->cov.v[k].end > pos ? sb->cov.v[k].end : pos;
+	}
+	st->data = sb->data;
+	sb->data = NULL;
+	sb->cap = 0;
+	return 0;
+}
+
+/* Labels and causal links: a segment can only depend on what the peer had
+ * sent before it in the schedule. */
+static void link_segments(struct lp_flow *fl)
+{
+	uint64_t reached[2] = { 0, 0 }, lastack[2] = { 0, 0 };
+
 	for (size_t i = 0; i < fl->nsegs; i++) {
 		struct lp_segment *s = &fl->segs[i];
 		int d = s->dir;
@@ -951,9 +977,30 @@ static int finish_flow(struct lp_flow *fl, struct build *bd, uint64_t *budget)
 		if ((s->flags & LP_TH_FIN) && s->offset + s->len + 1 > reached[d])
 			reached[d] = s->offset + s->len + 1;
 	}
-out:
-	ivset_free(&wire[0]);
-	ivset_free(&wire[1]);
+}
+
+/* A flow's records become its client, streams and schedule. */
+static int finish_flow(struct lp_flow *fl, struct build *bd, uint64_t *budget)
+{
+	struct finish fn = { .fl = fl, .bd = bd };
+	int rc;
+
+	if (bd->out_of_window)
+		fl->notes |= LP_NOTE_OUT_OF_WINDOW;
+	find_origins(&fn, find_handshake(&fn));
+	fl->client = bd->ep[fn.client];
+	fl->server = bd->ep[!fn.client];
+	rc = rebase_streams(&fn, budget);
+	for (size_t i = 0; !rc && i < bd->nrecs; i++)
+		rc = emit_record(&fn, &bd->recs[i]);
+	for (int s = 0; !rc && s < 2; s++)
+		rc = finish_stream(&fn, s);
+	if (!rc)
+		rc = sort_by_stream(fl);
+	if (!rc)
+		link_segments(fl);
+	ivset_free(&fn.wire[0]);
+	ivset_free(&fn.wire[1]);
 	return rc;
 }
 
@@ -1011,10 +1058,8 @@ int lp_flows_load_capture(struct lp_capture *cap, lp_warn_fn warn, void *ctx,
 		goto out;
 	}
 	f->gap_budget = f->gap_granted = GAP_BASE;
-	f->stats.linktype = lp_capture_linktype(cap);
-	f->stats.linktype_name = lp_capture_linktype_name(cap);
-	while ((rc = lp_capture_next(cap, &pkt, err, errlen)) == 1) {
-		f->stats.packets++;
+	pkt.number = 0;
+	while ((rc = lp_capture_next(cap, &pkt)) == 1) {
 		/* Each record (its 16-byte header and frame) grants more gap. */
 		if (f->gap_granted < GAP_TOTAL) {
 			uint64_t more = GAP_PER_BYTE * (16u + (uint64_t)pkt.caplen);
@@ -1024,37 +1069,19 @@ int lp_flows_load_capture(struct lp_capture *cap, lp_warn_fn warn, void *ctx,
 			f->gap_granted += more;
 			f->gap_budget += more;
 		}
-		switch (pkt.kind) {
-		case LP_PKT_TCP:
+		if (pkt.kind == LP_PKT_TCP) {
 			rc = add_packet(f, &pkt);
-			if (rc) {
-				snprintf(err, errlen, "packet %u: out of memory", pkt.number);
-				goto out;
-			}
-			f->stats.tcp++;
-			break;
-		case LP_PKT_OTHER:
-			f->stats.other++;
-			break;
-		case LP_PKT_FRAGMENT:
-			f->stats.fragments++;
-			if (warn)
-				warn(ctx, pkt.number, pkt.why);
-			break;
-		case LP_PKT_BAD:
-			f->stats.malformed++;
-			if (warn)
-				warn(ctx, pkt.number, pkt.why);
-			break;
+			if (rc)
+				break;
+		} else if ((pkt.kind == LP_PKT_FRAGMENT || pkt.kind == LP_PKT_BAD) && warn) {
+			warn(ctx, pkt.number, pkt.why);
 		}
 	}
 	if (rc < 0) {
-		char msg[256];
-
-		snprintf(msg, sizeof(msg), "%s", err);
-		snprintf(err, errlen, "packet %u: %s", pkt.number, msg);
+		snprintf(err, errlen, "packet %u: out of memory", pkt.number);
 		goto out;
 	}
+	lp_capture_stats(cap, &f->stats);
 	for (size_t i = 0; i < f->n; i++) {
 		rc = finish_flow(f->flows[i], f->builds[i], &f->gap_budget);
 		if (rc) {

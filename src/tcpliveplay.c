@@ -78,6 +78,7 @@ struct ctx {
 	uint64_t timeout_s;
 	bool classic;
 	int verbose;
+	bool strict;
 };
 
 enum {
@@ -101,6 +102,7 @@ enum {
 	OPT_SHARD,
 	OPT_TAP,
 	OPT_TAP_ADDR,
+	OPT_STRICT,
 };
 
 /* The live replay's part of --help. */
@@ -163,7 +165,10 @@ static void usage(FILE *out)
 		"  -l, --list FILE       list every TCP flow of FILE, one line each, numbered\n"
 		"  -d, --dump            print the segment schedule of one flow\n"
 		"  -x, --extract DIR     write DIR/client.bin and DIR/server.bin, the two streams\n"
-		"  -r, --read FILE       the capture (pcap or pcapng)\n"
+		"  -r, --read FILE       the capture: pcap or pcapng, plain or compressed (gzip,\n"
+		"                        xz, zstd); '-' reads standard input (so does --list -)\n"
+		"      --strict          refuse a damaged capture (default: read every packet\n"
+		"                        before the damage, with a warning)\n"
 		"  -f, --flow SEL        the flow: a number from --list, or ADDR:PORT-ADDR:PORT\n"
 		"                        ([ADDR]:PORT for IPv6); not needed for a single flow.\n"
 		"                        Replays (live and --simulate) also take 'all' or a list\n"
@@ -213,9 +218,11 @@ static void usage(FILE *out)
 
 static int load(struct ctx *c, struct lp_flows **flows)
 {
-	struct lp_loader ld = { .file = c->file, .verbose = c->verbose > 0 };
+	struct lp_loader ld = { .file = c->file, .verbose = c->verbose > 0, .strict = c->strict };
+	int rc = lp_cli_load(&ld, flows);
 
-	return lp_cli_load(&ld, flows);
+	c->file = ld.file;
+	return rc;
 }
 
 static void opts_str(const struct lp_synopts *o, char *buf, size_t len)
@@ -298,8 +305,14 @@ static int do_list(struct ctx *c)
 		return lp_env_error("out of memory");
 	}
 	st = lp_flows_stats(flows);
-	printf("# %s: %u packets, link type %s, %s, %u not TCP, %u fragments, %u malformed\n",
-	       c->file, st->packets, st->linktype_name, nflows, st->other, st->fragments, st->malformed);
+	printf("# %s: %u packets, link type%s %s, %s, %u not TCP, %u fragments, %u malformed",
+	       c->file, st->packets, strchr(st->linktype_name, '+') ? "s" : "", st->linktype_name, nflows,
+	       st->other, st->fragments, st->malformed);
+	if (st->unread)
+		printf(", %u on link types not read (%s)", st->unread, st->unread_names);
+	if (st->damaged_at)
+		printf(", damaged from packet %u: %s", st->damaged_at, st->damage);
+	putchar('\n');
 	for (unsigned i = 1; i <= lp_flows_count(flows); i++)
 		print_flow_line(lp_flows_get(flows, i));
 	lp_flows_free(flows);
@@ -1445,6 +1458,9 @@ static int opt_general(struct ctx *c, int opt, const char *arg)
 	case 'f':
 		c->flow = arg;
 		return 0;
+	case OPT_STRICT:
+		c->strict = true;
+		return 0;
 	case 'v':
 		c->verbose++;
 		lp_log_threshold = c->verbose > 1 ? LP_LOG_DEBUG : LP_LOG_INFO;
@@ -1494,6 +1510,7 @@ static int parse_options(struct ctx *c, int argc, char **argv)
 		{ "concurrency", required_argument, NULL, OPT_CONCURRENCY },
 		{ "any-client", no_argument, NULL, OPT_ANY_CLIENT },
 		{ "shard", required_argument, NULL, OPT_SHARD },
+		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },

@@ -382,7 +382,8 @@ START_TEST(link_types_parse)
 	st = lp_flows_stats(f);
 	ck_assert_msg(st->linktype == framings[_i].dlt, "%s: link type %d, want %d", name, st->linktype,
 		      framings[_i].dlt);
-	ck_assert_ptr_nonnull(st->linktype_name);
+	ck_assert_msg(strcmp(st->linktype_name, "none") && !strchr(st->linktype_name, '+'), "%s: link type %s",
+		      name, st->linktype_name);
 	ck_assert_uint_eq(lp_flows_count(f), 1);
 	ck_assert_uint_eq(w.count, 0);
 	ck_assert_uint_eq(st->malformed, 0);
@@ -402,6 +403,32 @@ START_TEST(link_types_parse)
 			      name, (unsigned long long)fl->first_ts,
 			      (unsigned long long)framings[_i].first_ts);
 	ck_assert_msg(fl->last_ts >= fl->first_ts, "%s: time runs backwards", name);
+	lp_flows_free(f);
+}
+END_TEST
+
+/* mergecap's pcapng of an Ethernet and a Linux cooked capture: both
+ * interfaces read, their flows the two sources' own. */
+START_TEST(mixed_link_types_pcapng)
+{
+	static const char *const name = "mergecap__get_plus_sll.pcapng";
+	const struct lp_capture_stats *st;
+	struct lp_flows *f;
+
+	if (!pcaps_present("mixed_link_types_pcapng"))
+		return;
+	f = load_pcap(name, NULL);
+	st = lp_flows_stats(f);
+	ck_assert_str_eq(st->linktype_name, "EN10MB+LINUX_SLL");
+	ck_assert_int_eq(st->linktype, DLT_EN10MB);
+	ck_assert_uint_eq(st->packets, 532);
+	ck_assert_uint_eq(st->tcp, 14 + 483);
+	ck_assert_uint_eq(st->unread, 0);
+	ck_assert_uint_eq(st->damaged_at, 0);
+	ck_assert_uint_eq(lp_flows_count(f), 2);
+	assert_endpoint(&lp_flows_get(f, 1)->client, "141.142.228.5:59856", name);
+	assert_endpoint(&lp_flows_get(f, 2)->client, "10.0.0.8:40800", name);
+	ck_assert_uint_eq(lp_flows_get(f, 2)->first_packet, 15 + 31);
 	lp_flows_free(f);
 }
 END_TEST
@@ -605,11 +632,15 @@ START_TEST(bad_captures_refused)
 	ck_assert_msg(manifest_each(check_bad_file, &c), "%s/MANIFEST.tsv missing", pcaps_dir());
 	ck_assert_uint_ge(c.files, 4);
 
-	/* What the [bad] files show, one by one. */
-	pcap_path("suricata__bug-6875-01__fuzz.pcap", path, sizeof(path));
-	rc = lp_flows_load(path, NULL, NULL, &f, err, sizeof(err));
-	ck_assert_int_lt(rc, 0);
-	ck_assert_msg(strstr(err, "packet 2"), "corrupt record not named: '%s'", err);
+	/* What the [bad] files show, one by one: record 2 is damaged, the
+	 * one before it malformed. */
+	f = load_pcap("suricata__bug-6875-01__fuzz.pcap", NULL);
+	ck_assert_uint_eq(lp_flows_stats(f)->packets, 1);
+	ck_assert_uint_eq(lp_flows_stats(f)->malformed, 1);
+	ck_assert_uint_eq(lp_flows_stats(f)->damaged_at, 2);
+	ck_assert_msg(strstr(lp_flows_stats(f)->damage, "impossible captured length 1409179648"), "damage: '%s'",
+		      lp_flows_stats(f)->damage);
+	lp_flows_free(f);
 	pcap_path("libpcap__pcap-invalid-version-1.pcap", path, sizeof(path));
 	rc = lp_flows_load(path, NULL, NULL, &f, err, sizeof(err));
 	ck_assert_int_lt(rc, 0);
@@ -925,6 +956,7 @@ Suite *pcaps_suite(void)
 	tcase_add_test(tc, same_get_five_framings);
 	tcase_add_loop_test(tc, link_types_parse, 0, (int)(sizeof(framings) / sizeof(framings[0])));
 	tcase_add_test(tc, sll_counts_other);
+	tcase_add_test(tc, mixed_link_types_pcapng);
 	tcase_add_test(tc, pop3_seven_flows);
 	tcase_add_test(tc, truncated_header_holes);
 	tcase_add_test(tc, midstream_client_by_port);

@@ -432,11 +432,102 @@ expect_rc 2
 expect_grep err "^tcpliveplay: $(re "$tmp/short.pcap"): "
 end
 
-begin "a record cut short"
-head -c 100 "$one" >"$tmp/torn.pcap"
+begin "a record cut short: the packets before it are read, with a warning"
+head -c 120 "$one" >"$tmp/torn.pcap"
 run --list "$tmp/torn.pcap"
+expect_rc 0
+expect_grep err "^tcpliveplay: warning: $(re "$tmp/torn.pcap"): packet 2: record cut short \(10 of its 54 bytes are in the file\) \(at byte 94\); reading stops there, after 1 packet$"
+expect_grep out "^# $(re "$tmp/torn.pcap"): 1 packets, .*, 0 malformed, damaged from packet 2: record cut short"
+expect_grep out '^1 198\.18\.0\.1:40000 -> 198\.18\.0\.2:80 c2s=1pkt/'
+end
+
+begin "--strict refuses a capture cut short"
+run --list "$tmp/torn.pcap" --strict
 expect_rc 2
-expect_grep err "^tcpliveplay: $(re "$tmp/torn.pcap"): packet 2: "
+expect_empty out
+expect_grep err "^tcpliveplay: $(re "$tmp/torn.pcap"): packet 2: record cut short .*--strict"
+end
+
+begin "a garbage record header in the middle"
+# Record 3's captured length (at byte 24 + 2 * 70 + 8) made impossible.
+cp "$one" "$tmp/garbage.pcap"
+printf '\377\377\377\177' | dd of="$tmp/garbage.pcap" bs=1 seek=172 conv=notrunc 2>/dev/null
+run --dump -r "$tmp/garbage.pcap"
+expect_rc 0
+expect_grep err "packet 3: impossible captured length 2147483647 \(at most 262144\) \(at byte 164\)"
+expect_grep out '^# flow 1: 198\.18\.0\.1:40000 -> 198\.18\.0\.2:80, client 0 bytes, server 0 bytes'
+end
+
+begin "-r - reads standard input"
+"$bin" --dump -r - <"$one" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+expect_rc 0
+expect_grep out '^ +[0-9]+\.[0-9]{6} C>S C1 +0 +4 +0 PSH,ACK +3$'
+expect_empty err
+end
+
+begin "--list - reads standard input and names it"
+"$bin" --list - <"$one" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+expect_rc 0
+expect_grep out '^# standard input: 6 packets, link type EN10MB, 1 TCP flows'
+end
+
+begin "-r - with text on standard input"
+printf 'GET / HTTP/1.0\r\n\r\n' | "$bin" --list - >"$tmp/out" 2>"$tmp/err"
+rc=$?
+expect_rc 2
+expect_empty out
+expect_grep err '^tcpliveplay: standard input: neither pcap nor pcapng \(it starts with 47 45 54 20\)$'
+end
+
+"$bin" --list "$one" | tail -n +2 >"$tmp/one.list"
+for z in "gzip -c" "xz -c" "zstd -q -c"; do
+	zname=${z%% *}
+	$z "$one" >"$tmp/one.pcap.$zname"
+	begin "$zname-compressed file, and on standard input"
+	run --list "$tmp/one.pcap.$zname"
+	expect_rc 0
+	expect_grep out "^# $(re "$tmp/one.pcap.$zname"): 6 packets, link type EN10MB, 1 TCP flows"
+	tail -n +2 "$tmp/out" | cmp -s - "$tmp/one.list" || note_failure "flow lines differ from the plain file's"
+	"$bin" --list - <"$tmp/one.pcap.$zname" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	expect_rc 0
+	tail -n +2 "$tmp/out" | cmp -s - "$tmp/one.list" || note_failure "flow lines from standard input differ"
+	expect_empty err
+	end
+
+	begin "$zname-compressed file cut short"
+	size=$(wc -c <"$tmp/one.pcap.$zname")
+	head -c $((size - 9)) "$tmp/one.pcap.$zname" >"$tmp/cut.$zname"
+	run --list "$tmp/cut.$zname"
+	[ "$rc" -eq 0 ] || [ "$rc" -eq 2 ] || note_failure "exit status $rc, want 0 or 2"
+	expect_grep err "$zname data cut short"
+	end
+done
+
+begin "bzip2 is recognised, and not read"
+printf 'BZh91AY&SY\000\000\000' >"$tmp/x.bz2"
+run --list "$tmp/x.bz2"
+expect_rc 2
+expect_grep err "^tcpliveplay: $(re "$tmp/x.bz2"): bzip2-compressed: not read"
+end
+
+begin "a decompression bomb (1.1 GB of zeros in zstd) is refused, naming the limit"
+head -c 1100000000 /dev/zero | zstd -1 -q -c >"$tmp/bomb.zst"
+run --list "$tmp/bomb.zst"
+expect_rc 2
+expect_empty out
+expect_grep err "^tcpliveplay: $(re "$tmp/bomb.zst"): zstd data decompresses to more than 1024 MiB, .*refused as a decompression bomb \(the limit is the larger of 1024 MiB and 1000 times the compressed size\)$"
+rm -f "$tmp/bomb.zst"
+end
+
+rsp=${LP_BUILD:-build}/tcpliveplay-responder
+begin "tcpliveplay-responder -r - --strict refuses a damaged capture on standard input"
+"$rsp" -i lo -r - --strict <"$tmp/torn.pcap" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+expect_rc 2
+expect_grep err "^tcpliveplay-responder: standard input: packet 2: record cut short .*--strict"
 end
 
 # --- The real captures ----------------------------------------------------------
@@ -455,7 +546,7 @@ if have_pcaps && [ -r "$pcaps/MANIFEST.tsv" ]; then
 		begin "--list $f"
 		run --list "$p"
 		expect_rc 0
-		expect_grep out "^# $(re "$p"): [0-9]+ packets, link type [A-Z0-9_]+, [1-9][0-9]* TCP flows"
+		expect_grep out "^# $(re "$p"): [0-9]+ packets, link types? [A-Z0-9_+]+, [1-9][0-9]* TCP flows"
 		[ "$(head -c 1 "$tmp/out")" = "#" ] || note_failure "first line does not start with #"
 		awk 'NR > 1 && $1 != NR - 1 { bad = 1 } END { exit bad }' "$tmp/out" ||
 			note_failure "flow lines are not numbered 1, 2, ..."
@@ -602,6 +693,16 @@ if have_pcaps; then
 	expect_grep out 'notes=.*no-syn'
 	end
 
+	p=$pcaps/mergecap__get_plus_sll.pcapng
+	begin "--list a pcapng of two link types (mergecap)"
+	run --list "$p"
+	expect_rc 0
+	expect_grep out "^# $(re "$p"): 532 packets, link types EN10MB\+LINUX_SLL, 2 TCP flows \(at most 1 at once\), 35 not TCP, 0 fragments, 0 malformed$"
+	expect_grep out '^1 141\.142\.228\.5:59856 -> 192\.150\.187\.43:80 c2s=7pkt/136B s2c=7pkt/5007B '
+	expect_grep out '^2 10\.0\.0\.8:40800 -> 212\.199\.202\.69:80 c2s=158pkt/251B s2c=325pkt/414863B '
+	expect_empty err
+	end
+
 	p=$pcaps/suricata__http-ipv6__input.pcap
 	begin "--flow with IPv6 [ADDR]:PORT"
 	run --dump -r "$p" --flow '[::1]:8000-[::1]:55717'
@@ -619,8 +720,8 @@ if have_pcaps; then
 else
 	for c in "pop3 --list" "pop3 without --flow" "pop3 --flow 7" "pop3 --flow 8" "--extract zeek__get" \
 		"--extract overwrites" "--dump zeek__get labels" "--dump pop3 labels" \
-		"--extract truncated-header" "--list truncated-header" "--list mid-stream" "IPv6 --flow" \
-		"malformed packets named"; do
+		"--extract truncated-header" "--list truncated-header" "--list mid-stream" "mergecap two link types" \
+		"IPv6 --flow" "malformed packets named"; do
 		skip "$c"
 	done
 fi
@@ -739,6 +840,17 @@ if [ -x "$gen" ]; then
 	expect_rc 0
 	expect_grep out '^# .*: 77 packets, link type EN10MB, 7 TCP flows'
 	expect_grep out '^7 198\.18\.0\.1:20006 -> 198\.18\.0\.2:80 c2s=6pkt/100B s2c=5pkt/3000B syn=y synack=y fin=cs .*holes=none'
+	end
+
+	begin "gen-flows --pcapng (two link types), xz-compressed on standard input: the same flows"
+	tail -n +2 "$tmp/out" >"$tmp/g7.list"
+	"$gen" -n 7 -o "$tmp/gen7.pcapng" --resp 3000 --pcapng
+	xz -c "$tmp/gen7.pcapng" | "$bin" --list - >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	expect_rc 0
+	expect_grep out '^# standard input: 77 packets, link types EN10MB\+LINUX_SLL, 7 TCP flows'
+	tail -n +2 "$tmp/out" | cmp -s - "$tmp/g7.list" || note_failure "flow lines differ from the pcap's"
+	expect_empty err
 	end
 
 	begin "--simulate --flow all (written capture, 7 flows)"

@@ -11,10 +11,13 @@
  * holds all packets in time order, so that flows overlap when they are longer
  * than the spacing. Client ports are distinct (from 20000 up, wrapping within
  * 1024..65535); clients and servers are taken round-robin from the lists.
+ * With --pcapng, even flows are captured on an Ethernet interface in
+ * microseconds, odd ones on a Linux cooked interface in nanoseconds.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +44,7 @@ struct gf_opts {
 	unsigned port;
 	unsigned req, resp;
 	unsigned spacing_us;
+	bool pcapng;
 };
 
 /* One packet of the file: flow and position in it, sorted by time. */
@@ -68,7 +72,9 @@ static void usage(FILE *to)
 		"      --port N          server port (default 80)\n"
 		"      --req BYTES       request bytes per flow (default 100)\n"
 		"      --resp BYTES      response bytes per flow (default 1000)\n"
-		"      --spacing-us N    microseconds between flow starts (default 1000)\n",
+		"      --spacing-us N    microseconds between flow starts (default 1000)\n"
+		"      --pcapng          write pcapng: even flows on an Ethernet interface,\n"
+		"                        odd ones on a Linux cooked one (default: pcap)\n",
 		GF_MAX_FLOWS);
 }
 
@@ -208,7 +214,7 @@ static char *fill(unsigned n, const char *head)
 
 static int parse_args(int argc, char **argv, struct gf_opts *o)
 {
-	enum { O_FAMILY = 256, O_CLIENT, O_CLIENTS, O_SERVER, O_SERVERS, O_PORT, O_REQ, O_RESP, O_SPACING };
+	enum { O_FAMILY = 256, O_CLIENT, O_CLIENTS, O_SERVER, O_SERVERS, O_PORT, O_REQ, O_RESP, O_SPACING, O_PCAPNG };
 	static const struct option lopts[] = {
 		{ "flows", required_argument, NULL, 'n' },
 		{ "output", required_argument, NULL, 'o' },
@@ -221,6 +227,7 @@ static int parse_args(int argc, char **argv, struct gf_opts *o)
 		{ "req", required_argument, NULL, O_REQ },
 		{ "resp", required_argument, NULL, O_RESP },
 		{ "spacing-us", required_argument, NULL, O_SPACING },
+		{ "pcapng", no_argument, NULL, O_PCAPNG },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -259,6 +266,9 @@ static int parse_args(int argc, char **argv, struct gf_opts *o)
 			break;
 		case O_SPACING:
 			bad = parse_uint(optarg, 0, 10000000, &o->spacing_us);
+			break;
+		case O_PCAPNG:
+			o->pcapng = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -304,6 +314,7 @@ int main(int argc, char **argv)
 	struct gf_opts o = { .port = 80, .req = 100, .resp = 1000, .spacing_us = 1000 };
 	struct gf_slot *slots = NULL;
 	struct pg_file *f = NULL;
+	struct pg_ng *ng = NULL;
 	unsigned per;
 	size_t total, j = 0;
 	const uint64_t base = 1700000000ull * 1000000000ull;
@@ -336,8 +347,14 @@ int main(int argc, char **argv)
 				.ts = base + (uint64_t)i * o.spacing_us * 1000u + k * GF_STEP_NS,
 				.flow = i, .k = (uint16_t)k };
 	qsort(slots, total, sizeof(*slots), slot_cmp);
-	f = pg_open(o.out, PG_ETH, true);
-	if (!f) {
+	if (o.pcapng) {
+		ng = pg_ng_open(o.out, false);
+		if (ng && (pg_ng_iface(ng, PG_ETH, 0, 0) || pg_ng_iface(ng, PG_SLL, 9, 0) != 1))
+			goto out;
+	} else {
+		f = pg_open(o.out, PG_ETH, true);
+	}
+	if (!f && !ng) {
 		fprintf(stderr, "gen-flows: cannot write %s\n", o.out);
 		goto out;
 	}
@@ -348,19 +365,22 @@ int main(int argc, char **argv)
 		flow_conv(&o, slots[j].flow, &c);
 		flow_pkt(&o, slots[j].k, &p);
 		p.ts = slots[j].ts;
-		if (pg_put(f, &c, &p))
+		if (ng ? pg_ng_put(ng, (int)(slots[j].flow % 2), PG_EPB, &c, &p) : pg_put(f, &c, &p))
 			goto out;
 	}
-	if (pg_close(f)) {
+	if (ng ? pg_ng_close(ng) : pg_close(f)) {
 		f = NULL;
+		ng = NULL;
 		fprintf(stderr, "gen-flows: %s: write error\n", o.out);
 		goto out;
 	}
 	f = NULL;
+	ng = NULL;
 	rc = 0;
 out:
 	if (f)
 		pg_close(f);
+	pg_ng_close(ng);
 	if (rc == 2)
 		fprintf(stderr, "Try 'gen-flows --help' for more information.\n");
 	free(slots);

@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <ftw.h>
+#include <lzma.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include "pcapgen.h"
 
@@ -486,6 +489,322 @@ int pg_write(const char *path, enum pg_link link, const struct pg_conv *c,
 	rc = pg_put_all(f, c, p, n);
 	if (pg_close(f))
 		rc = -1;
+	return rc;
+}
+
+/* --- pcapng -------------------------------------------------------------- */
+
+#define PG_NG_MAXIF 16
+
+struct pg_ng {
+	FILE *fp;
+	bool be;
+	int nif;
+	struct {
+		enum pg_link link;
+		uint8_t res;
+		int64_t tsoffset;
+	} ifs[PG_NG_MAXIF];
+	uint64_t clock;
+};
+
+/* Values in the section's byte order. */
+static void ng16(const struct pg_ng *f, uint8_t *p, uint16_t v)
+{
+	if (f->be) {
+		put16(p, v);
+	} else {
+		p[0] = (uint8_t)v;
+		p[1] = (uint8_t)(v >> 8);
+	}
+}
+
+static void ng32(const struct pg_ng *f, uint8_t *p, uint32_t v)
+{
+	if (f->be) {
+		put32(p, v);
+	} else {
+		for (int i = 0; i < 4; i++)
+			p[i] = (uint8_t)(v >> (8 * i));
+	}
+}
+
+int pg_ng_block(struct pg_ng *f, uint32_t type, const void *body, size_t n)
+{
+	uint8_t h[8], t[4], pad[4] = { 0 };
+	size_t padded = (n + 3) & ~(size_t)3;
+	uint32_t total = (uint32_t)(12 + padded);
+
+	ng32(f, h, type);
+	ng32(f, h + 4, total);
+	ng32(f, t, total);
+	if (fwrite(h, 8, 1, f->fp) != 1 || (n && fwrite(body, n, 1, f->fp) != 1) ||
+	    (padded > n && fwrite(pad, padded - n, 1, f->fp) != 1) || fwrite(t, 4, 1, f->fp) != 1)
+		return -1;
+	return 0;
+}
+
+int pg_ng_section(struct pg_ng *f, bool be)
+{
+	uint8_t b[16];
+
+	f->be = be;
+	f->nif = 0;
+	ng32(f, b, 0x1a2b3c4d);
+	ng16(f, b + 4, 1);
+	ng16(f, b + 6, 0);
+	memset(b + 8, 0xff, 8);   /* section length not given */
+	return pg_ng_block(f, 0x0a0d0d0a, b, sizeof(b));
+}
+
+struct pg_ng *pg_ng_open(const char *path, bool be)
+{
+	struct pg_ng *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->clock = 1700000000ull * 1000000000ull;
+	f->fp = fopen(path, "wb");
+	if (!f->fp || pg_ng_section(f, be)) {
+		fprintf(stderr, "pcapgen: cannot write %s\n", path);
+		if (f->fp)
+			fclose(f->fp);
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+static int ng_iface(struct pg_ng *f, uint16_t linktype, uint32_t snaplen, uint8_t res, int64_t tsoffset)
+{
+	uint8_t b[8 + 8 + 12 + 4];
+	size_t n = 8;
+
+	if (f->nif == PG_NG_MAXIF)
+		return -1;
+	memset(b, 0, sizeof(b));
+	ng16(f, b, linktype);
+	ng32(f, b + 4, snaplen);
+	if (res) {
+		ng16(f, b + n, 9);
+		ng16(f, b + n + 2, 1);
+		b[n + 4] = res;
+		n += 8;
+	}
+	if (tsoffset) {
+		uint64_t v = (uint64_t)tsoffset;
+
+		ng16(f, b + n, 14);
+		ng16(f, b + n + 2, 8);
+		ng32(f, b + n + 4 + (f->be ? 0 : 4), (uint32_t)(v >> 32));
+		ng32(f, b + n + 4 + (f->be ? 4 : 0), (uint32_t)v);
+		n += 12;
+	}
+	if (n > 8)
+		n += 4;   /* opt_endofopt */
+	if (pg_ng_block(f, 1, b, n))
+		return -1;
+	f->ifs[f->nif].res = res;
+	f->ifs[f->nif].tsoffset = tsoffset;
+	return f->nif++;
+}
+
+static uint16_t linktype_of(enum pg_link link)
+{
+	int dlt = pg_dlt(link);
+
+	return dlt == DLT_RAW ? 101 : (uint16_t)dlt;
+}
+
+int pg_ng_iface(struct pg_ng *f, enum pg_link link, uint8_t res, int64_t tsoffset)
+{
+	int i = ng_iface(f, linktype_of(link), 262144, res, tsoffset);
+
+	if (i >= 0)
+		f->ifs[i].link = link;
+	return i;
+}
+
+int pg_ng_iface_raw(struct pg_ng *f, uint16_t linktype, uint32_t snaplen)
+{
+	return ng_iface(f, linktype, snaplen, 0, 0);
+}
+
+/* ts (ns since the epoch) in the units of interface i. */
+static uint64_t ng_ticks(const struct pg_ng *f, int i, uint64_t ts)
+{
+	uint8_t res = f->ifs[i].res ? f->ifs[i].res : 6, e = res & 0x7f;
+	uint64_t t = ts - (uint64_t)f->ifs[i].tsoffset * 1000000000u, sec = t / 1000000000u, ns = t % 1000000000u;
+
+	if (res & 0x80)
+		return (sec << e) + (uint64_t)(((unsigned __int128)ns << e) / 1000000000u);
+	for (uint8_t k = 9; k < e; k++)
+		t *= 10;
+	for (uint8_t k = e; k < 9; k++)
+		t /= 10;
+	return t;
+}
+
+static int ng_packet(struct pg_ng *f, int iface, enum pg_block kind, uint64_t ts, const uint8_t *frame,
+		     uint32_t caplen, uint32_t len)
+{
+	static uint8_t b[20 + PG_MAXFRAME];
+	uint64_t t;
+	size_t h;
+
+	if (iface < 0 || iface >= f->nif || caplen > PG_MAXFRAME)
+		return -1;
+	f->clock = ts ? ts : f->clock + 1000000u;
+	t = ng_ticks(f, iface, f->clock);
+	if (kind == PG_SPB) {
+		ng32(f, b, len);
+		memcpy(b + 4, frame, caplen);
+		return pg_ng_block(f, 3, b, 4 + caplen);
+	}
+	if (kind == PG_PB) {
+		ng16(f, b, (uint16_t)iface);
+		ng16(f, b + 2, 0);
+	} else {
+		ng32(f, b, (uint32_t)iface);
+	}
+	ng32(f, b + 4, (uint32_t)(t >> 32));
+	ng32(f, b + 8, (uint32_t)t);
+	ng32(f, b + 12, caplen);
+	ng32(f, b + 16, len);
+	h = 20;
+	memcpy(b + h, frame, caplen);
+	return pg_ng_block(f, kind == PG_PB ? 2 : 6, b, h + caplen);
+}
+
+int pg_ng_put_frame(struct pg_ng *f, int iface, uint64_t ts, const uint8_t *frame, uint32_t caplen, uint32_t len)
+{
+	return ng_packet(f, iface, PG_EPB, ts, frame, caplen, len);
+}
+
+int pg_ng_put(struct pg_ng *f, int iface, enum pg_block kind, const struct pg_conv *c, const struct pg_pkt *p)
+{
+	static uint8_t frame[PG_MAXFRAME];
+	uint32_t caplen;
+	size_t n;
+
+	if (iface < 0 || iface >= f->nif)
+		return -1;
+	n = pg_build_frame(f->ifs[iface].link, 30, c, p, frame, sizeof(frame), &caplen);
+	if (!n)
+		return -1;
+	return ng_packet(f, iface, kind, p->ts, frame, caplen, (uint32_t)n);
+}
+
+int pg_ng_close(struct pg_ng *f)
+{
+	int rc;
+
+	if (!f)
+		return 0;
+	rc = fclose(f->fp) ? -1 : 0;
+	free(f);
+	return rc;
+}
+
+/* --- Compression ------------------------------------------------------- */
+
+const char *pg_comp_name(enum pg_comp kind)
+{
+	static const char *const names[PG_NCOMP] = { "gzip", "xz", "zstd" };
+
+	return (unsigned)kind < PG_NCOMP ? names[kind] : "?";
+}
+
+static uint8_t *gzip_mem(const void *in, size_t n, size_t *outlen)
+{
+	z_stream z;
+	uLong cap = compressBound((uLong)n) + 64;
+	uint8_t *out = malloc(cap);
+
+	memset(&z, 0, sizeof(z));
+	if (!out || deflateInit2(&z, 1, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		free(out);
+		return NULL;
+	}
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)n;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+		deflateEnd(&z);
+		free(out);
+		return NULL;
+	}
+	*outlen = z.total_out;
+	deflateEnd(&z);
+	return out;
+}
+
+uint8_t *pg_compress(enum pg_comp kind, const void *in, size_t n, size_t *outlen)
+{
+	size_t cap;
+	uint8_t *out;
+
+	switch (kind) {
+	case PG_GZIP:
+		return gzip_mem(in, n, outlen);
+	case PG_XZ:
+		cap = lzma_stream_buffer_bound(n);
+		out = malloc(cap);
+		*outlen = 0;
+		if (out && lzma_easy_buffer_encode(1, LZMA_CHECK_CRC64, NULL, in, n, out, outlen, cap) == LZMA_OK)
+			return out;
+		free(out);
+		return NULL;
+	case PG_ZSTD:
+		cap = ZSTD_compressBound(n);
+		out = malloc(cap);
+		if (out) {
+			*outlen = ZSTD_compress(out, cap, in, n, 1);
+			if (!ZSTD_isError(*outlen))
+				return out;
+		}
+		free(out);
+		return NULL;
+	default:
+		return NULL;
+	}
+}
+
+uint8_t *pg_read_file(const char *path, size_t *n)
+{
+	FILE *fp = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	long size;
+
+	if (!fp)
+		return NULL;
+	if (fseek(fp, 0, SEEK_END) == 0 && (size = ftell(fp)) >= 0 && fseek(fp, 0, SEEK_SET) == 0) {
+		buf = malloc((size_t)size + 1);
+		if (buf && fread(buf, 1, (size_t)size, fp) != (size_t)size) {
+			free(buf);
+			buf = NULL;
+		}
+		*n = (size_t)size;
+	}
+	fclose(fp);
+	return buf;
+}
+
+int pg_compress_file(enum pg_comp kind, const char *path, const char *out)
+{
+	size_t n, zn;
+	uint8_t *in = pg_read_file(path, &n), *z = in ? pg_compress(kind, in, n, &zn) : NULL;
+	FILE *fp = z ? fopen(out, "wb") : NULL;
+	int rc = -1;
+
+	if (fp) {
+		rc = fwrite(z, 1, zn, fp) == zn ? 0 : -1;
+		if (fclose(fp))
+			rc = -1;
+	}
+	free(in);
+	free(z);
 	return rc;
 }
 

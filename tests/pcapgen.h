@@ -120,6 +120,58 @@ size_t pg_link_hlen(enum pg_link link);
 int pg_dlt(enum pg_link link);
 const char *pg_link_name(enum pg_link link);
 
+/* --- pcapng, written byte by byte (libpcap's dumper writes pcap only) --- */
+
+/* Packet blocks. */
+enum pg_block { PG_EPB, PG_SPB, PG_PB };
+
+struct pg_ng;
+
+/* Open a pcapng file: its first section header, in big-endian order when be
+ * is set. NULL on failure (message on stderr). */
+struct pg_ng *pg_ng_open(const char *path, bool be);
+
+/* Start another section (its interfaces are numbered from 0 again). */
+int pg_ng_section(struct pg_ng *f, bool be);
+
+/* Describe an interface of framing link: time stamps in units of 10^-res
+ * seconds (res with bit 7 set: 2^-(res & 0x7f)), res 0 leaving if_tsresol
+ * out (microseconds); tsoffset seconds added to every time stamp (0: no
+ * if_tsoffset). Returns its number in the section, or -1. */
+int pg_ng_iface(struct pg_ng *f, enum pg_link link, uint8_t res, int64_t tsoffset);
+
+/* The same for a link type pcapgen does not frame (a LINKTYPE_ value). */
+int pg_ng_iface_raw(struct pg_ng *f, uint16_t linktype, uint32_t snaplen);
+
+/* Append packet p of conversation c on interface iface as a block of kind
+ * kind. p->ts (ns since the epoch, 0: previous + 1 ms) is written in the
+ * interface's units. 0 or -1. */
+int pg_ng_put(struct pg_ng *f, int iface, enum pg_block kind, const struct pg_conv *c, const struct pg_pkt *p);
+
+/* Append a frame as given in an enhanced packet block. */
+int pg_ng_put_frame(struct pg_ng *f, int iface, uint64_t ts, const uint8_t *frame, uint32_t caplen, uint32_t len);
+
+/* Append any block: type and body (padded to 4 bytes here). */
+int pg_ng_block(struct pg_ng *f, uint32_t type, const void *body, size_t n);
+
+int pg_ng_close(struct pg_ng *f);
+
+/* --- Compression ------------------------------------------------------- */
+
+enum pg_comp { PG_GZIP, PG_XZ, PG_ZSTD, PG_NCOMP };
+
+/* n bytes at in compressed into a new buffer (free() it) of *outlen bytes;
+ * NULL on failure. */
+uint8_t *pg_compress(enum pg_comp kind, const void *in, size_t n, size_t *outlen);
+
+/* The file at path compressed into the file at out. 0 or -1. */
+int pg_compress_file(enum pg_comp kind, const char *path, const char *out);
+
+const char *pg_comp_name(enum pg_comp kind);
+
+/* A whole file into a new buffer (free() it); NULL on failure. */
+uint8_t *pg_read_file(const char *path, size_t *n);
+
 /* A fresh directory under parent (NULL: $TMPDIR, or /tmp), and its removal
  * with everything inside. pg_tmpdir returns NULL on failure. */
 char *pg_tmpdir(const char *parent, char *buf, size_t len);

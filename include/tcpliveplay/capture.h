@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Capture reader: reads pcap and pcapng files through libpcap and yields one
- * parsed TCP packet at a time. Every length is checked: a capture is untrusted.
+ * Capture reader: a pcap or pcapng capture from a file, standard input or
+ * memory, compressed or not, one parsed packet at a time. Every length is
+ * checked: a capture is untrusted. Damage ends the reading where it starts,
+ * every complete packet before it read (see struct lp_capture_stats).
  */
 #ifndef TCPLIVEPLAY_CAPTURE_H
 #define TCPLIVEPLAY_CAPTURE_H
@@ -63,6 +65,7 @@ enum lp_pkt_kind {
 	LP_PKT_OTHER,      /* not TCP (ARP, UDP, ICMP, ...): counted and skipped */
 	LP_PKT_FRAGMENT,   /* an IP fragment: not reassembled, reported */
 	LP_PKT_BAD,        /* malformed: skipped with a warning (see why) */
+	LP_PKT_UNREAD,     /* on a pcapng interface whose link type is not parsed: counted */
 };
 
 struct lp_rawpkt {
@@ -86,20 +89,43 @@ void lp_parse_frame(int dlt, const uint8_t *data, uint32_t caplen, struct lp_raw
 /* Parse an IP packet (version from its first nibble) into out. */
 void lp_parse_ip(const uint8_t *data, uint32_t caplen, struct lp_rawpkt *out);
 
-/* Open a capture file (pcap or pcapng). On failure returns a negative errno and
- * writes a message into err (size errlen); *out is set to NULL. */
+struct lp_inflate_limit;
+
+/* Counters over the whole file, and what stopped the reading early. */
+struct lp_capture_stats {
+	uint32_t packets;     /* records read */
+	uint32_t tcp;         /* TCP packets */
+	uint32_t other;       /* not TCP */
+	uint32_t fragments;   /* IP fragments, not reassembled */
+	uint32_t malformed;   /* skipped with a warning */
+	uint32_t unread;      /* on interfaces of a link type not parsed */
+	int linktype;         /* the first interface's link type parsed (DLT_), -1 without any */
+	char linktype_name[96];  /* the parsed link types' names joined by '+', "none" */
+	char unread_names[64];   /* the link types not parsed, joined by '+' */
+	uint32_t damaged_at;  /* 0, or the number the packet where damage stopped the reading had */
+	char damage[256];     /* what is wrong there */
+};
+
+/* Open a capture (pcap or pcapng, maybe gzip, xz or zstd compressed). On
+ * failure returns a negative errno and writes a message into err (size
+ * errlen); *out is set to NULL. -EFBIG: a decompression bomb. */
 int lp_capture_open(const char *path, struct lp_capture **out, char *err, size_t errlen);
 
-/* The same from an open stream; the capture takes ownership of fp. */
-int lp_capture_open_fp(FILE *fp, struct lp_capture **out, char *err, size_t errlen);
+/* The same from descriptor fd (standard input, a pipe), not closed. */
+int lp_capture_open_fd(int fd, struct lp_capture **out, char *err, size_t errlen);
 
-/* Read the next packet. Returns 1 and fills pkt, 0 at the end of the file, or
- * a negative errno when the file is corrupt (message in err, packet number in
- * pkt->number). */
-int lp_capture_next(struct lp_capture *cap, struct lp_rawpkt *pkt, char *err, size_t errlen);
+/* The same from n bytes at p, kept by the caller until close; lim bounds
+ * decompression (NULL: the defaults of capfile.h). */
+int lp_capture_open_mem(const void *p, size_t n, const struct lp_inflate_limit *lim, struct lp_capture **out,
+			char *err, size_t errlen);
 
-int lp_capture_linktype(const struct lp_capture *cap);
-const char *lp_capture_linktype_name(const struct lp_capture *cap);
+/* Read the next packet. Returns 1 and fills pkt, 0 at the end of the file
+ * or at its first damage (see lp_capture_stats), or -ENOMEM. */
+int lp_capture_next(struct lp_capture *cap, struct lp_rawpkt *pkt);
+
+/* The counters so far; once lp_capture_next() returned 0, the link types
+ * and damage too. */
+void lp_capture_stats(struct lp_capture *cap, struct lp_capture_stats *st);
 
 void lp_capture_close(struct lp_capture *cap);
 

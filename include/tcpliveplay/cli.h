@@ -35,13 +35,14 @@ int lp_opt_uint(const char *opt, const char *arg, uint64_t lo, uint64_t hi, cons
 int lp_env_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 struct lp_loader {
-	const char *file;
+	const char *file;       /* "-": standard input (then named "standard input") */
 	bool verbose;           /* every skipped packet, not only the first ten */
+	bool strict;            /* refuse a damaged capture rather than read up to the damage */
 	unsigned warned, unwarned;
 };
 
-/* Load l->file, warning about skipped packets; 0 or an exit status (no
- * TCP flow at all is bad input). */
+/* Load l->file, warning about skipped packets and damage; 0 or an exit
+ * status (no TCP flow at all is bad input). */
 int lp_cli_load(struct lp_loader *l, struct lp_flows **out);
 
 /* Pick the flow sel names (NULL: the only one); 0 or an exit status, with a

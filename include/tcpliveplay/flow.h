@@ -106,17 +106,6 @@ struct lp_flow {
 
 struct lp_flows;
 
-/* Counters over the whole file. */
-struct lp_capture_stats {
-	uint32_t packets;     /* records read */
-	uint32_t tcp;         /* TCP packets assigned to flows */
-	uint32_t other;       /* not TCP */
-	uint32_t fragments;   /* IP fragments, not reassembled */
-	uint32_t malformed;   /* skipped with a warning */
-	int linktype;
-	const char *linktype_name;
-};
-
 /* Called for each skipped packet (malformed, fragment), for the CLI to print. */
 typedef void (*lp_warn_fn)(void *ctx, uint32_t packet, const char *what);
 

@@ -18,16 +18,19 @@ E6=2001:db8::3
 
 # pair CAP FAMILY PORT [RESPONDER OPTIONS...]: the responder serves one
 # session of CAP on the emulated address while tcpliveplay replays CAP against
-# it. Sets lrc/lout (replayer) and rrc/rout (responder).
+# it. Sets lrc/lout (replayer) and rrc/rout (responder). With PAIR_STDIN set,
+# the responder reads that file as standard input (-r -) instead.
 pair() {
 	pcap=$1
 	pfam=$2
 	pport=$3
 	shift 3
 	if [ "$pfam" = 6 ]; then pip=$E6; pdst="[$E6]:$pport"; else pip=$E4; pdst="$E4:$pport"; fi
+	rsrc=$pcap
+	[ -z "${PAIR_STDIN:-}" ] || rsrc=-
 	rm -f "$T/rsp.out"
-	ip netns exec "$S_NS" timeout 60 "$RSP" -i vs -r "$pcap" --ip "$pip" --port "$pport" --once \
-		--idle-timeout 12 --seed 11 "$@" > "$T/rsp.out" 2>&1 &
+	ip netns exec "$S_NS" timeout 60 "$RSP" -i vs -r "$rsrc" --ip "$pip" --port "$pport" --once \
+		--idle-timeout 12 --seed 11 "$@" < "${PAIR_STDIN:-/dev/null}" > "$T/rsp.out" 2>&1 &
 	rpid=$!
 	if ! wait_for 50 grep -q '^serving' "$T/rsp.out"; then
 		kill "$rpid" 2>/dev/null
@@ -167,6 +170,18 @@ if [ -s "$FCAP" ]; then
 		rst:2 failed 1 reset by peer
 		client-drop:1 matched 0 ^retransmissions: [1-9]
 	EOF
+
+	# 4b: compressed captures: the responder reads the capture gzip-compressed
+	# from standard input, the replayer reads it zstd-compressed.
+	gzip -c "$FCAP" > "$T/fcap.gz"
+	zstd -q -c "$FCAP" > "$T/fcap.zst"
+	PAIR_STDIN=$T/fcap.gz pair "$T/fcap.zst" 4 "$fport"
+	if matched_both && grep -q '^serving flow 1 of standard input ' <<<"$rout"; then
+		ok "compressed captures: responder -r - (gzip), replayer -r FILE.zst"
+	else
+		not_ok "compressed captures: responder -r - (gzip), replayer -r FILE.zst" \
+			"replayer exit $lrc, responder exit $rrc" "$lout" "$rout"
+	fi
 
 	# 5: an emulated host: echo replies, RSTs for closed ports, sessions past
 	# --max-sessions refused, a summary on SIGTERM.
