@@ -35,10 +35,7 @@
 #define DEFAULT_SESSIONS 1024
 
 struct ctx {
-	const char *iface;
-	const char *tap;                    /* --tap NAME instead of -i */
-	struct lp_prefix tap_addr[LP_SETUP_MAX_TAP_ADDRS];
-	size_t ntap_addr;
+	struct lp_link_choice link;         /* -i IFACE, or --tap NAME and --tap-addr */
 	const char *file;
 	const char *flow;
 	unsigned shard_k, shard_n;          /* --shard K/N; 0/0: none */
@@ -73,8 +70,6 @@ enum {
 	OPT_JSON,
 	OPT_USER,
 	OPT_SHARD,
-	OPT_TAP,
-	OPT_TAP_ADDR,
 	OPT_STRICT,
 };
 
@@ -376,10 +371,7 @@ static int serve(struct ctx *c)
 	if (!c->ip)
 		local = sel[0]->server;
 	local.port = lp_flowpick_port(pick, 0);
-	su.iface = c->iface;
-	su.tap = c->tap;
-	su.tap_addr = c->tap_addr;
-	su.ntap_addr = c->ntap_addr;
+	su.want = c->link;
 	rc = lp_setup_server(&su, &local, pick);
 	if (!rc)
 		rc = lp_cli_open_json(c->json, &json);
@@ -406,17 +398,11 @@ out:
 static int option(struct ctx *c, int opt, const char *arg)
 {
 	uint64_t v;
-	int rc;
+	int rc = lp_setup_option(&c->link, opt, arg);
 
+	if (rc != LP_SETUP_NOT_MINE)
+		return rc;
 	switch (opt) {
-	case 'i':
-		c->iface = arg;
-		return 0;
-	case OPT_TAP:
-		c->tap = arg;
-		return 0;
-	case OPT_TAP_ADDR:
-		return lp_setup_opt_tap_addr(arg, c->tap_addr, &c->ntap_addr);
 	case 'r':
 		c->file = arg;
 		return 0;
@@ -487,8 +473,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "interface", required_argument, NULL, 'i' },
-		{ "tap", required_argument, NULL, OPT_TAP },
-		{ "tap-addr", required_argument, NULL, OPT_TAP_ADDR },
+		LP_SETUP_LONGOPTS,
 		{ "read", required_argument, NULL, 'r' },
 		{ "flow", required_argument, NULL, 'f' },
 		{ "ip", required_argument, NULL, OPT_IP },
@@ -521,9 +506,9 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		return lp_usage_error("unexpected argument '%s'", argv[optind]);
-	if (!c.iface && !c.tap)
+	if (!c.link.iface && !c.link.tap)
 		return lp_usage_error("no interface: give -i IFACE or --tap NAME");
-	rc = lp_setup_check_opts(c.iface, c.tap, c.ntap_addr);
+	rc = lp_setup_check_opts(&c.link);
 	if (rc)
 		return rc;
 	if (!c.file)

@@ -36,12 +36,18 @@ static bool sysctl_on(const char *name)
 	return v != '0';
 }
 
+/* The interface's name, or the TAP's. */
+static const char *ifname(const struct lp_setup *s)
+{
+	return s->want.tap ? s->want.tap : s->want.iface;
+}
+
 static int link_info(struct lp_setup *s)
 {
 	char err[256];
 
-	if (lp_nl_link_get(s->tap ? s->tap : s->iface, &s->ifi, err, sizeof(err)))
-		return lp_env_error("%s %s: %s", s->tap ? "TAP" : "interface", s->tap ? s->tap : s->iface, err);
+	if (lp_nl_link_get(ifname(s), &s->ifi, err, sizeof(err)))
+		return lp_env_error("%s %s: %s", s->want.tap ? "TAP" : "interface", ifname(s), err);
 	return 0;
 }
 
@@ -61,7 +67,7 @@ static int addr_local(const struct lp_endpoint *ep, bool *local)
 static int open_link(struct lp_setup *s, const struct lp_link_cfg *cfg)
 {
 	char err[512];
-	int rc = lp_link_packet_open(s->iface, cfg, &s->link, err, sizeof(err));
+	int rc = lp_link_packet_open(s->want.iface, cfg, &s->link, err, sizeof(err));
 
 	if (rc)
 		return rc == -EPROTONOSUPPORT ? lp_usage_error("%s", err) : lp_env_error("%s", err);
@@ -86,11 +92,11 @@ static int client_routes(struct lp_setup *s, struct lp_setup_client *c)
 		if (!rc)
 			h->have_route = true;
 		else if (!given || (s->ifi.has_mac && !c->dst_mac))
-			return lp_env_error("no route to %s via %s: %s", a, s->iface, err);
+			return lp_env_error("no route to %s via %s: %s", a, s->want.iface, err);
 		if (c->src.family)
 			continue;
 		if (!h->route.has_src)
-			return lp_env_error("no source address for %s via %s; give --src ADDR", a, s->iface);
+			return lp_env_error("no source address for %s via %s; give --src ADDR", a, s->want.iface);
 		c->src.family = c->family;
 		memcpy(c->src.addr, h->route.src, 16);
 	}
@@ -113,10 +119,10 @@ static int client_next_hops(struct lp_setup *s, struct lp_setup_client *c)
 		} else if (s->ifi.type == ARPHRD_LOOPBACK) {
 			memset(h->mac, 0, 6);
 		} else if (!h->have_route || lp_nl_neigh_get(s->ifi.ifindex, c->family, nh, h->mac)) {
-			log_dbg("resolving %s on %s", lp_endpoint_str(&h->dst, a, sizeof(a)), s->iface);
+			log_dbg("resolving %s on %s", lp_endpoint_str(&h->dst, a, sizeof(a)), s->want.iface);
 			if (lp_link_resolve(s->link, nh, h->mac, 1000, 3)) {
 				inet_ntop(c->family, nh, b, sizeof(b));
-				return lp_env_error("no answer from %s on %s to %s; give --dst-mac MAC", b, s->iface,
+				return lp_env_error("no answer from %s on %s to %s; give --dst-mac MAC", b, s->want.iface,
 						    c->family == AF_INET ? "ARP" : "neighbour solicitation");
 			}
 		}
@@ -150,7 +156,7 @@ static int iface_client(struct lp_setup *s, struct lp_setup_client *c)
 	     (c->src.addr[0] == 127 && !sysctl_on("net/ipv4/conf/lo/route_localnet"))))
 		log_warn("on %s the kernel drops injected packets from its own addresses unless "
 			 "net.ipv4.conf.lo.accept_local=1 (and net.ipv4.conf.lo.route_localnet=1 for "
-			 "127.0.0.0/8)", s->iface);
+			 "127.0.0.0/8)", s->want.iface);
 	rc = open_link(s, &cfg);
 	if (!rc)
 		rc = client_next_hops(s, c);
@@ -279,13 +285,13 @@ static int tap_configure(struct lp_setup *s)
 	char a[64], err[512];
 
 	if (lp_nl_link_set_up(s->ifi.ifindex, err, sizeof(err)))
-		return lp_env_error("cannot bring TAP %s up: %s", s->tap, err);
-	for (size_t i = 0; i < s->ntap_addr; i++) {
-		const struct lp_prefix *p = &s->tap_addr[i];
+		return lp_env_error("cannot bring TAP %s up: %s", s->want.tap, err);
+	for (size_t i = 0; i < s->want.ntap_addr; i++) {
+		const struct lp_prefix *p = &s->want.tap_addr[i];
 
 		if (lp_nl_addr_add(s->ifi.ifindex, p, err, sizeof(err)))
 			return lp_env_error("cannot add %s/%u to TAP %s: %s",
-					    inet_ntop(p->family, p->addr, a, sizeof(a)) ? a : "?", p->plen, s->tap, err);
+					    inet_ntop(p->family, p->addr, a, sizeof(a)) ? a : "?", p->plen, s->want.tap, err);
 	}
 	return 0;
 }
@@ -295,22 +301,22 @@ static int tap_configure(struct lp_setup *s)
 static int tap_prepare(struct lp_setup *s, int *fd)
 {
 	char err[512];
-	int rc = lp_tap_open(s->tap, fd, &s->tap_created, err, sizeof(err));
+	int rc = lp_tap_open(s->want.tap, fd, &s->tap_created, err, sizeof(err));
 
 	if (rc)
 		return rc == -EINVAL ? lp_usage_error("--tap: %s", err) : lp_env_error("%s", err);
-	if (!s->tap_created && s->ntap_addr)
+	if (!s->tap_created && s->want.ntap_addr)
 		rc = lp_usage_error("--tap-addr: TAP %s exists already and keeps its own addresses (ip addr show %s); "
-				    "leave --tap-addr out, or name a TAP that does not exist yet", s->tap, s->tap);
-	else if (s->tap_created && !s->ntap_addr)
+				    "leave --tap-addr out, or name a TAP that does not exist yet", s->want.tap, s->want.tap);
+	else if (s->tap_created && !s->want.ntap_addr)
 		rc = lp_usage_error("--tap %s makes the device: give its host side an address with "
-				    "--tap-addr ADDR/PREFIX", s->tap);
+				    "--tap-addr ADDR/PREFIX", s->want.tap);
 	if (!rc)
 		rc = link_info(s);
 	if (!rc && s->tap_created)
 		rc = tap_configure(s);
 	else if (!rc && !s->ifi.up)
-		rc = lp_env_error("TAP %s is down; as root, once: ip link set %s up", s->tap, s->tap);
+		rc = lp_env_error("TAP %s is down; as root, once: ip link set %s up", s->want.tap, s->want.tap);
 	if (rc) {
 		close(*fd);
 		*fd = -1;
@@ -330,8 +336,8 @@ static int tap_routed(const struct lp_setup *s, const struct lp_endpoint *ep, co
 	if (!rc && rt.ifindex == s->ifi.ifindex)
 		return 0;
 	return lp_env_error("the host does not route %s through TAP %s%s%s; give %s an address of the TAP's "
-			    "subnet, or route it: ip route add %s dev %s", a, s->tap, rc ? ": " : "", err, opt, a,
-			    s->tap);
+			    "subnet, or route it: ip route add %s dev %s", a, s->want.tap, rc ? ": " : "", err, opt, a,
+			    s->want.tap);
 }
 
 /* Behind a TAP our address is not the host's: the host is the peer. */
@@ -351,15 +357,15 @@ static int tap_not_host(const struct lp_endpoint *ep, const char *opt, const cha
  * here, else the kernel's. */
 static int tap_host_side(const struct lp_setup *s, int family, struct lp_prefix *p)
 {
-	for (size_t i = 0; i < s->ntap_addr; i++) {
-		if (s->tap_addr[i].family == family) {
-			*p = s->tap_addr[i];
+	for (size_t i = 0; i < s->want.ntap_addr; i++) {
+		if (s->want.tap_addr[i].family == family) {
+			*p = s->want.tap_addr[i];
 			return 0;
 		}
 	}
 	if (!s->tap_created && !lp_nl_addr_first(s->ifi.ifindex, family, p))
 		return 0;
-	return lp_env_error("TAP %s has no %s address on the host side (%s); or give --src ADDR", s->tap,
+	return lp_env_error("TAP %s has no %s address on the host side (%s); or give --src ADDR", s->want.tap,
 			    family == AF_INET ? "IPv4" : "IPv6",
 			    s->tap_created ? "give one with --tap-addr ADDR/PREFIX" :
 			    "as root, once: ip addr add ADDR/PREFIX dev NAME nodad");
@@ -378,11 +384,11 @@ static int tap_source(struct lp_setup *s, struct lp_setup_client *c)
 			return rc;
 		if (lp_setup_next_addr(&host, c->src.addr))
 			return lp_env_error("no address next to %s/%u on TAP %s for the replayed client; give --src ADDR",
-					    inet_ntop(host.family, host.addr, a, sizeof(a)) ? a : "?", host.plen, s->tap);
+					    inet_ntop(host.family, host.addr, a, sizeof(a)) ? a : "?", host.plen, s->want.tap);
 		c->src.family = c->family;
 	}
 	c->src.port = c->port_first;
-	rc = tap_not_host(&c->src, "--src", s->tap, "the replayed client");
+	rc = tap_not_host(&c->src, "--src", s->want.tap, "the replayed client");
 	return rc ? rc : tap_routed(s, &c->src, "--src");
 }
 
@@ -392,8 +398,8 @@ static int tap_link(struct lp_setup *s, int fd, struct lp_link_cfg *cfg)
 
 	lp_link_tap_mac(s->ifi.mac, cfg->local_mac);
 	cfg->answer_neigh = true;
-	if (lp_link_tap_new(fd, s->tap, cfg, &s->link, err, sizeof(err)))
-		return lp_env_error("TAP %s: %s", s->tap, err);
+	if (lp_link_tap_new(fd, s->want.tap, cfg, &s->link, err, sizeof(err)))
+		return lp_env_error("TAP %s: %s", s->want.tap, err);
 	return 0;
 }
 
@@ -440,8 +446,8 @@ static int tap_route_to(const struct lp_setup *s, const struct lp_endpoint *loca
 	struct lp_prefix dst;
 	char a[64], err[256];
 
-	for (size_t i = 0; i < s->ntap_addr; i++)
-		if (in_prefix(&s->tap_addr[i], local->family, local->addr))
+	for (size_t i = 0; i < s->want.ntap_addr; i++)
+		if (in_prefix(&s->want.tap_addr[i], local->family, local->addr))
 			return 0;
 	memset(&dst, 0, sizeof(dst));
 	dst.family = local->family;
@@ -449,7 +455,7 @@ static int tap_route_to(const struct lp_setup *s, const struct lp_endpoint *loca
 	dst.plen = local->family == AF_INET ? 32 : 128;
 	if (lp_nl_route_add(s->ifi.ifindex, &dst, err, sizeof(err)))
 		return lp_env_error("cannot route %s through TAP %s: %s",
-				    inet_ntop(local->family, local->addr, a, sizeof(a)) ? a : "?", s->tap, err);
+				    inet_ntop(local->family, local->addr, a, sizeof(a)) ? a : "?", s->want.tap, err);
 	return 0;
 }
 
@@ -460,7 +466,7 @@ static int tap_server(struct lp_setup *s, const struct lp_endpoint *local, uint1
 
 	if (rc)
 		return rc;
-	rc = tap_not_host(local, "--ip", s->tap, "the emulated host");
+	rc = tap_not_host(local, "--ip", s->want.tap, "the emulated host");
 	if (!rc && s->tap_created)
 		rc = tap_route_to(s, local);
 	if (!rc)
@@ -480,13 +486,13 @@ static int tap_server(struct lp_setup *s, const struct lp_endpoint *local, uint1
 
 static void set_where(struct lp_setup *s)
 {
-	snprintf(s->where, sizeof(s->where), "%s%s", s->tap ? "TAP " : "", s->tap ? s->tap : s->iface);
+	snprintf(s->where, sizeof(s->where), "%s%s", s->want.tap ? "TAP " : "", ifname(s));
 }
 
 int lp_setup_client(struct lp_setup *s, struct lp_setup_client *c)
 {
 	set_where(s);
-	return s->tap ? tap_client(s, c) : iface_client(s, c);
+	return s->want.tap ? tap_client(s, c) : iface_client(s, c);
 }
 
 int lp_setup_server(struct lp_setup *s, const struct lp_endpoint *local, const struct lp_flowpick *pick)
@@ -494,7 +500,7 @@ int lp_setup_server(struct lp_setup *s, const struct lp_endpoint *local, const s
 	uint16_t last = lp_flowpick_port(pick, lp_flowpick_nports(pick) - 1);
 
 	set_where(s);
-	return s->tap ? tap_server(s, local, last) : iface_server(s, local, pick, last);
+	return s->want.tap ? tap_server(s, local, last) : iface_server(s, local, pick, last);
 }
 
 int lp_setup_parse_prefix(const char *s, struct lp_prefix *p)
@@ -519,21 +525,32 @@ int lp_setup_parse_prefix(const char *s, struct lp_prefix *p)
 	return 0;
 }
 
-int lp_setup_opt_tap_addr(const char *arg, struct lp_prefix *list, size_t *n)
+int lp_setup_option(struct lp_link_choice *ch, int opt, const char *arg)
 {
-	if (*n == LP_SETUP_MAX_TAP_ADDRS)
-		return lp_usage_error("--tap-addr: at most %d", LP_SETUP_MAX_TAP_ADDRS);
-	if (lp_setup_parse_prefix(arg, &list[*n]))
-		return lp_usage_error("--tap-addr: '%s' is not ADDR/PREFIX (IPv4 or IPv6)", arg);
-	(*n)++;
-	return 0;
+	switch (opt) {
+	case 'i':
+		ch->iface = arg;
+		return 0;
+	case LP_OPT_TAP:
+		ch->tap = arg;
+		return 0;
+	case LP_OPT_TAP_ADDR:
+		if (ch->ntap_addr == LP_SETUP_MAX_TAP_ADDRS)
+			return lp_usage_error("--tap-addr: at most %d", LP_SETUP_MAX_TAP_ADDRS);
+		if (lp_setup_parse_prefix(arg, &ch->tap_addr[ch->ntap_addr]))
+			return lp_usage_error("--tap-addr: '%s' is not ADDR/PREFIX (IPv4 or IPv6)", arg);
+		ch->ntap_addr++;
+		return 0;
+	default:
+		return LP_SETUP_NOT_MINE;
+	}
 }
 
-int lp_setup_check_opts(const char *iface, const char *tap, size_t ntap_addr)
+int lp_setup_check_opts(const struct lp_link_choice *ch)
 {
-	if (iface && tap)
+	if (ch->iface && ch->tap)
 		return lp_usage_error("-i and --tap: one or the other");
-	if (ntap_addr && !tap)
+	if (ch->ntap_addr && !ch->tap)
 		return lp_usage_error("--tap-addr goes with --tap");
 	return 0;
 }

@@ -59,10 +59,7 @@ struct ctx {
 	struct lp_timing timing;
 	unsigned rto_ms, retries;
 	/* live replay */
-	const char *iface;
-	const char *tap;          /* --tap NAME instead of -i */
-	struct lp_prefix tap_addr[LP_SETUP_MAX_TAP_ADDRS];
-	size_t ntap_addr;
+	struct lp_link_choice link;  /* -i IFACE, or --tap NAME and --tap-addr */
 	const char *dsts[MAX_DST];/* ADDR[:PORT] or OLD=NEW */
 	size_t ndst;
 	size_t concurrency;       /* many flows: in flight at most; 0: the capture's busiest moment */
@@ -100,8 +97,6 @@ enum {
 	OPT_CONCURRENCY,
 	OPT_ANY_CLIENT,
 	OPT_SHARD,
-	OPT_TAP,
-	OPT_TAP_ADDR,
 	OPT_STRICT,
 };
 
@@ -1061,10 +1056,7 @@ static int live_setup(const struct ctx *c, struct live_run *lr, const uint8_t *d
 		sc->remote = lr->hops[0].dst;
 	if (p->nmf > 1)
 		sc->remote.port = 0;
-	lr->su.iface = c->iface;
-	lr->su.tap = c->tap;
-	lr->su.tap_addr = c->tap_addr;
-	lr->su.ntap_addr = c->ntap_addr;
+	lr->su.want = c->link;
 	rc = lp_setup_client(&lr->su, sc);
 	if (rc)
 		return rc;
@@ -1332,16 +1324,11 @@ static int add_dst(struct ctx *c, const char *arg)
 static int opt_live(struct ctx *c, int opt, const char *arg)
 {
 	uint64_t v;
+	int rc = lp_setup_option(&c->link, opt, arg);
 
+	if (rc != LP_SETUP_NOT_MINE)
+		return rc;
 	switch (opt) {
-	case 'i':
-		c->iface = arg;
-		return 0;
-	case OPT_TAP:
-		c->tap = arg;
-		return 0;
-	case OPT_TAP_ADDR:
-		return lp_setup_opt_tap_addr(arg, c->tap_addr, &c->ntap_addr);
 	case OPT_DST:
 		return add_dst(c, arg);
 	case OPT_CONCURRENCY:
@@ -1497,8 +1484,7 @@ static int parse_options(struct ctx *c, int argc, char **argv)
 		{ "retries", required_argument, NULL, OPT_RETRIES },
 		{ "json", required_argument, NULL, OPT_JSON },
 		{ "interface", required_argument, NULL, 'i' },
-		{ "tap", required_argument, NULL, OPT_TAP },
-		{ "tap-addr", required_argument, NULL, OPT_TAP_ADDR },
+		LP_SETUP_LONGOPTS,
 		{ "dst", required_argument, NULL, OPT_DST },
 		{ "dst-mac", required_argument, NULL, OPT_DST_MAC },
 		{ "src", required_argument, NULL, OPT_SRC },
@@ -1531,7 +1517,7 @@ static int parse_options(struct ctx *c, int argc, char **argv)
 	/* The classic call: IFACE FILE DST_IP DST_MAC SPORT|random. */
 	if (c->mode == MODE_NONE && argc - optind == 5) {
 		c->classic = true;
-		c->iface = argv[optind];
+		c->link.iface = argv[optind];
 		c->file = argv[optind + 1];
 		rc = add_dst(c, argv[optind + 2]);
 		if (rc)
@@ -1548,7 +1534,7 @@ static int parse_options(struct ctx *c, int argc, char **argv)
 /* The options given go together. */
 static int check_options(struct ctx *c)
 {
-	if (c->mode == MODE_NONE && (c->iface || c->tap || c->ndst))
+	if (c->mode == MODE_NONE && (c->link.iface || c->link.tap || c->ndst))
 		c->mode = MODE_LIVE;
 	if (c->mode == MODE_NONE)
 		return lp_usage_error("nothing to do: give -i IFACE --dst ADDR, or --list, --dump, --extract, --simulate");
@@ -1560,15 +1546,15 @@ static int check_options(struct ctx *c)
 		return lp_usage_error("--concurrency and --any-client go with a live replay");
 	if (c->mode == MODE_LIVE && c->faults)
 		return lp_usage_error("--fault goes with --simulate (or tcpliveplay-responder)");
-	if (c->mode == MODE_LIVE && (!(c->iface || c->tap) || !c->ndst))
+	if (c->mode == MODE_LIVE && (!(c->link.iface || c->link.tap) || !c->ndst))
 		return lp_usage_error("a live replay needs -i IFACE (or --tap NAME) and --dst ADDR[:PORT]");
-	if (c->mode != MODE_LIVE && (c->iface || c->ndst || c->dst_mac || c->src || c->sport || c->write ||
-				     c->timeout_s || c->guard_set || c->user || c->tap || c->ntap_addr))
+	if (c->mode != MODE_LIVE && (c->link.iface || c->link.tap || c->link.ntap_addr || c->ndst || c->dst_mac ||
+				     c->src || c->sport || c->write || c->timeout_s || c->guard_set || c->user))
 		return lp_usage_error("-i, --tap, --tap-addr, --dst, --dst-mac, --src, --sport, --rst-guard, --write, "
 				      "--timeout and --user go with a live replay");
-	if (c->tap && c->dst_mac)
+	if (c->link.tap && c->dst_mac)
 		return lp_usage_error("--dst-mac goes with -i (behind a TAP the next hop is the host)");
-	return lp_setup_check_opts(c->iface, c->tap, c->ntap_addr);
+	return lp_setup_check_opts(&c->link);
 }
 
 int main(int argc, char **argv)

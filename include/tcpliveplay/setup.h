@@ -25,13 +25,26 @@ struct lp_nft_guard;
 
 #define LP_SETUP_MAX_TAP_ADDRS 16
 
-struct lp_setup {
-	/* The command line's choice: one of */
+/* The link the command line chose: one of */
+struct lp_link_choice {
 	const char *iface;            /* -i IFACE: a packet socket on it */
 	const char *tap;              /* --tap NAME: a TAP device */
-	const struct lp_prefix *tap_addr;  /* --tap-addr: the host side's addresses, for a
-					    * TAP made here (the kernel adds their routes) */
+	struct lp_prefix tap_addr[LP_SETUP_MAX_TAP_ADDRS];  /* --tap-addr: the host side's
+							     * addresses, for a TAP made here
+							     * (the kernel adds their routes) */
 	size_t ntap_addr;
+};
+
+/* The getopt values of --tap and --tap-addr in both programs. */
+enum { LP_OPT_TAP = 0x1000, LP_OPT_TAP_ADDR };
+#define LP_SETUP_LONGOPTS \
+	{ "tap", required_argument, NULL, LP_OPT_TAP }, \
+	{ "tap-addr", required_argument, NULL, LP_OPT_TAP_ADDR }
+/* lp_setup_option() for an option that is not the link's. */
+#define LP_SETUP_NOT_MINE (-1)
+
+struct lp_setup {
+	struct lp_link_choice want;   /* the command line's choice */
 	/* What set-up made. */
 	char where[IF_NAMESIZE + 8];  /* "IFACE" or "TAP NAME", for messages */
 	struct lp_ifinfo ifi;         /* the interface, or the TAP's host side */
@@ -80,13 +93,13 @@ int lp_setup_client(struct lp_setup *s, struct lp_setup_client *c);
  * host's; a TAP made here gets a route to it when no --tap-addr covers it. */
 int lp_setup_server(struct lp_setup *s, const struct lp_endpoint *local, const struct lp_flowpick *pick);
 
-/* --tap-addr ARG: ADDR/PREFIX added to list (*n entries); 0 or the usage
- * error. */
-int lp_setup_opt_tap_addr(const char *arg, struct lp_prefix *list, size_t *n);
+/* The options of the link: -i, --tap, --tap-addr (ADDR/PREFIX). 0, the
+ * usage error, or LP_SETUP_NOT_MINE for another option. */
+int lp_setup_option(struct lp_link_choice *ch, int opt, const char *arg);
 
 /* -i IFACE and --tap NAME exclude each other, --tap-addr needs --tap: 0 or
  * the usage error. */
-int lp_setup_check_opts(const char *iface, const char *tap, size_t ntap_addr);
+int lp_setup_check_opts(const struct lp_link_choice *ch);
 
 /* ADDR/PREFIX, IPv4 or IPv6. 0 or -EINVAL. */
 int lp_setup_parse_prefix(const char *s, struct lp_prefix *p);
