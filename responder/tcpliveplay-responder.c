@@ -8,7 +8,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <net/if_arp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>

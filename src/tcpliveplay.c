@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <arpa/inet.h>
 #include <getopt.h>
-#include <net/if_arp.h>
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,7 +26,6 @@
 #include "tcpliveplay/live.h"
 #include "tcpliveplay/log.h"
 #include "tcpliveplay/multi.h"
-#include "tcpliveplay/netlink.h"
 #include "tcpliveplay/pcapw.h"
 #include "tcpliveplay/report.h"
 #include "tcpliveplay/rng.h"
