@@ -34,14 +34,16 @@ struct rsp_opts {
 	uint64_t idle_ns;                 /* free a session this long without input */
 	bool once;                        /* serve one session, then return */
 	enum lp_match match;
+	unsigned patience_ms;             /* how long a client may stay silent while a session
+					   * waits for its bytes; 0: the engine's default */
 	const char *const *faults;        /* server-side fault specs, each session gets its own plan */
 	size_t nfaults;
 	const uint32_t *client_drop;      /* client segment labels to ignore once (every
 					   * served flow has them) */
 	size_t nclient_drop;
 	uint64_t seed;
-	int verbose;                      /* 1: each step */
-	bool quiet;                       /* one line per session */
+	int verbose;                      /* 1: each step (on stderr) */
+	bool quiet;                       /* errors only */
 	bool text;                        /* false: no text on stdout (JSON goes there) */
 	FILE *json;                       /* one report per session, or NULL */
 	volatile sig_atomic_t *stop;

@@ -6,7 +6,10 @@
 #include <unistd.h>
 
 #include "tcpliveplay/cli.h"
+#include "tcpliveplay/endpoint.h"
 #include "tcpliveplay/log.h"
+#include "tcpliveplay/report.h"
+#include "tcpliveplay/trace.h"
 #include "tcpliveplay/util.h"
 
 #define MAX_WARNINGS 10
@@ -31,21 +34,14 @@ void lp_catch_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
-/* "PROG: message" on stderr, without the newline. */
-static void vmessage(const char *fmt, va_list ap)
-{
-	fprintf(stderr, "%s: ", lp_log_prog);
-	vfprintf(stderr, fmt, ap);
-}
-
 int lp_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmessage(fmt, ap);
+	lp_log_v(LP_LOG_ERR, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help' for more information.\n", lp_log_prog);
+	fprintf(stderr, "Try '%s --help' for more information.\n", lp_log_prog);
 	return LP_EXIT_BADINPUT;
 }
 
@@ -62,9 +58,8 @@ int lp_env_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmessage(fmt, ap);
+	lp_log_v(LP_LOG_ERR, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return LP_EXIT_ENV;
 }
 
@@ -145,10 +140,21 @@ int lp_cli_load(struct lp_loader *l, struct lp_flows **out)
 	return 0;
 }
 
+/* --flow as given, in the form the flow model takes: "A:P -> B:P" as --list
+ * prints a flow is "A:P-B:P". NULL stays NULL. */
+static const char *flow_sel(const char *sel, char *buf, size_t len)
+{
+	if (!sel || lp_flow_sel_normalize(sel, buf, len))
+		return sel;
+	return buf;
+}
+
 int lp_cli_select(const char *file, const struct lp_flows *flows, const char *sel,
 		  const struct lp_flow **out)
 {
-	switch (lp_flows_select(flows, sel, out)) {
+	char norm[256];
+
+	switch (lp_flows_select(flows, flow_sel(sel, norm, sizeof(norm)), out)) {
 	case 0:
 		return 0;
 	case -ENOTUNIQ:
@@ -170,23 +176,26 @@ int lp_cli_select(const char *file, const struct lp_flows *flows, const char *se
 			"number from tcpliveplay --list", file, sel);
 		return LP_EXIT_BADINPUT;
 	default:
-		return lp_usage_error("--flow: '%s' is neither a flow number nor ADDR:PORT-ADDR:PORT", sel);
+		return lp_usage_error("--flow: '%s' is neither a flow number nor ADDR:PORT-ADDR:PORT "
+				      "(or ADDR:PORT -> ADDR:PORT, as --list prints it)", sel);
 	}
 }
 
 int lp_cli_select_many(const char *file, const struct lp_flows *flows, const char *sel,
 		       const struct lp_flow ***out, size_t *n)
 {
+	char norm[256];
+	const char *ns = flow_sel(sel, norm, sizeof(norm));
 	int rc;
 
-	if (!lp_flows_sel_is_list(sel)) {
+	if (!lp_flows_sel_is_list(ns)) {
 		const struct lp_flow *one;
 
 		rc = lp_cli_select(file, flows, sel, &one);
 		if (rc)
 			return rc;
 	}
-	switch (lp_flows_select_many(flows, sel, out, n)) {
+	switch (lp_flows_select_many(flows, ns, out, n)) {
 	case 0:
 		return 0;
 	case -ENOMEM:
@@ -202,17 +211,160 @@ int lp_cli_select_many(const char *file, const struct lp_flows *flows, const cha
 	}
 }
 
-int lp_cli_open_json(const char *path, FILE **fp)
+int lp_cli_json_open(struct lp_json_out *j, const char *path)
 {
-	*fp = NULL;
+	memset(j, 0, sizeof(*j));
+	j->path = path;
 	if (!path)
 		return 0;
+	if (!*path)
+		return lp_usage_error("--json: an empty file name (give FILE, or - for standard output)");
 	if (!strcmp(path, "-")) {
-		*fp = stdout;
+		j->fp = stdout;
 		return 0;
 	}
-	*fp = fopen(path, "w");
-	if (!*fp)
+	j->fp = fopen(path, "w");
+	if (!j->fp)
 		return lp_env_error("cannot write %s: %s", path, strerror(errno));
 	return 0;
+}
+
+int lp_cli_json_close(struct lp_json_out *j, int rc)
+{
+	const char *why = lp_log_first_error();
+	char dflt[64];
+	bool bad;
+
+	if (!j->fp)
+		return rc;
+	if (!j->written && rc) {
+		if (!*why) {
+			snprintf(dflt, sizeof(dflt), "exit status %d", rc);
+			why = dflt;
+		}
+		lp_report_print_json_error(j->fp, rc, why);
+	}
+	bad = fflush(j->fp) || ferror(j->fp);
+	if (j->fp != stdout && fclose(j->fp))
+		bad = true;
+	if (bad) {
+		log_err("cannot write %s", j->fp == stdout ? "standard output" : j->path);
+		rc = LP_EXIT_ENV;
+	}
+	j->fp = NULL;
+	return rc;
+}
+
+/* --json's value, for an error met before every option was read (getopt
+ * takes any unambiguous prefix of --json). */
+const char *lp_cli_json_arg(int argc, char **argv)
+{
+	const char *v = NULL;
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		const char *a = argv[i], *eq = strchr(a, '=');
+		size_t n = eq ? (size_t)(eq - a) : strlen(a);
+
+		if (n < 4 || strncmp(a, "--json", n))
+			continue;
+		if (eq)
+			v = eq + 1;
+		else if (i + 1 < argc)
+			v = argv[++i];
+	}
+	return v;
+}
+
+/* The packet that holds the first byte after stream offset end. */
+static uint32_t packet_at(const struct lp_flow *fl, enum lp_dir d, uint64_t end)
+{
+	const struct lp_segment *best = NULL;
+
+	for (size_t i = 0; i < fl->nsegs; i++) {
+		const struct lp_segment *s = &fl->segs[i];
+
+		if (s->dir != d || !s->len || s->offset + s->len <= end)
+			continue;
+		if (!best || s->offset < best->offset)
+			best = s;
+	}
+	return best ? best->packet : 0;
+}
+
+bool lp_cli_hole(const struct lp_flow *fl, enum lp_dir d, char *buf, size_t len)
+{
+	const struct lp_stream *st = &fl->dir[d];
+	const struct lp_hole *h;
+	char next[48] = "", more[96] = "";
+	uint32_t pkt;
+
+	if (!st->nholes)
+		return false;
+	h = &st->holes[0];
+	pkt = packet_at(fl, d, h->offset + h->len);
+	if (pkt)
+		snprintf(next, sizeof(next), "; the bytes after it are in packet %u", pkt);
+	if (st->nholes > 1)
+		snprintf(more, sizeof(more), "; %zu holes, %llu bytes in all", st->nholes,
+			 (unsigned long long)st->hole_bytes);
+	snprintf(buf, len, "the %s stream lacks %llu bytes at offset %llu (not captured%s%s)",
+		 d == LP_C2S ? "client" : "server", (unsigned long long)h->len, (unsigned long long)h->offset,
+		 next, more);
+	return true;
+}
+
+int lp_cli_holes_opt(const char *arg, bool *zero)
+{
+	if (!strcmp(arg, "refuse"))
+		*zero = false;
+	else if (!strcmp(arg, "zero"))
+		*zero = true;
+	else
+		return lp_usage_error("--holes: '%s' is neither refuse nor zero", arg);
+	return 0;
+}
+
+int lp_cli_check_holes(const char *file, const struct lp_flow *fl, enum lp_dir d, bool zero)
+{
+	char what[256];
+
+	if (!lp_cli_hole(fl, d, what, sizeof(what)))
+		return 0;
+	if (zero) {
+		log_warn("%s: flow %u: %s; --holes zero: zeros go in their place", file, fl->id, what);
+		return 0;
+	}
+	log_err("%s: flow %u: %s; a replay would send zeros in their place, so nothing is sent (--holes "
+		"zero sends them knowingly)", file, fl->id, what);
+	return LP_EXIT_BADINPUT;
+}
+
+static uint64_t trace_base;
+
+static void trace_packet(void *ctx, bool out, const uint8_t *ip, size_t len)
+{
+	uint64_t t = lp_clock_ns(CLOCK_MONOTONIC) - trace_base;
+	char line[512], ts[32];
+
+	(void)ctx;
+	snprintf(ts, sizeof(ts), "%llu.%06llu", (unsigned long long)(t / 1000000000u),
+		 (unsigned long long)(t % 1000000000u / 1000u));
+	fprintf(stderr, "  %11s %s %s\n", ts, out ? "out" : "in ", lp_pkt_str(ip, len, line, sizeof(line)));
+}
+
+void lp_cli_trace(struct lp_link *link)
+{
+	trace_base = lp_clock_ns(CLOCK_MONOTONIC);
+	lp_link_set_trace(link, trace_packet, NULL);
+}
+
+int lp_cli_getopt_error(int opt, char *const *argv, int optind_now)
+{
+	const char *arg = optind_now > 0 ? argv[optind_now - 1] : "";
+
+	if (opt == ':')
+		return lp_usage_error("option '%s' requires an argument", arg);
+	if (optopt && (arg[0] != '-' || arg[1] != '-'))
+		return lp_usage_error("invalid option -- '%c'", optopt);
+	return lp_usage_error("unrecognized option '%s'", arg);
 }

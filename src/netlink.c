@@ -413,6 +413,7 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	rt->family = c->family;
 	rt->ifindex = (int)oif;
 	rt->local = rtm->rtm_type == RTN_LOCAL;
+	rt->broadcast = rtm->rtm_type == RTN_BROADCAST;
 	if (tb[RTA_PREFSRC]) {
 		memcpy(rt->src, mnl_attr_get_payload(tb[RTA_PREFSRC]), alen);
 		rt->has_src = true;

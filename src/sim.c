@@ -22,6 +22,7 @@ struct sim {
 	struct lp_rng frng;
 	lp_event_fn cb;
 	void *ctx;
+	const struct lp_sim_opts *o;
 	uint8_t buf[PKT_BUF];
 };
 
@@ -64,6 +65,8 @@ static int drain(struct sim *s, uint64_t now)
 			uint32_t first, last;
 			int rc;
 
+			if (s->o->trace)
+				s->o->trace(s->o->trace_ctx, (enum lp_role)side, now, s->buf, (size_t)n);
 			lp_engine_output_labels(s->eng[side], &first, &last);
 			lp_fault_wire(s->faults, (enum lp_fault_side)side, first, last, &s->frng, &v);
 			if (v.fired)
@@ -158,6 +161,7 @@ int lp_sim_run_detail(const struct lp_flow *fl, const struct lp_sim_opts *o, str
 	if (!s)
 		return -ENOMEM;
 	s->fl = fl;
+	s->o = o;
 	s->faults = o->faults;
 	s->cb = cb;
 	s->ctx = ctx;

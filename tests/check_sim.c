@@ -263,7 +263,7 @@ static const struct expect verdicts[] = {
 	{ "server:loss:20%", LP_VERDICT_MATCHED, NULL, NULL },
 	{ "server:truncate:2:100", LP_VERDICT_DIVERGED, "S2", "fewer bytes" },
 	{ "client:truncate:2:10", LP_VERDICT_DIVERGED, "C2", "fewer bytes" },
-	{ "server:stall:2", LP_VERDICT_DIVERGED, "S2", "fewer bytes" },
+	{ "server:stall:2", LP_VERDICT_FAILED, NULL, "no answer from the peer" },
 	{ "server:rst:2", LP_VERDICT_FAILED, NULL, "reset by peer" },
 	{ "client:rst:2", LP_VERDICT_FAILED, NULL, "reset sent" },
 };
@@ -642,6 +642,42 @@ START_TEST(test_pcaps_property)
 }
 END_TEST
 
+/* A client segment the capture missed (C3 of SH_BANNER: a hole in the
+ * client's stream), sent as zeros (--holes zero): the engine sends the
+ * hole's bytes as a segment of their own, once the server bytes before its
+ * answer are in, so the exchange goes on in step: the server receives the
+ * whole stream (zeros where the hole is) and answers it. */
+START_TEST(test_hole_filled)
+{
+	struct tflow *t = shape(SH_BANNER, AF_INET);
+	struct lp_hole hole;
+	size_t k = 0;
+	struct run x;
+
+	for (size_t i = 0; i < t->fl.nsegs; i++) {
+		const struct lp_segment *g = &t->fl.segs[i];
+
+		if (g->dir == LP_C2S && g->label == 3) {
+			hole.offset = g->offset;
+			hole.len = g->len;
+			continue;
+		}
+		t->fl.segs[k++] = *g;
+	}
+	t->fl.nsegs = k;
+	memset(t->fl.dir[LP_C2S].data + hole.offset, 0, hole.len);
+	t->fl.dir[LP_C2S].holes = &hole;
+	t->fl.dir[LP_C2S].nholes = 1;
+	t->fl.dir[LP_C2S].hole_bytes = hole.len;
+	for (int m = LP_MATCH_STREAM; m <= LP_MATCH_BYTES; m++) {
+		sim(&t->fl, NULL, 0, 5, (enum lp_match)m, &x, NULL, NULL);
+		ck_assert_msg(byte_exact(&t->fl, &x), "%s: %s", lp_match_str((enum lp_match)m), x.r.reason);
+	}
+	t->fl.dir[LP_C2S].holes = NULL;
+	tf_free(t);
+}
+END_TEST
+
 Suite *sim_suite(void)
 {
 	Suite *s = suite_create("sim");
@@ -661,6 +697,7 @@ Suite *sim_suite(void)
 	tcase_add_test(tc, test_many_report);
 	tcase_add_test(tc, test_multi_dport);
 	tcase_add_test(tc, test_pick_ports);
+	tcase_add_test(tc, test_hole_filled);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(pc, 300);
 	tcase_add_test(pc, test_pcaps_matched);

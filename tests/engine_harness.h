@@ -28,7 +28,7 @@ struct harness {
 	int rawlen[MAXOUT];
 	struct lp_seg out[MAXOUT];
 	size_t nout;
-	unsigned events[LP_EV_FAULT + 1];
+	unsigned events[LP_EV_TIMER + 1];
 	const char *last_reason;
 	struct lp_event last_div;
 };

@@ -47,6 +47,7 @@ struct lp_route {
 	bool has_gateway;
 	uint8_t nexthop[16];     /* gateway, else the destination */
 	bool local;              /* RTN_LOCAL: destination is this host */
+	bool broadcast;          /* RTN_BROADCAST: a subnet's broadcast address */
 };
 
 /* The interface called ifname. -ENODEV when there is none; other errors with
