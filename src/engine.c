@@ -419,10 +419,17 @@ const char *lp_engine_reason(const struct lp_engine *e)
 	return e->reason;
 }
 
+const char *lp_engine_icmp_error(const struct lp_engine *e)
+{
+	return e->icmp_last[0] ? e->icmp_last : NULL;
+}
+
 void lp_engine_stats(const struct lp_engine *e, struct lp_engine_stats *st)
 {
 	*st = e->st;
 	st->connected = e->syn_acked;
+	st->path_mtu = e->pmtu;
+	st->path_mtu_start = e->cfg.pmtu;
 	st->acked_bytes = e->snd_una < e->app_len ? e->snd_una : e->app_len;
 }
 
@@ -524,6 +531,7 @@ int lp_engine_new(const struct lp_flow *fl, const struct lp_engine_cfg *cfg, str
 	e->rto_ns = tx_rto_clamp(e, (uint64_t)e->cfg.rto_init_ms * NS_PER_MS);
 	lp_rng_seed(&e->jitter, cfg->rto_jitter_seed);
 	e->rcv_buf = cfg->rcv_wnd ? cfg->rcv_wnd : DEFAULT_RCVBUF;
+	e->pmtu = cfg->pmtu;
 
 	cap = &fl->dir[e->me].opts;
 	if (cap->seen) {
