@@ -17,6 +17,7 @@
 
 #include "responder.h"
 #include "tcpliveplay/fault.h"
+#include "tcpliveplay/icmp.h"
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/report.h"
 #include "tcpliveplay/rng.h"
@@ -80,6 +81,7 @@ struct server {
 	int once_exit;
 	int err;                      /* first send error */
 	uint8_t buf[PKT_BUF];
+	uint8_t icmp[LP_MIN_MTU6];    /* what an ICMP fault answers */
 };
 
 static uint64_t mono_ns(const struct server *sv)
@@ -321,7 +323,9 @@ static void flush_session(struct server *sv, struct session *s, uint64_t now)
 
 	for (size_t k = 0; k < MAX_BATCH; k++) {
 		struct lp_fault_verdict v;
+		enum lp_fault_kind icmp;
 		uint32_t first, last;
+		int ni;
 
 		n = lp_engine_output(s->eng, sv->buf, sizeof(sv->buf), now);
 		if (n <= 0)
@@ -333,6 +337,14 @@ static void flush_session(struct server *sv, struct session *s, uint64_t now)
 				    v.copies > 1 ? "dup" : v.reorder ? "reorder" : v.delay_ns ? "delay" : "fault");
 		if (v.drop)
 			continue;
+		/* The emulated path's ICMP error goes back to the session. */
+		ni = lp_fault_icmp(s->faults, LP_FAULT_SERVER, sv->buf, (size_t)n, first, last,
+				   sv->icmp, sizeof(sv->icmp), &icmp);
+		if (ni > 0) {
+			fault_event(sv, s, first, lp_fault_kind_str(icmp));
+			lp_engine_input(s->eng, sv->icmp, (size_t)ni, now);
+			continue;
+		}
 		if (v.corrupt)
 			sv->buf[n - 1] ^= 0xff;
 		if (v.copies == 1 && !v.delay_ns && !v.reorder && s->nq == 0) {

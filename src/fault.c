@@ -6,6 +6,11 @@
 #include <string.h>
 
 #include "tcpliveplay/fault.h"
+#include "tcpliveplay/icmp.h"
+#include "tcpliveplay/pkt.h"
+
+/* unreachable without a CODE: administratively prohibited. */
+#define CODE_DEFAULT UINT32_MAX
 
 struct fault {
 	enum lp_fault_kind kind;
@@ -58,6 +63,10 @@ const char *lp_fault_kind_str(enum lp_fault_kind k)
 		return "stall";
 	case LP_FAULT_LOSS_P:
 		return "loss";
+	case LP_FAULT_MTU:
+		return "mtu";
+	case LP_FAULT_UNREACH:
+		return "unreachable";
 	}
 	return "?";
 }
@@ -128,6 +137,61 @@ static int parse_percent(const char *s, size_t len, uint32_t *ppm)
 	return 0;
 }
 
+static int append(struct lp_fault_plan *p, const struct fault *f)
+{
+	if (p->n == p->cap) {
+		size_t ncap = p->cap ? p->cap * 2 : 8;
+		struct fault *nf = realloc(p->f, ncap * sizeof(*nf));
+
+		if (!nf)
+			return -ENOMEM;
+		p->f = nf;
+		p->cap = ncap;
+	}
+	p->f[p->n++] = *f;
+	return 0;
+}
+
+static bool token_is(const char *tok, size_t len, const char *word)
+{
+	return strlen(word) == len && strncmp(tok, word, len) == 0;
+}
+
+/* mtu:BYTES, unreachable:SEG|syn[:CODE]; tok[0] is the kind. */
+static int add_icmp_fault(struct lp_fault_plan *p, const char *spec, const char *const *tok,
+			  const size_t *tlen, size_t nt, enum lp_fault_side side, char *err,
+			  size_t errlen)
+{
+	struct fault f = { .side = side, .arg = CODE_DEFAULT };
+	uint64_t v;
+
+	if (token_is(tok[0], tlen[0], "mtu")) {
+		f.kind = LP_FAULT_MTU;
+		if (nt != 2 || parse_num(tok[1], tlen[1], LP_MIN_MTU4, 65535, &v) < 0) {
+			snprintf(err, errlen, "fault '%s': mtu needs BYTES (%u-65535)", spec, LP_MIN_MTU4);
+			return -EINVAL;
+		}
+		f.arg = (uint32_t)v;
+		return append(p, &f);
+	}
+	f.kind = LP_FAULT_UNREACH;
+	v = 0; /* syn */
+	if (nt < 2 || nt > 3 || (!token_is(tok[1], tlen[1], "syn") &&
+				 parse_num(tok[1], tlen[1], 1, UINT32_MAX, &v) < 0))
+		goto bad;
+	f.seg = (uint32_t)v;
+	if (nt == 3) {
+		if (parse_num(tok[2], tlen[2], 0, 255, &v) < 0)
+			goto bad;
+		f.arg = (uint32_t)v;
+	}
+	return append(p, &f);
+bad:
+	snprintf(err, errlen, "fault '%s': unreachable needs SEG or syn, then an optional CODE "
+		 "(0-255)", spec);
+	return -EINVAL;
+}
+
 int lp_fault_plan_add(struct lp_fault_plan *p, const char *spec, char *err, size_t errlen)
 {
 	const char *tok[5];
@@ -161,6 +225,8 @@ int lp_fault_plan_add(struct lp_fault_plan *p, const char *spec, char *err, size
 		snprintf(err, errlen, "fault '%s': missing kind", spec);
 		return -EINVAL;
 	}
+	if (token_is(tok[k], tlen[k], "mtu") || token_is(tok[k], tlen[k], "unreachable"))
+		return add_icmp_fault(p, spec, tok + k, tlen + k, nt - k, f.side, err, errlen);
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (strlen(kinds[i].name) == tlen[k] && strncmp(kinds[i].name, tok[k], tlen[k]) == 0)
 			break;
@@ -214,17 +280,7 @@ int lp_fault_plan_add(struct lp_fault_plan *p, const char *spec, char *err, size
 	if (k != nt)
 		goto toolong;
 add:
-	if (p->n == p->cap) {
-		size_t ncap = p->cap ? p->cap * 2 : 8;
-		struct fault *nf = realloc(p->f, ncap * sizeof(*nf));
-
-		if (!nf)
-			return -ENOMEM;
-		p->f = nf;
-		p->cap = ncap;
-	}
-	p->f[p->n++] = f;
-	return 0;
+	return append(p, &f);
 badseg:
 	snprintf(err, errlen, "fault '%s': bad segment '%.*s' (want a label number from 1%s)", spec,
 		 (int)tlen[k], tok[k],
@@ -242,6 +298,8 @@ int lp_fault_plan_validate(const struct lp_fault_plan *p, const struct lp_flow *
 		const struct fault *f = &p->f[i];
 		uint32_t n = fl->ndata[f->side == LP_FAULT_CLIENT ? LP_C2S : LP_S2C];
 
+		if (f->kind == LP_FAULT_MTU || (f->kind == LP_FAULT_UNREACH && f->seg == 0))
+			continue;
 		if (f->ppm == 0 && (f->seg == 0 || f->seg > n)) {
 			const char *side = f->side == LP_FAULT_CLIENT ? "client" : "server";
 
@@ -338,4 +396,56 @@ void lp_fault_wire(struct lp_fault_plan *p, enum lp_fault_side side, uint32_t fi
 	}
 	if (p)
 		p->fired += v->fired;
+}
+
+/* The error for pkt: packet too big announcing mtu (mtu > 0), else
+ * destination unreachable of code, from pkt's destination (the far end of
+ * the emulated path). */
+static int icmp_answer(const uint8_t *pkt, size_t len, uint32_t mtu, uint32_t code, uint8_t *buf,
+		       size_t cap)
+{
+	bool v6 = len >= 1 && (pkt[0] >> 4) == 6;
+	uint8_t type = v6 ? LP_ICMP6_UNREACH : LP_ICMP4_UNREACH;
+	const uint8_t *from = pkt + (v6 ? 24 : 16);
+
+	if (len < (v6 ? LP_IPV6_HDR : LP_IPV4_HDR))
+		return 0;
+	if (mtu) {
+		type = v6 ? LP_ICMP6_TOO_BIG : LP_ICMP4_UNREACH;
+		code = v6 ? 0 : LP_ICMP4_FRAG_NEEDED;
+	} else if (code == CODE_DEFAULT) {
+		code = v6 ? 1 : 13;
+	}
+	return lp_icmp_build_error(buf, cap, pkt, len, type, (uint8_t)code, mtu, from);
+}
+
+static bool is_syn(const uint8_t *pkt, size_t len)
+{
+	struct lp_seg s;
+
+	return lp_pkt_parse(pkt, len, &s) == 0 && (s.flags & LP_TH_SYN);
+}
+
+int lp_fault_icmp(struct lp_fault_plan *p, enum lp_fault_side side, const uint8_t *pkt, size_t len,
+		  uint32_t first, uint32_t last, uint8_t *buf, size_t cap, enum lp_fault_kind *kind)
+{
+	for (size_t i = 0; p && i < p->n; i++) {
+		struct fault *f = &p->f[i];
+		int n;
+
+		if (f->side != side || (f->kind != LP_FAULT_MTU && f->kind != LP_FAULT_UNREACH))
+			continue;
+		if (f->kind == LP_FAULT_MTU ? len <= f->arg
+		    : f->used || (f->seg ? !first || f->seg < first || f->seg > last : !is_syn(pkt, len)))
+			continue;
+		n = icmp_answer(pkt, len, f->kind == LP_FAULT_MTU ? f->arg : 0, f->arg, buf, cap);
+		if (n <= 0)
+			return n;
+		if (f->kind == LP_FAULT_UNREACH)
+			f->used = true;
+		p->fired++;
+		*kind = f->kind;
+		return n;
+	}
+	return 0;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tcpliveplay/icmp.h"
 #include "tcpliveplay/link_mem.h"
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/rng.h"
@@ -23,6 +24,7 @@ struct sim {
 	lp_event_fn cb;
 	void *ctx;
 	uint8_t buf[PKT_BUF];
+	uint8_t icmp[LP_MIN_MTU6];    /* what an ICMP fault answers */
 };
 
 void lp_sim_opts_init(struct lp_sim_opts *o)
@@ -34,11 +36,9 @@ void lp_sim_opts_init(struct lp_sim_opts *o)
 }
 
 static void fault_event(struct sim *s, unsigned side, uint32_t label, uint64_t now,
-			const struct lp_fault_verdict *v)
+			const char *what)
 {
 	struct lp_event ev;
-	const char *what = v->drop ? "drop" : v->corrupt ? "corrupt" : v->copies > 1 ? "dup" :
-			   v->reorder ? "reorder" : v->delay_ns ? "delay" : "fault";
 
 	if (!s->cb)
 		return;
@@ -61,14 +61,26 @@ static int drain(struct sim *s, uint64_t now)
 
 		while ((n = lp_engine_output(s->eng[side], s->buf, sizeof(s->buf), now)) > 0) {
 			struct lp_fault_verdict v;
+			enum lp_fault_kind icmp;
 			uint32_t first, last;
 			int rc;
 
 			lp_engine_output_labels(s->eng[side], &first, &last);
 			lp_fault_wire(s->faults, (enum lp_fault_side)side, first, last, &s->frng, &v);
 			if (v.fired)
-				fault_event(s, side, first, now, &v);
-			rc = lp_link_mem_send(s->link, 1 - side, s->buf, (size_t)n, now, &v);
+				fault_event(s, side, first, now, v.drop ? "drop" : v.corrupt ? "corrupt" :
+					    v.copies > 1 ? "dup" : v.reorder ? "reorder" :
+					    v.delay_ns ? "delay" : "fault");
+			/* What gets past the wire faults may meet the path's. */
+			rc = v.drop ? 0 : lp_fault_icmp(s->faults, (enum lp_fault_side)side, s->buf,
+							(size_t)n, first, last, s->icmp,
+							sizeof(s->icmp), &icmp);
+			if (rc > 0) {
+				fault_event(s, side, first, now, lp_fault_kind_str(icmp));
+				rc = lp_link_mem_send(s->link, side, s->icmp, (size_t)rc, now, NULL);
+			} else if (rc == 0) {
+				rc = lp_link_mem_send(s->link, 1 - side, s->buf, (size_t)n, now, &v);
+			}
 			if (rc < 0)
 				return rc;
 		}

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "tcpliveplay/fault.h"
+#include "tcpliveplay/icmp.h"
+#include "tcpliveplay/pkt.h"
 #include "testflow.h"
 
 static struct lp_fault_plan *plan(void)
@@ -21,6 +23,8 @@ START_TEST(test_parse_good)
 		"drop:1", "client:drop:2", "server:dup:3", "delay:2:150", "client:delay:1:0",
 		"reorder:4", "truncate:2:100", "truncate:2:0", "corrupt:1", "rst:2", "stall:3",
 		"loss:5%", "client:loss:0.5%", "dup:3%", "reorder:100%", "loss:0.0001%",
+		"mtu:1280", "client:mtu:68", "mtu:65535", "unreachable:2", "unreachable:syn",
+		"client:unreachable:syn:3", "server:unreachable:1:0", "unreachable:3:255",
 	};
 	struct lp_fault_plan *p = plan();
 	char err[200] = "";
@@ -42,6 +46,9 @@ START_TEST(test_parse_bad)
 		"loss:5%%", "loss:%", "loss:1.%", "loss:1.23456%", "drop:5%", "truncate:5%",
 		"corrupt:1:1", "both:drop:1", "CLIENT:drop:1", "client:client:drop:1",
 		"dup:3%:1", "drop:99999999999999999999", "stall:1:2:3:4:5",
+		"mtu", "mtu:", "mtu:67", "mtu:65536", "mtu:1280:1", "mtu:5%", "client:mtu:x",
+		"unreachable", "unreachable:", "unreachable:0", "unreachable:x", "unreachable:1:256",
+		"unreachable:1:2:3", "unreachable:SYN", "unreachable:5%", "unreachable:syn:-1",
 	};
 	struct lp_fault_plan *p = plan();
 
@@ -151,6 +158,77 @@ START_TEST(test_fire_probability)
 }
 END_TEST
 
+/* A segment of side from the test flow's endpoints, len bytes of data. */
+static int segment(struct tflow *t, int side, uint8_t flags, uint32_t len, uint8_t *buf)
+{
+	static const uint8_t zero[1500];
+	const struct lp_endpoint *a = side ? &t->fl.server : &t->fl.client;
+	const struct lp_endpoint *b = side ? &t->fl.client : &t->fl.server;
+	struct lp_seg s = { .family = a->family, .sport = a->port, .dport = b->port,
+			    .flags = flags, .payload = zero, .len = len };
+
+	memcpy(s.src, a->addr, 16);
+	memcpy(s.dst, b->addr, 16);
+	return lp_pkt_build(buf, 2048, &s);
+}
+
+/* mtu answers every packet of its side longer than BYTES; unreachable
+ * answers its segment (or the first SYN) once; both from the packet's
+ * destination, with the default code or the one given. */
+START_TEST(test_fire_icmp)
+{
+	struct tflow *t = tf_new(AF_INET, 300, 300);
+	struct lp_fault_plan *p = plan();
+	enum lp_fault_kind k = LP_FAULT_NONE;
+	uint8_t big[2048], small[2048], syn[2048], out[2048];
+	int nb, ns, nsyn;
+	struct lp_icmp ic;
+	char err[200];
+
+	tf_data(t, 0, 300, 100);
+	tf_data(t, 1, 300, 150);
+	nb = segment(t, 1, LP_TH_ACK, 1460, big);
+	ns = segment(t, 1, LP_TH_ACK, 1000, small);
+	nsyn = segment(t, 0, LP_TH_SYN, 0, syn);
+	ck_assert_int_eq(lp_fault_plan_add(p, "mtu:1280", err, sizeof(err)), 0);
+	ck_assert_int_eq(lp_fault_plan_add(p, "client:unreachable:syn:3", err, sizeof(err)), 0);
+	ck_assert_int_eq(lp_fault_plan_add(p, "unreachable:2", err, sizeof(err)), 0);
+	ck_assert_int_eq(lp_fault_plan_validate(p, &t->fl, err, sizeof(err)), 0);
+	for (int i = 0; i < 2; i++) {
+		int n = lp_fault_icmp(p, LP_FAULT_SERVER, big, (size_t)nb, 0, 0, out, sizeof(out), &k);
+
+		ck_assert_int_gt(n, 0);
+		ck_assert_int_eq(k, LP_FAULT_MTU);
+		ck_assert_int_eq(lp_icmp_parse(out, (size_t)n, &ic), 0);
+		ck_assert_int_eq(ic.cls, LP_ICMP_TOO_BIG);
+		ck_assert_uint_eq(ic.mtu, 1280);
+		ck_assert_mem_eq(ic.from, t->fl.client.addr, 4);
+		ck_assert_mem_eq(ic.to, t->fl.server.addr, 4);
+	}
+	ck_assert_int_eq(lp_fault_icmp(p, LP_FAULT_SERVER, small, (size_t)ns, 0, 0, out, sizeof(out), &k), 0);
+	ck_assert_int_eq(lp_fault_icmp(p, LP_FAULT_CLIENT, big, (size_t)nb, 0, 0, out, sizeof(out), &k), 0);
+	ck_assert_int_eq(lp_fault_icmp(p, LP_FAULT_CLIENT, small, (size_t)ns, 1, 1, out, sizeof(out), &k), 0);
+	ck_assert_int_gt(lp_fault_icmp(p, LP_FAULT_CLIENT, syn, (size_t)nsyn, 0, 0, out, sizeof(out), &k), 0);
+	ck_assert_int_eq(k, LP_FAULT_UNREACH);
+	ck_assert_int_eq(lp_icmp_parse(out, sizeof(out), &ic), 0);
+	ck_assert_uint_eq(ic.type, 3);
+	ck_assert_uint_eq(ic.code, 3);
+	ck_assert_int_eq(lp_fault_icmp(p, LP_FAULT_CLIENT, syn, (size_t)nsyn, 0, 0, out, sizeof(out), &k), 0);
+	ck_assert_int_eq(lp_fault_icmp(p, LP_FAULT_SERVER, small, (size_t)ns, 1, 1, out, sizeof(out), &k), 0);
+	ck_assert_int_gt(lp_fault_icmp(p, LP_FAULT_SERVER, small, (size_t)ns, 1, 3, out, sizeof(out), &k), 0);
+	ck_assert_int_eq(lp_icmp_parse(out, sizeof(out), &ic), 0);
+	ck_assert_uint_eq(ic.code, 13);
+	ck_assert_int_eq(lp_fault_icmp(p, LP_FAULT_SERVER, small, (size_t)ns, 2, 2, out, sizeof(out), &k), 0);
+	ck_assert_uint_eq(lp_fault_plan_fired(p), 4);
+	/* Not wire faults. */
+	ck_assert_int_eq(lp_fault_plan_add(p, "unreachable:3", err, sizeof(err)), 0);
+	ck_assert_int_eq(lp_fault_plan_validate(p, &t->fl, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "fault server:unreachable:3: the server sends 2 data segments");
+	lp_fault_plan_free(p);
+	tf_free(t);
+}
+END_TEST
+
 Suite *fault_suite(void)
 {
 	Suite *s = suite_create("fault");
@@ -161,6 +239,7 @@ Suite *fault_suite(void)
 	tcase_add_test(tc, test_validate);
 	tcase_add_test(tc, test_fire_by_segment);
 	tcase_add_test(tc, test_fire_probability);
+	tcase_add_test(tc, test_fire_icmp);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -295,6 +295,67 @@ START_TEST(test_fault_verdicts)
 }
 END_TEST
 
+struct icmp_expect {
+	const char *fault;
+	enum shape sh;
+	int family;
+	enum lp_verdict verdict;
+	const char *reason;     /* the reason, or NULL */
+	unsigned path_mtu;      /* the client's at the end */
+	bool blackhole;
+};
+
+static const struct icmp_expect icmp_cases[] = {
+	{ "server:mtu:1280", SH_REQ_RESP, AF_INET, LP_VERDICT_MATCHED, NULL, 0, false },
+	{ "client:mtu:1280", SH_PIPELINE, AF_INET, LP_VERDICT_MATCHED, NULL, 1280, false },
+	{ "server:mtu:1280", SH_PIPELINE, AF_INET6, LP_VERDICT_MATCHED, NULL, 0, false },
+	{ "client:mtu:1280", SH_PIPELINE, AF_INET6, LP_VERDICT_MATCHED, NULL, 1280, false },
+	{ "client:mtu:576", SH_HALF_CLOSE, AF_INET, LP_VERDICT_MATCHED, NULL, 576, false },
+	/* An IPv6 MTU below 1280 is not taken: the black hole is found. */
+	{ "client:mtu:600", SH_HALF_CLOSE, AF_INET6, LP_VERDICT_MATCHED, NULL, 572, true },
+	{ "client:unreachable:syn", SH_BANNER, AF_INET, LP_VERDICT_FAILED,
+	  "ICMP destination unreachable (administratively prohibited) from 198.18.0.2", 0, false },
+	{ "client:unreachable:syn:4", SH_BANNER, AF_INET6, LP_VERDICT_FAILED,
+	  "ICMPv6 destination unreachable (port unreachable) from 2001:db8::2", 0, false },
+	{ "client:unreachable:syn:1", SH_BANNER, AF_INET, LP_VERDICT_FAILED,
+	  "ICMP destination unreachable (host unreachable) from 198.18.0.2", 0, false },
+	/* Established: soft, the retransmission gets through. */
+	{ "client:unreachable:2:1", SH_BANNER, AF_INET, LP_VERDICT_MATCHED, NULL, 0, false },
+	{ "server:unreachable:2:3", SH_BANNER, AF_INET6, LP_VERDICT_MATCHED, NULL, 0, false },
+};
+
+/* The emulated path's ICMP errors: smaller-MTU hops in either direction
+ * (RFC 1191, 8201), unreachables before and after the handshake. */
+START_TEST(test_icmp_faults)
+{
+	const struct icmp_expect *ex = &icmp_cases[_i];
+	struct tflow *t = shape(ex->sh, ex->family);
+	struct run x, y;
+
+	sim(&t->fl, &ex->fault, 1, 11, LP_MATCH_STREAM, &x, NULL, NULL);
+	ck_assert_int_eq(x.rc, 0);
+	if (x.r.verdict != ex->verdict)
+		explain(ex->fault, 11, &x);
+	ck_assert_msg(x.r.verdict == ex->verdict, "%s: %s", ex->fault, lp_verdict_str(x.r.verdict));
+	ck_assert_uint_ge(x.r.faults_fired, 1);
+	if (ex->verdict == LP_VERDICT_MATCHED)
+		ck_assert_msg(byte_exact(&t->fl, &x), "%s", ex->fault);
+	if (ex->reason)
+		ck_assert_str_eq(x.r.reason, ex->reason);
+	ck_assert_uint_eq(x.r.path_mtu, ex->path_mtu);
+	ck_assert(x.r.mtu_blackhole == ex->blackhole);
+	if (strstr(ex->fault, "client:unreachable:2")) {
+		ck_assert_uint_eq(x.r.icmp_accepted, 1);
+		ck_assert_str_eq(x.r.icmp_error,
+				 "ICMP destination unreachable (host unreachable) from 198.18.0.2");
+	}
+	/* The same seed, the same run. */
+	sim(&t->fl, &ex->fault, 1, 11, LP_MATCH_STREAM, &y, NULL, NULL);
+	ck_assert_uint_eq(json_hash(&x.r), json_hash(&y.r));
+	tf_free(t);
+}
+END_TEST
+
 /* A truncated S2 under each policy: the divergence names S2 with the byte
  * counts, and for bytes the first differing offset. */
 START_TEST(test_truncate_policies)
@@ -653,6 +714,8 @@ Suite *sim_suite(void)
 	tcase_add_loop_test(tc, test_synth_property, 0, SH_COUNT);
 	tcase_add_test(tc, test_determinism);
 	tcase_add_loop_test(tc, test_fault_verdicts, 0, (int)(sizeof(verdicts) / sizeof(verdicts[0])));
+	tcase_add_loop_test(tc, test_icmp_faults, 0,
+			    (int)(sizeof(icmp_cases) / sizeof(icmp_cases[0])));
 	tcase_add_test(tc, test_truncate_policies);
 	tcase_add_test(tc, test_coalesced_fault);
 	tcase_add_test(tc, test_bad_plan);

@@ -6,10 +6,16 @@
  *   drop:SEG  dup:SEG  delay:SEG:MS  reorder:SEG  corrupt:SEG   (on the wire)
  *   truncate:SEG:BYTES  rst:SEG  stall:SEG                      (in the engine)
  *   loss:P%  dup:P%  reorder:P%                                 (every packet)
+ *   mtu:BYTES  unreachable:SEG|syn[:CODE]                        (ICMP errors)
  * truncate keeps only the first BYTES bytes of the segment (the application
  * wrote fewer bytes); rst sends a reset instead of the segment; stall stops
  * the side's application from that segment on. Wire faults by segment fire on
  * the first transmission carrying the segment's first byte.
+ * mtu answers each packet of the side longer than BYTES with fragmentation
+ * needed / packet too big announcing BYTES (a smaller-MTU hop); unreachable
+ * answers segment SEG (or the side's first SYN) with a destination
+ * unreachable of CODE, the family's own code number (default:
+ * administratively prohibited). Either packet goes no further.
  */
 #ifndef TCPLIVEPLAY_FAULT_H
 #define TCPLIVEPLAY_FAULT_H
@@ -36,6 +42,8 @@ enum lp_fault_kind {
 	LP_FAULT_LOSS_P,
 	LP_FAULT_DUP_P,
 	LP_FAULT_REORDER_P,
+	LP_FAULT_MTU,
+	LP_FAULT_UNREACH,
 };
 
 /* Which side's packets a fault affects (the side that sends them). */
@@ -80,5 +88,13 @@ void lp_fault_wire(struct lp_fault_plan *p, enum lp_fault_side side, uint32_t fi
 		   uint32_t last, struct lp_rng *rng, struct lp_fault_verdict *v);
 
 const char *lp_fault_kind_str(enum lp_fault_kind k);
+
+/* ICMP faults (mtu, unreachable) for one packet pkt of len bytes that side
+ * sends (first, last as for lp_fault_wire()). When one fires the packet goes
+ * no further, the error the emulated path answers with is written into buf
+ * and its length returned (deliver it back to side), *kind says which;
+ * 0 when none fires; -ENOBUFS. Counts what fired. */
+int lp_fault_icmp(struct lp_fault_plan *p, enum lp_fault_side side, const uint8_t *pkt, size_t len,
+		  uint32_t first, uint32_t last, uint8_t *buf, size_t cap, enum lp_fault_kind *kind);
 
 #endif
