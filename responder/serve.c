@@ -17,6 +17,7 @@
 
 #include "responder.h"
 #include "tcpliveplay/fault.h"
+#include "tcpliveplay/log.h"
 #include "tcpliveplay/icmp.h"
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/report.h"
@@ -92,9 +93,11 @@ static uint64_t mono_ns(const struct server *sv)
 static void on_event(void *ctx, const struct lp_event *ev)
 {
 	struct session *s = ctx;
-	char line[256];
+	char line[320];
 
-	printf("[%u] %s\n", s->id, lp_event_str(ev, line, sizeof(line)));
+	/* An ICMP error not taken: -vv only. */
+	if (ev->kind != LP_EV_ICMP_IGNORED || lp_log_threshold >= LP_LOG_DEBUG)
+		printf("[%u] %s\n", s->id, lp_event_str(ev, line, sizeof(line)));
 }
 
 static void fault_event(struct server *sv, struct session *s, uint32_t label, const char *what)
@@ -398,6 +401,11 @@ static void report_session(struct server *sv, struct session *s, const char *why
 		       "; faults fired %" PRIu64 "; %.3f s\n", s->id, r.sent.segments, r.sent.bytes,
 		       r.received.segments, r.received.bytes, r.expected_received_bytes, r.retransmissions,
 		       r.faults_fired, (double)r.duration_ns / 1e9);
+		if (r.path_mtu != r.path_mtu_start || r.icmp_accepted || r.icmp_ignored)
+			printf("[%u]   path MTU %u%s; ICMP errors: %" PRIu64 " taken, %" PRIu64
+			       " ignored\n", s->id, r.path_mtu,
+			       r.mtu_blackhole ? " (black hole suspected)" : "", r.icmp_accepted,
+			       r.icmp_ignored);
 		for (size_t i = 0; i < r.ndiv; i++)
 			printf("[%u]   divergence: %s\n", s->id, r.div[i].message);
 	}
@@ -494,6 +502,7 @@ static int new_session(struct server *sv, const struct lp_endpoint *client, cons
 	cfg.ts_origin_ns = now;
 	cfg.match = o->match;
 	cfg.mss = lp_engine_pick_mss(&fl->dir[LP_S2C].opts, o->local.family, o->mtu);
+	cfg.pmtu = o->mtu;
 	cfg.faults = s->faults;
 	if (o->verbose >= 1 && !o->quiet && o->text)
 		cfg.on_event = on_event;

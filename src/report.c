@@ -304,6 +304,8 @@ int lp_report_print_line(const struct lp_report *r, FILE *fp)
 		fprintf(fp, ", sent %" PRIu64 " B, received %" PRIu64 " B of %" PRIu64
 			", %" PRIu64 " retransmissions, %s s", r->sent.bytes, r->received.bytes,
 			r->expected_received_bytes, r->retransmissions, d);
+	if (r->path_mtu != r->path_mtu_start)
+		fprintf(fp, ", path MTU %u", r->path_mtu);
 	if (r->reason[0])
 		fprintf(fp, " (%s)", r->reason);
 	fputc('\n', fp);

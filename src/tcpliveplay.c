@@ -157,6 +157,8 @@ static void usage(FILE *out)
 		"      --fault SPEC      misbehave on purpose, repeatable: [client:|server:]KIND[:ARGS]\n"
 		"                        drop:SEG dup:SEG delay:SEG:MS reorder:SEG corrupt:SEG\n"
 		"                        truncate:SEG:BYTES rst:SEG stall:SEG loss:P%% dup:P%% reorder:P%%\n"
+		"                        mtu:BYTES (a smaller hop: ICMP packet too big)\n"
+		"                        unreachable:SEG|syn[:CODE] (ICMP destination unreachable)\n"
 		"                        (SEG: that side's data segment, as --dump labels it;\n"
 		"                        no prefix means server)\n"
 		"      --seed N          fix ISNs, ports and every random choice (default: fresh,\n"
@@ -182,7 +184,8 @@ static void usage(FILE *out)
 		"  All but --fault apply to live replays too.\n"
 		"\n"
 		"General:\n"
-		"  -v, --verbose         say more (repeat for debugging output)\n"
+		"  -v, --verbose         say more (repeat for debugging output, and ICMP errors\n"
+		"                        not taken)\n"
 		"  -q, --quiet           print errors only\n"
 		"  -h, --help            this text\n"
 		"  -V, --version         the version\n"
@@ -407,12 +410,19 @@ out:
 	return rc;
 }
 
+/* Events for -v; an ICMP error not taken only for -vv. */
+static bool event_shown(const struct lp_event *ev)
+{
+	return ev->kind != LP_EV_ICMP_IGNORED || lp_log_threshold >= LP_LOG_DEBUG;
+}
+
 static void print_event(void *opaque, const struct lp_event *ev)
 {
-	char line[256];
+	char line[320];
 
 	(void)opaque;
-	printf("  %s\n", lp_event_str(ev, line, sizeof(line)));
+	if (event_shown(ev))
+		printf("  %s\n", lp_event_str(ev, line, sizeof(line)));
 }
 
 /* Write the report to fp (when open) and close it; 0 or an exit status. */
@@ -646,10 +656,11 @@ static void many_done(void *opaque, const struct lp_report *r)
 
 static void many_event(void *opaque, unsigned flow_id, const struct lp_event *ev)
 {
-	char line[256];
+	char line[320];
 
 	(void)opaque;
-	printf("  [flow %u] %s\n", flow_id, lp_event_str(ev, line, sizeof(line)));
+	if (event_shown(ev))
+		printf("  [flow %u] %s\n", flow_id, lp_event_str(ev, line, sizeof(line)));
 }
 
 /* A flow of a many-flow replay that is not replayed. */
