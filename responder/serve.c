@@ -594,6 +594,28 @@ static bool kernel_port(const struct rsp_opts *o, uint16_t port)
 	return o->kernel_ports && (o->kernel_ports[port / 8] >> (port % 8)) & 1;
 }
 
+/* An ICMP or ICMPv6 error quoting a session's segment goes to that session's
+ * engine; one quoting no session is left alone. */
+static void icmp_rx(struct server *sv, const uint8_t *ip, size_t len, uint64_t now)
+{
+	struct lp_endpoint key;
+	struct session *s;
+	struct lp_icmp ic;
+
+	if (lp_icmp_parse(ip, len, &ic) < 0)
+		return;
+	memset(&key, 0, sizeof(key));
+	key.family = ic.family;
+	memcpy(key.addr, ic.qdst, ic.family == AF_INET ? 4 : 16);
+	key.port = ic.qdport;
+	s = lp_sess_table_get(sv->tab, &key);
+	if (!s || s->finished)
+		return;
+	lp_engine_input(s->eng, ip, len, now);
+	flush_session(sv, s, now);
+	heap_fix(sv, s, session_due(sv, s));
+}
+
 static void on_rx(void *ctx, const uint8_t *ip, size_t len)
 {
 	struct server *sv = ctx;
@@ -605,8 +627,10 @@ static void on_rx(void *ctx, const uint8_t *ip, size_t len)
 	uint64_t now = mono_ns(sv);
 	bool syn;
 
-	if (lp_pkt_parse(ip, len, &seg) < 0)
+	if (lp_pkt_parse(ip, len, &seg) < 0) {
+		icmp_rx(sv, ip, len, now);
 		return;
+	}
 	lp_link_pcap_rx_mac(o->link, mac);
 	memset(&key, 0, sizeof(key));
 	key.family = seg.family;

@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tcpliveplay/icmp.h"
 #include "tcpliveplay/link_pcap.h"
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/bytes.h"
@@ -272,36 +273,54 @@ static bool to_local(const struct lp_link_pcap *l, const uint8_t *ip, size_t len
 	return len >= 40 && (ip[0] >> 4) == 6 && !memcmp(ip + 24, l->cfg.local.addr, 16);
 }
 
+/* The connection a packet is about, seen from our side: a TCP segment's
+ * addresses and ports, or those an ICMP or ICMPv6 error addressed to us
+ * quotes from one of our segments. False for anything else. */
+static bool tuple_of(const struct lp_link_pcap *l, const uint8_t *ip, size_t len, struct lp_icmp *ic,
+		     const uint8_t **local, const uint8_t **remote, uint16_t *lport, uint16_t *rport)
+{
+	int fam = l->cfg.local.family;
+	size_t hl = fam == AF_INET ? (size_t)(ip[0] & 15) * 4 : LP_IPV6_HDR;
+
+	if (len < LP_IPV6_HDR || (ip[0] >> 4) != (fam == AF_INET ? 4 : 6) || hl < LP_IPV4_HDR)
+		return false;
+	if (ip[fam == AF_INET ? 9 : 6] == 6 && len >= hl + 4) {
+		*remote = ip + (fam == AF_INET ? 12 : 8);
+		*local = ip + (fam == AF_INET ? 16 : 24);
+		*rport = lp_get16(ip + hl);
+		*lport = lp_get16(ip + hl + 2);
+		return true;
+	}
+	/* An error is the connection's when it reaches us and quotes it. */
+	if (lp_icmp_parse(ip, len, ic) == 0 && ic->family == fam &&
+	    !memcmp(ic->to, l->cfg.local.addr, alen(fam))) {
+		*local = ic->qsrc;
+		*remote = ic->qdst;
+		*lport = ic->qsport;
+		*rport = ic->qdport;
+		return true;
+	}
+	return false;
+}
+
 /* Is this IP packet the connection's (the BPF filter lets neighbour
- * discovery through too)? */
+ * discovery and ICMP errors through too)? */
 static bool ours(const struct lp_link_pcap *l, const uint8_t *ip, size_t len)
 {
 	const struct lp_endpoint *lo = &l->cfg.local, *re = &l->cfg.remote;
-	size_t hl, al = alen(lo->family);
-	const uint8_t *src, *dst, *tcp;
+	const uint8_t *src, *dst;
+	uint16_t lport, rport;
+	size_t al = alen(lo->family);
+	struct lp_icmp ic;
 
-	if (lo->family == AF_INET) {
-		if (len < 20 || (ip[0] >> 4) != 4 || ip[9] != 6)
-			return false;
-		hl = (size_t)(ip[0] & 15) * 4;
-		src = ip + 12;
-		dst = ip + 16;
-	} else {
-		if (len < 40 || (ip[0] >> 4) != 6 || ip[6] != 6)
-			return false;
-		hl = 40;
-		src = ip + 8;
-		dst = ip + 24;
-	}
-	if (hl < 20 || len < hl + 4)
+	if (!tuple_of(l, ip, len, &ic, &dst, &src, &lport, &rport))
 		return false;
-	tcp = ip + hl;
-	if (memcmp(dst, lo->addr, al) || lp_get16(tcp + 2) < lo->port ||
-	    lp_get16(tcp + 2) > (l->cfg.local_port_last > lo->port ? l->cfg.local_port_last : lo->port))
+	if (memcmp(dst, lo->addr, al) || lport < lo->port ||
+	    lport > (l->cfg.local_port_last > lo->port ? l->cfg.local_port_last : lo->port))
 		return false;
 	if (re->family && memcmp(src, re->addr, al))
 		return false;
-	return !re->port || lp_get16(tcp) == re->port;
+	return !re->port || rport == re->port;
 }
 
 static void on_packet(struct lp_link_pcap *l, const uint8_t *data, size_t caplen)
@@ -471,9 +490,15 @@ static int build_filter(const struct lp_link_pcap_cfg *c, char *buf, size_t len)
 		snprintf(lport, sizeof(lport), "portrange %u-%u", c->local.port, c->local_port_last);
 	else
 		snprintf(lport, sizeof(lport), "port %u", c->local.port);
+	/* ICMPv6 comes through whole (neighbour discovery); of ICMP, the
+	 * errors a segment can draw: unreachable, time exceeded, parameter
+	 * problem. The software filter keeps those quoting our segments. */
 	n = snprintf(buf, len, "(%s and tcp and dst host %s and dst %s%s%s%s) or %s", ipkw, la,
 		     lport, c->remote.family ? " and src host " : "", c->remote.family ? ra : "",
-		     rport, c->local.family == AF_INET ? "arp" : "icmp6");
+		     rport, c->local.family == AF_INET ? "arp or (icmp and dst host " : "icmp6");
+	if (n > 0 && (size_t)n < len && c->local.family == AF_INET)
+		n += snprintf(buf + n, len - (size_t)n,
+			      "%s and (icmp[0] == 3 or icmp[0] == 11 or icmp[0] == 12))", la);
 	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
 }
 

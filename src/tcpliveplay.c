@@ -1170,10 +1170,17 @@ static int do_live(struct ctx *c)
 		}
 	}
 	for (size_t i = 0; i < nmf; i++) {
-		for (size_t k = 0; k < nhops; k++)
-			if (addr_eq(&hops[k].dst, &mfs[i].remote))
-				memcpy(mfs[i].mac, hops[k].mac, 6);
-		mfs[i].mss = lp_engine_pick_mss(&mfs[i].fl->dir[LP_C2S].opts, family, ifi.mtu);
+		mfs[i].pmtu = ifi.mtu;
+		for (size_t k = 0; k < nhops; k++) {
+			if (!addr_eq(&hops[k].dst, &mfs[i].remote))
+				continue;
+			memcpy(mfs[i].mac, hops[k].mac, 6);
+			/* What the kernel knows of the path: the route's MTU or
+			 * the path MTU it learnt (RFC 1191, 8201). */
+			if (hops[k].route.mtu && hops[k].route.mtu < ifi.mtu)
+				mfs[i].pmtu = hops[k].route.mtu;
+		}
+		mfs[i].mss = lp_engine_pick_mss(&mfs[i].fl->dir[LP_C2S].opts, family, mfs[i].pmtu);
 		if (c->timing.mode == LP_TIMING_CAPTURE)
 			mfs[i].start_ns = (uint64_t)((double)(mfs[i].fl->first_ts - pl.first_ts) / c->timing.speed);
 	}
@@ -1273,6 +1280,7 @@ static int do_live(struct ctx *c)
 		lo.engine.isn = lp_rng_u32(&rng);
 		lo.engine.ts_base = lp_rng_u32(&rng);
 		lo.engine.mss = mfs[0].mss;
+		lo.engine.pmtu = mfs[0].pmtu;
 		lo.engine.match = c->match;
 		lo.engine.timing = c->timing;
 		if (c->rto_ms)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "tcpliveplay/icmp.h"
 #include "tcpliveplay/multi.h"
 #include "tcpliveplay/rng.h"
 #include "tcpliveplay/sim.h"
@@ -557,6 +558,16 @@ START_TEST(test_multi_dport)
 	ck_assert_int_eq(lp_multi_dport(v4, 0), -1);
 	v4[0] = 0x44;
 	ck_assert_int_eq(lp_multi_dport(v4, sizeof(v4)), -1);
+	/* An error quoting our segment: our (its source) port. */
+	{
+		uint8_t seg[40] = { 0x45, 0, 0, 40, [9] = 6, [20] = 0xd0, [21] = 0x07 };
+		uint8_t err[128];
+		int n = lp_icmp_build_error(err, sizeof(err), seg, sizeof(seg), 3, 13, 0, seg + 16);
+
+		ck_assert_int_eq(lp_multi_dport(err, (size_t)n), 0xd007);
+		err[n - 1] ^= 1;
+		ck_assert_int_eq(lp_multi_dport(err, (size_t)n), -1);
+	}
 }
 END_TEST
 
