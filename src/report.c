@@ -131,9 +131,11 @@ void lp_report_from_engine(struct lp_report *r, const struct lp_engine *e, const
 		 lp_engine_icmp_error(e) ? lp_engine_icmp_error(e) : "");
 	/* The host's kernel answered the handshake, but no socket ever took our
 	 * data: what a listener whose accept queue is full does (its SYN
-	 * cookies or SYN-ACK complete the handshake, then it drops the ACKs). */
+	 * cookies or SYN-ACK complete the handshake, then it drops the ACKs).
+	 * Not so when the network said why (an ICMP error). */
 	r->data_unacked = r->verdict == LP_VERDICT_FAILED && lp_engine_role(e) == LP_ROLE_CLIENT &&
-			  st.connected && st.sent_bytes && !st.acked_bytes && !st.received_bytes;
+			  st.connected && st.sent_bytes && !st.acked_bytes && !st.received_bytes &&
+			  !lp_engine_icmp_error(e);
 	if (r->data_unacked) {
 		size_t n = strlen(r->reason);
 
