@@ -4,7 +4,8 @@
 # and downloads, IPv4 and IPv6, against real servers (socat, python3 -m
 # http.server) and the responder; the kernel's cached path MTU as the start;
 # a black hole (the router's errors dropped); a firewall rejecting with each
-# kind of ICMP error; forged errors that must change nothing.
+# kind of ICMP error, on the packet link and on a TAP; forged errors that must
+# change nothing.
 # Sourced by tests/e2e/run.sh; needs nothing earlier files set up.
 #
 #   lprc$$ (rc0) ====== (rr1) lprr$$ (rr2) ====== (rs0) lprs$$
@@ -306,9 +307,35 @@ EOF
 		not_ok "$name" "exit $rc" "$out"
 	fi
 	firewall "$RS_NS"
+
+	# 29-30: on a TAP link too (no kernel filter: the local kernel is the
+	# peer): this host's firewall rejects, the replay fails naming it.
+	if ! [ -c /dev/net/tun ]; then
+		skipped "ICMP errors over a TAP link" "no /dev/net/tun"
+		return
+	fi
+	for fam in 4 6; do
+		if [ $fam = 4 ]; then
+			a=198.19.9.1/24 d=198.19.9.1:7309 rule="icmp type admin-prohibited"
+			want="ICMP destination unreachable (administratively prohibited) from 198.19.9.1"
+		else
+			a=2001:db8:9::1/64 d="[2001:db8:9::1]:7309" rule="icmpv6 type admin-prohibited"
+			want="ICMPv6 destination unreachable (administratively prohibited) from 2001:db8:9::1"
+		fi
+		firewall "$RC_NS" "tcp dport 7309 reject with $rule"
+		out=$(inrc "$LP" --tap lt9 --tap-addr "$a" -r "$T/up$fam.pcap" --dst "$d" --seed 14 --timeout 10 2>&1)
+		rc=$?
+		name="over a TAP, IPv$fam: this host's firewall rejects, failed naming the error"
+		if [ $rc -eq 1 ] && grep -qxF "verdict: failed ($want)" <<<"$out"; then
+			ok "$name"
+		else
+			not_ok "$name" "exit $rc" "$out"
+		fi
+	done
+	firewall "$RC_NS"
 }
 
-# 29-30: forged errors (a sequence number outside the send window, other
+# 31-32: forged errors (a sequence number outside the send window, other
 # ports, another source) at the first SYN and the first data segment change
 # nothing: the ones quoting our ports are counted as ignored, the others never
 # reach the connection. The server drops the first SYN, so that the forged
