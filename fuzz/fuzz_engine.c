@@ -181,6 +181,7 @@ static void icmp_step(struct lp_engine *e, const uint8_t *p, struct peer *pr, ui
 	static uint8_t q[2048], out[2048];
 	uint32_t mtu = p[3] & 1 ? 1280u - (uint32_t)p[4] * 4 : lp_get16(p + 3);
 	size_t qlen = pr->lastlen;
+	uint8_t code;
 	int n;
 
 	if (qlen < LP_IPV4_HDR + 8)
@@ -188,13 +189,14 @@ static void icmp_step(struct lp_engine *e, const uint8_t *p, struct peer *pr, ui
 	memcpy(q, pr->last, qlen);
 	/* The quoted sequence number near the real one, or the ports off. */
 	if (p[5] & 1)
-		lp_put32(q + 24, lp_get32(q + 24) + (uint32_t)(int8_t)p[6] * (p[5] & 2 ? 1u : 4096u));
+		lp_put32(q + 24, lp_get32(q + 24) +
+				 (uint32_t)(int8_t)p[6] * (p[5] & 2 ? 1u : 4096u));
 	if (p[5] & 4)
 		q[20 + (p[5] >> 6)] ^= p[7];
 	if (p[5] & 8)
 		qlen = LP_IPV4_HDR + (p[8] & 15);
-	n = lp_icmp_build_error(out, sizeof(out), q, qlen, types[p[1] & 7],
-				p[1] & 8 ? LP_ICMP4_FRAG_NEEDED : (uint8_t)(p[2] & 15), mtu, q + 16);
+	code = p[1] & 8 ? LP_ICMP4_FRAG_NEEDED : (uint8_t)(p[2] & 15);
+	n = lp_icmp_build_error(out, sizeof(out), q, qlen, types[p[1] & 7], code, mtu, q + 16);
 	if (n <= 0)
 		return;
 	if (p[9] & 1)

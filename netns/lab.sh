@@ -51,12 +51,14 @@ lab_down() {
 # longer than the receiving end's MTU silently, which is a black hole, not a
 # smaller hop.
 #
-#   +------ lprc$$ ------+        +------------ lprr$$ ------------+        +------ lprs$$ ------+
-#   | rc0 198.19.1.1/24  |========| rr1 198.19.1.254  rr2 198.19.2.254 |======| rs0 198.19.2.1/24  |
-#   |  2001:db8:1::1/64  |  veth  |  2001:db8:1::fe   2001:db8:2::fe   |  veth|  2001:db8:2::1/64  |
-#   | tcpliveplay, curl  |        | forwarding; routes both ways mtu   |      | servers; responder |
-#   |                    |        | $HOP_MTU; nftables (firewalls)     |      | on .4 / ::4        |
-#   +--------------------+        +------------------------------------+      +--------------------+
+#   +---- lprc$$ -----+      +---------- lprr$$ ----------+      +---- lprs$$ -----+
+#   | rc0 198.19.1.1  |======| rr1 198.19.1.254           |      | servers;        |
+#   | 2001:db8:1::1   | veth | 2001:db8:1::fe             |      | the responder   |
+#   | tcpliveplay,    |      |   forwarding; routes both  |      | on 198.19.2.4 / |
+#   | curl, socat     |      |   ways mtu $HOP_MTU        |      | 2001:db8:2::4   |
+#   |                 |      | rr2 198.19.2.254           |======| rs0 198.19.2.1  |
+#   |                 |      | 2001:db8:2::fe             | veth | 2001:db8:2::1   |
+#   +-----------------+      +----------------------------+      +-----------------+
 RC_NS=lprc$$
 RR_NS=lprr$$
 RS_NS=lprs$$
@@ -78,23 +80,19 @@ routed_up() {
 	ip netns add "$RC_NS" && ip netns add "$RR_NS" && ip netns add "$RS_NS" || return 1
 	ip link add rc0 netns "$RC_NS" type veth peer name rr1 netns "$RR_NS" || return 1
 	ip link add rr2 netns "$RR_NS" type veth peer name rs0 netns "$RS_NS" || return 1
-	for ns in "$RC_NS" "$RR_NS" "$RS_NS"; do
-		ip -n "$ns" link set lo up || return 1
-	done
-	ip -n "$RC_NS" addr add "$RC4/24" dev rc0 && ip -n "$RC_NS" addr add "$RC6/64" dev rc0 nodad &&
-	ip -n "$RR_NS" addr add "$RR4/24" dev rr1 && ip -n "$RR_NS" addr add "$RR6/64" dev rr1 nodad &&
-	ip -n "$RR_NS" addr add 198.19.2.254/24 dev rr2 &&
-	ip -n "$RR_NS" addr add 2001:db8:2::fe/64 dev rr2 nodad &&
-	ip -n "$RS_NS" addr add "$RS4/24" dev rs0 && ip -n "$RS_NS" addr add "$RS6/64" dev rs0 nodad ||
-		return 1
-	for l in "$RC_NS rc0" "$RR_NS rr1" "$RR_NS rr2" "$RS_NS rs0"; do
-		set -- $l
-		ip -n "$1" link set "$2" up || return 1
+	for a in "$RC_NS rc0 $RC4/24 $RC6/64" "$RR_NS rr1 $RR4/24 $RR6/64" \
+		"$RR_NS rr2 198.19.2.254/24 2001:db8:2::fe/64" "$RS_NS rs0 $RS4/24 $RS6/64"; do
+		set -- $a
+		ip -n "$1" link set lo up && ip -n "$1" addr add "$3" dev "$2" &&
+			ip -n "$1" addr add "$4" dev "$2" nodad &&
+			ip -n "$1" link set "$2" up || return 1
+		# Wire-sized packets: no segmentation offloads.
 		if command -v ethtool >/dev/null 2>&1; then
 			ip netns exec "$1" ethtool -K "$2" tso off gso off gro off >/dev/null 2>&1
 		fi
 	done
-	ip -n "$RC_NS" route add default via "$RR4" && ip -n "$RC_NS" -6 route add default via "$RR6" &&
+	ip -n "$RC_NS" route add default via "$RR4" &&
+	ip -n "$RC_NS" -6 route add default via "$RR6" &&
 	ip -n "$RS_NS" route add default via 198.19.2.254 &&
 	ip -n "$RS_NS" -6 route add default via 2001:db8:2::fe || return 1
 	inrr sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 || return 1
@@ -105,8 +103,8 @@ routed_up() {
 	done
 	for r in "2001:db8:1::/64 rr1" "2001:db8:2::/64 rr2"; do
 		set -- $r
-		ip -n "$RR_NS" -6 route replace "$1" dev "$2" proto kernel metric 256 mtu "$HOP_MTU" ||
-			return 1
+		ip -n "$RR_NS" -6 route replace "$1" dev "$2" proto kernel metric 256 \
+			mtu "$HOP_MTU" || return 1
 	done
 	wait_for 50 inrc ping -c1 -W1 "$RS4" || return 1
 	wait_for 50 inrc ping -c1 -W1 "$RS6" || return 1

@@ -22,6 +22,7 @@
 /* Linux's tcp_retries1: timeouts of the same data before it suspects a
  * black hole. */
 #define BH_RETRIES 3
+#define OUT_OF_WINDOW "quoted sequence number not in the send window"
 
 /* IP and TCP headers without options. */
 static unsigned hdr_len(const struct lp_engine *e)
@@ -169,10 +170,10 @@ static const char *not_ours(const struct lp_engine *e, const struct lp_icmp *ic)
 	if (e->tcp == T_LISTEN || e->tcp == T_CLOSED)
 		return "no connection";
 	if (e->tcp == T_SYN_SENT || e->tcp == T_SYN_RCVD)
-		return ic->qseq - e->iss <= 1 ? NULL : "quoted sequence number not in the send window";
+		return ic->qseq - e->iss <= 1 ? NULL : OUT_OF_WINDOW;
 	off = seq_to_off(e->iss + 1, e->snd_una, ic->qseq);
 	if (off < (int64_t)e->snd_una || off > (int64_t)e->snd_max)
-		return "quoted sequence number not in the send window";
+		return OUT_OF_WINDOW;
 	return NULL;
 }
 
@@ -236,7 +237,8 @@ int eng_icmp_packet(struct lp_engine *e, const uint8_t *pkt, size_t len)
 	if (rc) {
 		e->st.icmp_ignored++;
 		eng_emit(e, LP_EV_ICMP_IGNORED, e->me, 0, 0, 0,
-			 rc == -EBADMSG ? "ICMP error ignored: bad checksum" : "ICMP error ignored: malformed");
+			 rc == -EBADMSG ? "ICMP error ignored: bad checksum"
+					: "ICMP error ignored: malformed");
 		return 0;
 	}
 	icmp_input(e, &ic);

@@ -168,7 +168,8 @@ static int add_icmp_fault(struct lp_fault_plan *p, const char *spec, const char 
 	if (token_is(tok[0], tlen[0], "mtu")) {
 		f.kind = LP_FAULT_MTU;
 		if (nt != 2 || parse_num(tok[1], tlen[1], LP_MIN_MTU4, 65535, &v) < 0) {
-			snprintf(err, errlen, "fault '%s': mtu needs BYTES (%u-65535)", spec, LP_MIN_MTU4);
+			snprintf(err, errlen, "fault '%s': mtu needs BYTES (%u-65535)", spec,
+				 LP_MIN_MTU4);
 			return -EINVAL;
 		}
 		f.arg = (uint32_t)v;
@@ -427,7 +428,8 @@ static bool is_syn(const uint8_t *pkt, size_t len)
 }
 
 int lp_fault_icmp(struct lp_fault_plan *p, enum lp_fault_side side, const uint8_t *pkt, size_t len,
-		  uint32_t first, uint32_t last, uint8_t *buf, size_t cap, enum lp_fault_kind *kind)
+		  uint32_t first, uint32_t last, uint8_t *buf, size_t cap,
+		  enum lp_fault_kind *kind)
 {
 	for (size_t i = 0; p && i < p->n; i++) {
 		struct fault *f = &p->f[i];
@@ -436,7 +438,8 @@ int lp_fault_icmp(struct lp_fault_plan *p, enum lp_fault_side side, const uint8_
 		if (f->side != side || (f->kind != LP_FAULT_MTU && f->kind != LP_FAULT_UNREACH))
 			continue;
 		if (f->kind == LP_FAULT_MTU ? len <= f->arg
-		    : f->used || (f->seg ? !first || f->seg < first || f->seg > last : !is_syn(pkt, len)))
+		    : f->used || (f->seg ? !first || f->seg < first || f->seg > last
+					 : !is_syn(pkt, len)))
 			continue;
 		n = icmp_answer(pkt, len, f->kind == LP_FAULT_MTU ? f->arg : 0, f->arg, buf, cap);
 		if (n <= 0)

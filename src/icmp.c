@@ -58,24 +58,6 @@ uint16_t lp_icmp_csum(const uint8_t *ip, const uint8_t *icmp, size_t len)
 	return lp_csum_fold(lp_csum_add(sum, icmp, len));
 }
 
-/* Skip IPv6 extension headers from *nh at p + *off, within len bytes;
- * false when one runs past the end. A fragment header stops the walk. */
-static bool skip_ext6(const uint8_t *p, size_t len, uint8_t *nh, size_t *off)
-{
-	while (*nh == 0 || *nh == 43 || *nh == 60) {
-		size_t hl;
-
-		if (*off + 8 > len)
-			return false;
-		hl = ((size_t)p[*off + 1] + 1) * 8;
-		if (hl > len - *off)
-			return false;
-		*nh = p[*off];
-		*off += hl;
-	}
-	return true;
-}
-
 /* The quoted datagram: addresses, ports and sequence number of a TCP
  * segment whose first 8 header bytes at least are there. */
 static int parse_quote(const uint8_t *q, size_t qlen, struct lp_icmp *ic)
@@ -98,7 +80,7 @@ static int parse_quote(const uint8_t *q, size_t qlen, struct lp_icmp *ic)
 			return -EINVAL;
 		off = LP_IPV6_HDR;
 		nh = q[6];
-		if (!skip_ext6(q, qlen, &nh, &off) || nh != PROTO_TCP)
+		if (!lp_ip6_skip_ext(q, qlen, &nh, &off) || nh != PROTO_TCP)
 			return -EINVAL;
 		memcpy(ic->qsrc, q + 8, 16);
 		memcpy(ic->qdst, q + 24, 16);
@@ -185,7 +167,7 @@ int lp_icmp_parse(const uint8_t *pkt, size_t len, struct lp_icmp *out)
 
 		if (plen > len - LP_IPV6_HDR)
 			return -EINVAL;
-		if (!skip_ext6(pkt, LP_IPV6_HDR + plen, &nh, &off))
+		if (!lp_ip6_skip_ext(pkt, LP_IPV6_HDR + plen, &nh, &off))
 			return -EINVAL;
 		if (nh != PROTO_ICMP6)
 			return -ENOMSG;
@@ -290,8 +272,10 @@ const char *lp_icmp_str(const struct lp_icmp *ic, char *buf, size_t len)
 		break;
 	case LP_ICMP_TIME:
 		what = "time exceeded";
-		detail = ic->code == 0 ? (v4 ? "TTL exceeded in transit" : "hop limit exceeded in transit")
-		       : ic->code == 1 ? "fragment reassembly time exceeded" : NULL;
+		if (ic->code == 0)
+			detail = v4 ? "TTL exceeded in transit" : "hop limit exceeded in transit";
+		else if (ic->code == 1)
+			detail = "fragment reassembly time exceeded";
 		break;
 	case LP_ICMP_PARAM:
 		what = "parameter problem";

@@ -222,7 +222,8 @@ static bool to_local(const struct lp_link *l, const uint8_t *ip, size_t len)
  * addresses and ports, or those an ICMP or ICMPv6 error addressed to us
  * quotes from one of our segments (ic holds it). False for anything else. */
 static bool tuple_of(const struct lp_link *l, const uint8_t *ip, size_t len, struct lp_icmp *ic,
-		     const uint8_t **local, const uint8_t **remote, uint16_t *lport, uint16_t *rport)
+		     const uint8_t **local, const uint8_t **remote, uint16_t *lport,
+		     uint16_t *rport)
 {
 	bool v4 = l->cfg.local.family == AF_INET;
 	size_t hl;

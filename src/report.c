@@ -162,8 +162,9 @@ static void print_path(const struct lp_report *r, FILE *fp)
 			fprintf(fp, " (");
 			if (r->path_mtu_start)
 				fprintf(fp, "from %u, ", r->path_mtu_start);
-			fprintf(fp, "%s)", r->mtu_blackhole ? "black hole suspected: timeouts without ICMP"
-							    : "lowered by ICMP");
+			fprintf(fp, "%s)", r->mtu_blackhole
+						   ? "black hole suspected: timeouts without ICMP"
+						   : "lowered by ICMP");
 		}
 		fputc('\n', fp);
 	}
@@ -364,8 +365,8 @@ int lp_totals_print_text(const struct lp_totals *t, FILE *fp)
 	if (t->faults_fired)
 		fprintf(fp, "faults fired: %" PRIu64 "\n", t->faults_fired);
 	if (t->icmp_accepted || t->icmp_ignored)
-		fprintf(fp, "ICMP errors: %" PRIu64 " taken, %" PRIu64 " ignored\n", t->icmp_accepted,
-			t->icmp_ignored);
+		fprintf(fp, "ICMP errors: %" PRIu64 " taken, %" PRIu64 " ignored\n",
+			t->icmp_accepted, t->icmp_ignored);
 	fprintf(fp, "duration: %s s\n", d);
 	if (t->duration_ns)
 		fprintf(fp, "throughput: %.3f MB/s, %.1f flows/s\n",
@@ -403,9 +404,9 @@ int lp_json_flows_end(FILE *fp, const struct lp_totals *t)
 	fprintf(fp, "\"received\":{\"segments\":%" PRIu64 ",\"bytes\":%" PRIu64 "},",
 		t->received.segments, t->received.bytes);
 	fprintf(fp, "\"expected_received_bytes\":%" PRIu64 ",\"retransmissions\":%" PRIu64
-		",\"faults_fired\":%" PRIu64 ",\"icmp\":{\"accepted\":%" PRIu64 ",\"ignored\":%" PRIu64
-		"},\"duration_s\":%s},", t->expected_received_bytes, t->retransmissions, t->faults_fired,
-		t->icmp_accepted, t->icmp_ignored, d);
+		",\"faults_fired\":%" PRIu64 ",\"icmp\":{\"accepted\":%" PRIu64
+		",\"ignored\":%" PRIu64 "},\"duration_s\":%s},", t->expected_received_bytes,
+		t->retransmissions, t->faults_fired, t->icmp_accepted, t->icmp_ignored, d);
 	fprintf(fp, "\"verdict\":\"%s\",\"exit_code\":%d,\"seed\":%" PRIu64 ",\"version\":",
 		all ? "matched" : t->diverged && !t->failed ? "diverged" : "failed", t->exit_code, t->seed);
 	json_str(fp, LP_VERSION);

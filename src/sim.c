@@ -53,6 +53,34 @@ static void fault_event(struct sim *s, unsigned side, uint32_t label, uint64_t n
 	s->cb(s->ctx, &ev);
 }
 
+/* One packet of side's (n bytes in s->buf) onto the wire, through the
+ * wire faults, then the path's: an ICMP fault answers it back to side. */
+static int wire(struct sim *s, unsigned side, int n, uint64_t now)
+{
+	enum lp_fault_side fs = (enum lp_fault_side)side;
+	struct lp_fault_verdict v;
+	enum lp_fault_kind icmp;
+	uint32_t first, last;
+	int rc = 0;
+
+	lp_engine_output_labels(s->eng[side], &first, &last);
+	lp_fault_wire(s->faults, fs, first, last, &s->frng, &v);
+	if (v.fired)
+		fault_event(s, side, first, now, v.drop ? "drop" : v.corrupt ? "corrupt" :
+			    v.copies > 1 ? "dup" : v.reorder ? "reorder" :
+			    v.delay_ns ? "delay" : "fault");
+	if (!v.drop)
+		rc = lp_fault_icmp(s->faults, fs, s->buf, (size_t)n, first, last, s->icmp,
+				   sizeof(s->icmp), &icmp);
+	if (rc < 0)
+		return rc;
+	if (rc > 0) {
+		fault_event(s, side, first, now, lp_fault_kind_str(icmp));
+		return lp_link_mem_send(s->link, side, s->icmp, (size_t)rc, now, NULL);
+	}
+	return lp_link_mem_send(s->link, 1 - side, s->buf, (size_t)n, now, &v);
+}
+
 /* Move every packet both engines have to send onto the wire. */
 static int drain(struct sim *s, uint64_t now)
 {
@@ -60,27 +88,8 @@ static int drain(struct sim *s, uint64_t now)
 		int n;
 
 		while ((n = lp_engine_output(s->eng[side], s->buf, sizeof(s->buf), now)) > 0) {
-			struct lp_fault_verdict v;
-			enum lp_fault_kind icmp;
-			uint32_t first, last;
-			int rc;
+			int rc = wire(s, side, n, now);
 
-			lp_engine_output_labels(s->eng[side], &first, &last);
-			lp_fault_wire(s->faults, (enum lp_fault_side)side, first, last, &s->frng, &v);
-			if (v.fired)
-				fault_event(s, side, first, now, v.drop ? "drop" : v.corrupt ? "corrupt" :
-					    v.copies > 1 ? "dup" : v.reorder ? "reorder" :
-					    v.delay_ns ? "delay" : "fault");
-			/* What gets past the wire faults may meet the path's. */
-			rc = v.drop ? 0 : lp_fault_icmp(s->faults, (enum lp_fault_side)side, s->buf,
-							(size_t)n, first, last, s->icmp,
-							sizeof(s->icmp), &icmp);
-			if (rc > 0) {
-				fault_event(s, side, first, now, lp_fault_kind_str(icmp));
-				rc = lp_link_mem_send(s->link, side, s->icmp, (size_t)rc, now, NULL);
-			} else if (rc == 0) {
-				rc = lp_link_mem_send(s->link, 1 - side, s->buf, (size_t)n, now, &v);
-			}
 			if (rc < 0)
 				return rc;
 		}

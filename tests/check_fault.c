@@ -47,8 +47,9 @@ START_TEST(test_parse_bad)
 		"corrupt:1:1", "both:drop:1", "CLIENT:drop:1", "client:client:drop:1",
 		"dup:3%:1", "drop:99999999999999999999", "stall:1:2:3:4:5",
 		"mtu", "mtu:", "mtu:67", "mtu:65536", "mtu:1280:1", "mtu:5%", "client:mtu:x",
-		"unreachable", "unreachable:", "unreachable:0", "unreachable:x", "unreachable:1:256",
-		"unreachable:1:2:3", "unreachable:SYN", "unreachable:5%", "unreachable:syn:-1",
+		"unreachable", "unreachable:", "unreachable:0", "unreachable:x",
+		"unreachable:1:256", "unreachable:1:2:3", "unreachable:SYN", "unreachable:5%",
+		"unreachable:syn:-1",
 	};
 	struct lp_fault_plan *p = plan();
 
@@ -172,6 +173,12 @@ static int segment(struct tflow *t, int side, uint8_t flags, uint32_t len, uint8
 	return lp_pkt_build(buf, 2048, &s);
 }
 
+static int fire(struct lp_fault_plan *p, enum lp_fault_side side, const uint8_t *pkt, int len,
+		uint32_t first, uint32_t last, uint8_t out[2048], enum lp_fault_kind *k)
+{
+	return lp_fault_icmp(p, side, pkt, (size_t)len, first, last, out, 2048, k);
+}
+
 /* mtu answers every packet of its side longer than BYTES; unreachable
  * answers its segment (or the first SYN) once; both from the packet's
  * destination, with the default code or the one given. */
@@ -195,7 +202,7 @@ START_TEST(test_fire_icmp)
 	ck_assert_int_eq(lp_fault_plan_add(p, "unreachable:2", err, sizeof(err)), 0);
 	ck_assert_int_eq(lp_fault_plan_validate(p, &t->fl, err, sizeof(err)), 0);
 	for (int i = 0; i < 2; i++) {
-		int n = lp_fault_icmp(p, LP_FAULT_SERVER, big, (size_t)nb, 0, 0, out, sizeof(out), &k);
+		int n = fire(p, LP_FAULT_SERVER, big, nb, 0, 0, out, &k);
 
 		ck_assert_int_gt(n, 0);
 		ck_assert_int_eq(k, LP_FAULT_MTU);
@@ -205,20 +212,20 @@ START_TEST(test_fire_icmp)
 		ck_assert_mem_eq(ic.from, t->fl.client.addr, 4);
 		ck_assert_mem_eq(ic.to, t->fl.server.addr, 4);
 	}
-	ck_assert_int_eq(lp_fault_icmp(p, LP_FAULT_SERVER, small, (size_t)ns, 0, 0, out, sizeof(out), &k), 0);
-	ck_assert_int_eq(lp_fault_icmp(p, LP_FAULT_CLIENT, big, (size_t)nb, 0, 0, out, sizeof(out), &k), 0);
-	ck_assert_int_eq(lp_fault_icmp(p, LP_FAULT_CLIENT, small, (size_t)ns, 1, 1, out, sizeof(out), &k), 0);
-	ck_assert_int_gt(lp_fault_icmp(p, LP_FAULT_CLIENT, syn, (size_t)nsyn, 0, 0, out, sizeof(out), &k), 0);
+	ck_assert_int_eq(fire(p, LP_FAULT_SERVER, small, ns, 0, 0, out, &k), 0);
+	ck_assert_int_eq(fire(p, LP_FAULT_CLIENT, big, nb, 0, 0, out, &k), 0);
+	ck_assert_int_eq(fire(p, LP_FAULT_CLIENT, small, ns, 1, 1, out, &k), 0);
+	ck_assert_int_gt(fire(p, LP_FAULT_CLIENT, syn, nsyn, 0, 0, out, &k), 0);
 	ck_assert_int_eq(k, LP_FAULT_UNREACH);
 	ck_assert_int_eq(lp_icmp_parse(out, sizeof(out), &ic), 0);
 	ck_assert_uint_eq(ic.type, 3);
 	ck_assert_uint_eq(ic.code, 3);
-	ck_assert_int_eq(lp_fault_icmp(p, LP_FAULT_CLIENT, syn, (size_t)nsyn, 0, 0, out, sizeof(out), &k), 0);
-	ck_assert_int_eq(lp_fault_icmp(p, LP_FAULT_SERVER, small, (size_t)ns, 1, 1, out, sizeof(out), &k), 0);
-	ck_assert_int_gt(lp_fault_icmp(p, LP_FAULT_SERVER, small, (size_t)ns, 1, 3, out, sizeof(out), &k), 0);
+	ck_assert_int_eq(fire(p, LP_FAULT_CLIENT, syn, nsyn, 0, 0, out, &k), 0);
+	ck_assert_int_eq(fire(p, LP_FAULT_SERVER, small, ns, 1, 1, out, &k), 0);
+	ck_assert_int_gt(fire(p, LP_FAULT_SERVER, small, ns, 1, 3, out, &k), 0);
 	ck_assert_int_eq(lp_icmp_parse(out, sizeof(out), &ic), 0);
 	ck_assert_uint_eq(ic.code, 13);
-	ck_assert_int_eq(lp_fault_icmp(p, LP_FAULT_SERVER, small, (size_t)ns, 2, 2, out, sizeof(out), &k), 0);
+	ck_assert_int_eq(fire(p, LP_FAULT_SERVER, small, ns, 2, 2, out, &k), 0);
 	ck_assert_uint_eq(lp_fault_plan_fired(p), 4);
 	/* Not wire faults. */
 	ck_assert_int_eq(lp_fault_plan_add(p, "unreachable:3", err, sizeof(err)), 0);

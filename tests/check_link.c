@@ -347,7 +347,8 @@ START_TEST(test_tap_icmp)
 	ck_assert_int_eq(r.nrx, 1);
 	ck_assert_mem_eq(r.last, f + 14, n - 14);
 	host_sends(&r, f, icmp_frame(f, fam, 50010, NULL, false));
-	host_sends(&r, f, icmp_frame(f, fam, 50004, fam == AF_INET ? "198.18.0.9" : "2001:db8::9", false));
+	host_sends(&r, f, icmp_frame(f, fam, 50004, fam == AF_INET ? "198.18.0.9" : "2001:db8::9",
+				     false));
 	host_sends(&r, f, icmp_frame(f, fam, 50004, NULL, true));
 	ck_assert_int_eq(lp_link_dispatch(r.link, on_rx, &r), 3);
 	ck_assert_int_eq(r.nrx, 1);

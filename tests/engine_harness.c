@@ -152,7 +152,8 @@ void h_icmp_about(struct harness *h, const uint8_t *pkt, size_t len, uint8_t typ
 		  uint32_t mtu)
 {
 	uint8_t buf[2048];
-	int n = lp_icmp_build_error(buf, sizeof(buf), pkt, len, type, code, mtu, h->cfg.remote.addr);
+	int n = lp_icmp_build_error(buf, sizeof(buf), pkt, len, type, code, mtu,
+				    h->cfg.remote.addr);
 
 	ck_assert_int_gt(n, 0);
 	ck_assert_int_eq(lp_engine_input(h->e, buf, (size_t)n, h->now), 0);

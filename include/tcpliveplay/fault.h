@@ -95,6 +95,7 @@ const char *lp_fault_kind_str(enum lp_fault_kind k);
  * and its length returned (deliver it back to side), *kind says which;
  * 0 when none fires; -ENOBUFS. Counts what fired. */
 int lp_fault_icmp(struct lp_fault_plan *p, enum lp_fault_side side, const uint8_t *pkt, size_t len,
-		  uint32_t first, uint32_t last, uint8_t *buf, size_t cap, enum lp_fault_kind *kind);
+		  uint32_t first, uint32_t last, uint8_t *buf, size_t cap,
+		  enum lp_fault_kind *kind);
 
 #endif

@@ -62,6 +62,23 @@ firewall() {
 	} | ip netns exec "$fns" nft -f -
 }
 
+# rsp_start CAPTURE ADDR: path MTUs forgotten, the responder serves one
+# session of CAPTURE at ADDR behind the hop; rsp_end waits for it and sets
+# rrc and rout.
+rsp_start() {
+	flush_pmtu
+	rm -f "$T/rsp14.out"
+	inrs timeout 20 "$RSP" -i rs0 -r "$1" --ip "$2" --once --idle-timeout 10 --seed 14 \
+		> "$T/rsp14.out" 2>&1 &
+	rpid=$!
+	wait_for 50 grep -q '^serving' "$T/rsp14.out"
+}
+rsp_end() {
+	wait "$rpid"
+	rrc=$?
+	rout=$(cat "$T/rsp14.out")
+}
+
 icmp_cases() {
 	mkdir -p "$T/rwww"
 	head -c 204800 /dev/urandom > "$T/rwww/200k.bin"
@@ -157,17 +174,10 @@ icmp_cases() {
 	for fam in 4 6; do
 		if [ $fam = 4 ]; then rip=$RSP4; url="http://$RSP4:7280"; else rip=$RSP6; url="http://[$RSP6]:7280"; fi
 		name="responder behind the hop, IPv$fam: curl downloads 200 KB, the responder lowers its path MTU"
-		flush_pmtu
-		rm -f "$T/rsp14.out"
-		inrs timeout 20 "$RSP" -i rs0 -r "$T/get$fam.pcap" --ip "$rip" --once --idle-timeout 10 \
-			--seed 14 > "$T/rsp14.out" 2>&1 &
-		rpid=$!
-		wait_for 50 grep -q '^serving' "$T/rsp14.out"
+		rsp_start "$T/get$fam.pcap" "$rip"
 		inrc curl -s -m 10 -o "$T/rgot$fam" "$url/200k.bin"
 		crc=$?
-		wait "$rpid"
-		rrc=$?
-		rout=$(cat "$T/rsp14.out")
+		rsp_end
 		if [ $crc -eq 0 ] && cmp -s "$T/rgot$fam" "$T/rwww/200k.bin" && [ $rrc -eq 0 ] &&
 			grep -q 'verdict matched' <<<"$rout" && grep -q 'path MTU 1280; ICMP errors: [1-9]' <<<"$rout"; then
 			ok "$name"
@@ -176,18 +186,11 @@ icmp_cases() {
 		fi
 
 		name="tcpliveplay against the responder through the hop, echo 200 KB, IPv$fam: both lower their path MTU, matched"
-		flush_pmtu
-		rm -f "$T/rsp14.out"
-		inrs timeout 20 "$RSP" -i rs0 -r "$T/echo$fam.pcap" --ip "$rip" --once --idle-timeout 10 \
-			--seed 14 > "$T/rsp14.out" 2>&1 &
-		rpid=$!
-		wait_for 50 grep -q '^serving' "$T/rsp14.out"
+		rsp_start "$T/echo$fam.pcap" "$rip"
 		if [ $fam = 4 ]; then d="$RSP4:7202"; else d="[$RSP6]:7202"; fi
 		out=$(inrc "$LP" -i rc0 -r "$T/echo$fam.pcap" --dst "$d" --seed 14 --timeout 10 2>&1)
 		rc=$?
-		wait "$rpid"
-		rrc=$?
-		rout=$(cat "$T/rsp14.out")
+		rsp_end
 		if [ $rc -eq 0 ] && grep -q '^verdict: matched' <<<"$out" &&
 			grep -q '^path MTU: 1280 (from 1500, lowered by ICMP)$' <<<"$out" && [ $rrc -eq 0 ] &&
 			grep -q 'verdict matched' <<<"$rout" && grep -q 'path MTU 1280; ICMP errors: [1-9]' <<<"$rout"; then

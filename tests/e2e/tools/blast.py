@@ -6,22 +6,12 @@ Sends FRAMES malformed or random frames (Ethernet to DST_MAC: IPv4 with random
 or broken headers, random TCP, random bytes), then SYNS valid SYNs to
 DST_IP:PORT from random source ports, on a packet socket. Deterministic for a
 seed; bounded in count. Refuses any address outside 198.18.0.0/15."""
-import ipaddress
 import random
 import socket
 import struct
 import sys
 
-LAB = ipaddress.ip_network("198.18.0.0/15")
-
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
+from labpkt import csum, in_lab
 
 
 def ipv4(src, dst, payload, rnd, broken=False):
@@ -43,7 +33,7 @@ def tcp_syn(src, dst, sport, dport, seq):
 def main():
     iface, dmac, sip, dip, port, frames, syns, seed = sys.argv[1:9]
     for a in (sip, dip):
-        if ipaddress.ip_address(a) not in LAB:
+        if not in_lab(a, v4_only=True):
             sys.exit("blast.py: %s is not a lab address (198.18.0.0/15)" % a)
     rnd = random.Random(int(seed))
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)

@@ -18,17 +18,9 @@ import struct
 import sys
 import time
 
-LABS = (ipaddress.ip_network("198.18.0.0/15"), ipaddress.ip_network("2001:db8::/32"))
+from labpkt import csum, in_lab
+
 ETH_P_ALL = 3
-
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def segment(frame):
@@ -100,7 +92,7 @@ def forgeries(v6, seg, server):
 def main():
     iface, client, server, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     for a in (client, server):
-        if not any(ipaddress.ip_address(a) in n for n in LABS):
+        if not in_lab(a):
             sys.exit("icmp-forge.py: %s is not a lab address" % a)
     v6 = ipaddress.ip_address(client).version == 6
     fam = socket.AF_INET6 if v6 else socket.AF_INET
