@@ -17,8 +17,8 @@
 
 #include "responder.h"
 #include "tcpliveplay/fault.h"
-#include "tcpliveplay/log.h"
 #include "tcpliveplay/icmp.h"
+#include "tcpliveplay/log.h"
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/report.h"
 #include "tcpliveplay/rng.h"

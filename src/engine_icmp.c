@@ -141,7 +141,7 @@ static void too_big(struct lp_engine *e, const struct lp_icmp *ic)
  * once). Once synchronized every error is soft (RFC 5927 5.2: a blind
  * attacker must not be able to reset a connection; Linux): the connection
  * keeps trying, and the error is named if it gives up. */
-static void error(struct lp_engine *e, const struct lp_icmp *ic)
+static void hard_or_soft(struct lp_engine *e)
 {
 	memcpy(e->icmp_last, e->msg, sizeof(e->icmp_last) - 1);
 	e->icmp_last[sizeof(e->icmp_last) - 1] = '\0';
@@ -203,7 +203,7 @@ static void icmp_input(struct lp_engine *e, const struct lp_icmp *ic)
 	if (ic->cls == LP_ICMP_TOO_BIG)
 		too_big(e, ic);
 	else
-		error(e, ic);
+		hard_or_soft(e);
 }
 
 void pmtu_on_timeout(struct lp_engine *e)

@@ -104,18 +104,10 @@ static int send_nd(struct lp_link *l, uint8_t type, const uint8_t *dmac, const u
 	uint8_t *f = l->frame, *ip, *icmp;
 	size_t n = eth_header(f, dmac, l->cfg.local_mac, ETHERTYPE_IPV6);
 	const size_t icmplen = 8 + 16 + 8;
-	uint8_t pseudo[8] = { 0 };
-	uint32_t sum = 0;
 
 	ip = f + n;
-	memset(ip, 0, 40);
-	ip[0] = 0x60;
-	lp_put16(ip + 4, (uint16_t)icmplen);
-	ip[6] = 58;       /* ICMPv6 */
+	icmp = ip + lp_ip_header(ip, AF_INET6, l->cfg.local.addr, dip, 58, icmplen);
 	ip[7] = 255;      /* hop limit: neighbour discovery must not be routed */
-	memcpy(ip + 8, l->cfg.local.addr, 16);
-	memcpy(ip + 24, dip, 16);
-	icmp = ip + 40;
 	memset(icmp, 0, icmplen);
 	icmp[0] = type;
 	if (type == ND_NA)
@@ -124,12 +116,7 @@ static int send_nd(struct lp_link *l, uint8_t type, const uint8_t *dmac, const u
 	icmp[24] = type == ND_NA ? 2 : 1;   /* target / source link-layer address */
 	icmp[25] = 1;
 	memcpy(icmp + 26, l->cfg.local_mac, 6);
-	pseudo[3] = (uint8_t)icmplen;
-	pseudo[7] = 58;
-	sum = lp_csum_add(sum, ip + 8, 32);
-	sum = lp_csum_add(sum, pseudo, 8);
-	sum = lp_csum_add(sum, icmp, icmplen);
-	lp_put16(icmp + 2, lp_csum_fold(sum));
+	lp_put16(icmp + 2, lp_icmp_csum(ip, icmp, icmplen));
 	return l->ops->xmit(l, f, n + 40 + icmplen);
 }
 
