@@ -321,15 +321,20 @@ static void flush_session(struct server *sv, struct session *s, uint64_t now)
 
 	for (size_t k = 0; k < MAX_BATCH; k++) {
 		struct lp_fault_verdict v;
-		uint32_t first, last;
+		struct lp_fault_pkt fp;
+		struct lp_pktinfo pi;
 
 		n = lp_engine_output(s->eng, sv->buf, sizeof(sv->buf), now);
 		if (n <= 0)
 			break;
-		lp_engine_output_labels(s->eng, &first, &last);
-		lp_fault_wire(s->faults, LP_FAULT_SERVER, first, last, &s->frng, &v);
+		lp_engine_output_info(s->eng, &pi);
+		fp.first = pi.first;
+		fp.last = pi.last;
+		fp.label = pi.label;
+		fp.key = lp_fault_key(NULL, pi.seq_off, pi.ack_off, pi.len, pi.flags);
+		lp_fault_wire(s->faults, LP_FAULT_SERVER, &fp, now, &v);
 		if (v.fired)
-			fault_event(sv, s, first, v.drop ? "drop" : v.corrupt ? "corrupt" :
+			fault_event(sv, s, fp.first, v.drop ? "drop" : v.corrupt ? "corrupt" :
 				    v.copies > 1 ? "dup" : v.reorder ? "reorder" : v.delay_ns ? "delay" : "fault");
 		if (v.drop)
 			continue;
