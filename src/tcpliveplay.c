@@ -53,7 +53,7 @@ struct ctx {
 	const char *flow;
 	const char *outdir;
 	const char *json;
-	struct lp_fault_plan *faults;
+	struct lp_cli_faults faults;
 	bool have_seed;
 	uint64_t seed;
 	enum lp_match match;
@@ -356,7 +356,7 @@ static int do_dump(struct ctx *c)
 			printf("# hole in %s stream: %llu bytes at offset %llu\n", d == LP_C2S ? "client" : "server",
 			       (unsigned long long)st->holes[k].len, (unsigned long long)st->holes[k].offset);
 	}
-	rc = LP_EXIT_MATCHED;
+	rc = c->faults.captured ? lp_cli_print_captured(fl, stdout) : LP_EXIT_MATCHED;
 out:
 	lp_flows_free(flows);
 	return rc;
@@ -685,12 +685,13 @@ static int many_end(struct many_out *mo)
 	return rc;
 }
 
-/* The simulation options of the command line, for the run of one flow. */
-static void sim_opts(const struct ctx *c, struct lp_sim_opts *so)
+/* The simulation options of the command line, for the run of one flow with
+ * its fault plan. */
+static void sim_opts(const struct ctx *c, struct lp_fault_plan *faults, struct lp_sim_opts *so)
 {
 	lp_sim_opts_init(so);
 	so->seed = c->seed;
-	so->faults = c->faults;
+	so->faults = faults;
 	so->match = c->match;
 	so->timing = c->timing;
 	so->rto_min_ms = c->rto_ms;
@@ -701,19 +702,20 @@ static void sim_opts(const struct ctx *c, struct lp_sim_opts *so)
  * drawn from the run's: a line per flow and the summary. */
 static int simulate_many(struct ctx *c, const struct lp_flow **sel, size_t nsel, bool text)
 {
+	struct lp_fault_plan **plans = calloc(nsel ? nsel : 1, sizeof(*plans));
 	struct many_out mo;
 	struct lp_sim_opts so;
 	FILE *json = NULL;
 	uint64_t t0;
-	char err[256];
-	int rc;
+	int rc = plans ? 0 : lp_env_error("out of memory");
 
-	for (size_t i = 0; i < nsel; i++)
-		if (c->faults && lp_fault_plan_validate(c->faults, sel[i], err, sizeof(err)))
-			return lp_usage_error("--fault: flow %u: %s", sel[i]->id, err);
-	rc = lp_cli_open_json(c->json, &json);
+	/* Every flow's plan is checked before any runs. */
+	for (size_t i = 0; !rc && i < nsel; i++)
+		rc = lp_cli_flow_faults(&c->faults, sel[i], true, &plans[i]);
+	if (!rc)
+		rc = lp_cli_open_json(c->json, &json);
 	if (rc)
-		return rc;
+		goto out;
 	memset(&mo, 0, sizeof(mo));
 	mo.c = c;
 	mo.text = text;
@@ -727,7 +729,7 @@ static int simulate_many(struct ctx *c, const struct lp_flow **sel, size_t nsel,
 	for (size_t i = 0; i < nsel; i++) {
 		struct lp_report rep;
 
-		sim_opts(c, &so);
+		sim_opts(c, plans[i], &so);
 		so.seed = lp_flowset_seed(c->seed, sel[i]->id);
 		rc = lp_sim_run(sel[i], &so, &rep, text && c->verbose ? print_event : NULL, c);
 		if (rc == -ENOMEM) {
@@ -749,16 +751,22 @@ static int simulate_many(struct ctx *c, const struct lp_flow **sel, size_t nsel,
 		many_done(&mo, &rep);
 	}
 	mo.totals.duration_ns = lp_clock_ns(CLOCK_MONOTONIC) - t0;
-	return many_end(&mo);
+	rc = many_end(&mo);
+out:
+	for (size_t i = 0; plans && i < nsel; i++)
+		lp_fault_plan_free(plans[i]);
+	free(plans);
+	return rc;
 }
 
 static int do_simulate(struct ctx *c)
 {
 	struct lp_flows *flows = NULL;
 	const struct lp_flow *fl;
+	struct lp_fault_plan *faults = NULL;
 	struct lp_sim_opts so;
 	struct lp_report rep;
-	char a[64], b[64], err[256];
+	char a[64], b[64];
 	bool text = !c->json || strcmp(c->json, "-");
 	int rc = load(c, &flows);
 
@@ -784,11 +792,10 @@ static int do_simulate(struct ctx *c)
 	rc = lp_cli_select(c->file, flows, c->flow, &fl);
 	if (rc)
 		goto out;
-	if (c->faults && lp_fault_plan_validate(c->faults, fl, err, sizeof(err))) {
-		rc = lp_usage_error("--fault: %s", err);
+	rc = lp_cli_flow_faults(&c->faults, fl, false, &faults);
+	if (rc)
 		goto out;
-	}
-	sim_opts(c, &so);
+	sim_opts(c, faults, &so);
 	if (text && lp_log_threshold >= LP_LOG_INFO)
 		printf("simulate flow %u: %s -> %s, seed %llu\n", fl->id,
 		       lp_endpoint_str(&fl->client, a, sizeof(a)),
@@ -815,6 +822,7 @@ static int do_simulate(struct ctx *c)
 			rc = jrc;
 	}
 out:
+	lp_fault_plan_free(faults);
 	lp_flows_free(flows);
 	return rc;
 }
@@ -1364,7 +1372,6 @@ int main(int argc, char **argv)
 	};
 	struct ctx c = { .mode = MODE_NONE, .match = LP_MATCH_STREAM, .timing = { LP_TIMING_ASAP, 1.0 } };
 	uint64_t v;
-	char err[256];
 	int opt, rc;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1442,14 +1449,9 @@ int main(int argc, char **argv)
 				goto two_modes;
 			break;
 		case OPT_FAULT:
-			if (!c.faults && lp_fault_plan_new(&c.faults)) {
-				log_err("out of memory");
-				return LP_EXIT_ENV;
-			}
-			if (lp_fault_plan_add(c.faults, optarg, err, sizeof(err))) {
-				rc = lp_usage_error("--fault %s: %s", optarg, err);
+			rc = lp_cli_fault_arg(&c.faults, optarg);
+			if (rc)
 				goto out;
-			}
 			break;
 		case OPT_SEED:
 			if (lp_parse_uint(optarg, 0, UINT64_MAX, &c.seed)) {
@@ -1554,7 +1556,12 @@ int main(int argc, char **argv)
 		rc = lp_usage_error("no capture: give -r FILE");
 		goto out;
 	}
-	if (c.mode != MODE_SIMULATE && c.mode != MODE_LIVE && (c.faults || c.have_seed || c.json || c.shard_n)) {
+	if (c.mode == MODE_DUMP && c.faults.plan) {
+		rc = lp_usage_error("--dump takes --fault captured only (it prints the plan derived from the capture)");
+		goto out;
+	}
+	if (c.mode != MODE_SIMULATE && c.mode != MODE_LIVE &&
+	    ((c.mode != MODE_DUMP && c.faults.captured) || c.faults.plan || c.have_seed || c.json || c.shard_n)) {
 		rc = lp_usage_error("--fault, --seed, --json and --shard go with a replay (live or --simulate)");
 		goto out;
 	}
@@ -1562,10 +1569,12 @@ int main(int argc, char **argv)
 		rc = lp_usage_error("--concurrency and --any-client go with a live replay");
 		goto out;
 	}
-	if (c.mode == MODE_LIVE && c.faults) {
+	if (c.mode == MODE_LIVE && (c.faults.plan || c.faults.captured)) {
 		rc = lp_usage_error("--fault goes with --simulate (or tcpliveplay-responder)");
 		goto out;
 	}
+	c.faults.live = c.mode == MODE_LIVE;
+	c.faults.local = LP_FAULT_CLIENT;
 	if (c.mode == MODE_LIVE && (!c.iface || !c.ndst)) {
 		rc = lp_usage_error("a live replay needs -i IFACE and --dst ADDR[:PORT]");
 		goto out;
@@ -1600,6 +1609,6 @@ int main(int argc, char **argv)
 two_modes:
 	rc = lp_usage_error("choose one of --list, --dump, --extract, --simulate");
 out:
-	lp_fault_plan_free(c.faults);
+	lp_cli_faults_free(&c.faults);
 	return rc;
 }
