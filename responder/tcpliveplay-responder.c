@@ -32,7 +32,6 @@
 #include "tcpliveplay/util.h"
 
 #define PROG "tcpliveplay-responder"
-#define MAX_FAULTS 64
 #define MAX_SESSIONS 100000
 #define DEFAULT_SESSIONS 1024
 
@@ -47,10 +46,7 @@ struct ctx {
 	uint64_t idle_s;
 	bool once;
 	enum lp_match match;
-	const char *faults[MAX_FAULTS];     /* server-side specs */
-	size_t nfaults;
-	uint32_t client_drop[MAX_FAULTS];
-	size_t nclient_drop;
+	struct lp_cli_faults faults;
 	bool have_seed;
 	uint64_t seed;
 	const char *json;
@@ -162,66 +158,41 @@ static int load_flows(struct ctx *c, struct lp_flows **flows, const struct lp_fl
 	return 0;
 }
 
-/* Faults against every selected flow: every SEG must exist in each. */
-static int check_faults(const struct ctx *c, const struct lp_flow *const *sel, size_t n)
+/* Each selected flow's fault plan, by flow id, in a new array (free() it
+ * and its plans): every SEG must exist in each flow. 0 or an exit status. */
+static int flow_plans(const struct ctx *c, const struct lp_flow *const *sel, size_t n,
+		      struct lp_fault_plan ***plans, size_t *nplans)
 {
-	struct lp_fault_plan *p = NULL;
-	char err[256];
+	unsigned top = 0;
 	int rc = 0;
 
-	for (size_t k = 0; k < n; k++) {
-		const struct lp_flow *fl = sel[k];
-
-		for (size_t i = 0; i < c->nclient_drop; i++)
-			if (c->client_drop[i] > fl->ndata[LP_C2S])
-				return lp_usage_error("--fault client-drop:%u: the client of flow %u sends %u "
-						      "data segment%s", c->client_drop[i], fl->id,
-						      fl->ndata[LP_C2S], fl->ndata[LP_C2S] == 1 ? "" : "s");
-	}
-	if (!c->nfaults)
-		return 0;
-	if (lp_fault_plan_new(&p))
+	for (size_t k = 0; k < n; k++)
+		if (sel[k]->id > top)
+			top = sel[k]->id;
+	*nplans = (size_t)top + 1;
+	*plans = calloc(*nplans, sizeof(**plans));
+	if (!*plans)
 		return lp_env_error("out of memory");
-	for (size_t i = 0; i < c->nfaults && !rc; i++)
-		if (lp_fault_plan_add(p, c->faults[i], err, sizeof(err)))
-			rc = lp_usage_error("--fault %s: %s", c->faults[i], err);
 	for (size_t k = 0; k < n && !rc; k++)
-		if (lp_fault_plan_validate(p, sel[k], err, sizeof(err)))
-			rc = n > 1 ? lp_usage_error("--fault: flow %u: %s", sel[k]->id, err) :
-				     lp_usage_error("--fault: %s", err);
-	lp_fault_plan_free(p);
+		rc = lp_cli_flow_faults(&c->faults, sel[k], n > 1, &(*plans)[sel[k]->id]);
 	return rc;
 }
 
-/* One --fault: client-drop:SEG is the responder's own; client-side faults
- * belong to the replayer; the rest must parse. */
+/* One --fault: client-drop:SEG (older spelling) is client:drop:C<SEG>, the
+ * client's segment dropped on arrival. */
 static int add_fault(struct ctx *c, const char *spec)
 {
-	struct lp_fault_plan *p = NULL;
-	char err[256];
+	char alias[48];
 	uint64_t v;
-	int rc = 0;
 
-	if (c->nfaults + c->nclient_drop >= MAX_FAULTS)
-		return lp_usage_error("--fault: at most %d faults", MAX_FAULTS);
 	if (!strncmp(spec, "client-drop:", 12)) {
 		if (lp_parse_uint(spec + 12, 1, UINT32_MAX, &v))
 			return lp_usage_error("--fault %s: bad segment '%s' (want a label number from 1)", spec,
-					   spec + 12);
-		c->client_drop[c->nclient_drop++] = (uint32_t)v;
-		return 0;
+					      spec + 12);
+		snprintf(alias, sizeof(alias), "client:drop:C%llu", (unsigned long long)v);
+		spec = alias;
 	}
-	if (!strncmp(spec, "client:", 7))
-		return lp_usage_error("--fault %s: the responder misbehaves on its own (server) side; "
-				   "client faults belong to tcpliveplay --simulate, or use client-drop:SEG", spec);
-	if (lp_fault_plan_new(&p))
-		return lp_env_error("out of memory");
-	if (lp_fault_plan_add(p, spec, err, sizeof(err)))
-		rc = lp_usage_error("--fault %s: %s", spec, err);
-	else
-		c->faults[c->nfaults++] = spec;
-	lp_fault_plan_free(p);
-	return rc;
+	return lp_cli_fault_arg(&c->faults, spec);
 }
 
 #define PORT_BITMAP (65536 / 8)
@@ -328,6 +299,8 @@ static int serve(struct ctx *c)
 	struct lp_nft_guard *guard = NULL;
 	struct rsp_opts o;
 	struct rsp_summary sum;
+	struct lp_fault_plan **plans = NULL;
+	size_t nplans = 0;
 	FILE *json = NULL;
 	uint8_t *kports = NULL;
 	uint16_t first_port, last_port;
@@ -344,7 +317,7 @@ static int serve(struct ctx *c)
 	if (rc)
 		goto out;
 	fl = sel[0];
-	rc = check_faults(c, sel, nsel);
+	rc = flow_plans(c, sel, nsel, &plans, &nplans);
 	if (rc)
 		goto out;
 	rc = lp_flowpick_new(sel, nsel, c->port, &pick);
@@ -438,10 +411,8 @@ static int serve(struct ctx *c)
 	o.idle_ns = c->idle_s * 1000000000ull;
 	o.once = c->once;
 	o.match = c->match;
-	o.faults = c->faults;
-	o.nfaults = c->nfaults;
-	o.client_drop = c->client_drop;
-	o.nclient_drop = c->nclient_drop;
+	o.plans = plans;
+	o.nplans = nplans;
 	o.seed = c->seed;
 	o.verbose = c->verbose;
 	o.quiet = c->quiet;
@@ -484,6 +455,9 @@ out:
 	lp_nft_guard_free(guard);
 	lp_link_pcap_close_async(link);
 	lp_flowpick_free(pick);
+	for (size_t i = 0; i < nplans; i++)
+		lp_fault_plan_free(plans[i]);
+	free(plans);
 	free(kports);
 	free(sel);
 	lp_flows_free(flows);
@@ -514,7 +488,8 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ctx c = { .max_sessions = DEFAULT_SESSIONS, .idle_s = 60, .match = LP_MATCH_STREAM };
+	struct ctx c = { .max_sessions = DEFAULT_SESSIONS, .idle_s = 60, .match = LP_MATCH_STREAM,
+			 .faults = { .live = true, .local = LP_FAULT_SERVER } };
 	uint64_t v;
 	int opt, rc;
 
@@ -606,5 +581,7 @@ int main(int argc, char **argv)
 		return lp_usage_error("no interface: give -i IFACE");
 	if (!c.file)
 		return lp_usage_error("no capture: give -r FILE");
-	return serve(&c);
+	rc = serve(&c);
+	lp_cli_faults_free(&c.faults);
+	return rc;
 }

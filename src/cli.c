@@ -231,6 +231,15 @@ int lp_cli_fault_arg(struct lp_cli_faults *f, const char *arg)
 		return lp_env_error("out of memory");
 	if (lp_fault_plan_add(f->plan, arg, err, sizeof(err)))
 		return lp_usage_error("--fault %s: %s", arg, err);
+	return lp_cli_faults_check(f);
+}
+
+int lp_cli_faults_check(const struct lp_cli_faults *f)
+{
+	char err[256];
+
+	if (f->live && lp_fault_plan_check_live(f->plan, f->local, err, sizeof(err)))
+		return lp_usage_error("--fault: %s", err);
 	return 0;
 }
 
@@ -247,8 +256,9 @@ int lp_cli_flow_faults(const struct lp_cli_faults *f, const struct lp_flow *fl, 
 		return 0;
 	if (many)
 		snprintf(in, sizeof(in), "flow %u: ", fl->id);
-	if (f->live && lp_fault_plan_check_live(f->plan, f->local, err, sizeof(err)))
-		return lp_usage_error("--fault: %s", err);
+	rc = lp_cli_faults_check(f);
+	if (rc)
+		return rc;
 	if (lp_fault_plan_validate(f->plan, fl, err, sizeof(err)))
 		return lp_usage_error("--fault: %s%s", in, err);
 	if (lp_fault_plan_clone(f->plan, &p) ||

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "tcpliveplay/fault.h"
+#include "tcpliveplay/pkt.h"
 #include "tcpliveplay/rng.h"
 
 #define MAX_DELAY_MS 3600000u
@@ -565,7 +566,7 @@ void lp_fault_wire(struct lp_fault_plan *p, enum lp_fault_side side, const struc
 		if (f->side != side || kind_place(f->kind) != LP_FAULT_ON_WIRE)
 			continue;
 		if (f->ppm) {
-			if (!picks(p, i, side, pk->key, f->ppm))
+			if (!pk->seqspace || !picks(p, i, side, pk->key, f->ppm))
 				continue;
 			if (f->kind == LP_FAULT_LOSS_P)
 				v->drop = true;
@@ -600,6 +601,15 @@ void lp_fault_wire(struct lp_fault_plan *p, enum lp_fault_side side, const struc
 		fire(p, f, f->seg, now_ns, out);
 		v->fired++;
 	}
+}
+
+void lp_fault_pkt_from(struct lp_fault_pkt *fp, const struct lp_pktinfo *pi, struct lp_fault_keys *k)
+{
+	fp->first = pi->first;
+	fp->last = pi->last;
+	fp->label = pi->label;
+	fp->seqspace = pi->len || (pi->flags & (LP_TH_SYN | LP_TH_FIN));
+	fp->key = fp->seqspace ? lp_fault_key(k, pi->seq_off, pi->ack_off, pi->len, pi->flags) : 0;
 }
 
 /* ---- packet keys ---- */

@@ -145,10 +145,7 @@ static void verdict(struct lp_fwire *fw, enum way w, const uint8_t *ip, size_t l
 		v->copies = 1;
 		return;
 	}
-	fp.first = pi.first;
-	fp.last = pi.last;
-	fp.label = pi.label;
-	fp.key = lp_fault_key(fw->keys[w], pi.seq_off, pi.ack_off, pi.len, pi.flags);
+	lp_fault_pkt_from(&fp, &pi, fw->keys[w]);
 	lp_fault_wire(fw->c.plan, side, &fp, now, v);
 	for (unsigned i = 0; i < v->fired && i < LP_FAULT_PER_PKT; i++)
 		lp_fault_emit(&v->what[i], fw->c.on_event, fw->c.ctx);

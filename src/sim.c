@@ -46,10 +46,7 @@ static int drain(struct sim *s, uint64_t now)
 			int rc;
 
 			lp_engine_output_info(s->eng[side], &pi);
-			fp.first = pi.first;
-			fp.last = pi.last;
-			fp.label = pi.label;
-			fp.key = lp_fault_key(s->keys[side], pi.seq_off, pi.ack_off, pi.len, pi.flags);
+			lp_fault_pkt_from(&fp, &pi, s->keys[side]);
 			lp_fault_wire(s->faults, (enum lp_fault_side)side, &fp, now, &v);
 			for (unsigned i = 0; i < v.fired && i < LP_FAULT_PER_PKT; i++)
 				lp_fault_emit(&v.what[i], s->cb, s->ctx);

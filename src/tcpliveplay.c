@@ -1015,6 +1015,16 @@ static int many_report(const struct ctx *c, struct many_out *mo, const struct pl
 	return rc;
 }
 
+/* Each flow's fault plan (NULL: none); 0 or an exit status. */
+static int flow_faults(const struct ctx *c, struct lp_multi_flow *mfs, size_t n, bool many)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = lp_cli_flow_faults(&c->faults, mfs[i].fl, many, &mfs[i].faults);
+	return rc;
+}
+
 static int do_live(struct ctx *c)
 {
 	struct lp_flows *flows = NULL;
@@ -1079,6 +1089,9 @@ static int do_live(struct ctx *c)
 	nmf = pl.nmf;
 	family = pl.family;
 	port_base = pl.port_base;
+	rc = flow_faults(c, mfs, nmf, many);
+	if (rc)
+		goto out;
 
 	rc = lp_nl_link_get(c->iface, &ifi, err, sizeof(err));
 	if (rc) {
@@ -1272,6 +1285,8 @@ static int do_live(struct ctx *c)
 		lo.engine.mss = mfs[0].mss;
 		lo.engine.match = c->match;
 		lo.engine.timing = c->timing;
+		lo.engine.faults = mfs[0].faults;
+		lp_fault_plan_reset(lo.engine.faults, c->seed);
 		if (c->rto_ms)
 			lo.engine.rto_min_ms = c->rto_ms;
 		if (c->retries)
@@ -1321,6 +1336,8 @@ out:
 	lp_pcapw_close(writer);
 	lp_nft_guard_free(guard);
 	lp_link_pcap_close_async(link);
+	for (size_t i = 0; pl.mfs && i < pl.nmf; i++)
+		lp_fault_plan_free(pl.mfs[i].faults);
 	free(pl.mfs);
 	free(pl.sel);
 	lp_flows_free(flows);
@@ -1569,12 +1586,11 @@ int main(int argc, char **argv)
 		rc = lp_usage_error("--concurrency and --any-client go with a live replay");
 		goto out;
 	}
-	if (c.mode == MODE_LIVE && (c.faults.plan || c.faults.captured)) {
-		rc = lp_usage_error("--fault goes with --simulate (or tcpliveplay-responder)");
-		goto out;
-	}
 	c.faults.live = c.mode == MODE_LIVE;
 	c.faults.local = LP_FAULT_CLIENT;
+	rc = lp_cli_faults_check(&c.faults);
+	if (rc)
+		goto out;
 	if (c.mode == MODE_LIVE && (!c.iface || !c.ndst)) {
 		rc = lp_usage_error("a live replay needs -i IFACE and --dst ADDR[:PORT]");
 		goto out;

@@ -87,7 +87,7 @@ END_TEST
 
 static struct lp_fault_pkt pk(uint32_t first, uint32_t last, uint64_t key)
 {
-	struct lp_fault_pkt p = { .first = first, .last = last, .label = first, .key = key };
+	struct lp_fault_pkt p = { .first = first, .last = last, .label = first, .key = key, .seqspace = true };
 
 	return p;
 }
@@ -194,6 +194,14 @@ START_TEST(test_fire_probability)
 	ck_assert(drops > 4500 && drops < 5500);
 	ck_assert(dups > 2600 && dups < 3400);
 	ck_assert_uint_lt(same, 1000);
+	/* A packet without sequence space (an ACK) is passed over. */
+	for (int i = 0; i < 1000; i++) {
+		struct lp_fault_pkt a = pk(0, 0, (uint64_t)i);
+
+		a.seqspace = false;
+		lp_fault_wire(p, LP_FAULT_CLIENT, &a, 0, &v);
+		ck_assert_uint_eq(v.fired, 0);
+	}
 	lp_fault_plan_free(p);
 	lp_fault_plan_free(q);
 }

@@ -395,7 +395,7 @@ START_TEST(test_faults_json)
 {
 	static const char *const faults[] = { "server:drop:S2", "client:zero-window:S3:100",
 					      "client:dup:100%", "server:dup:100%" };
-	struct tflow *t = shape(SH_BANNER, AF_INET), *big = shape(SH_REQ_RESP, AF_INET);
+	struct tflow *t = shape(SH_BANNER, AF_INET), *big = shape(SH_PIPELINE, AF_INET);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *fp;

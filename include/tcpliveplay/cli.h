@@ -61,14 +61,17 @@ int lp_cli_select_many(const char *file, const struct lp_flows *flows, const cha
 struct lp_cli_faults {
 	struct lp_fault_plan *plan;   /* the specs given, NULL when none */
 	bool captured;                /* --fault captured */
-	bool live;                    /* the program plays local on a live link (set before
-				       * lp_cli_flow_faults()) */
+	bool live;                    /* the program plays local on a live link */
 	enum lp_fault_side local;
 };
 
-/* One --fault argument: "captured" or a spec. 0 or an exit status, with a
- * message. */
+/* One --fault argument: "captured" or a spec (live set: checked at once as
+ * lp_cli_faults_check() does). 0 or an exit status, with a message. */
 int lp_cli_fault_arg(struct lp_cli_faults *f, const char *arg);
+
+/* Live: the specs given ask nothing of the other side's application or
+ * window (lp_fault_plan_check_live()). 0 or an exit status, with a message. */
+int lp_cli_faults_check(const struct lp_cli_faults *f);
 
 /* The fault plan for one flow: the specs given, checked against fl (and,
  * live, against what the program can make), and with --fault captured the

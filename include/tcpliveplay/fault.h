@@ -17,9 +17,10 @@
  * responder for the client's) fires them on the first arriving packet that
  * carries any byte of the segment. zero-window:SEG:MS closes the side's
  * receive window once the peer's segment SEG is in, for MS; window:BYTES
- * never advertises more than BYTES. Probabilistic faults decide per packet
- * from the seed and what the packet carries (its sequence offsets and the
- * how-many-th such packet it is), not from its arrival order.
+ * never advertises more than BYTES. Probabilistic faults act on packets that
+ * carry data, a SYN or a FIN, and decide per packet from the seed and what
+ * it carries (its sequence offsets and the how-many-th such packet it is),
+ * not from the order of packets.
  */
 #ifndef TCPLIVEPLAY_FAULT_H
 #define TCPLIVEPLAY_FAULT_H
@@ -32,6 +33,7 @@
 #include "tcpliveplay/flow.h"
 
 struct lp_fault_plan;
+struct lp_fault_keys;
 
 enum lp_fault_kind {
 	LP_FAULT_NONE = 0,
@@ -128,12 +130,18 @@ bool lp_fault_zero_window(const struct lp_fault_plan *p, enum lp_fault_side side
 /* One packet of side for the wire faults: first..last are the labels of its
  * data segments it fires by-segment faults for (0, 0 when none: see the
  * header comment for which), label the segment it carries bytes of (for the
- * log), key what names it (lp_fault_key()). */
+ * log), key what names it (lp_fault_key()). Probabilistic faults pass over
+ * a packet that occupies no sequence space (an ACK, a reset): how many of
+ * those go depends on timing, and the same seed must pick the same packets. */
 struct lp_fault_pkt {
 	uint32_t first, last;
 	uint32_t label;
 	uint64_t key;
+	bool seqspace;            /* it carries data, a SYN or a FIN */
 };
+
+/* The lp_fault_pkt of what an engine said of a packet, keyed in k. */
+void lp_fault_pkt_from(struct lp_fault_pkt *fp, const struct lp_pktinfo *pi, struct lp_fault_keys *k);
 
 #define LP_FAULT_PER_PKT 8
 
@@ -155,7 +163,6 @@ void lp_fault_wire(struct lp_fault_plan *p, enum lp_fault_side side, const struc
  * acknowledgment offsets, length, flags) and how many such packets went
  * before it, so that a probabilistic fault picks the same packets whatever
  * the timing. */
-struct lp_fault_keys;
 int lp_fault_keys_new(struct lp_fault_keys **out);
 void lp_fault_keys_free(struct lp_fault_keys *k);
 uint64_t lp_fault_key(struct lp_fault_keys *k, uint64_t seq_off, uint64_t ack_off, uint32_t len,
