@@ -514,41 +514,47 @@ int main(int argc, char **argv)
 			c.ip = optarg;
 			break;
 		case OPT_SHARD:
-			if (lp_flowset_parse_shard(optarg, LP_FLOWSET_MAX_SHARDS, &c.shard_k, &c.shard_n))
-				return lp_usage_error("--shard: '%s' is not K/N with 1 <= K <= N <= %d", optarg,
-						      LP_FLOWSET_MAX_SHARDS);
+			if (lp_flowset_parse_shard(optarg, LP_FLOWSET_MAX_SHARDS, &c.shard_k, &c.shard_n)) {
+				rc = lp_usage_error("--shard: '%s' is not K/N with 1 <= K <= N <= %d", optarg,
+						    LP_FLOWSET_MAX_SHARDS);
+				goto out;
+			}
 			break;
 		case OPT_PORT:
 			rc = lp_opt_uint("--port", optarg, 1, 65535, "", &v);
 			if (rc)
-				return rc;
+				goto out;
 			c.port = (uint16_t)v;
 			break;
 		case OPT_MAX_SESSIONS:
 			rc = lp_opt_uint("--max-sessions", optarg, 1, MAX_SESSIONS, "", &c.max_sessions);
 			if (rc)
-				return rc;
+				goto out;
 			break;
 		case OPT_IDLE_TIMEOUT:
 			rc = lp_opt_uint("--idle-timeout", optarg, 1, 86400, "of seconds ", &c.idle_s);
 			if (rc)
-				return rc;
+				goto out;
 			break;
 		case OPT_ONCE:
 			c.once = true;
 			break;
 		case OPT_MATCH:
-			if (lp_match_parse(optarg, &c.match))
-				return lp_usage_error("--match: '%s' is not one of stream, size, bytes", optarg);
+			if (lp_match_parse(optarg, &c.match)) {
+				rc = lp_usage_error("--match: '%s' is not one of stream, size, bytes", optarg);
+				goto out;
+			}
 			break;
 		case OPT_FAULT:
 			rc = add_fault(&c, optarg);
 			if (rc)
-				return rc;
+				goto out;
 			break;
 		case OPT_SEED:
-			if (lp_parse_uint(optarg, 0, UINT64_MAX, &c.seed))
-				return lp_usage_error("--seed: '%s' is not a number", optarg);
+			if (lp_parse_uint(optarg, 0, UINT64_MAX, &c.seed)) {
+				rc = lp_usage_error("--seed: '%s' is not a number", optarg);
+				goto out;
+			}
 			c.have_seed = true;
 			break;
 		case OPT_JSON:
@@ -570,22 +576,27 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return LP_EXIT_MATCHED;
+			rc = LP_EXIT_MATCHED;
+			goto out;
 		case 'V':
 			printf(PROG " %s\n", LP_VERSION);
-			return LP_EXIT_MATCHED;
+			rc = LP_EXIT_MATCHED;
+			goto out;
 		default:
 			fprintf(stderr, "Try '" PROG " --help' for more information.\n");
-			return LP_EXIT_BADINPUT;
+			rc = LP_EXIT_BADINPUT;
+			goto out;
 		}
 	}
 	if (optind < argc)
-		return lp_usage_error("unexpected argument '%s'", argv[optind]);
-	if (!c.iface)
-		return lp_usage_error("no interface: give -i IFACE");
-	if (!c.file)
-		return lp_usage_error("no capture: give -r FILE");
-	rc = serve(&c);
+		rc = lp_usage_error("unexpected argument '%s'", argv[optind]);
+	else if (!c.iface)
+		rc = lp_usage_error("no interface: give -i IFACE");
+	else if (!c.file)
+		rc = lp_usage_error("no capture: give -r FILE");
+	else
+		rc = serve(&c);
+out:
 	lp_cli_faults_free(&c.faults);
 	return rc;
 }
