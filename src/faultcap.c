@@ -113,22 +113,19 @@ static int derive_one(const struct lp_flow *fl, const struct labels *lb, const s
 	switch (in->kind) {
 	case LP_INC_RETRANSMIT:
 	case LP_INC_LATE:
+	case LP_INC_DUPLICATE: {
+		enum lp_fault_kind k = in->kind == LP_INC_DUPLICATE ? LP_FAULT_DUP : LP_FAULT_DROP;
+
 		l = label_at(lb, d, in->offset, false);
 		if (!l)
 			return 0;
-		snprintf(spec, sizeof(spec), "%s:drop:%c%" PRIu32, side_name(d), c, l);
+		snprintf(spec, sizeof(spec), "%s:%s:%c%" PRIu32, side_name(d), lp_fault_kind_str(k), c, l);
 		snprintf(why, sizeof(why), "%c%" PRIu32 " %s (packet %" PRIu32 ")", c, l,
 			 in->kind == LP_INC_LATE ? "came after duplicate ACKs asked for it" :
-						   "was retransmitted", in->packet);
-		return add(o, side, LP_FAULT_DROP, spec, why);
-	case LP_INC_DUPLICATE:
-		l = label_at(lb, d, in->offset, false);
-		if (!l)
-			return 0;
-		snprintf(spec, sizeof(spec), "%s:dup:%c%" PRIu32, side_name(d), c, l);
-		snprintf(why, sizeof(why), "%c%" PRIu32 " was captured twice (packet %" PRIu32 ")", c, l,
+			 in->kind == LP_INC_DUPLICATE ? "was captured twice" : "was retransmitted",
 			 in->packet);
-		return add(o, side, LP_FAULT_DUP, spec, why);
+		return add(o, side, k, spec, why);
+	}
 	case LP_INC_ZERO_WINDOW: {
 		uint64_t ms = (in->dur_ns + 999999) / 1000000;
 

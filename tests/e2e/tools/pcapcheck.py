@@ -20,14 +20,7 @@ before their checksums are filled in (the recorder sees them first)."""
 import struct
 import sys
 
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return s
+import inet
 
 
 def packets(path):
@@ -74,7 +67,7 @@ def tcp(et, l3):
     sport, dport, seq, ack, doff, flags, win = struct.unpack("!HHIIBBH", seg[:16])
     return {
         "sport": sport, "dport": dport, "seq": seq, "ack": ack, "flags": flags, "win": win,
-        "len": len(seg) - (doff >> 4) * 4, "sum_ok": csum(pseudo + seg) == 0xFFFF,
+        "len": len(seg) - (doff >> 4) * 4, "sum_ok": inet.csum(pseudo + seg) == 0xFFFF,
     }
 
 
