@@ -54,13 +54,15 @@ record "$C_NS" vc "$FW/get256k.pcap" inc curl -s -o /dev/null "http://$S4:$FP/25
 record "$C_NS" vc "$FW/get64k.pcap" inc curl -s -o /dev/null "http://$S4:$FP/64k.bin"
 
 if [ -s "$FW/get256k.pcap" ] && [ -s "$FW/get64k.pcap" ]; then
-	# A0: the control: no fault, no retransmission.
+	# A0: the control: no fault, no retransmission; a clean recording
+	# makes no fault of its own.
 	replay_rec none "$FW/get256k.pcap"
 	n0=$(python3 "$PC" retransmits "$rec" $FP)
-	if [ $rc -eq 0 ] && [ "$n0" = 0 ] && [ "$(faults_of "$json")" = "" ]; then
-		ok "live, no fault: matched, the server retransmitted nothing"
+	clean=$("$LP" --dump --fault captured -r "$FW/get256k.pcap" | grep -c '^# --fault captured: 0 faults$')
+	if [ $rc -eq 0 ] && [ "$n0" = 0 ] && [ "$(faults_of "$json")" = "" ] && [ "$clean" = 1 ]; then
+		ok "live, no fault: matched, the server retransmitted nothing; the clean capture derives no fault"
 	else
-		not_ok "live, no fault: matched, the server retransmitted nothing" "exit $rc, retransmits $n0" "$out"
+		not_ok "live, no fault: matched, nothing retransmitted, nothing derived" "exit $rc, retransmits $n0, clean $clean" "$out"
 	fi
 
 	# A1: the server's S3 dropped on arrival: the server retransmits it.
