@@ -16,7 +16,7 @@
 struct live {
 	struct lp_engine *eng;
 	struct lp_fwire *fw;       /* the fault plan between the engine and the link */
-	struct lp_link_pcap *link;
+	struct lp_link *link;
 	struct lp_pcapw *writer;
 	uint64_t base;     /* the engine's clock counts from here, so logs start at 0 */
 	uint8_t buf[PKT_BUF];
@@ -48,7 +48,7 @@ static void deliver(void *ctx, const uint8_t *ip, size_t len, uint64_t now)
 static int send_ip(void *ctx, const uint8_t *ip, size_t len)
 {
 	struct live *lv = ctx;
-	int rc = lp_link_pcap_send(lv->link, ip, len);
+	int rc = lp_link_send(lv->link, ip, len);
 
 	if (!rc && lv->writer)
 		lp_pcapw_write(lv->writer, ip, len, lp_clock_ns(CLOCK_REALTIME));
@@ -62,7 +62,7 @@ static int flush_out(struct live *lv, char *err, size_t errlen)
 	while (!rc && (n = lp_engine_output(lv->eng, lv->buf, sizeof(lv->buf), mono_ns(lv))) > 0)
 		rc = lp_fwire_out(lv->fw, lv->buf, (size_t)n, mono_ns(lv));
 	if (rc) {
-		snprintf(err, errlen, "cannot send: %s", lp_link_pcap_error(lv->link));
+		snprintf(err, errlen, "cannot send: %s", lp_link_error(lv->link));
 		return rc;
 	}
 	return n < 0 ? n : 0;
@@ -130,9 +130,9 @@ int lp_live_run(const struct lp_flow *fl, struct lp_live_opts *o, struct lp_repo
 			wake = deadline;
 		if (o->progress && wake > next_progress)
 			wake = next_progress;
-		rc = lp_link_pcap_wait(o->link, wake > now ? wake - now : 0, on_rx, &lv);
+		rc = lp_link_wait(o->link, wake > now ? wake - now : 0, on_rx, &lv);
 		if (rc < 0) {
-			snprintf(err, errlen, "cannot capture: %s", lp_link_pcap_error(o->link));
+			snprintf(err, errlen, "cannot receive: %s", lp_link_error(o->link));
 			goto out;
 		}
 		now = mono_ns(&lv);

@@ -182,12 +182,12 @@ static int send_ip(void *ctx, const uint8_t *ip, size_t len)
 	struct multi *m = s->m;
 	const struct lp_multi_opts *o = m->o;
 	size_t idx = (size_t)(s - m->slots);
-	int rc = lp_link_pcap_send_to(o->link, lp_link_pcap_has_mac(o->link) ? o->flows[idx].mac : NULL,
-				      ip, len);
+	int rc = lp_link_send_to(o->link, lp_link_has_mac(o->link) ? o->flows[idx].mac : NULL,
+				 ip, len);
 
 	if (rc && !m->err) {
 		m->err = rc;
-		snprintf(m->errbuf, m->errlen, "cannot send: %s", lp_link_pcap_error(o->link));
+		snprintf(m->errbuf, m->errlen, "cannot send: %s", lp_link_error(o->link));
 	}
 	if (o->writer)
 		lp_pcapw_write(o->writer, ip, len, lp_clock_ns(CLOCK_REALTIME));
@@ -430,9 +430,9 @@ int lp_multi_run(const struct lp_multi_opts *o, uint64_t *duration_ns, char *err
 			wake = m->slots[m->heap[0]].wake;
 		if (deadline < wake)
 			wake = deadline;
-		rc = lp_link_pcap_wait(o->link, wake > now ? wake - now : 0, on_rx, m);
+		rc = lp_link_wait(o->link, wake > now ? wake - now : 0, on_rx, m);
 		if (rc < 0) {
-			snprintf(err, errlen, "cannot capture: %s", lp_link_pcap_error(o->link));
+			snprintf(err, errlen, "cannot receive: %s", lp_link_error(o->link));
 			break;
 		}
 		rc = 0;

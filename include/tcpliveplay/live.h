@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Live replay: one engine on a real interface. The loop moves packets between
- * the engine and the pcap link through the fault plan's wire, wakes the
- * engine's timers and the faults' on the monotonic clock, and stops on the
- * verdict, the overall timeout or a stop request.
+ * Live replay: one engine on a link (an interface's packet socket, a TAP). The
+ * loop moves packets between the engine and the link through the fault plan's
+ * wire, wakes the engine's timers and the faults' on the monotonic clock, and
+ * stops on the verdict, the overall timeout or a stop request.
  */
 #ifndef TCPLIVEPLAY_LIVE_H
 #define TCPLIVEPLAY_LIVE_H
@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "tcpliveplay/engine.h"
-#include "tcpliveplay/link_pcap.h"
+#include "tcpliveplay/link.h"
 #include "tcpliveplay/pcapw.h"
 #include "tcpliveplay/report.h"
 
@@ -24,7 +24,7 @@ struct lp_live_opts {
 	struct lp_engine_cfg engine;           /* role, endpoints, ISN, policy, events; its
 						* faults (seeded by the caller) also act on
 						* the wire (faultwire.h) */
-	struct lp_link_pcap *link;
+	struct lp_link *link;
 	struct lp_pcapw *writer;               /* NULL: do not record */
 	uint64_t timeout_ns;                   /* whole replay; 0: none */
 	volatile sig_atomic_t *stop;           /* set by a signal handler */
