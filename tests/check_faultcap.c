@@ -54,6 +54,23 @@ static size_t finish(struct pg_pkt *p, size_t i, unsigned n)
 	return i;
 }
 
+/* S1 to S4, S2 lost: seen (after the capture point) or not (before it);
+ * the client's duplicate ACKs ask for it, it comes again. */
+static size_t s2_lost(struct pg_pkt *p, size_t n, bool seen)
+{
+	p[n++] = sdata(1);
+	p[n++] = cack(101, 0xffff);
+	if (seen)
+		p[n++] = sdata(2);
+	p[n++] = sdata(3);
+	p[n++] = cack(101, 0xffff);
+	p[n++] = sdata(4);
+	p[n++] = cack(101, 0xffff);
+	p[n++] = sdata(2);
+	p[n++] = cack(401, 0xffff);
+	return n;
+}
+
 static struct lp_flows *load(const struct pg_pkt *p, size_t n)
 {
 	const char *path = tpath("c.pcap");
@@ -91,16 +108,7 @@ START_TEST(loss_after_capture_point)
 	struct lp_flows *fs;
 	const struct lp_flow *fl;
 
-	p[n++] = sdata(1);
-	p[n++] = cack(101, 0xffff);
-	p[n++] = sdata(2);
-	p[n++] = sdata(3);
-	p[n++] = cack(101, 0xffff);
-	p[n++] = sdata(4);
-	p[n++] = cack(101, 0xffff);
-	p[n++] = sdata(2);
-	p[n++] = cack(401, 0xffff);
-	n = finish(p, n, 4);
+	n = finish(p, s2_lost(p, n, true), 4);
 	fs = load(p, n);
 	fl = lp_flows_get(fs, 1);
 	ck_assert_uint_eq(fl->nincidents, 1);
@@ -121,15 +129,7 @@ START_TEST(loss_before_capture_point)
 	size_t n = start(p);
 	struct lp_flows *fs;
 
-	p[n++] = sdata(1);
-	p[n++] = cack(101, 0xffff);
-	p[n++] = sdata(3);
-	p[n++] = cack(101, 0xffff);
-	p[n++] = sdata(4);
-	p[n++] = cack(101, 0xffff);
-	p[n++] = sdata(2);
-	p[n++] = cack(401, 0xffff);
-	n = finish(p, n, 4);
+	n = finish(p, s2_lost(p, n, false), 4);
 	fs = load(p, n);
 	ck_assert_uint_eq(lp_flows_get(fs, 1)->incidents[0].kind, LP_INC_LATE);
 	ck_assert_str_eq(derived(fs), "server:drop:S2");
@@ -240,18 +240,12 @@ START_TEST(derived_plan_replays)
 	struct lp_sim_opts o;
 	struct lp_report r;
 
-	p[n++] = sdata(1);
-	p[n++] = cack(101, 0xffff);
-	p[n++] = sdata(2);
-	p[n++] = sdata(3);
-	p[n++] = cack(101, 0xffff);
-	p[n++] = cack(101, 0xffff);
-	p[n++] = sdata(2);
-	p[n] = (struct pg_pkt){ .dir = PG_S, .flags = PG_ACK, .seq = 301, .ack = 21, .zero_window = true };
+	n = s2_lost(p, n, true);
+	p[n] = (struct pg_pkt){ .dir = PG_S, .flags = PG_ACK, .seq = 401, .ack = 21, .zero_window = true };
 	p[n++].ts = 2000 * MS;
-	p[n] = (struct pg_pkt){ .dir = PG_S, .flags = PG_ACK, .seq = 301, .ack = 21, .window = 500 };
+	p[n] = (struct pg_pkt){ .dir = PG_S, .flags = PG_ACK, .seq = 401, .ack = 21, .window = 500 };
 	p[n++].ts = 2100 * MS;
-	n = finish(p, n, 3);
+	n = finish(p, n, 4);
 	fs = load(p, n);
 	fl = lp_flows_get(fs, 1);
 	ck_assert_str_eq(derived(fs), "server:drop:S2 server:zero-window:C1:100");
