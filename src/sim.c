@@ -45,6 +45,13 @@ static int drain(struct sim *s, uint64_t now)
 			struct lp_pktinfo pi;
 			int rc;
 
+			/* Only a side with wire faults has keys to name its packets by. */
+			if (!s->keys[side]) {
+				rc = lp_link_mem_send(s->link, 1 - side, s->buf, (size_t)n, now, NULL);
+				if (rc < 0)
+					return rc;
+				continue;
+			}
 			lp_engine_output_info(s->eng[side], &pi);
 			lp_fault_pkt_from(&fp, &pi, s->keys[side]);
 			lp_fault_wire(s->faults, (enum lp_fault_side)side, &fp, now, &v);
