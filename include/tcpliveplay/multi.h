@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "tcpliveplay/engine.h"
+#include "tcpliveplay/fault.h"
 #include "tcpliveplay/link.h"
 #include "tcpliveplay/pcapw.h"
 #include "tcpliveplay/report.h"
@@ -28,6 +29,8 @@ struct lp_multi_flow {
 	uint16_t mss;                  /* 0: the engine's default */
 	unsigned pmtu;                 /* the path MTU known at the start; 0: unknown */
 	uint64_t start_ns;             /* with capture timing: start this long after the run's start */
+	struct lp_fault_plan *faults;  /* the flow's own (faultwire.h), or NULL; seeded here with
+					* lp_flowset_seed(seed, flow id) */
 };
 
 /* A flow ended: its report (client is the live endpoint we used). */

@@ -6,12 +6,19 @@ Sends FRAMES malformed or random frames (Ethernet to DST_MAC: IPv4 with random
 or broken headers, random TCP, random bytes), then SYNS valid SYNs to
 DST_IP:PORT from random source ports, on a packet socket. Deterministic for a
 seed; bounded in count. Refuses any address outside 198.18.0.0/15."""
+import ipaddress
 import random
 import socket
 import struct
 import sys
 
-from labpkt import csum, in_lab
+import inet
+
+LAB = ipaddress.ip_network("198.18.0.0/15")
+
+
+def csum(data):
+    return ~inet.csum(data) & 0xFFFF
 
 
 def ipv4(src, dst, payload, rnd, broken=False):
@@ -33,7 +40,7 @@ def tcp_syn(src, dst, sport, dport, seq):
 def main():
     iface, dmac, sip, dip, port, frames, syns, seed = sys.argv[1:9]
     for a in (sip, dip):
-        if not in_lab(a, v4_only=True):
+        if ipaddress.ip_address(a) not in LAB:
             sys.exit("blast.py: %s is not a lab address (198.18.0.0/15)" % a)
     rnd = random.Random(int(seed))
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)

@@ -18,9 +18,14 @@ import struct
 import sys
 import time
 
-from labpkt import csum, in_lab
+import inet
 
+LABS = (ipaddress.ip_network("198.18.0.0/15"), ipaddress.ip_network("2001:db8::/32"))
 ETH_P_ALL = 3
+
+
+def csum(data):
+    return ~inet.csum(data) & 0xFFFF
 
 
 def segment(frame):
@@ -92,7 +97,7 @@ def forgeries(v6, seg, server):
 def main():
     iface, client, server, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     for a in (client, server):
-        if not in_lab(a):
+        if not any(ipaddress.ip_address(a) in n for n in LABS):
             sys.exit("icmp-forge.py: %s is not a lab address" % a)
     v6 = ipaddress.ip_address(client).version == 6
     fam = socket.AF_INET6 if v6 else socket.AF_INET

@@ -5,7 +5,7 @@
 # http.server) and the responder; the kernel's cached path MTU as the start;
 # a black hole (the router's errors dropped); a firewall rejecting with each
 # kind of ICMP error, on the packet link and on a TAP; forged errors that must
-# change nothing.
+# change nothing; the mtu fault live, in a replay and in the responder.
 # Sourced by tests/e2e/run.sh; needs nothing earlier files set up.
 #
 #   lprc$$ (rc0) ====== (rr1) lprr$$ (rr2) ====== (rs0) lprs$$
@@ -380,9 +380,46 @@ EOF
 	done
 }
 
+# 33-34: the path's faults live: --fault client:mtu:1000 makes a live replay's
+# own larger packets meet an emulated 1000-byte hop (their errors fed back);
+# the responder's --fault mtu:1000 the same for what it sends.
+live_path_faults() {
+	head -c 204800 /dev/urandom > "$T/pf.bin"
+	record "$C_NS" vc "$T/pf.pcap" inc sh -c "socat -t 3 - TCP:$S4:7401 < '$T/pf.bin' > /dev/null"
+	out=$(inc "$LP" -i vc -r "$T/pf.pcap" --dst "$S4:7401" --fault client:mtu:1000 --seed 14 \
+		--timeout 10 2>&1)
+	rc=$?
+	name="live --fault client:mtu:1000: the replay's segments fit the emulated hop, matched"
+	if [ $rc -eq 0 ] && grep -q '^verdict: matched' <<<"$out" &&
+		grep -q '^path MTU: 1000 (from 1500, lowered by ICMP)$' <<<"$out" &&
+		grep -q '^fault: client:mtu' <<<"$out"; then
+		ok "$name"
+	else
+		not_ok "$name" "exit $rc" "$out"
+	fi
+	rm -f "$T/pfr.out"
+	ins timeout 20 "$RSP" -i vs -r "$T/pf.pcap" --ip 198.18.0.5 --once --idle-timeout 10 \
+		--fault mtu:1000 --seed 14 > "$T/pfr.out" 2>&1 &
+	rpid=$!
+	wait_for 50 grep -q '^serving' "$T/pfr.out"
+	out=$(inc "$LP" -i vc -r "$T/pf.pcap" --dst 198.18.0.5:7401 --seed 14 --timeout 10 2>&1)
+	rc=$?
+	wait "$rpid"
+	rrc=$?
+	rout=$(cat "$T/pfr.out")
+	name="the responder's --fault mtu:1000: its segments fit the emulated hop, both matched"
+	if [ $rc -eq 0 ] && grep -q '^verdict: matched' <<<"$out" && [ $rrc -eq 0 ] &&
+		grep -q 'verdict matched' <<<"$rout" && grep -q 'path MTU 1000; ICMP errors: [1-9]' <<<"$rout"; then
+		ok "$name"
+	else
+		not_ok "$name" "exit $rc, responder exit $rrc" "$out" "$rout"
+	fi
+}
+
 if routed_up; then
 	icmp_cases
 else
 	not_ok "routed lab: could not build the three namespaces"
 fi
 forged_cases
+live_path_faults
