@@ -349,8 +349,8 @@ START_TEST(test_path_faults)
 
 	run(&pr, &t->fl, syn, 1, NULL, 0, 3);
 	ck_assert_int_eq(lp_engine_state(pr.end[0].e), LP_ENGINE_FAILED);
-	ck_assert_str_eq(lp_engine_reason(pr.end[0].e),
-			 "ICMP destination unreachable (administratively prohibited) from 198.18.0.2");
+	ck_assert_str_eq(lp_engine_reason(pr.end[0].e), "ICMP destination unreachable "
+			 "(administratively prohibited) from 198.18.0.2");
 	ck_assert_uint_eq(pr.end[0].sent, 0);
 	done(&pr);
 	tf_free(t);
