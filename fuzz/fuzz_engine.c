@@ -6,19 +6,27 @@
  *   anywhere, window, options, payload); the handshake's own segment; a
  *   keepalive (RCV.NXT - 1, empty or one byte); a window update, often to
  *   zero; an ACK carrying SACK blocks around what is in flight; data with a
- *   timestamp older or newer than the last (PAWS); a raw garbage packet; a
- *   clock jump; or the replay ending early (lp_engine_abort).
+ *   timestamp older or newer than the last (PAWS); a raw garbage packet; an
+ *   ICMP error about the engine's last packet (any type and code, an MTU,
+ *   the quote right or with its sequence number, ports or length changed,
+ *   sometimes damaged); a clock jump; or the replay ending early
+ *   (lp_engine_abort).
+ * The first byte also picks the engine's own faults: a window cap, a zero
+ * window once the peer's first or second segment is in, a stall.
  * After every step the engine's output is drained and its due timers run,
  * so every state of the connection can be reached. The packets it sends
- * must parse and stay within the MSS it offered.
+ * must parse, stay within the MSS it offered and fit the path MTU it took.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "../tests/testflow.h"
 #include "tcpliveplay/engine.h"
+#include "tcpliveplay/fault.h"
+#include "tcpliveplay/icmp.h"
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/bytes.h"
 
@@ -34,6 +42,8 @@ struct peer {
 	uint32_t peer_nxt;  /* what the engine acknowledges of ours */
 	uint32_t tsval;     /* our timestamp clock */
 	bool acked;         /* the engine has acknowledged something */
+	uint8_t last[2048]; /* the engine's last packet (its first 2048 bytes) */
+	size_t lastlen;
 };
 
 static void build_flow(void)
@@ -55,6 +65,7 @@ static void drain(struct lp_engine *e, uint64_t now, struct peer *pr)
 	int n, guard = 0;
 
 	while ((n = lp_engine_output(e, buf, sizeof(buf), now)) > 0 && guard++ < 4096) {
+		struct lp_engine_stats st;
 		struct lp_seg s;
 
 		if (lp_pkt_parse(buf, (size_t)n, &s) != 0)
@@ -62,6 +73,13 @@ static void drain(struct lp_engine *e, uint64_t now, struct peer *pr)
 		/* Options and data within the MSS we offered (RFC 9293 3.7.1). */
 		if (!(s.flags & LP_TH_SYN) && s.len && s.len + lp_pkt_opts_len(&s) > OFFER_MSS)
 			abort();
+		/* Within the path MTU it took (never below 48 bytes of options
+		 * and data, Linux's tcp_min_snd_mss). */
+		lp_engine_stats(e, &st);
+		if (st.path_mtu && s.len && (unsigned)n > (st.path_mtu > 88 ? st.path_mtu : 88))
+			abort();
+		pr->lastlen = (size_t)n < sizeof(pr->last) ? (size_t)n : sizeof(pr->last);
+		memcpy(pr->last, buf, pr->lastlen);
 		pr->our_nxt = s.seq + s.len + !!(s.flags & (LP_TH_SYN | LP_TH_FIN));
 		if (s.flags & LP_TH_ACK) {
 			pr->peer_nxt = s.ack;
@@ -160,10 +178,65 @@ static void segment(struct lp_engine *e, const struct lp_engine_cfg *cfg, const 
 		lp_engine_input(e, pkt, (size_t)n, now);
 }
 
+/* The engine's own faults from bits 4-7 of b (NULL: none). */
+static struct lp_fault_plan *faults(uint8_t b, bool server)
+{
+	const char *side = server ? "server" : "client";
+	char peer = server ? 'C' : 'S', spec[64], err[128];
+	struct lp_fault_plan *p;
+
+	if (!(b & 0xf0) || lp_fault_plan_new(&p))
+		return NULL;
+	if (b & 16) {
+		snprintf(spec, sizeof(spec), "%s:window:%u", side, 1u + (unsigned)(b >> 6) * 900u);
+		lp_fault_plan_add(p, spec, err, sizeof(err));
+	}
+	if (b & 32) {
+		snprintf(spec, sizeof(spec), "%s:zero-window:%c%u:%u", side, peer, 1u + (b >> 7), 50u);
+		lp_fault_plan_add(p, spec, err, sizeof(err));
+	}
+	if ((b & 0xc0) == 0xc0) {
+		snprintf(spec, sizeof(spec), "%s:stall:%c2", side, server ? 'S' : 'C');
+		lp_fault_plan_add(p, spec, err, sizeof(err));
+	}
+	return p;
+}
+
+/* One step: an ICMP error about the engine's last packet, shaped by p. */
+static void icmp_step(struct lp_engine *e, const uint8_t *p, struct peer *pr, uint64_t now)
+{
+	static const uint8_t types[] = { 3, 3, 3, 11, 12, 0, 5, 8 };
+	static uint8_t q[2048], out[2048];
+	uint32_t mtu = p[3] & 1 ? 1280u - (uint32_t)p[4] * 4 : lp_get16(p + 3);
+	size_t qlen = pr->lastlen;
+	uint8_t code;
+	int n;
+
+	if (qlen < LP_IPV4_HDR + 8)
+		return;
+	memcpy(q, pr->last, qlen);
+	/* The quoted sequence number near the real one, or the ports off. */
+	if (p[5] & 1)
+		lp_put32(q + 24, lp_get32(q + 24) +
+				 (uint32_t)(int8_t)p[6] * (p[5] & 2 ? 1u : 4096u));
+	if (p[5] & 4)
+		q[20 + (p[5] >> 6)] ^= p[7];
+	if (p[5] & 8)
+		qlen = LP_IPV4_HDR + (p[8] & 15);
+	code = p[1] & 8 ? LP_ICMP4_FRAG_NEEDED : (uint8_t)(p[2] & 15);
+	n = lp_icmp_build_error(out, sizeof(out), q, qlen, types[p[1] & 7], code, mtu, q + 16);
+	if (n <= 0)
+		return;
+	if (p[9] & 1)
+		out[p[10] % n] ^= p[11];
+	lp_engine_input(e, out, (size_t)n, now);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct lp_engine_cfg cfg;
 	struct lp_engine *e;
+	struct lp_fault_plan *plan;
 	struct peer pr = { .tsval = 1 };
 	uint64_t now = 1000000;
 	bool server;
@@ -181,8 +254,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.ts_base = 5;
 	cfg.match = (enum lp_match)((data[0] >> 1) % 3);
 	cfg.rcv_wnd = data[0] & 8 ? 4096 : 0;
-	if (lp_engine_new(&flow->fl, &cfg, &e))
+	plan = faults(data[0], server);
+	cfg.faults = plan;
+	if (lp_engine_new(&flow->fl, &cfg, &e)) {
+		lp_fault_plan_free(plan);
 		return 0;
+	}
 	drain(e, now, &pr);
 	for (size_t off = 1; off + STEP <= size && lp_engine_state(e) == LP_ENGINE_RUNNING; off += STEP) {
 		const uint8_t *p = data + off;
@@ -201,6 +278,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		default:
 			if (p[0] == 0xff)
 				lp_engine_abort(e, now);
+			else if (p[0] & 0x80)
+				icmp_step(e, p, &pr, now);
 			else
 				now += (uint64_t)lp_get32(p + 1) % 10000000000ull;
 			break;
@@ -209,5 +288,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		drain(e, now, &pr);
 	}
 	lp_engine_free(e);
+	lp_fault_plan_free(plan);
 	return 0;
 }

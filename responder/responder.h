@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "tcpliveplay/engine.h"
+#include "tcpliveplay/fault.h"
 #include "tcpliveplay/flow.h"
 #include "tcpliveplay/flowpick.h"
 #include "tcpliveplay/link.h"
@@ -41,6 +42,10 @@ struct rsp_opts {
 	const uint32_t *client_drop;      /* client segment labels to ignore once (every
 					   * served flow has them) */
 	size_t nclient_drop;
+	struct lp_fault_plan *const *plans; /* by flow id (plans[fl->id], NULL: none): each
+					   * session plays a copy, seeded with
+					   * lp_flowset_seed(seed, its number) */
+	size_t nplans;
 	uint64_t seed;
 	int verbose;                      /* 1: each step (on stderr) */
 	bool quiet;                       /* errors only */

@@ -5,7 +5,8 @@
  * calls; engine_rx.c the receive path (RFC 9293 3.10.7: acceptability, PAWS,
  * RST/SYN/ACK checks, reassembly, the SACK blocks we send); engine_tx.c the
  * send path (segments, timers); engine_cc.c congestion control and loss
- * recovery.
+ * recovery; engine_icmp.c the network's own signals (ICMP errors, the path
+ * MTU).
  *
  * Sequence numbers are handled as 64-bit stream offsets: offset 0 is the
  * first byte after the SYN. Our FIN, when queued, occupies offset app_len.
@@ -14,6 +15,7 @@
 #define TCPLIVEPLAY_ENGINE_INT_H
 
 #include "tcpliveplay/engine.h"
+#include "tcpliveplay/icmp.h"
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/rng.h"
 
@@ -56,6 +58,14 @@ struct cut {
 	uint64_t wire_at, skip;
 };
 
+/* A zero-window fault: once the peer's bytes up to end are in, our window
+ * stays closed for ms. */
+struct zwin {
+	uint64_t end;
+	uint32_t label, ms;
+	bool done;
+};
+
 struct lp_engine {
 	const struct lp_flow *fl;
 	struct lp_engine_cfg cfg;
@@ -75,7 +85,7 @@ struct lp_engine {
 	bool peer_close_expected;
 	uint64_t release_at;        /* capture timing: earliest release of mine[rel] */
 	uint64_t last_met;          /* peer offset of the last expectation met */
-	bool stalled;
+	bool stalled;               /* a stall or rst fault stopped the application */
 	struct cut cuts[MAX_CUTS];
 	size_t ncuts;
 	/* first-transmission tracking for labels */
@@ -83,6 +93,8 @@ struct lp_engine {
 	uint32_t *wlabel;
 	size_t nwlab, txlab;
 	uint32_t out_first, out_last;  /* labels first sent in the last packet */
+	uint32_t out_seq, out_ack, out_len;  /* the last packet's */
+	uint8_t out_flags;
 
 	/* send side */
 	uint32_t iss;
@@ -97,6 +109,7 @@ struct lp_engine {
 	bool wnd_known;
 	uint16_t eff_mss;           /* options + payload of one segment (RFC 9293 3.7.1) */
 	uint16_t mss;               /* SMSS: payload of a segment with the fixed options */
+	uint8_t fixed_opts;         /* bytes of the options every segment carries */
 	bool ws_ok, ts_ok, sack_ok;
 	uint8_t snd_ws, rcv_ws;
 	struct lp_synopts offer;    /* what our SYN offers */
@@ -132,6 +145,13 @@ struct lp_engine {
 	bool ack_now;
 	bool oow_acked;
 	uint64_t oow_ack_at;        /* when we last answered an unacceptable segment */
+	uint64_t adv_edge;          /* the highest RCV.NXT + window we advertised */
+	/* window faults (engine.c): a cap on the window we offer, zero windows */
+	uint64_t wnd_cap;           /* 0: none */
+	bool wnd_cap_noted;
+	struct zwin *zw;
+	size_t nzw;
+	uint64_t zw_until;          /* our window is closed until then (0: open) */
 	uint8_t *ooo_buf;
 	struct range ooo[MAX_OOO];
 	size_t nooo;
@@ -152,12 +172,17 @@ struct lp_engine {
 	uint64_t ka_at;             /* next keepalive (0 = off) */
 	unsigned ka_sent, ka_unanswered;
 	bool ka_due;                /* a keepalive goes next */
-	char why[160];              /* a failure's reason when it has figures */
 	bool tail_waived, close_waived;
 	uint64_t short_at;          /* rcv_nxt at the last shortfall reported */
 	uint64_t slack;             /* peer bytes given up on after shortfalls */
 	bool size_end_checked;
 	struct lp_rng jitter;       /* RTO timer jitter (cfg.rto_jitter_pct) */
+
+	/* the path (engine_icmp.c) */
+	unsigned pmtu;              /* the path MTU estimate, 0: unknown */
+	char icmp_last[112];        /* the last ICMP error taken, "" when none */
+	char msg[224];              /* an event's text, built at run time */
+	char why[160];              /* a reason built at run time */
 
 	struct lp_engine_stats st;
 	struct lp_divergence div[MAX_DIV];
@@ -212,6 +237,10 @@ uint32_t eng_peer_label_at(const struct lp_engine *e, uint64_t off);
 void eng_diverge(struct lp_engine *e, uint32_t label, uint64_t expected, uint64_t received,
 		 int64_t first_diff, const char *reason);
 uint64_t eng_wire_to_capture(const struct lp_engine *e, uint64_t w, uint64_t *contig);
+/* Window faults: new in-order peer bytes may close the window; the first
+ * window we advertise notes a window cap. */
+void eng_window_faults(struct lp_engine *e);
+void eng_note_window_cap(struct lp_engine *e);
 
 /* engine_wait.c: waiting for the peer */
 /* The application waits for the peer (or no longer): the patience and the
@@ -234,6 +263,12 @@ bool rx_negotiate(struct lp_engine *e, const struct lp_tcpopts *po);
 /* Answer an unacceptable segment: an ACK, at most one per 500 ms for those
  * without data (Linux's tcp_invalid_ratelimit, RFC 5961 10). */
 void rx_oow_ack(struct lp_engine *e, bool has_data);
+/* The window we offer now (a zero-window fault closes it, a window cap
+ * bounds it), and the one we accept segments in: what we offer, or what we
+ * offered before if more (RFC 7323 2.4: a segment that would have been in
+ * the window of any ACK we sent is in the window). */
+uint64_t rx_wnd_offer(const struct lp_engine *e);
+uint64_t rx_wnd_accept(const struct lp_engine *e);
 
 /* engine_cc.c: congestion control and loss recovery */
 /* An acceptable ACK at or above SND.UNA; dup_candidate: no data, same
@@ -251,6 +286,17 @@ uint64_t cc_pipe(const struct lp_engine *e);
 bool cc_next_hole(const struct lp_engine *e, bool lost_only, uint64_t *off, uint64_t *lim);
 void cc_on_rto(struct lp_engine *e);
 
+/* engine_icmp.c: ICMP errors and the path MTU */
+/* A packet that is no TCP segment: an ICMP error is taken or counted as
+ * ignored (0); -EINVAL for anything else. */
+int eng_icmp_packet(struct lp_engine *e, const uint8_t *pkt, size_t len);
+/* The largest eff_mss the path MTU allows (UINT16_MAX when unknown). */
+uint16_t pmtu_mss_cap(const struct lp_engine *e);
+/* An RTO of established data: after repeated ones, smaller segments. */
+void pmtu_on_timeout(struct lp_engine *e);
+/* base, or base and the last ICMP error taken (RFC 1122 4.2.3.9). */
+const char *icmp_giveup_reason(struct lp_engine *e, const char *base);
+
 /* engine_tx.c: the send side */
 void tx_rtt_sample(struct lp_engine *e, uint64_t r);
 /* The handshake completed: RTT, RTO and initial window after it. */
@@ -263,5 +309,7 @@ void tx_queue_abort(struct lp_engine *e);
 /* Would new data go out now? */
 bool tx_new_data_due(const struct lp_engine *e);
 uint64_t tx_rto_clamp(const struct lp_engine *e, uint64_t v);
+/* The label of our data segment holding wire offset off (0: none). */
+uint32_t tx_label_at(const struct lp_engine *e, uint64_t off);
 
 #endif

@@ -177,9 +177,24 @@ static void ooo_store(struct lp_engine *e, uint64_t off, const uint8_t *p, uint6
 	mru_touch(e, off);
 }
 
+uint64_t rx_wnd_offer(const struct lp_engine *e)
+{
+	if (e->zw_until)
+		return 0;
+	return e->wnd_cap && e->wnd_cap < e->rcv_buf ? e->wnd_cap : e->rcv_buf;
+}
+
+uint64_t rx_wnd_accept(const struct lp_engine *e)
+{
+	uint64_t w = rx_wnd_offer(e);
+	uint64_t before = e->adv_edge > e->rcv_nxt ? e->adv_edge - e->rcv_nxt : 0;
+
+	return w > before ? w : before;
+}
+
 static void on_data(struct lp_engine *e, int64_t soff, const uint8_t *p, uint64_t n)
 {
-	uint64_t wend = e->rcv_nxt + e->rcv_buf;
+	uint64_t wend = e->rcv_nxt + rx_wnd_accept(e);
 	uint64_t off;
 
 	e->ack_now = true;
@@ -204,6 +219,8 @@ static void on_data(struct lp_engine *e, int64_t soff, const uint8_t *p, uint64_
 	if (off == e->rcv_nxt) {
 		deliver(e, p, n);
 		ooo_drain(e);
+		if (e->nzw)
+			eng_window_faults(e);
 	} else {
 		ooo_store(e, off, p, n);
 	}
@@ -249,8 +266,11 @@ bool rx_negotiate(struct lp_engine *e, const struct lp_tcpopts *po)
 	 * MUST-16; RFC 6691): a segment carries what the MSS leaves after them. */
 	ts.opts.has_ts = e->ts_ok;
 	fixed = lp_pkt_opts_len(&ts);
+	if (eff > pmtu_mss_cap(e))
+		eff = pmtu_mss_cap(e); /* what the path takes (RFC 1191, 8201) */
 	if (eff <= fixed)
 		return false;
+	e->fixed_opts = (uint8_t)fixed;
 	e->eff_mss = eff;
 	e->mss = (uint16_t)(eff - fixed);
 	/* RFC 6928: IW = min(10 * MSS, max(2 * MSS, 14600)). */
@@ -368,7 +388,7 @@ static void input_syn_sent(struct lp_engine *e, const struct lp_seg *s)
 static bool segment_checks(struct lp_engine *e, const struct lp_seg *s, int64_t soff,
 			   uint64_t seglen)
 {
-	int64_t rnxt = (int64_t)rcv_nxt_seq(e), wnd = (int64_t)e->rcv_buf;
+	int64_t rnxt = (int64_t)rcv_nxt_seq(e), wnd = (int64_t)rx_wnd_accept(e);
 
 	if ((s->flags & LP_TH_SYN) && !(s->flags & LP_TH_RST)) {
 		/* A retransmitted SYN (our SYN-ACK was lost) gets the SYN-ACK
@@ -400,11 +420,15 @@ static bool segment_checks(struct lp_engine *e, const struct lp_seg *s, int64_t 
 		rx_oow_ack(e, seglen != 0);
 		return false;
 	}
-	/* The acceptability test (RFC 9293 3.10.7.4, our window is never 0):
-	 * an unacceptable segment (a keepalive at RCV.NXT-1, an old duplicate)
-	 * gets an ACK. */
-	if (seglen == 0 ? soff < rnxt || soff >= rnxt + wnd
-			: soff >= rnxt + wnd || soff + (int64_t)seglen <= rnxt) {
+	/* The acceptability test (RFC 9293 3.10.7.4): an unacceptable segment
+	 * (a keepalive at RCV.NXT-1, an old duplicate, a zero-window probe)
+	 * gets an ACK. With the window closed (a zero-window fault) only a
+	 * segment at RCV.NXT is taken, for its ACK; its data is dropped by
+	 * on_data() (RFC 9293: "special allowance should be made to accept
+	 * valid ACKs"; Linux, tcp_data_queue(), even keeps a bare FIN). */
+	if (wnd == 0 ? soff != rnxt
+		     : seglen == 0 ? soff < rnxt || soff >= rnxt + wnd
+				   : soff >= rnxt + wnd || soff + (int64_t)seglen <= rnxt) {
 		e->st.packets_ignored++;
 		rx_oow_ack(e, seglen != 0);
 		return false;
@@ -493,6 +517,8 @@ int lp_engine_input(struct lp_engine *e, const uint8_t *pkt, size_t len, uint64_
 
 	e->now = now_ns;
 	rc = lp_pkt_parse(pkt, len, &s);
+	if (rc == -EINVAL && eng_icmp_packet(e, pkt, len) == 0)
+		return 0;
 	if (rc < 0) {
 		e->st.packets_ignored++;
 		return rc == -EINVAL ? -EINVAL : 0;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "incident.h"
 #include "tcpliveplay/flow.h"
 
 /* Sequence numbers jump ahead of what a direction holds when the capture lost
@@ -45,6 +46,8 @@ struct rec {
 	uint32_t len, caplen;
 	uint16_t window;
 	uint8_t side, flags;
+	bool has_ts;
+	uint32_t tsval;
 	struct lp_tcpopts *synopts; /* SYN options, kept for SYN packets only */
 };
 
@@ -538,6 +541,8 @@ static int add_packet(struct lp_flows *f, const struct lp_rawpkt *pkt)
 	r->caplen = t->caplen;
 	r->window = t->window;
 	r->flags = t->flags;
+	r->has_ts = t->opts.has_ts;
+	r->tsval = t->opts.tsval;
 	r->side = ep_eq(&bd->ep[0], &src) ? 0 : 1;
 	if (t->flags & LP_TH_SYN) {
 		r->synopts = malloc(sizeof(*r->synopts));
@@ -669,6 +674,7 @@ struct finish {
 	struct origin org[2];   /* by side: where its data starts */
 	int client;             /* the side that is the client */
 	struct ivset wire[2];   /* by direction: stream bytes a segment already carries */
+	struct lp_inc inc;      /* what went wrong on the wire, as read so far */
 	bool syn_done[2], fin_done[2], rst_done[2];
 	uint64_t fin_off[2];
 	size_t segcap;
@@ -834,6 +840,31 @@ static int emit_data(struct finish *fn, int d, uint64_t s, uint64_t e, struct lp
 	return ivset_add(w, s, e);
 }
 
+/* The first byte of [s, e) in set, or UINT64_MAX. */
+static uint64_t ivset_first_in(const struct ivset *set, uint64_t s, uint64_t e)
+{
+	for (size_t i = 0; i < set->n && set->v[i].start < e; i++)
+		if (set->v[i].end > s)
+			return set->v[i].start > s ? set->v[i].start : s;
+	return UINT64_MAX;
+}
+
+/* A record for the incident reader, before its data joins the wire. */
+static int see_incidents(struct finish *fn, const struct rec *r, int d, int64_t rel, uint64_t ack)
+{
+	const struct ivset *w = &fn->wire[d];
+	int64_t end = rel + (int64_t)r->len;
+	uint64_t s = rel > 0 ? (uint64_t)rel : 0, e = end > 0 ? (uint64_t)end : 0;
+	struct lp_inc_rec ir = {
+		.dir = (uint8_t)d, .flags = r->flags, .window = r->window, .packet = r->number,
+		.ts_ns = r->ts, .off = s, .len = e - s, .ack = ack, .has_ts = r->has_ts,
+		.tsval = r->tsval, .covered = ivset_first_in(w, s, e),
+		.reached = w->n ? w->v[w->n - 1].end : 0,
+	};
+
+	return lp_inc_record(&fn->inc, fn->fl, &ir);
+}
+
 /* One record into the schedule: its SYN once, its new data, its FIN and RST
  * once each; the capture's own retransmissions are counted, not emitted. */
 static int emit_record(struct finish *fn, const struct rec *r)
@@ -857,6 +888,9 @@ static int emit_record(struct finish *fn, const struct rec *r)
 
 		seg.ack = a > 0 ? (uint64_t)a : 0;
 	}
+	rc = see_incidents(fn, r, d, rel, seg.ack);
+	if (rc)
+		return rc;
 	if (r->flags & LP_TH_SYN) {
 		if (!(r->flags & LP_TH_ACK) == (d == LP_C2S) && !st->opts.seen)
 			set_synopts(&st->opts, r);
@@ -993,6 +1027,8 @@ static int finish_flow(struct lp_flow *fl, struct build *bd, uint64_t *budget)
 	rc = rebase_streams(&fn, budget);
 	for (size_t i = 0; !rc && i < bd->nrecs; i++)
 		rc = emit_record(&fn, &bd->recs[i]);
+	if (!rc)
+		rc = lp_inc_finish(&fn.inc, fl);
 	for (int s = 0; !rc && s < 2; s++)
 		rc = finish_stream(&fn, s);
 	if (!rc)
@@ -1025,6 +1061,7 @@ static void flow_free(struct lp_flow *fl)
 		free(fl->dir[d].holes);
 	}
 	free(fl->segs);
+	free(fl->incidents);
 	free(fl);
 }
 

@@ -9,6 +9,9 @@
 
 #include "tcpliveplay/report.h"
 
+/* Faults the text report lists (JSON has them all, up to LP_REPORT_MAX_FAULTS). */
+#define TEXT_FAULTS 16
+
 #ifndef LP_VERSION
 #define LP_VERSION "unknown"
 #endif
@@ -83,6 +86,39 @@ void lp_report_add_divergence(struct lp_report *r, const struct lp_divergence *d
 		snprintf(rd->message, sizeof(rd->message), "%s", d->reason);
 }
 
+void lp_report_add_faults(struct lp_report *r, const struct lp_fault_plan *p)
+{
+	const struct lp_fault_fired *end = NULL;
+
+	r->faults_fired = lp_fault_plan_fired(p);
+	r->nfaults = 0;
+	for (size_t i = 0; i < lp_fault_plan_nlog(p); i++) {
+		const struct lp_fault_fired *f = lp_fault_plan_log(p, i);
+
+		if (!end && lp_fault_kind_ends(f->kind))
+			end = f;
+		if (r->nfaults < LP_REPORT_MAX_FAULTS) {
+			struct lp_report_fault *rf = &r->faults[r->nfaults++];
+
+			rf->side = f->side;
+			rf->kind = f->kind;
+			rf->at_ns = f->at_ns;
+			lp_segment_label(f->dir, f->label, rf->segment, sizeof(rf->segment));
+		}
+	}
+	if (end) {
+		char name[48];
+		size_t n = strlen(r->reason);
+
+		lp_fault_fired_str(end, name, sizeof(name));
+		if (r->verdict != LP_VERDICT_FAILED) {
+			r->verdict = LP_VERDICT_FAILED;
+			r->exit_code = 1;
+		}
+		snprintf(r->reason + n, sizeof(r->reason) - n, "%s(fault %s)", n ? " " : "", name);
+	}
+}
+
 void lp_report_cut_short(struct lp_report *r, const char *why)
 {
 	size_t n = strlen(r->reason);
@@ -136,11 +172,20 @@ void lp_report_from_engine(struct lp_report *r, const struct lp_engine *e, const
 		r->verdict = LP_VERDICT_MATCHED;
 	}
 	r->exit_code = r->verdict == LP_VERDICT_MATCHED ? 0 : 1;
+	r->path_mtu = st.path_mtu;
+	r->path_mtu_start = st.path_mtu_start;
+	r->mtu_blackhole = st.mtu_blackhole;
+	r->icmp_accepted = st.icmp_accepted;
+	r->icmp_ignored = st.icmp_ignored;
+	snprintf(r->icmp_error, sizeof(r->icmp_error), "%s",
+		 lp_engine_icmp_error(e) ? lp_engine_icmp_error(e) : "");
 	/* The host's kernel answered the handshake, but no socket ever took our
 	 * data: what a listener whose accept queue is full does (its SYN
-	 * cookies or SYN-ACK complete the handshake, then it drops the ACKs). */
+	 * cookies or SYN-ACK complete the handshake, then it drops the ACKs).
+	 * Not so when the network said why (an ICMP error). */
 	r->data_unacked = r->verdict == LP_VERDICT_FAILED && lp_engine_role(e) == LP_ROLE_CLIENT &&
-			  st.connected && st.sent_bytes && !st.acked_bytes && !st.received_bytes;
+			  st.connected && st.sent_bytes && !st.acked_bytes && !st.received_bytes &&
+			  !lp_engine_icmp_error(e);
 	if (r->data_unacked) {
 		size_t n = strlen(r->reason);
 
@@ -168,6 +213,30 @@ static const char *family_str(int family)
 	return family == AF_INET6 ? "IPv6" : "IPv4";
 }
 
+/* The path MTU when known, how it came down; the ICMP errors seen. */
+static void print_path(const struct lp_report *r, FILE *fp)
+{
+	if (r->path_mtu) {
+		fprintf(fp, "path MTU: %u", r->path_mtu);
+		if (r->path_mtu != r->path_mtu_start) {
+			fprintf(fp, " (");
+			if (r->path_mtu_start)
+				fprintf(fp, "from %u, ", r->path_mtu_start);
+			fprintf(fp, "%s)", r->mtu_blackhole
+						   ? "black hole suspected: timeouts without ICMP"
+						   : "lowered by ICMP");
+		}
+		fputc('\n', fp);
+	}
+	if (r->icmp_accepted || r->icmp_ignored) {
+		fprintf(fp, "ICMP errors: %" PRIu64 " taken, %" PRIu64 " ignored", r->icmp_accepted,
+			r->icmp_ignored);
+		if (r->icmp_error[0])
+			fprintf(fp, " (last: %s)", r->icmp_error);
+		fputc('\n', fp);
+	}
+}
+
 int lp_report_print_text(const struct lp_report *r, FILE *fp)
 {
 	char a[64], b[64], d[32];
@@ -188,6 +257,18 @@ int lp_report_print_text(const struct lp_report *r, FILE *fp)
 	if (r->ndiv_total > r->ndiv)
 		fprintf(fp, "divergence: ... %zu more\n", r->ndiv_total - r->ndiv);
 	fprintf(fp, "faults fired: %" PRIu64 "\n", r->faults_fired);
+	for (size_t i = 0; i < r->nfaults && i < TEXT_FAULTS; i++) {
+		const struct lp_report_fault *f = &r->faults[i];
+		char t[32];
+
+		fmt_duration(f->at_ns, t, sizeof(t));
+		fprintf(fp, "fault: %s:%s%s%s at %s s\n", f->side == LP_FAULT_CLIENT ? "client" : "server",
+			lp_fault_kind_str(f->kind), f->segment[0] ? ":" : "", f->segment, t);
+	}
+	if (r->faults_fired > r->nfaults || r->nfaults > TEXT_FAULTS)
+		fprintf(fp, "fault: ... %" PRIu64 " more\n",
+			r->faults_fired - (r->nfaults < TEXT_FAULTS ? r->nfaults : TEXT_FAULTS));
+	print_path(r, fp);
 	fprintf(fp, "duration: %s s\n", d);
 	/* A rate says something of a run that moved its bytes, not of one
 	 * that failed. */
@@ -214,6 +295,14 @@ static void json_str(FILE *fp, const char *s)
 			fputc(c, fp);
 	}
 	fputc('"', fp);
+}
+
+static void json_mtu(FILE *fp, const char *key, unsigned mtu)
+{
+	if (mtu)
+		fprintf(fp, "\"%s\":%u,", key, mtu);
+	else
+		fprintf(fp, "\"%s\":null,", key);
 }
 
 /* The report's JSON object, without a newline. */
@@ -256,7 +345,31 @@ static void json_report(const struct lp_report *r, FILE *fp)
 		json_str(fp, v->message);
 		fputc('}', fp);
 	}
-	fprintf(fp, "],\"faults_fired\":%" PRIu64 ",\"duration_s\":%s,\"version\":", r->faults_fired, d);
+	fprintf(fp, "],\"faults_fired\":%" PRIu64 ",\"faults\":[", r->faults_fired);
+	for (size_t i = 0; i < r->nfaults; i++) {
+		const struct lp_report_fault *f = &r->faults[i];
+		char t[32];
+
+		fmt_duration(f->at_ns, t, sizeof(t));
+		fprintf(fp, "%s{\"side\":\"%s\",\"kind\":\"%s\",\"segment\":", i ? "," : "",
+			f->side == LP_FAULT_CLIENT ? "client" : "server", lp_fault_kind_str(f->kind));
+		if (f->segment[0])
+			json_str(fp, f->segment);
+		else
+			fputs("null", fp);
+		fprintf(fp, ",\"time_s\":%s}", t);
+	}
+	fprintf(fp, "],");
+	json_mtu(fp, "path_mtu", r->path_mtu);
+	json_mtu(fp, "path_mtu_start", r->path_mtu_start);
+	fprintf(fp, "\"mtu_blackhole\":%s,\"icmp\":{\"accepted\":%" PRIu64 ",\"ignored\":%" PRIu64
+		",\"last_error\":", r->mtu_blackhole ? "true" : "false", r->icmp_accepted,
+		r->icmp_ignored);
+	if (r->icmp_error[0])
+		json_str(fp, r->icmp_error);
+	else
+		fprintf(fp, "null");
+	fprintf(fp, "},\"duration_s\":%s,\"version\":", d);
 	json_str(fp, LP_VERSION);
 	fputc('}', fp);
 }
@@ -289,6 +402,8 @@ int lp_report_print_line(const struct lp_report *r, FILE *fp)
 		fprintf(fp, ", sent %" PRIu64 " B, received %" PRIu64 " B of %" PRIu64
 			", %" PRIu64 " retransmission%s, %s s", r->sent.bytes, r->received.bytes,
 			r->expected_received_bytes, r->retransmissions, lp_plural(r->retransmissions), d);
+	if (r->path_mtu != r->path_mtu_start)
+		fprintf(fp, ", path MTU %u", r->path_mtu);
 	if (r->reason[0])
 		fprintf(fp, " (%s)", r->reason);
 	fputc('\n', fp);
@@ -323,6 +438,8 @@ void lp_totals_add(struct lp_totals *t, const struct lp_report *r)
 	t->expected_received_bytes += r->expected_received_bytes;
 	t->retransmissions += r->retransmissions;
 	t->faults_fired += r->faults_fired;
+	t->icmp_accepted += r->icmp_accepted;
+	t->icmp_ignored += r->icmp_ignored;
 }
 
 int lp_totals_print_text(const struct lp_totals *t, FILE *fp)
@@ -340,6 +457,9 @@ int lp_totals_print_text(const struct lp_totals *t, FILE *fp)
 	fprintf(fp, "retransmissions: %" PRIu64 "\n", t->retransmissions);
 	if (t->faults_fired)
 		fprintf(fp, "faults fired: %" PRIu64 "\n", t->faults_fired);
+	if (t->icmp_accepted || t->icmp_ignored)
+		fprintf(fp, "ICMP errors: %" PRIu64 " taken, %" PRIu64 " ignored\n",
+			t->icmp_accepted, t->icmp_ignored);
 	fprintf(fp, "duration: %s s\n", d);
 	if (t->duration_ns && t->matched + t->diverged)
 		fprintf(fp, "throughput: %.3f MB/s, %.1f flows/s\n",
@@ -377,8 +497,9 @@ int lp_json_flows_end(FILE *fp, const struct lp_totals *t)
 	fprintf(fp, "\"received\":{\"segments\":%" PRIu64 ",\"bytes\":%" PRIu64 "},",
 		t->received.segments, t->received.bytes);
 	fprintf(fp, "\"expected_received_bytes\":%" PRIu64 ",\"retransmissions\":%" PRIu64
-		",\"faults_fired\":%" PRIu64 ",\"duration_s\":%s},", t->expected_received_bytes,
-		t->retransmissions, t->faults_fired, d);
+		",\"faults_fired\":%" PRIu64 ",\"icmp\":{\"accepted\":%" PRIu64
+		",\"ignored\":%" PRIu64 "},\"duration_s\":%s},", t->expected_received_bytes,
+		t->retransmissions, t->faults_fired, t->icmp_accepted, t->icmp_ignored, d);
 	fprintf(fp, "\"verdict\":\"%s\",\"exit_code\":%d,\"seed\":%" PRIu64 ",\"version\":",
 		all ? "matched" : t->diverged && !t->failed ? "diverged" : "failed", t->exit_code, t->seed);
 	json_str(fp, LP_VERSION);
@@ -452,6 +573,11 @@ const char *lp_event_str(const struct lp_event *ev, char *buf, size_t len)
 	case LP_EV_FAULT:
 		snprintf(buf, len, "fault %s%s%s", ev->reason ? ev->reason : "", lab[0] ? " on " : "",
 			 lab);
+		break;
+	case LP_EV_ICMP:
+	case LP_EV_ICMP_IGNORED:
+	case LP_EV_PMTU:
+		snprintf(buf, len, "%s", ev->reason ? ev->reason : "");
 		break;
 	case LP_EV_TIMER:
 		snprintf(buf, len, "timer: %s", ev->reason ? ev->reason : "");

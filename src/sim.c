@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tcpliveplay/icmp.h"
 #include "tcpliveplay/link_mem.h"
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/rng.h"
@@ -19,11 +20,13 @@ struct sim {
 	struct lp_engine *eng[2];     /* indexed by enum lp_role */
 	struct lp_link_mem *link;
 	struct lp_fault_plan *faults;
-	struct lp_rng frng;
+	struct lp_fault_keys *keys[2];  /* per side, when it has wire faults */
+	bool path[2];                 /* per side: it has the path's faults (ICMP) */
 	lp_event_fn cb;
 	void *ctx;
 	const struct lp_sim_opts *o;
 	uint8_t buf[PKT_BUF];
+	uint8_t icmp[LP_MIN_MTU6];    /* what an ICMP fault answers */
 };
 
 void lp_sim_opts_init(struct lp_sim_opts *o)
@@ -34,24 +37,38 @@ void lp_sim_opts_init(struct lp_sim_opts *o)
 	o->timing.speed = 1.0;
 }
 
-static void fault_event(struct sim *s, unsigned side, uint32_t label, uint64_t now,
-			const struct lp_fault_verdict *v)
+/* One packet of side's (n bytes in s->buf) onto the wire, through the
+ * wire faults (only a side that has some has keys to name its packets by),
+ * then the path's: an ICMP fault answers it back to side. */
+static int wire(struct sim *s, unsigned side, int n, uint64_t now)
 {
-	struct lp_event ev;
-	const char *what = v->drop ? "drop" : v->corrupt ? "corrupt" : v->copies > 1 ? "dup" :
-			   v->reorder ? "reorder" : v->delay_ns ? "delay" : "fault";
+	enum lp_fault_side fs = (enum lp_fault_side)side;
+	struct lp_fault_verdict v, *pv = NULL;
+	struct lp_fault_fired what;
+	struct lp_fault_pkt fp;
+	struct lp_pktinfo pi;
+	int rc = 0;
 
-	if (!s->cb)
-		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = LP_EV_FAULT;
-	ev.role = (enum lp_role)side;
-	ev.now_ns = now;
-	ev.dir = side == LP_ROLE_CLIENT ? LP_C2S : LP_S2C;
-	ev.label = label;
-	ev.first_diff = -1;
-	ev.reason = what;
-	s->cb(s->ctx, &ev);
+	if (!s->keys[side] && !s->path[side])
+		return lp_link_mem_send(s->link, 1 - side, s->buf, (size_t)n, now, NULL);
+	lp_engine_output_info(s->eng[side], &pi);
+	if (s->keys[side]) {
+		lp_fault_pkt_from(&fp, &pi, s->keys[side]);
+		lp_fault_wire(s->faults, fs, &fp, now, &v);
+		for (unsigned i = 0; i < v.fired && i < LP_FAULT_PER_PKT; i++)
+			lp_fault_emit(&v.what[i], s->cb, s->ctx);
+		pv = &v;
+	}
+	if (s->path[side] && !(pv && pv->drop))
+		rc = lp_fault_icmp(s->faults, fs, s->buf, (size_t)n, &pi, now, s->icmp,
+				   sizeof(s->icmp), &what);
+	if (rc < 0)
+		return rc;
+	if (rc > 0) {
+		lp_fault_emit(&what, s->cb, s->ctx);
+		return lp_link_mem_send(s->link, side, s->icmp, (size_t)rc, now, NULL);
+	}
+	return lp_link_mem_send(s->link, 1 - side, s->buf, (size_t)n, now, pv);
 }
 
 /* Move every packet both engines have to send onto the wire. */
@@ -61,17 +78,11 @@ static int drain(struct sim *s, uint64_t now)
 		int n;
 
 		while ((n = lp_engine_output(s->eng[side], s->buf, sizeof(s->buf), now)) > 0) {
-			struct lp_fault_verdict v;
-			uint32_t first, last;
 			int rc;
 
 			if (s->o->trace)
 				s->o->trace(s->o->trace_ctx, (enum lp_role)side, now, s->buf, (size_t)n);
-			lp_engine_output_labels(s->eng[side], &first, &last);
-			lp_fault_wire(s->faults, (enum lp_fault_side)side, first, last, &s->frng, &v);
-			if (v.fired)
-				fault_event(s, side, first, now, &v);
-			rc = lp_link_mem_send(s->link, 1 - side, s->buf, (size_t)n, now, &v);
+			rc = wire(s, side, n, now);
 			if (rc < 0)
 				return rc;
 		}
@@ -165,9 +176,16 @@ int lp_sim_run_detail(const struct lp_flow *fl, const struct lp_sim_opts *o, str
 	s->faults = o->faults;
 	s->cb = cb;
 	s->ctx = ctx;
-	lp_fault_plan_reset(o->faults);
+	lp_fault_plan_reset(o->faults, o->seed);
 	lp_rng_seed(&rng, o->seed);
-	lp_rng_seed(&s->frng, o->seed ^ 0x6c706661756c7473ull);
+	for (int i = 0; i < 2; i++) {
+		if (lp_fault_plan_has(o->faults, (enum lp_fault_side)i, LP_FAULT_ON_WIRE) &&
+		    lp_fault_keys_new(&s->keys[i]) < 0) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		s->path[i] = lp_fault_plan_has(o->faults, (enum lp_fault_side)i, LP_FAULT_ON_PATH);
+	}
 
 	for (int i = 0; i < 2; i++) {
 		lp_engine_cfg_defaults(&cfg[i]);
@@ -247,7 +265,7 @@ int lp_sim_run_detail(const struct lp_flow *fl, const struct lp_sim_opts *o, str
 			 limit ? "simulation limit reached" : "replay stuck: nothing left to happen");
 	}
 	r->seed = o->seed;
-	r->faults_fired = lp_fault_plan_fired(o->faults);
+	lp_report_add_faults(r, o->faults);
 	r->duration_ns = end_ns;
 	if (detail) {
 		for (int i = 0; i < 2; i++) {
@@ -265,6 +283,8 @@ out:
 	lp_engine_free(s->eng[0]);
 	lp_engine_free(s->eng[1]);
 	lp_link_mem_free(s->link);
+	lp_fault_keys_free(s->keys[0]);
+	lp_fault_keys_free(s->keys[1]);
 	free(s);
 	return rc;
 }

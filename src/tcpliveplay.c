@@ -63,7 +63,7 @@ struct ctx {
 	const char *flow;
 	const char *outdir;
 	const char *json;
-	struct lp_fault_plan *faults;
+	struct lp_cli_faults faults;
 	bool have_seed;
 	uint64_t seed;
 	enum lp_match match;
@@ -169,7 +169,7 @@ static void usage(FILE *out)
 		"       tcpliveplay [OPTIONS] --tap NAME -r FILE --dst ADDR[:PORT]\n"
 		"       tcpliveplay [OPTIONS] IFACE FILE DST_IP DST_MAC SPORT|random\n"
 		"       tcpliveplay --list FILE   (or --list -r FILE)\n"
-		"       tcpliveplay --dump -r FILE [--flow SEL]\n"
+		"       tcpliveplay --dump -r FILE [--flow SEL] [--fault captured]\n"
 		"       tcpliveplay --extract DIR -r FILE [--flow SEL]\n"
 		"       tcpliveplay --simulate -r FILE [--flow SEL] [--fault SPEC]... [--seed N]\n"
 		"\n"
@@ -199,8 +199,16 @@ static void usage(FILE *out)
 		"      --fault SPEC      misbehave on purpose, repeatable: [client:|server:]KIND[:ARGS]\n"
 		"                        drop:SEG dup:SEG delay:SEG:MS reorder:SEG corrupt:SEG\n"
 		"                        truncate:SEG:BYTES rst:SEG stall:SEG loss:P%% dup:P%% reorder:P%%\n"
-		"                        (SEG: that side's data segment, as --dump labels it;\n"
-		"                        no prefix means server)\n"
+		"                        zero-window:SEG:MS (the side's window shut for MS once the\n"
+		"                        peer's SEG is in) window:BYTES (the side's window never more);\n"
+		"                        mtu:BYTES (a smaller hop: ICMP packet too big),\n"
+		"                        unreachable:SEG|syn[:CODE] (ICMP unreachable);\n"
+		"                        SEG: a label as --dump prints it (C3, S2); no prefix means\n"
+		"                        server. Live, the server's faults act on what arrives from\n"
+		"                        it (the first packet with any byte of SEG): drop, dup,\n"
+		"                        delay, reorder, corrupt, loss. --fault captured: the\n"
+		"                        capture's own losses, duplicates, zero windows and resets\n"
+		"                        (--dump --fault captured prints them)\n"
 		"      --seed N          fix ISNs, ports and every random choice (default: fresh,\n"
 		"                        printed so the run can be repeated)\n"
 		"      --match POLICY    stream (default): the peer delivers as many bytes as\n"
@@ -230,11 +238,11 @@ static void usage(FILE *out)
 		"                        capture together; reports keep the capture's flow numbers\n"
 		"      --any-client      many flows: also replay flows whose captured client is\n"
 		"                        not the first flow's (they are skipped otherwise)\n"
-		"  All but --fault apply to live replays too.\n"
+		"  All of these apply to live replays too.\n"
 		"\n"
 		"General:\n"
 		"  -v, --verbose         each step of the replay, on stderr; -vv also each packet\n"
-		"                        in and out and each timer\n"
+		"                        in and out, each timer and the ICMP errors not taken\n"
 		"  -q, --quiet           print errors only (the exit status tells the verdict)\n"
 		"  -h, --help            this text\n"
 		"  -V, --version         the version\n"
@@ -408,7 +416,7 @@ static int do_dump(struct ctx *c)
 			printf("# hole in %s stream: %llu bytes at offset %llu\n", d == LP_C2S ? "client" : "server",
 			       (unsigned long long)st->holes[k].len, (unsigned long long)st->holes[k].offset);
 	}
-	rc = LP_EXIT_MATCHED;
+	rc = c->faults.captured ? lp_cli_print_captured(fl, stdout) : LP_EXIT_MATCHED;
 out:
 	lp_flows_free(flows);
 	return rc;
@@ -455,14 +463,19 @@ out:
 	return rc;
 }
 
+/* Events for -v; the timers and an ICMP error not taken only for -vv. */
+static bool event_shown(const struct lp_event *ev)
+{
+	return (ev->kind != LP_EV_ICMP_IGNORED && ev->kind != LP_EV_TIMER) || lp_log_threshold >= LP_LOG_DEBUG;
+}
+
 static void print_event(void *opaque, const struct lp_event *ev)
 {
-	const struct ctx *c = opaque;
-	char line[256];
+	char line[320];
 
-	if (ev->kind == LP_EV_TIMER && c->verbose < 2)
-		return;
-	fprintf(stderr, "  %s\n", lp_event_str(ev, line, sizeof(line)));
+	(void)opaque;
+	if (event_shown(ev))
+		fprintf(stderr, "  %s\n", lp_event_str(ev, line, sizeof(line)));
 }
 
 /* The --json report, opened before any work and closed by main(). */
@@ -648,12 +661,11 @@ static void many_done(void *opaque, const struct lp_report *r)
 
 static void many_event(void *opaque, unsigned flow_id, const struct lp_event *ev)
 {
-	const struct many_out *mo = opaque;
-	char line[256];
+	char line[320];
 
-	if (ev->kind == LP_EV_TIMER && mo->c->verbose < 2)
-		return;
-	fprintf(stderr, "  [flow %u] %s\n", flow_id, lp_event_str(ev, line, sizeof(line)));
+	(void)opaque;
+	if (event_shown(ev))
+		fprintf(stderr, "  [flow %u] %s\n", flow_id, lp_event_str(ev, line, sizeof(line)));
 }
 
 /* A flow of a many-flow replay that is not replayed. */
@@ -707,12 +719,13 @@ static void sim_trace(void *ctx, enum lp_role from, uint64_t now_ns, const uint8
 		lp_pkt_str(ip, len, line, sizeof(line)));
 }
 
-/* The simulation options of the command line, for the run of one flow. */
-static void sim_opts(const struct ctx *c, struct lp_sim_opts *so)
+/* The simulation options of the command line, for the run of one flow with
+ * its fault plan. */
+static void sim_opts(const struct ctx *c, struct lp_fault_plan *faults, struct lp_sim_opts *so)
 {
 	lp_sim_opts_init(so);
 	so->seed = c->seed;
-	so->faults = c->faults;
+	so->faults = faults;
 	so->match = c->match;
 	so->timing = c->timing;
 	so->rto_min_ms = c->rto_ms;
@@ -726,14 +739,16 @@ static void sim_opts(const struct ctx *c, struct lp_sim_opts *so)
  * drawn from the run's: a line per flow and the summary. */
 static int simulate_many(struct ctx *c, const struct lp_flow **sel, size_t nsel, bool text)
 {
+	struct lp_fault_plan **plans = calloc(nsel ? nsel : 1, sizeof(*plans));
 	struct many_out mo;
 	struct lp_sim_opts so;
-	char err[256];
-	int rc;
+	int rc = plans ? 0 : lp_env_error("out of memory");
 
-	for (size_t i = 0; i < nsel; i++)
-		if (c->faults && lp_fault_plan_validate(c->faults, sel[i], err, sizeof(err)))
-			return lp_usage_error("--fault: flow %u: %s", sel[i]->id, err);
+	/* Every flow's plan is checked before any runs. */
+	for (size_t i = 0; !rc && i < nsel; i++)
+		rc = lp_cli_flow_faults(&c->faults, sel[i], true, &plans[i]);
+	if (rc)
+		goto out;
 	memset(&mo, 0, sizeof(mo));
 	mo.c = c;
 	mo.text = text;
@@ -751,7 +766,7 @@ static int simulate_many(struct ctx *c, const struct lp_flow **sel, size_t nsel,
 			many_skip(&mo, sel[i], why);
 			continue;
 		}
-		sim_opts(c, &so);
+		sim_opts(c, plans[i], &so);
 		so.seed = lp_flowset_seed(c->seed, sel[i]->id);
 		rc = lp_sim_run(sel[i], &so, &rep, c->verbose ? print_event : NULL, c);
 		if (rc == -ENOMEM) {
@@ -775,16 +790,22 @@ static int simulate_many(struct ctx *c, const struct lp_flow **sel, size_t nsel,
 		mo.totals.duration_ns += rep.duration_ns;
 		many_done(&mo, &rep);
 	}
-	return many_end(&mo);
+	rc = many_end(&mo);
+out:
+	for (size_t i = 0; plans && i < nsel; i++)
+		lp_fault_plan_free(plans[i]);
+	free(plans);
+	return rc;
 }
 
 static int do_simulate(struct ctx *c)
 {
 	struct lp_flows *flows = NULL;
 	const struct lp_flow *fl;
+	struct lp_fault_plan *faults = NULL;
 	struct lp_sim_opts so;
 	struct lp_report rep;
-	char a[64], b[64], err[256];
+	char a[64], b[64];
 	bool text = !c->json || strcmp(c->json, "-");
 	int rc = load(c, &flows);
 
@@ -813,11 +834,10 @@ static int do_simulate(struct ctx *c)
 		rc = lp_cli_check_holes(c->file, fl, (enum lp_dir)d, c->holes_zero);
 	if (rc)
 		goto out;
-	if (c->faults && lp_fault_plan_validate(c->faults, fl, err, sizeof(err))) {
-		rc = lp_usage_error("--fault: %s", err);
+	rc = lp_cli_flow_faults(&c->faults, fl, false, &faults);
+	if (rc)
 		goto out;
-	}
-	sim_opts(c, &so);
+	sim_opts(c, faults, &so);
 	if (text && lp_log_threshold >= LP_LOG_INFO)
 		printf("simulate flow %u: %s -> %s, seed %llu\n", fl->id,
 		       lp_endpoint_str(&fl->client, a, sizeof(a)),
@@ -835,6 +855,7 @@ static int do_simulate(struct ctx *c)
 	if (!rc)
 		rc = rep.exit_code;
 out:
+	lp_fault_plan_free(faults);
 	lp_flows_free(flows);
 	return rc;
 }
@@ -1140,10 +1161,17 @@ static int live_setup(const struct ctx *c, struct live_run *lr, const uint8_t *d
 	for (size_t i = 0; i < p->nmf; i++) {
 		struct lp_multi_flow *mf = &p->mfs[i];
 
-		for (size_t k = 0; k < sc->nhops; k++)
-			if (addr_eq(&lr->hops[k].dst, &mf->remote))
-				memcpy(mf->mac, lr->hops[k].mac, 6);
-		mf->mss = lp_engine_pick_mss(&mf->fl->dir[LP_C2S].opts, p->family, lr->su.ifi.mtu);
+		mf->pmtu = lr->su.ifi.mtu;
+		for (size_t k = 0; k < sc->nhops; k++) {
+			if (!addr_eq(&lr->hops[k].dst, &mf->remote))
+				continue;
+			memcpy(mf->mac, lr->hops[k].mac, 6);
+			/* What the kernel knows of the path: the route's MTU or
+			 * the path MTU it learnt (RFC 1191, 8201). */
+			if (lr->hops[k].route.mtu && lr->hops[k].route.mtu < mf->pmtu)
+				mf->pmtu = lr->hops[k].route.mtu;
+		}
+		mf->mss = lp_engine_pick_mss(&mf->fl->dir[LP_C2S].opts, p->family, mf->pmtu);
 		if (c->timing.mode == LP_TIMING_CAPTURE)
 			mf->start_ns = (uint64_t)((double)(mf->fl->first_ts - p->first_ts) / c->timing.speed);
 	}
@@ -1242,7 +1270,10 @@ static int run_one(struct ctx *c, struct live_run *lr)
 	lo.engine.isn = lp_rng_u32(&lr->rng);
 	lo.engine.ts_base = lp_rng_u32(&lr->rng);
 	lo.engine.mss = mf->mss;
+	lo.engine.pmtu = mf->pmtu;
 	live_engine(c, &lo.engine);
+	lo.engine.faults = mf->faults;
+	lp_fault_plan_reset(lo.engine.faults, c->seed);
 	if (c->verbose)
 		lo.engine.on_event = print_event;
 	lo.engine.ctx = c;
@@ -1317,6 +1348,16 @@ static int do_live_run(struct ctx *c, struct live_run *lr, struct many_out *mo, 
 	return rc;
 }
 
+/* Each flow's fault plan (NULL: none); 0 or an exit status. */
+static int flow_faults(const struct ctx *c, struct lp_multi_flow *mfs, size_t n, bool many)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = lp_cli_flow_faults(&c->faults, mfs[i].fl, many, &mfs[i].faults);
+	return rc;
+}
+
 static int do_live(struct ctx *c)
 {
 	struct lp_flows *flows = NULL;
@@ -1353,9 +1394,13 @@ static int do_live(struct ctx *c)
 		rc = lp_usage_error("--src %s and --dst %s are of different families", c->src, c->dsts[0]);
 		goto out;
 	}
-	rc = do_live_run(c, &lr, &mo, mac_given ? given_mac : NULL);
+	rc = flow_faults(c, lr.pl.mfs, lr.pl.nmf, lr.many);
+	if (!rc)
+		rc = do_live_run(c, &lr, &mo, mac_given ? given_mac : NULL);
 out:
 	lp_setup_end(&lr.su);
+	for (size_t i = 0; lr.pl.mfs && i < lr.pl.nmf; i++)
+		lp_fault_plan_free(lr.pl.mfs[i].faults);
 	free(lr.pl.mfs);
 	free(lr.pl.why);
 	free(lr.pl.sel);
@@ -1446,7 +1491,6 @@ static int opt_live(struct ctx *c, int opt, const char *arg)
 /* The options of a replay, live or simulated. */
 static int opt_replay(struct ctx *c, int opt, const char *arg)
 {
-	char err[256];
 	uint64_t v;
 	int rc;
 
@@ -1454,11 +1498,7 @@ static int opt_replay(struct ctx *c, int opt, const char *arg)
 	case 'S':
 		return set_mode(c, MODE_SIMULATE);
 	case OPT_FAULT:
-		if (!c->faults && lp_fault_plan_new(&c->faults))
-			return lp_env_error("out of memory");
-		if (lp_fault_plan_add(c->faults, arg, err, sizeof(err)))
-			return lp_usage_error("--fault %s: %s", arg, err);
-		return 0;
+		return lp_cli_fault_arg(&c->faults, arg);
 	case OPT_SEED:
 		if (lp_parse_uint(arg, 0, UINT64_MAX, &c->seed))
 			return lp_usage_error("--seed: '%s' is not a number", arg);
@@ -1617,6 +1657,8 @@ static int parse_options(struct ctx *c, int argc, char **argv)
 /* The options given go together. */
 static int check_options(struct ctx *c)
 {
+	int rc;
+
 	if (c->mode == MODE_NONE && (c->link.iface || c->link.tap || c->ndst))
 		c->mode = MODE_LIVE;
 	if (c->mode == MODE_NONE)
@@ -1626,14 +1668,20 @@ static int check_options(struct ctx *c)
 		return lp_usage_error("--list needs a capture: --list FILE, or --list -r FILE");
 	if (!c->file)
 		return lp_usage_error("no capture: give -r FILE");
+	if (c->mode == MODE_DUMP && c->faults.plan)
+		return lp_usage_error("--dump takes --fault captured only (it prints the plan derived from the capture)");
 	if (c->mode != MODE_SIMULATE && c->mode != MODE_LIVE &&
-	    (c->faults || c->have_seed || c->json || c->shard_n || c->holes_set || c->patience_s))
+	    ((c->mode != MODE_DUMP && c->faults.captured) || c->faults.plan || c->have_seed || c->json ||
+	     c->shard_n || c->holes_set || c->patience_s))
 		return lp_usage_error("--fault, --seed, --json, --shard, --holes and --patience go with a replay "
 				      "(live or --simulate)");
 	if (c->mode != MODE_LIVE && (c->concurrency || c->any_client))
 		return lp_usage_error("--concurrency and --any-client go with a live replay");
-	if (c->mode == MODE_LIVE && c->faults)
-		return lp_usage_error("--fault goes with --simulate (or tcpliveplay-responder)");
+	c->faults.live = c->mode == MODE_LIVE;
+	c->faults.local = LP_FAULT_CLIENT;
+	rc = lp_cli_faults_check(&c->faults);
+	if (rc)
+		return rc;
 	if (c->mode == MODE_LIVE && !c->ndst)
 		return lp_usage_error("a live replay needs --dst ADDR[:PORT] (and -i IFACE or --tap NAME; without "
 				      "them, the interface of the route to ADDR)");
@@ -1643,13 +1691,8 @@ static int check_options(struct ctx *c)
 				      "--timeout and --user go with a live replay");
 	if (c->link.tap && c->dst_mac)
 		return lp_usage_error("--dst-mac goes with -i (behind a TAP the next hop is the host)");
-	if (c->mode == MODE_LIVE) {
-		int rc = parse_dsts(c);
-
-		if (rc)
-			return rc;
-	}
-	return lp_setup_check_opts(&c->link);
+	rc = c->mode == MODE_LIVE ? parse_dsts(c) : 0;
+	return rc ? rc : lp_setup_check_opts(&c->link);
 }
 
 /* The outputs, opened before any work so that a bad path is said at once
@@ -1718,6 +1761,6 @@ int main(int argc, char **argv)
 	}
 	rc = lp_cli_json_close(&json_out, rc);
 out:
-	lp_fault_plan_free(c.faults);
+	lp_cli_faults_free(&c.faults);
 	return rc;
 }

@@ -366,6 +366,70 @@ expect_grep out '^ +[0-9]+\.[0-9]{6} S>C S1 +0 +3 +4 PSH,ACK +4$'
 expect_no_grep out '[CS]2 '
 end
 
+# The server's answer sent twice, the client's ACK never covering it before:
+# a loss the capture shows.
+lossy="$tmp/lossy.pcap"
+pcap_header "$lossy"
+peer=40000
+tcp_record "$lossy" 40000 1000 0 02 ""
+tcp_record "$lossy" 80 5000 1001 12 ""
+tcp_record "$lossy" 40000 1001 5001 18 4745540a
+tcp_record "$lossy" 80 5001 1005 18 4f4b0a
+tcp_record "$lossy" 40000 1005 5001 10 ""
+tcp_record "$lossy" 80 5001 1005 18 4f4b0a
+tcp_record "$lossy" 40000 1005 5004 11 ""
+tcp_record "$lossy" 80 5004 1006 11 ""
+
+begin "--dump --fault captured prints the capture's own faults"
+run --dump -r "$lossy" --fault captured
+expect_rc 0
+expect_grep out '^# --fault captured: 1 fault$'
+expect_grep out '^server:drop:S1 +# S1 was retransmitted \(packet 6\)$'
+end
+
+begin "--dump --fault captured: none in a clean capture"
+run --dump -r "$one" --fault captured
+expect_rc 0
+expect_grep out '^# --fault captured: 0 faults$'
+end
+
+begin "--simulate --fault captured: the derived fault fires, in the JSON"
+run --simulate -r "$lossy" --fault captured --fault client:window:500 --seed 2 --json -
+expect_rc 0
+expect_grep out '"verdict":"matched"'
+expect_grep out '"faults_fired":2,"faults":\[\{"side":"client","kind":"window","segment":null,"time_s":0\.[0-9]+\},\{"side":"server","kind":"drop","segment":"S1",'
+end
+
+begin "--dump takes --fault captured only"
+run --dump -r "$one" --fault server:drop:S1
+expect_usage_error
+expect_grep err 'takes --fault captured only'
+end
+
+begin "--fault captured without a replay or --dump"
+run --list "$one" --fault captured
+expect_usage_error
+expect_grep err 'go with a replay'
+end
+
+begin "live: the server's application is not ours to stop"
+run -i lo -r "$one" --dst 198.18.0.2 --fault server:rst:S1
+expect_usage_error
+expect_grep err "^tcpliveplay: --fault: fault server:rst:S1: the live server's application is its own"
+end
+
+begin "--fault label of the wrong side"
+run --simulate -r "$one" --fault client:zero-window:C1:5
+expect_usage_error
+expect_grep err "client:zero-window names a server segment \(S<n>\)"
+end
+
+begin "--fault past the flow's segments"
+run --simulate -r "$one" --fault server:drop:S2
+expect_usage_error
+expect_grep err '^tcpliveplay: --fault: fault server:drop:S2: the server sends 1 data segment$'
+end
+
 begin "--extract (written capture)"
 run --extract "$tmp/one" -r "$one"
 expect_rc 0
@@ -803,7 +867,7 @@ done
 
 # --- One grammar, honest diagnostics, output where tools put it (issue 20) ---
 # What needs no privilege: everything said before a live replay touches an
-# interface. The live parts are tests/e2e/cases/85-diagnostics.sh.
+# interface. The live parts are tests/e2e/cases/90-diagnostics.sh.
 
 # expect_one_json RC: stdout is exactly one JSON document, its exit_code RC;
 # an error (RC 2 or 3) says why in "error".
@@ -919,7 +983,7 @@ end
 begin "the summary: plurals, no throughput for a failed run"
 run --simulate -r "$one" --seed 1 --fault client:rst:1
 expect_rc 1
-expect_grep out '^verdict: failed \(reset sent \(fault\)\)$'
+expect_grep out '^verdict: failed \(reset sent .*\(fault client:rst:C1\)\)$'
 expect_no_grep out '^throughput'
 run --simulate -r "$one" --seed 1
 expect_grep out '^sent: 1 segment, 4 bytes$'
@@ -1064,6 +1128,34 @@ expect_rc 2
 expect_one_json 2
 end
 
+begin "--fault by label as --dump prints it, or by number"
+run --simulate -r "$one" --seed 1 --fault drop:S1 --fault client:dup:C1
+expect_rc 0
+expect_grep out '^verdict: matched$'
+run --simulate -r "$one" --seed 1 --fault drop:1
+expect_rc 0
+end
+
+begin "--fault with an unknown kind lists the kinds (both programs)"
+run --simulate -r "$one" --fault bogus:1
+expect_usage_error
+expect_grep err "^tcpliveplay: --fault bogus:1: unknown kind 'bogus' \(the kinds: drop, dup, delay, reorder, truncate, corrupt, rst, stall, loss, zero-window, window, mtu, unreachable\)$"
+"$rsp" -i lo -r "$one" --fault bogus:1 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+expect_rc 2
+expect_grep err "^tcpliveplay-responder: --fault bogus:1: unknown kind 'bogus' \(the kinds: drop, "
+end
+
+begin "tcpliveplay-responder: the client:/server: grammar, and client-drop as its alias"
+for f in client:drop:C1 client-drop:1 server:drop:S1 drop:1; do
+	"$rsp" -i lo -r "$tmp/text.pcap" --fault "$f" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	expect_rc 2
+	expect_grep err 'text\.pcap'
+	expect_no_grep err -- '--fault'
+done
+end
+
 begin "--extract -q: no file lines"
 run --extract "$tmp/oneq" -r "$one" -q
 expect_rc 0
@@ -1176,6 +1268,36 @@ if [ -x "$gen" ]; then
 	expect_rc 0
 	[ "$(flow_ids)" = "2 " ] || note_failure "flows '$(flow_ids)', want '2 '"
 	end
+
+	begin "--simulate --fault client:unreachable:syn: failed at once, the error and its sender named"
+	mf_run --simulate -r "$g7" --flow 1 --fault client:unreachable:syn --seed 3
+	expect_rc 1
+	expect_grep out '^verdict: failed \(ICMP destination unreachable \(administratively prohibited\) from 198\.18\.0\.2\)$'
+	expect_grep out '^ICMP errors: 1 taken, 0 ignored'
+	end
+
+	begin "--simulate --fault client:unreachable:syn:3 --json -: icmp in the report"
+	mf_run --simulate -r "$g7" --flow 1 --fault client:unreachable:syn:3 --seed 3 --json -
+	expect_rc 1
+	expect_grep out '"icmp":\{"accepted":1,"ignored":0,"last_error":"ICMP destination unreachable \(port unreachable\) from 198\.18\.0\.2"\}'
+	end
+
+	begin "--simulate --flow all --fault server:mtu:576: every flow through the smaller hop, matched"
+	mf_run --simulate -r "$g7" --flow all --fault server:mtu:576 --seed 3
+	expect_rc 0
+	expect_grep out '^summary: 7 flows: 7 matched, 0 diverged, 0 failed, 0 skipped'
+	expect_grep out '^faults fired: [1-9]'
+	end
+
+	for f in mtu:10 mtu:70000 unreachable:x unreachable:1:300 client:mtu; do
+		begin "bad ICMP fault '$f'"
+		mf_run --simulate -r "$g7" --flow 1 --fault "$f"
+		expect_rc 2
+		expect_empty out
+		expect_grep err "^tcpliveplay: --fault $f: [a-z]"
+		expect_no_grep err "fault '"
+		end
+	done
 
 	for sel in 0 3-1 1,,2 ,1 '1,' 1-x 5-0; do
 		begin "bad --flow list '$sel'"

@@ -4,7 +4,7 @@
 # refused before anything is sent (the server sees no SYN); -i is checked
 # against the route, taken from it when not given, an IPv6 zone names it;
 # a flow of the other family is skipped with the reason; results on stdout,
-# traces on stderr, --json - one document. Stands alone (E2E_CASES='85-*').
+# traces on stderr, --json - one document. Stands alone (E2E_CASES='90-*').
 # Sourced by tests/e2e/run.sh.
 
 DG=$T/diag
