@@ -103,6 +103,11 @@ $(BUILD)/gen-flows: $(BUILD)/tests/gen-flows.o $(BUILD)/tests/pcapgen.o
 	@$(if $(Q),echo '  LD      $@')
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# The kernel-TCP echo client of make bench (bench/README.md).
+$(BUILD)/bench-echo: $(BUILD)/bench/echo_client.o
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
 unit: $(BUILD)/check_runner $(PROGS)
 	$(Q)LP_BUILD=$(BUILD) $(BUILD)/check_runner
 
@@ -123,7 +128,7 @@ demo: deps
 # Benchmarks in a throw-away lab (bench/README.md): a Markdown table on
 # stdout, the same as JSON in $(BUILD)/bench.json.
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/lp-record
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/lp-record $(BUILD)/bench-echo
 	$(Q)LP_BUILD=$(BUILD) netns/run bench/run
 
 check: deps
