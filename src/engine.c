@@ -38,13 +38,6 @@ struct mseg {
 	uint64_t gap_ns;      /* captured think-time before it */
 };
 
-/* A peer data segment of the capture, for attribution and size matching. */
-struct pseg {
-	uint64_t offset, end;
-	uint64_t ack, ts_ns;
-	uint32_t label;
-};
-
 struct range {
 	uint64_t start, end;
 };
@@ -67,7 +60,8 @@ struct lp_engine {
 	/* schedule */
 	struct mseg *mine;
 	size_t nmine, rel;
-	struct pseg *theirs;
+	uint32_t *theirs;           /* the peer's data segments (indexes into fl->segs), in stream
+				     * order: for attribution and size matching */
 	size_t ntheirs;
 	uint64_t peer_len;          /* bytes the capture shows from the peer */
 	bool peer_close_expected;
@@ -118,6 +112,8 @@ struct lp_engine {
 	bool ts_seen;
 	bool ack_now;
 	uint8_t *ooo_buf;
+	uint8_t *scratch;           /* a segment's payload the capture holds in pieces */
+	uint32_t scratch_len;
 	struct range ooo[MAX_OOO];
 	size_t nooo;
 
@@ -172,6 +168,12 @@ static void emit(struct lp_engine *e, enum lp_event_kind kind, uint8_t dir, uint
 	e->cfg.on_event(e->cfg.ctx, &ev);
 }
 
+/* The peer's i-th data segment of the capture. */
+static const struct lp_segment *peer_seg(const struct lp_engine *e, size_t i)
+{
+	return &e->fl->segs[e->theirs[i]];
+}
+
 /* Index of the peer data segment holding stream offset off (the last one
  * if past the end); ntheirs must be > 0. */
 static size_t peer_index_at(const struct lp_engine *e, uint64_t off)
@@ -180,8 +182,9 @@ static size_t peer_index_at(const struct lp_engine *e, uint64_t off)
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
+		const struct lp_segment *q = peer_seg(e, mid);
 
-		if (e->theirs[mid].end <= off)
+		if ((uint64_t)q->offset + q->len <= off)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -191,7 +194,7 @@ static size_t peer_index_at(const struct lp_engine *e, uint64_t off)
 
 static uint32_t peer_label_at(const struct lp_engine *e, uint64_t off)
 {
-	return e->ntheirs ? e->theirs[peer_index_at(e, off)].label : 0;
+	return e->ntheirs ? peer_seg(e, peer_index_at(e, off))->label : 0;
 }
 
 static void diverge(struct lp_engine *e, uint32_t label, uint64_t expected, uint64_t received,
@@ -324,29 +327,7 @@ static uint64_t wire_to_capture(const struct lp_engine *e, uint64_t w, uint64_t 
 	return c;
 }
 
-static bool range_in_holes(const struct lp_stream *s, uint64_t off)
-{
-	for (size_t i = 0; i < s->nholes; i++)
-		if (off >= s->holes[i].offset && off - s->holes[i].offset < s->holes[i].len)
-			return true;
-	return false;
-}
-
-/* Compare received bytes within the captured stream; returns the first
- * differing stream offset or -1. Bytes in the capture's holes match anything. */
-static int64_t compare(const struct lp_engine *e, uint64_t off, const uint8_t *p, uint64_t n)
-{
-	const struct lp_stream *s = &e->fl->dir[e->peer];
-
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t o = off + i;
-
-		if (s->data[o] != p[i] && !(s->nholes && range_in_holes(s, o)))
-			return (int64_t)o;
-	}
-	return -1;
-}
-
+/* Bytes past the capture are extra: a difference unless stream. */
 static void deliver(struct lp_engine *e, const uint8_t *p, uint64_t n)
 {
 	uint64_t off = e->rcv_nxt;
@@ -356,11 +337,10 @@ static void deliver(struct lp_engine *e, const uint8_t *p, uint64_t n)
 	if (e->st.first_diff < 0) {
 		uint64_t in = off < s->len ? s->len - off : 0;
 
-		/* Bytes past the capture are extra: a difference unless stream. */
 		if (in > n)
 			in = n;
-		if (in && memcmp(s->data + off, p, in) != 0)
-			d = compare(e, off, p, in);
+		if (in)
+			d = lp_stream_diff(s, off, p, in);
 		if (d < 0 && in < n && e->cfg.match != LP_MATCH_STREAM)
 			d = (int64_t)(off + in);
 		if (d >= 0) {
@@ -479,7 +459,7 @@ static bool boundary_is_causal(const struct lp_engine *e, const struct lp_segmen
 	if (!e->ntheirs)
 		return false;
 	i = peer_index_at(e, need);
-	return e->theirs[i].offset == need && e->theirs[i].ack > s->offset;
+	return peer_seg(e, i)->offset == need && peer_seg(e, i)->ack > s->offset;
 }
 
 /* Peer bytes received, counting those given up on as delivered: after a
@@ -599,7 +579,7 @@ static bool peer_waits_on_us(const struct lp_engine *e)
 {
 	if (!e->ncuts || !e->ntheirs)
 		return false;
-	return e->theirs[peer_index_at(e, have(e))].ack > e->app_len;
+	return peer_seg(e, peer_index_at(e, have(e)))->ack > e->app_len;
 }
 
 /* Release every captured segment of ours whose causal link is satisfied. */
@@ -1062,10 +1042,24 @@ static int build(struct lp_engine *e, uint8_t *buf, size_t cap, uint8_t flags, u
 	if (flags & LP_TH_ACK)
 		s.ack = rcv_ack(e);
 	if (len) {
-		uint64_t contig;
+		uint64_t contig, run;
 		uint64_t c = wire_to_capture(e, off, &contig);
+		const struct lp_stream *st = &e->fl->dir[e->me];
 
-		s.payload = e->fl->dir[e->me].data + c;
+		/* Straight from the capture when it holds the bytes in one run. */
+		s.payload = lp_stream_at(st, c, &run);
+		if (!s.payload || run < len) {
+			if (e->scratch_len < len) {
+				uint8_t *ns = realloc(e->scratch, len);
+
+				if (!ns)
+					return -ENOMEM;
+				e->scratch = ns;
+				e->scratch_len = len;
+			}
+			lp_stream_copy(st, c, len, e->scratch);
+			s.payload = e->scratch;
+		}
 		s.len = len;
 	}
 	n = lp_pkt_build(buf, cap, &s);
@@ -1429,14 +1423,8 @@ static int build_schedule(struct lp_engine *e)
 	for (size_t i = 0; i < fl->nsegs; i++) {
 		const struct lp_segment *s = &fl->segs[i];
 
-		if (s->dir != e->me && s->len) {
-			e->theirs[e->ntheirs].offset = s->offset;
-			e->theirs[e->ntheirs].end = s->offset + s->len;
-			e->theirs[e->ntheirs].label = s->label;
-			e->theirs[e->ntheirs].ack = s->ack;
-			e->theirs[e->ntheirs].ts_ns = s->ts_ns;
-			e->ntheirs++;
-		}
+		if (s->dir != e->me && s->len)
+			e->theirs[e->ntheirs++] = (uint32_t)i;
 	}
 	for (size_t i = 0; i < fl->nsegs; i++) {
 		const struct lp_segment *s = &fl->segs[i];
@@ -1447,7 +1435,7 @@ static int build_schedule(struct lp_engine *e)
 		/* Think-time: from our previous segment or the peer segment that
 		 * completed this one's causal link, whichever came later. */
 		if (s->ack > 0 && e->ntheirs) {
-			const struct pseg *q = &e->theirs[peer_index_at(e, s->ack - 1)];
+			const struct lp_segment *q = peer_seg(e, peer_index_at(e, s->ack - 1));
 
 			if (q->ts_ns > base && q->ts_ns <= s->ts_ns)
 				base = q->ts_ns;
@@ -1548,6 +1536,7 @@ void lp_engine_free(struct lp_engine *e)
 	free(e->theirs);
 	free(e->wstart);
 	free(e->wlabel);
+	free(e->scratch);
 	free(e->ooo_buf);
 	free(e);
 }

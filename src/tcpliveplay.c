@@ -393,7 +393,7 @@ static int do_extract(struct ctx *c)
 		int wrc;
 
 		snprintf(path, sizeof(path), "%s/%s", c->outdir, name);
-		wrc = lp_write_file(path, fl->dir[d].data, fl->dir[d].len);
+		wrc = lp_stream_write(&fl->dir[d], path);
 		if (wrc) {
 			log_err("cannot write %s: %s", path, strerror(-wrc));
 			rc = LP_EXIT_ENV;

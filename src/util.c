@@ -25,31 +25,6 @@ int lp_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-int lp_write_file(const char *path, const uint8_t *data, uint64_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	int rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	while (len) {
-		ssize_t n = write(fd, data, len > (1u << 30) ? (1u << 30) : (size_t)len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			goto out;
-		}
-		data += n;
-		len -= (uint64_t)n;
-	}
-out:
-	if (close(fd) && !rc)
-		rc = -errno;
-	return rc;
-}
-
 void lp_set_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;

@@ -346,7 +346,7 @@ START_TEST(test_tsecr_echo)
 	uint8_t data[1000];
 	struct lp_seg *a;
 
-	memcpy(data, t->fl.dir[1].data, sizeof(data));
+	memcpy(data, t->bytes[1], sizeof(data));
 	h_start(&h, t, LP_ROLE_CLIENT);
 	h.now = 5000 * MS;
 	h.cfg.ts_origin_ns = 1000 * MS;
@@ -497,7 +497,7 @@ START_TEST(test_out_of_order)
 	struct tflow *t = simple_flow(100, 3000);
 	struct harness h;
 	struct lp_tcpopts o = { .has_mss = true, .mss = 1460, .sack_ok = true };
-	const uint8_t *d = t->fl.dir[1].data;
+	const uint8_t *d = t->bytes[1];
 	struct lp_engine_stats st;
 
 	h_start(&h, t, LP_ROLE_CLIENT);
@@ -549,7 +549,7 @@ START_TEST(test_early_peer_fin)
 	h_connect(&h, &o, 65535);
 	ck_assert_uint_eq(out_bytes(&h, 0), 100);
 	mark = h.nout;
-	h_push(&h, LP_TH_ACK | LP_TH_FIN, 0, 100, 65535, t->fl.dir[1].data, 200);
+	h_push(&h, LP_TH_ACK | LP_TH_FIN, 0, 100, 65535, t->bytes[1], 200);
 	ck_assert_uint_eq(h.events[LP_EV_FIN_RECEIVED], 1);
 	h_pull(&h);
 	ck_assert_uint_eq(out_bytes(&h, mark), 200);
@@ -640,7 +640,7 @@ START_TEST(test_match_bytes)
 	tf_seg(t, 0, 100, LP_TH_PSH, -1);
 	tf_data(t, 1, 3000, 1000);
 	tf_seg(t, 0, 100, LP_TH_PSH, -1);
-	memcpy(wrong, t->fl.dir[1].data, sizeof(wrong));
+	memcpy(wrong, t->bytes[1], sizeof(wrong));
 	wrong[2100] ^= 1;
 	for (int policy = LP_MATCH_STREAM; policy <= LP_MATCH_BYTES; policy += 2) {
 		h_start(&h, t, LP_ROLE_CLIENT);
@@ -695,7 +695,7 @@ START_TEST(test_random_input)
 					  (lp_rng_below(&r, 500) == 0 ? LP_TH_SYN : 0));
 
 		if (off + len <= t->fl.dir[1].len)
-			memcpy(data, t->fl.dir[1].data + off, len);
+			memcpy(data, t->bytes[1] + off, len);
 		else
 			memset(data, 0xab, len);
 		po.has_ts = lp_rng_below(&r, 2);

@@ -134,7 +134,8 @@ void lp_engine_free(struct lp_engine *e);
 int lp_engine_input(struct lp_engine *e, const uint8_t *pkt, size_t len, uint64_t now_ns);
 
 /* Write the next packet to send into buf. Returns its length, 0 when nothing
- * is due now, or -ENOBUFS when cap is too small (the packet stays queued). */
+ * is due now, or -ENOBUFS when cap is too small or -ENOMEM (the packet stays
+ * queued). */
 int lp_engine_output(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t now_ns);
 
 /* Labels of our data segments whose first byte the packet last returned by

@@ -10,9 +10,6 @@
  * Returns 0 and sets *out, or -EINVAL / -ERANGE. */
 int lp_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
-/* Write len bytes to path (created or truncated, mode 0644). 0 or -errno. */
-int lp_write_file(const char *path, const uint8_t *data, uint64_t len);
-
 /* Format a message into err (size errlen); nothing when err is NULL. */
 void lp_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
