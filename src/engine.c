@@ -327,21 +327,22 @@ static uint64_t wire_to_capture(const struct lp_engine *e, uint64_t w, uint64_t 
 	return c;
 }
 
-/* Bytes past the capture are extra: a difference unless stream. */
+/* Received bytes are compared with the capture only under the bytes policy:
+ * the others count them. Bytes past the capture differ unless stream. */
 static void deliver(struct lp_engine *e, const uint8_t *p, uint64_t n)
 {
 	uint64_t off = e->rcv_nxt;
 	const struct lp_stream *s = &e->fl->dir[e->peer];
 	int64_t d = -1;
 
-	if (e->st.first_diff < 0) {
+	if (e->st.first_diff < 0 && e->cfg.match != LP_MATCH_STREAM) {
 		uint64_t in = off < s->len ? s->len - off : 0;
 
 		if (in > n)
 			in = n;
-		if (in)
+		if (in && e->cfg.match == LP_MATCH_BYTES)
 			d = lp_stream_diff(s, off, p, in);
-		if (d < 0 && in < n && e->cfg.match != LP_MATCH_STREAM)
+		if (d < 0 && in < n)
 			d = (int64_t)(off + in);
 		if (d >= 0) {
 			e->st.first_diff = d;
