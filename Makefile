@@ -35,7 +35,7 @@ BUILD ?= build
 LIB_SRC := $(filter-out src/tcpliveplay.c,$(wildcard src/*.c))
 CLI_SRC := src/tcpliveplay.c
 RESP_SRC := $(wildcard responder/*.c)
-TEST_SRC := $(wildcard tests/check_*.c) tests/pcapgen.c
+TEST_SRC := $(wildcard tests/check_*.c) tests/pcapgen.c tests/engine_harness.c
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)

@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * libFuzzer target: a hostile peer against a running engine, in either role.
- * The input is a script of steps: TCP segments built from fuzzed fields
- * (flags, sequence and acknowledgment numbers near the live ones, window,
- * options, payload) for the engine's own 4-tuple, raw garbage packets, and
- * clock jumps. After every step the engine's output is drained and its due
- * timers run, so every state of the connection can be reached.
+ * The input is a script of 16-byte steps; each is one of:
+ *   a segment from fuzzed fields (flags, numbers near the live ones or
+ *   anywhere, window, options, payload); the handshake's own segment; a
+ *   keepalive (RCV.NXT - 1, empty or one byte); a window update, often to
+ *   zero; an ACK carrying SACK blocks around what is in flight; data with a
+ *   timestamp older or newer than the last (PAWS); a raw garbage packet; a
+ *   clock jump; or the replay ending early (lp_engine_abort).
+ * After every step the engine's output is drained and its due timers run,
+ * so every state of the connection can be reached. The packets it sends
+ * must parse and stay within the MSS it offered.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -18,8 +24,17 @@
 
 #define STEP 16
 #define PEER_ISN 1000u
+#define OFFER_MSS 1460   /* what tf_new() captured for both sides */
 
 static struct tflow *flow;
+
+/* What the peer knows of the engine from its packets. */
+struct peer {
+	uint32_t our_nxt;   /* the engine's next sequence number */
+	uint32_t peer_nxt;  /* what the engine acknowledges of ours */
+	uint32_t tsval;     /* our timestamp clock */
+	bool acked;         /* the engine has acknowledged something */
+};
 
 static void build_flow(void)
 {
@@ -34,7 +49,7 @@ static void build_flow(void)
 	tf_seg(flow, LP_S2C, 0, LP_TH_FIN, -1);
 }
 
-static void drain(struct lp_engine *e, uint64_t now, uint32_t *our_nxt)
+static void drain(struct lp_engine *e, uint64_t now, struct peer *pr)
 {
 	static uint8_t buf[65536 + LP_PKT_MAXHDR];
 	int n, guard = 0;
@@ -42,20 +57,115 @@ static void drain(struct lp_engine *e, uint64_t now, uint32_t *our_nxt)
 	while ((n = lp_engine_output(e, buf, sizeof(buf), now)) > 0 && guard++ < 4096) {
 		struct lp_seg s;
 
-		if (lp_pkt_parse(buf, (size_t)n, &s) == 0)
-			*our_nxt = s.seq + s.len + !!(s.flags & (LP_TH_SYN | LP_TH_FIN));
+		if (lp_pkt_parse(buf, (size_t)n, &s) != 0)
+			abort();
+		/* Options and data within the MSS we offered (RFC 9293 3.7.1). */
+		if (!(s.flags & LP_TH_SYN) && s.len && s.len + lp_pkt_opts_len(&s) > OFFER_MSS)
+			abort();
+		pr->our_nxt = s.seq + s.len + !!(s.flags & (LP_TH_SYN | LP_TH_FIN));
+		if (s.flags & LP_TH_ACK) {
+			pr->peer_nxt = s.ack;
+			pr->acked = true;
+		}
 	}
 	if (lp_engine_next_timer(e) <= now)
 		lp_engine_timeout(e, now);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* One step: a segment from the fuzzed bytes p, shaped by its kind. */
+static void segment(struct lp_engine *e, const struct lp_engine_cfg *cfg, const uint8_t *p,
+		    struct peer *pr, bool server, uint64_t now)
 {
 	static uint8_t pkt[65536 + LP_PKT_MAXHDR], payload[1024];
+	uint32_t near = pr->acked ? pr->peer_nxt : PEER_ISN + 1;
+	struct lp_seg s;
+	int n;
+
+	memset(&s, 0, sizeof(s));
+	s.family = AF_INET;
+	memcpy(s.src, cfg->remote.addr, 16);
+	memcpy(s.dst, cfg->local.addr, 16);
+	s.sport = cfg->remote.port;
+	s.dport = cfg->local.port;
+	s.seq = near + (uint32_t)(int16_t)(p[2] << 8 | p[3]);
+	s.ack = pr->our_nxt + (uint32_t)(int8_t)p[6];
+	s.flags = LP_TH_ACK;
+	s.window = (uint16_t)(p[10] << 8 | p[11]);
+	s.opts.has_ts = p[12] & 1;
+	pr->tsval += p[13] & 15;
+	s.opts.tsval = pr->tsval;
+	s.opts.tsecr = 5;
+	memset(payload, p[9], sizeof(payload));
+	s.payload = payload;
+	switch (p[0] & 7) {
+	case 0: /* anything */
+		if (p[0] & 8)
+			s.seq = lp_get32(p + 2);
+		if (p[0] & 16)
+			s.ack = lp_get32(p + 6);
+		s.flags = p[1];
+		s.opts.has_mss = p[12] & 2;
+		s.opts.mss = (uint16_t)(p[13] << 4);
+		s.opts.has_wscale = p[12] & 4;
+		s.opts.wscale = p[14] & 31;
+		s.opts.sack_ok = p[12] & 8;
+		s.len = (p[0] & 0xe0) ? (uint32_t)(p[15] << 2) : 0;
+		break;
+	case 1: /* the handshake: SYN-ACK to a client, SYN then ACK to a server */
+		s.seq = PEER_ISN;
+		s.flags = server && !pr->acked ? LP_TH_SYN : LP_TH_SYN | LP_TH_ACK;
+		if (server && pr->acked) {
+			s.seq = PEER_ISN + 1;
+			s.flags = LP_TH_ACK;
+		}
+		s.ack = pr->our_nxt;
+		s.opts.has_mss = true;
+		s.opts.mss = (uint16_t)(p[13] << 4 | (p[14] & 15));
+		s.opts.has_wscale = p[12] & 4;
+		s.opts.wscale = p[14] >> 4;
+		s.opts.sack_ok = p[12] & 8;
+		s.opts.tsecr = p[12] & 16 ? lp_get32(p + 6) : 0;
+		break;
+	case 2: /* a keepalive: RCV.NXT - 1, no data or one byte */
+		s.seq = near - 1;
+		s.len = p[1] & 1;
+		break;
+	case 3: /* a window update, half of them closing it */
+		s.seq = near;
+		if (p[1] & 1)
+			s.window = 0;
+		break;
+	case 4: /* SACK blocks around what is in flight */
+		s.seq = near;
+		s.opts.nsack = 1 + (p[1] & 3);
+		for (int k = 0; k < s.opts.nsack; k++) {
+			s.opts.sack[k].left = pr->our_nxt - (uint32_t)p[4 + k] * 64;
+			s.opts.sack[k].right = s.opts.sack[k].left + (uint32_t)p[8 + k] * 16;
+		}
+		break;
+	case 5: /* data with an older or a newer timestamp (PAWS) */
+		s.seq = near + (p[1] & 1 ? (uint32_t)p[4] * 8 : 0);
+		s.opts.has_ts = true;
+		s.opts.tsval = pr->tsval - (p[1] & 2 ? (uint32_t)p[5] : 0);
+		s.len = (uint32_t)p[15] << 2;
+		s.flags |= p[1] & 4 ? LP_TH_FIN : 0;
+		break;
+	default: /* data near the window's edges */
+		s.flags |= p[1] & (LP_TH_FIN | LP_TH_PSH | LP_TH_RST);
+		s.len = (uint32_t)p[15] << 2;
+		break;
+	}
+	n = lp_pkt_build(pkt, sizeof(pkt), &s);
+	if (n > 0)
+		lp_engine_input(e, pkt, (size_t)n, now);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
 	struct lp_engine_cfg cfg;
 	struct lp_engine *e;
+	struct peer pr = { .tsval = 1 };
 	uint64_t now = 1000000;
-	uint32_t our_nxt = 0;
 	bool server;
 
 	if (!flow)
@@ -70,60 +180,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.isn = 77777;
 	cfg.ts_base = 5;
 	cfg.match = (enum lp_match)((data[0] >> 1) % 3);
+	cfg.rcv_wnd = data[0] & 8 ? 4096 : 0;
 	if (lp_engine_new(&flow->fl, &cfg, &e))
 		return 0;
-	drain(e, now, &our_nxt);
+	drain(e, now, &pr);
 	for (size_t off = 1; off + STEP <= size && lp_engine_state(e) == LP_ENGINE_RUNNING; off += STEP) {
 		const uint8_t *p = data + off;
-		struct lp_seg s;
-		int n;
 
-		switch (p[0] & 3) {
+		switch (p[15] & 3) {
 		case 0:
 		case 1:
-			memset(&s, 0, sizeof(s));
-			s.family = AF_INET;
-			memcpy(s.src, cfg.remote.addr, 16);
-			memcpy(s.dst, cfg.local.addr, 16);
-			s.sport = cfg.remote.port;
-			s.dport = cfg.local.port;
-			/* Near the live numbers most of the time, anywhere otherwise. */
-			s.seq = (p[0] & 4) ? lp_get32(p + 2) : PEER_ISN + (uint32_t)(int16_t)(p[2] << 8 | p[3]);
-			s.ack = (p[0] & 8) ? lp_get32(p + 6) : our_nxt + (uint32_t)(int8_t)p[6];
-			s.flags = p[1];
-			s.window = (uint16_t)(p[10] << 8 | p[11]);
-			s.opts.has_ts = p[12] & 1;
-			s.opts.tsval = lp_get32(p + 12);
-			s.opts.tsecr = 5;
-			s.opts.has_mss = p[12] & 2;
-			s.opts.mss = (uint16_t)(p[13] << 4);
-			s.opts.has_wscale = p[12] & 4;
-			s.opts.wscale = p[14] & 31;
-			s.opts.sack_ok = p[12] & 8;
-			if (p[12] & 16) {
-				s.opts.nsack = 1 + (p[15] & 1);
-				for (int k = 0; k < s.opts.nsack; k++) {
-					s.opts.sack[k].left = our_nxt - (uint32_t)p[15] * 100;
-					s.opts.sack[k].right = s.opts.sack[k].left + (uint32_t)p[14] * 10;
-				}
-			}
-			s.len = (p[0] & 0xf0) ? (uint32_t)(p[15] << 2) : 0;
-			memset(payload, p[9], sizeof(payload));
-			s.payload = payload;
-			n = lp_pkt_build(pkt, sizeof(pkt), &s);
-			if (n > 0)
-				lp_engine_input(e, pkt, (size_t)n, now);
+			segment(e, &cfg, p, &pr, server, now);
 			break;
 		case 2:
-			/* Garbage: the rest of the step as a whole packet. */
-			lp_engine_input(e, p + 1, STEP - 1, now);
+			if (p[0] & 8) /* garbage: the rest of the step as a whole packet */
+				lp_engine_input(e, p + 1, STEP - 2, now);
+			else
+				segment(e, &cfg, p, &pr, server, now);
 			break;
 		default:
-			now += (uint64_t)lp_get32(p + 1) % 10000000000ull;
+			if (p[0] == 0xff)
+				lp_engine_abort(e, now);
+			else
+				now += (uint64_t)lp_get32(p + 1) % 10000000000ull;
 			break;
 		}
 		now += 1000;
-		drain(e, now, &our_nxt);
+		drain(e, now, &pr);
 	}
 	lp_engine_free(e);
 	return 0;

@@ -403,6 +403,14 @@ static void report_session(struct server *sv, struct session *s, const char *why
 	sv->done_tail = s;
 }
 
+/* A session cut short (idle, stopped): its connection is reset. */
+static void cut_short(struct server *sv, struct session *s, const char *why, uint64_t now)
+{
+	lp_engine_abort(s->eng, now);
+	flush_session(sv, s, now);
+	report_session(sv, s, why, now);
+}
+
 /* Where each client-drop label of the session's flow starts. */
 static int client_drop_offsets(const struct rsp_opts *o, struct session *s)
 {
@@ -674,7 +682,7 @@ static bool session_timers(struct server *sv, struct session *s, uint64_t now)
 		char why[64];
 
 		snprintf(why, sizeof(why), "idle for %.0f s", (double)o->idle_ns / 1e9);
-		report_session(sv, s, why, now);
+		cut_short(sv, s, why, now);
 	}
 	if (s->finished && (now >= s->linger_until || o->once)) {
 		drop_session(sv, s);
@@ -700,7 +708,7 @@ static void stop_all(struct server *sv, uint64_t now)
 		struct session *s = sv->heap[sv->nheap - 1];
 
 		if (!s->finished)
-			report_session(sv, s, "interrupted", now);
+			cut_short(sv, s, "interrupted", now);
 		drop_session(sv, s);
 	}
 }

@@ -110,6 +110,13 @@ int lp_live_run(const struct lp_flow *fl, struct lp_live_opts *o, struct lp_repo
 		if (lp_engine_next_timer(lv.eng) <= now)
 			lp_engine_timeout(lv.eng, now);
 	}
+	/* Ended early: the host's connection is reset, not left open. */
+	if (why) {
+		lp_engine_abort(lv.eng, mono_ns(&lv));
+		rc = flush_out(&lv, o->link, err, errlen);
+		if (rc)
+			goto out;
+	}
 	lp_report_init(r);
 	lp_report_from_engine(r, lv.eng, fl);
 	r->client = cfg.role == LP_ROLE_CLIENT ? cfg.local : cfg.remote;

@@ -315,9 +315,14 @@ static void end_all(struct multi *m, const char *why, uint64_t now)
 	const struct lp_multi_opts *o = m->o;
 	char buf[64];
 
-	for (size_t i = 0; i < o->nflows; i++)
-		if (m->slots[i].state == RUNNING)
+	for (size_t i = 0; i < o->nflows; i++) {
+		if (m->slots[i].state == RUNNING) {
+			/* The host's connection is reset, not left open. */
+			lp_engine_abort(m->slots[i].eng, now);
+			flush(m, i, now);
 			end_flow(m, i, why, now);
+		}
+	}
 	snprintf(buf, sizeof(buf), "not started (%s)", why);
 	for (size_t i = 0; i < o->nflows; i++)
 		if (m->slots[i].state == PENDING)

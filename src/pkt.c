@@ -129,6 +129,13 @@ static size_t write_opts(uint8_t *o, const struct lp_seg *s)
 	return n;
 }
 
+size_t lp_pkt_opts_len(const struct lp_seg *s)
+{
+	uint8_t o[LP_TCP_MAXOPT];
+
+	return write_opts(o, s);
+}
+
 int lp_pkt_build(uint8_t *buf, size_t cap, const struct lp_seg *s)
 {
 	uint8_t opts[LP_TCP_MAXOPT];

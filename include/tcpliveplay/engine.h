@@ -150,6 +150,13 @@ uint64_t lp_engine_next_timer(const struct lp_engine *e);
 /* Run the timers due at now_ns. */
 void lp_engine_timeout(struct lp_engine *e, uint64_t now_ns);
 
+/* The replay ends early (timeout, signal, idle session): a connection still
+ * open gets a reset (RFC 9293 3.10.5 ABORT), which lp_engine_output() then
+ * returns; nothing else goes out and no timer runs. The state and its
+ * verdict stay as they are. An engine that failed on its own (peer
+ * unresponsive) queues its reset by itself. */
+void lp_engine_abort(struct lp_engine *e, uint64_t now_ns);
+
 enum lp_engine_state lp_engine_state(const struct lp_engine *e);
 enum lp_role lp_engine_role(const struct lp_engine *e);
 /* Why the engine failed (static string), or NULL. */

@@ -38,6 +38,9 @@ struct lp_seg {
 uint32_t lp_csum_add(uint32_t sum, const uint8_t *data, size_t len);
 uint16_t lp_csum_fold(uint32_t sum);
 
+/* Bytes of TCP options lp_pkt_build() writes for s (padding included). */
+size_t lp_pkt_opts_len(const struct lp_seg *s);
+
 /* Write the packet into buf. Returns its length, -ENOBUFS if cap is too
  * small, -EINVAL for an unknown family or an oversized payload. */
 int lp_pkt_build(uint8_t *buf, size_t cap, const struct lp_seg *s);

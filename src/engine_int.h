@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Inside the replay engine: the state every part shares. engine.c holds the
+ * application (the captured schedule, expectations, verdicts) and the public
+ * calls; engine_rx.c the receive path (RFC 9293 3.10.7: acceptability, PAWS,
+ * RST/SYN/ACK checks, reassembly, the SACK blocks we send); engine_tx.c the
+ * send path (segments, timers); engine_cc.c congestion control and loss
+ * recovery.
+ *
+ * Sequence numbers are handled as 64-bit stream offsets: offset 0 is the
+ * first byte after the SYN. Our FIN, when queued, occupies offset app_len.
+ */
+#ifndef TCPLIVEPLAY_ENGINE_INT_H
+#define TCPLIVEPLAY_ENGINE_INT_H
+
+#include "tcpliveplay/engine.h"
+#include "tcpliveplay/pkt.h"
+#include "tcpliveplay/rng.h"
+
+#define NS_PER_MS 1000000ull
+#define RTO_MAX_NS (60000ull * NS_PER_MS)
+#define MAX_OOO 32
+#define MAX_DIV 16
+#define MAX_CUTS 16
+#define MAX_MRU 4
+#define DUPTHRESH 3
+
+enum tcp_state {
+	T_LISTEN,
+	T_SYN_SENT,
+	T_SYN_RCVD,
+	T_ESTAB,
+	T_CLOSED,
+};
+
+/* One of our scheduled captured segments (data, FIN or RST). */
+struct mseg {
+	const struct lp_segment *s;
+	uint64_t gap_ns;      /* captured think-time before it */
+};
+
+struct range {
+	uint64_t start, end;
+};
+
+/* Bytes the application left out of our stream (truncate fault): wire
+ * offsets at or past wire_at map to capture offsets shifted by skip. */
+struct cut {
+	uint64_t wire_at, skip;
+};
+
+struct lp_engine {
+	const struct lp_flow *fl;
+	struct lp_engine_cfg cfg;
+	uint8_t me, peer;
+	enum lp_engine_state state;
+	const char *reason;
+	enum tcp_state tcp;
+	uint64_t now;
+
+	/* schedule */
+	struct mseg *mine;
+	size_t nmine, rel;
+	uint32_t *theirs;           /* the peer's data segments (indexes into fl->segs), in stream
+				     * order: for attribution and size matching */
+	size_t ntheirs;
+	uint64_t peer_len;          /* bytes the capture shows from the peer */
+	bool peer_close_expected;
+	uint64_t release_at;        /* capture timing: earliest release of mine[rel] */
+	uint64_t last_met;          /* peer offset of the last expectation met */
+	bool stalled;
+	struct cut cuts[MAX_CUTS];
+	size_t ncuts;
+	/* first-transmission tracking for labels */
+	uint64_t *wstart;           /* wire offset of each released data segment, in order */
+	uint32_t *wlabel;
+	size_t nwlab, txlab;
+	uint32_t out_first, out_last;  /* labels first sent in the last packet */
+
+	/* send side */
+	uint32_t iss;
+	uint64_t snd_una, snd_nxt, snd_max, app_len;
+	bool fin_queued, syn_pending, syn_acked;
+	bool rst_pending, rst_fault;  /* a captured reset, or one the fault plan asked for */
+	bool abort_rst;             /* the connection is aborted: a reset goes next */
+	bool reply_rst;             /* answer an unacceptable ACK with <SEQ=SEG.ACK><CTL=RST> */
+	uint32_t reply_rst_seq;
+	uint64_t snd_wnd, max_wnd, wl2;
+	int64_t wl1;
+	bool wnd_known;
+	uint16_t eff_mss;           /* options + payload of one segment (RFC 9293 3.7.1) */
+	uint16_t mss;               /* SMSS: payload of a segment with the fixed options */
+	bool ws_ok, ts_ok, sack_ok;
+	uint8_t snd_ws, rcv_ws;
+	struct lp_synopts offer;    /* what our SYN offers */
+	uint32_t syn_tsval;         /* TSval of our first SYN or SYN-ACK */
+	bool syn_retx;              /* our SYN or SYN-ACK went out more than once */
+	bool syn_timed_out;         /* ... because its timer expired */
+	/* congestion control and loss recovery */
+	uint64_t cwnd, ssthresh, iw;
+	uint64_t last_data_at;      /* when new data last went out */
+	unsigned dupacks;
+	bool in_recovery;           /* fast recovery (RFC 6675 with SACK, else RFC 6582) */
+	bool rtx_head;              /* retransmit the segment at snd_una now */
+	uint64_t recover;           /* RecoveryPoint: no new recovery before this is acked */
+	uint64_t high_rxt;          /* SACK recovery: retransmitted below this */
+	uint64_t rtx_hi;            /* after an RTO: go back from snd_una up to here */
+	struct range sacked[MAX_OOO];
+	size_t nsacked;
+	/* persist */
+	bool probe_due, probe_sent, sws_override;
+	unsigned probes;            /* probes (or zero-window RTOs) without an answer */
+	uint64_t probe_end;         /* Karn: data below here went out in a probe */
+	uint64_t last_end;          /* end of the data in the segment last sent */
+
+	/* receive side */
+	uint32_t irs;
+	uint64_t rcv_nxt;
+	uint64_t rcv_buf;           /* window we offer, bytes */
+	bool peer_fin;
+	bool peer_fin_pending;
+	uint64_t peer_fin_off;
+	uint32_t ts_recent;
+	bool ts_seen;
+	bool ack_now;
+	bool oow_acked;
+	uint64_t oow_ack_at;        /* when we last answered an unacceptable segment */
+	uint8_t *ooo_buf;
+	uint8_t *scratch;           /* a segment's payload the capture holds in pieces */
+	uint32_t scratch_len;
+	struct range ooo[MAX_OOO];
+	size_t nooo;
+	uint64_t mru[MAX_MRU];      /* an offset in each block last received, newest first */
+	size_t nmru;
+
+	/* timers (absolute ns, 0 = off) */
+	uint64_t rto_at, persist_at, expect_at;
+	uint64_t rto_ns, srtt, rttvar;
+	bool have_rtt;
+	unsigned retries_cur;       /* retransmissions of the oldest segment without an answer */
+	unsigned backoff;           /* RTO doublings */
+	unsigned persist_shift;
+	bool rtt_timing;
+	uint64_t rtt_end, rtt_t0;
+	bool expect_fired;
+	bool tail_waived, close_waived;
+	uint64_t short_at;          /* rcv_nxt at the last shortfall reported */
+	uint64_t slack;             /* peer bytes given up on after shortfalls */
+	bool size_end_checked;
+	struct lp_rng jitter;       /* RTO timer jitter (cfg.rto_jitter_pct) */
+
+	struct lp_engine_stats st;
+	struct lp_divergence div[MAX_DIV];
+};
+
+static inline uint32_t snd_seq(const struct lp_engine *e, uint64_t off)
+{
+	return e->iss + 1 + (uint32_t)off;
+}
+
+/* RCV.NXT as a stream offset, counting the peer's FIN. */
+static inline uint64_t rcv_nxt_seq(const struct lp_engine *e)
+{
+	return e->rcv_nxt + (e->peer_fin ? 1 : 0);
+}
+
+/* The stream offset nearest to ref whose sequence number is seq. */
+static inline int64_t seq_to_off(uint32_t base_seq, uint64_t ref, uint32_t seq)
+{
+	uint32_t ref_seq = base_seq + (uint32_t)ref;
+
+	return (int64_t)ref + (int32_t)(seq - ref_seq);
+}
+
+static inline uint64_t seq_end(const struct lp_engine *e)
+{
+	return e->app_len + (e->fin_queued ? 1 : 0);
+}
+
+static inline uint32_t tsval_now(const struct lp_engine *e)
+{
+	uint64_t t = e->now > e->cfg.ts_origin_ns ? e->now - e->cfg.ts_origin_ns : 0;
+
+	return e->cfg.ts_base + (uint32_t)(t / NS_PER_MS);
+}
+
+/* Does TSecr echo a TSval we sent since our first SYN? */
+static inline bool tsecr_ours(const struct lp_engine *e, uint32_t tsecr)
+{
+	return tsecr - e->syn_tsval <= tsval_now(e) - e->syn_tsval;
+}
+
+/* engine.c: the application side */
+void eng_emit(struct lp_engine *e, enum lp_event_kind kind, uint8_t dir, uint32_t label,
+	      uint64_t offset, uint64_t len, const char *reason);
+void eng_fail(struct lp_engine *e, const char *reason);
+void eng_done(struct lp_engine *e, const char *reason);
+void eng_progress(struct lp_engine *e);
+void eng_peer_reset(struct lp_engine *e);
+uint64_t eng_have(const struct lp_engine *e);
+uint32_t eng_peer_label_at(const struct lp_engine *e, uint64_t off);
+void eng_diverge(struct lp_engine *e, uint32_t label, uint64_t expected, uint64_t received,
+		 int64_t first_diff, const char *reason);
+uint64_t eng_wire_to_capture(const struct lp_engine *e, uint64_t w, uint64_t *contig);
+
+/* engine_rx.c: the receive side */
+bool rx_range_insert(struct range *a, size_t *n, uint64_t start, uint64_t end);
+/* The SACK blocks for our next segment, most recent first (RFC 2018 4). */
+unsigned rx_sack_blocks(const struct lp_engine *e, struct lp_tcpopts *o, unsigned max);
+/* Take the peer's SYN options; false when its MSS leaves no room for data. */
+bool rx_negotiate(struct lp_engine *e, const struct lp_tcpopts *po);
+/* Answer an unacceptable segment: an ACK, at most one per 500 ms for those
+ * without data (Linux's tcp_invalid_ratelimit, RFC 5961 10). */
+void rx_oow_ack(struct lp_engine *e, bool has_data);
+
+/* engine_cc.c: congestion control and loss recovery */
+/* An acceptable ACK at or above SND.UNA; dup_candidate: no data, same
+ * window (a duplicate ACK without SACK, RFC 5681 2). */
+void cc_on_ack(struct lp_engine *e, uint64_t ack, bool dup_candidate, const struct lp_tcpopts *o);
+/* The end of what cwnd (with limited transmit) and the peer's window let out. */
+uint64_t cc_wnd_end(const struct lp_engine *e);
+/* The first unSACKed offset at or after from; *lim: where the SACKed data
+ * above it starts (snd_max when none). */
+uint64_t cc_next_unsacked(const struct lp_engine *e, uint64_t from, uint64_t *lim);
+/* SetPipe() (RFC 6675 4). */
+uint64_t cc_pipe(const struct lp_engine *e);
+/* A hole at or above HighRxt, lost (NextSeg rule 1) or any below the highest
+ * SACKed byte (rule 3). */
+bool cc_next_hole(const struct lp_engine *e, bool lost_only, uint64_t *off, uint64_t *lim);
+void cc_on_rto(struct lp_engine *e);
+
+/* engine_tx.c: the send side */
+void tx_rtt_sample(struct lp_engine *e, uint64_t r);
+/* The handshake completed: RTT, RTO and initial window after it. */
+void tx_syn_done(struct lp_engine *e, const struct lp_seg *s);
+void tx_arm_rto(struct lp_engine *e);
+void tx_update_persist(struct lp_engine *e);
+void tx_on_rto(struct lp_engine *e);
+void tx_on_persist(struct lp_engine *e);
+void tx_queue_abort(struct lp_engine *e);
+/* Would new data go out now? */
+bool tx_new_data_due(const struct lp_engine *e);
+uint64_t tx_rto_clamp(const struct lp_engine *e, uint64_t v);
+
+#endif
