@@ -117,7 +117,7 @@ void eng_fail(struct lp_engine *e, const char *reason)
 		return;
 	e->state = LP_ENGINE_FAILED;
 	e->reason = reason;
-	e->rto_at = e->persist_at = e->expect_at = e->release_at = 0;
+	e->rto_at = e->persist_at = e->expect_at = e->release_at = e->delack_at = 0;
 	tx_queue_abort(e);
 	eng_emit(e, LP_EV_FAILED, e->me, 0, 0, 0, reason);
 }
@@ -126,6 +126,10 @@ void eng_done(struct lp_engine *e, const char *reason)
 {
 	e->state = LP_ENGINE_DONE;
 	e->rto_at = e->persist_at = e->expect_at = 0;
+	/* What is owed goes out now. */
+	if (e->delack_at)
+		e->ack_now = true;
+	e->delack_at = 0;
 	eng_emit(e, LP_EV_DONE, e->me, 0, 0, 0, reason);
 }
 
@@ -370,11 +374,11 @@ void eng_peer_reset(struct lp_engine *e)
 uint64_t lp_engine_next_timer(const struct lp_engine *e)
 {
 	uint64_t t = UINT64_MAX;
-	uint64_t c[4] = { e->rto_at, e->persist_at, e->expect_at, e->release_at };
+	uint64_t c[5] = { e->rto_at, e->persist_at, e->expect_at, e->release_at, e->delack_at };
 
 	if (e->state == LP_ENGINE_FAILED)
 		return UINT64_MAX;
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		if (c[i] && c[i] < t)
 			t = c[i];
 	return t;
@@ -396,6 +400,10 @@ void lp_engine_timeout(struct lp_engine *e, uint64_t now_ns)
 	if (e->expect_at && now_ns >= e->expect_at) {
 		e->expect_at = 0;
 		e->expect_fired = true;
+	}
+	if (e->delack_at && now_ns >= e->delack_at) {
+		e->delack_at = 0;
+		e->ack_now = true;
 	}
 	eng_progress(e);
 }
@@ -525,6 +533,7 @@ int lp_engine_new(const struct lp_flow *fl, const struct lp_engine_cfg *cfg, str
 	e->rto_ns = tx_rto_clamp(e, (uint64_t)e->cfg.rto_init_ms * NS_PER_MS);
 	lp_rng_seed(&e->jitter, cfg->rto_jitter_seed);
 	e->rcv_buf = cfg->rcv_wnd ? cfg->rcv_wnd : DEFAULT_RCVBUF;
+	e->quick = QUICKACKS;
 
 	cap = &fl->dir[e->me].opts;
 	if (cap->seen) {

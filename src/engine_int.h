@@ -24,6 +24,13 @@
 #define MAX_CUTS 16
 #define MAX_MRU 4
 #define DUPTHRESH 3
+/* ACKs as a good receiver sends them (RFC 9293 3.8.6.3, RFC 5681 4.2, Linux):
+ * at least one for every second full-sized segment, the others delayed at
+ * most ACK_DELAY_NS; the first QUICKACKS data segments, and those after the
+ * peer was quiet for an RTO, at once (the peer's slow start, and a peer
+ * whose Nagle waits for our ACK). */
+#define ACK_DELAY_NS (40ull * NS_PER_MS)
+#define QUICKACKS 16
 
 enum tcp_state {
 	T_LISTEN,
@@ -123,6 +130,11 @@ struct lp_engine {
 	uint32_t ts_recent;
 	bool ts_seen;
 	bool ack_now;
+	uint64_t delack_at;         /* a delayed ACK goes out then (0: none pending) */
+	uint64_t rcv_unacked;       /* in-order bytes taken since our last ACK */
+	uint64_t rcv_mss;           /* the largest data segment the peer sent */
+	uint64_t rcv_last_at;       /* when the peer's data last arrived */
+	unsigned quick;             /* data segments still to ACK at once */
 	bool oow_acked;
 	uint64_t oow_ack_at;        /* when we last answered an unacceptable segment */
 	uint8_t *ooo_buf;

@@ -156,35 +156,71 @@ static void ooo_store(struct lp_engine *e, uint64_t off, const uint8_t *p, uint6
 	mru_touch(e, off);
 }
 
+/* n new in-order bytes taken: an ACK now (every second full-sized segment,
+ * or while quick), else one delayed at most ACK_DELAY_NS. */
+static void ack_later(struct lp_engine *e, uint64_t n)
+{
+	if (n > e->rcv_mss)
+		e->rcv_mss = n;
+	if (e->rcv_last_at && e->now - e->rcv_last_at > e->rto_ns)
+		e->quick = QUICKACKS;
+	e->rcv_last_at = e->now;
+	e->rcv_unacked += n;
+	if (e->quick) {
+		e->quick--;
+		e->ack_now = true;
+	} else if (e->rcv_unacked >= 2 * e->rcv_mss) {
+		e->ack_now = true;
+	} else if (!e->delack_at) {
+		e->delack_at = e->now + ACK_DELAY_NS;
+	}
+}
+
+/* Data: delivered in order or kept aside. Out-of-order data, data that
+ * fills a hole, and data we have (or that lies outside the window) are
+ * acknowledged at once (with SACK blocks where agreed); new in-order data
+ * by ack_later(). */
 static void on_data(struct lp_engine *e, int64_t soff, const uint8_t *p, uint64_t n)
 {
 	uint64_t wend = e->rcv_nxt + e->rcv_buf;
 	uint64_t off;
 
-	e->ack_now = true;
 	e->expect_at = 0;
-	if (e->peer_fin)
+	if (e->peer_fin) {
+		e->ack_now = true;
 		return;
+	}
 	if (soff < (int64_t)e->rcv_nxt) {
 		uint64_t skip = e->rcv_nxt - (uint64_t)soff;
 
-		if (skip >= n)
+		if (skip >= n) {
+			e->ack_now = true;
 			return;
+		}
 		p += skip;
 		n -= skip;
 		soff = (int64_t)e->rcv_nxt;
 	}
 	off = (uint64_t)soff;
-	if (off >= wend)
+	if (off >= wend) {
+		e->ack_now = true;
 		return;
+	}
 	if (n > wend - off)
 		n = wend - off;
 	e->st.received_segments++;
 	if (off == e->rcv_nxt) {
+		bool filled = e->nooo > 0;
+
 		deliver(e, p, n);
 		ooo_drain(e);
+		if (filled)
+			e->ack_now = true;
+		else
+			ack_later(e, n);
 	} else {
 		ooo_store(e, off, p, n);
+		e->ack_now = true;
 	}
 }
 

@@ -207,8 +207,12 @@ static int seg_write(struct lp_engine *e, uint8_t *buf, size_t cap, struct lp_se
 	n = lp_pkt_build(buf, cap, s);
 	if (n > 0) {
 		e->st.packets_out++;
-		if (s->flags & LP_TH_ACK)
+		if (s->flags & LP_TH_ACK) {
+			/* Any segment with an ACK is the ACK owed. */
 			e->ack_now = false;
+			e->delack_at = 0;
+			e->rcv_unacked = 0;
+		}
 	}
 	return n;
 }

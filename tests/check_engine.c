@@ -395,6 +395,104 @@ START_TEST(test_out_of_order)
 }
 END_TEST
 
+/* Pure ACKs the engine sends now (from out[from..]). */
+static unsigned pure_acks(const struct harness *h, size_t from)
+{
+	unsigned n = 0;
+
+	for (size_t i = from; i < h->nout; i++)
+		n += h->out[i].flags == LP_TH_ACK && !h->out[i].len;
+	return n;
+}
+
+/* ACKs as a good receiver sends them: the first 16 data segments at once
+ * (the peer's slow start), then one for every second full-sized segment; a
+ * lone segment after a delay of 40 ms; out-of-order data and data that
+ * fills the hole at once, with SACK; a batch of segments read together, one
+ * cumulative ACK; after the peer was quiet for an RTO, at once again. */
+START_TEST(test_ack_policy)
+{
+	enum { MSS = 1448, N = 60 };
+	struct tflow *t = simple_flow(100, N * MSS);
+	struct harness h;
+	struct lp_tcpopts o = { .has_mss = true, .mss = 1460, .sack_ok = true };
+	const uint8_t *d = t->bytes[1];
+	uint64_t at;
+	size_t mark;
+	int k = 0;
+
+	h_start(&h, t, LP_ROLE_CLIENT);
+	h_new(&h);
+	h_connect(&h, &o, 65535);
+	ck_assert_uint_eq(out_bytes(&h, 0), 100);
+	/* Quick: every one of the first 16 is acknowledged on its own. */
+	for (; k < 16; k++) {
+		mark = h.nout;
+		h_push(&h, LP_TH_ACK, (uint64_t)k * MSS, 100, 65535, d + k * MSS, MSS);
+		ck_assert_uint_eq(h_pull(&h), 1);
+		ck_assert_uint_eq(pure_acks(&h, mark), 1);
+		ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + (uint32_t)((k + 1) * MSS));
+	}
+	/* Then every second full-sized segment: 10 segments, 5 ACKs. */
+	mark = h.nout;
+	for (; k < 26; k++) {
+		h.now += 100000;
+		h_push(&h, LP_TH_ACK, (uint64_t)k * MSS, 100, 65535, d + k * MSS, MSS);
+		h_pull(&h);
+		if (k % 2)
+			ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + (uint32_t)((k + 1) * MSS));
+	}
+	ck_assert_uint_eq(pure_acks(&h, mark), 5);
+	/* A lone segment: nothing now, its ACK 40 ms later. */
+	mark = h.nout;
+	h_push(&h, LP_TH_ACK, (uint64_t)k * MSS, 100, 65535, d + k * MSS, MSS);
+	k++;
+	ck_assert_uint_eq(h_pull(&h), 0);
+	at = lp_engine_next_timer(h.e);
+	ck_assert_uint_eq(at, h.now + 40 * MS);
+	h_fire(&h);
+	ck_assert_uint_eq(h.now, at);
+	ck_assert_uint_eq(h_pull(&h), 1);
+	ck_assert_uint_eq(pure_acks(&h, mark), 1);
+	ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + (uint32_t)(k * MSS));
+	/* Out of order (one segment lost): at once, with its SACK block; the
+	 * retransmission that fills the hole, at once too. */
+	mark = h.nout;
+	h_push(&h, LP_TH_ACK, (uint64_t)(k + 1) * MSS, 100, 65535, d + (k + 1) * MSS, MSS);
+	ck_assert_uint_eq(h_pull(&h), 1);
+	ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + (uint32_t)(k * MSS));
+	ck_assert_uint_eq(h_last(&h)->opts.nsack, 1);
+	h_push(&h, LP_TH_ACK, (uint64_t)k * MSS, 100, 65535, d + k * MSS, MSS);
+	ck_assert_uint_eq(h_pull(&h), 1);
+	ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + (uint32_t)((k + 2) * MSS));
+	ck_assert_uint_eq(h_last(&h)->opts.nsack, 0);
+	k += 2;
+	/* Eight segments read in one batch: one cumulative ACK. */
+	mark = h.nout;
+	for (int i = 0; i < 8; i++, k++)
+		h_push(&h, LP_TH_ACK, (uint64_t)k * MSS, 100, 65535, d + k * MSS, MSS);
+	ck_assert_uint_eq(h_pull(&h), 1);
+	ck_assert_uint_eq(pure_acks(&h, mark), 1);
+	ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + (uint32_t)(k * MSS));
+	/* The peer quiet for longer than an RTO: quick again. */
+	h.now += 2000 * MS;
+	mark = h.nout;
+	h_push(&h, LP_TH_ACK, (uint64_t)k * MSS, 100, 65535, d + k * MSS, MSS);
+	k++;
+	ck_assert_uint_eq(h_pull(&h), 1);
+	ck_assert_uint_eq(pure_acks(&h, mark), 1);
+	/* The rest in one batch, then the peer's FIN: at once. */
+	for (; k < N; k++)
+		h_push(&h, LP_TH_ACK, (uint64_t)k * MSS, 100, 65535, d + k * MSS, MSS);
+	h_pull(&h);
+	h_push(&h, LP_TH_ACK | LP_TH_FIN, (uint64_t)N * MSS, 100, 65535, NULL, 0);
+	ck_assert_uint_ge(h_pull(&h), 1);
+	ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + (uint32_t)(N * MSS) + 1);
+	lp_engine_free(h.e);
+	tf_free(t);
+}
+END_TEST
+
 /* The peer sends everything and its FIN before our second segment is due:
  * we keep sending (half-close), then close, and finish. */
 START_TEST(test_early_peer_fin)
@@ -636,6 +734,7 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, test_synsent_unacceptable_ack);
 	tcase_add_test(tc, test_data_rto_backoff);
 	tcase_add_test(tc, test_out_of_order);
+	tcase_add_test(tc, test_ack_policy);
 	tcase_add_test(tc, test_early_peer_fin);
 	tcase_add_test(tc, test_rst);
 	tcase_add_test(tc, test_ignores_strangers);
