@@ -22,6 +22,8 @@ struct lp_flows {
 	size_t n, cap;
 	uint32_t *slots;        /* hash table of flow index + 1, 0 when empty */
 	size_t nslots;
+	size_t last_slot;       /* the slot of the last packet's flow (a capture's packets */
+	bool have_last;         /* mostly follow each other in one flow) */
 	struct lp_capture_stats stats;
 	uint64_t gap_budget;    /* gap bytes still allowed, see GAP_MAX */
 	uint64_t gap_granted;   /* added to gap_budget so far */
@@ -64,6 +66,13 @@ static uint64_t hash_pair(const struct lp_endpoint *a, const struct lp_endpoint 
 	return h ^ (uint64_t)lo->family;
 }
 
+/* Is bd the flow between a and b (either way)? */
+static bool pair_is(const struct build *bd, const struct lp_endpoint *a, const struct lp_endpoint *b)
+{
+	return (lp_ep_eq(&bd->ep[0], a) && lp_ep_eq(&bd->ep[1], b)) ||
+	       (lp_ep_eq(&bd->ep[0], b) && lp_ep_eq(&bd->ep[1], a));
+}
+
 /* The slot holding the flow between a and b, or the empty slot to use. */
 static size_t slot_find(const struct lp_flows *f, const struct lp_endpoint *a,
 			const struct lp_endpoint *b)
@@ -72,13 +81,8 @@ static size_t slot_find(const struct lp_flows *f, const struct lp_endpoint *a,
 
 	for (;;) {
 		uint32_t s = f->slots[i];
-		const struct build *bd;
 
-		if (!s)
-			return i;
-		bd = f->builds[s - 1];
-		if ((lp_ep_eq(&bd->ep[0], a) && lp_ep_eq(&bd->ep[1], b)) ||
-		    (lp_ep_eq(&bd->ep[0], b) && lp_ep_eq(&bd->ep[1], a)))
+		if (!s || pair_is(f->builds[s - 1], a, b))
 			return i;
 		i = (i + 1) & mask;
 	}
@@ -96,6 +100,7 @@ static int slots_grow(struct lp_flows *f)
 		return -ENOMEM;
 	}
 	f->nslots = n;
+	f->have_last = false;
 	for (size_t i = 0; i < oldn; i++) {
 		const struct build *bd;
 
@@ -197,7 +202,12 @@ static int add_packet(struct lp_flows *f, const struct lp_rawpkt *pkt)
 		if (rc)
 			return rc;
 	}
-	slot = slot_find(f, &src, &dst);
+	if (f->have_last && pair_is(f->builds[f->slots[f->last_slot] - 1], &src, &dst))
+		slot = f->last_slot;
+	else
+		slot = slot_find(f, &src, &dst);
+	f->last_slot = slot;
+	f->have_last = true;
 	if (f->slots[slot]) {
 		bd = f->builds[f->slots[slot] - 1];
 		/* A SYN with a new ISN (a retransmission keeps its ISN), or the

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "flow_int.h"
+#include "tcpliveplay/util.h"
 
 /* Records given back at a time while they become segments. */
 #define RECS_GIVEN_BACK 65536u
@@ -131,7 +132,7 @@ static int sort_by_stream(struct lp_flow *fl)
 			if (fl->segs[i].dir == d)
 				pos[n++] = (uint32_t)i;
 		memcpy(ord, pos, n * sizeof(*ord));
-		qsort_r(ord, n, sizeof(*ord), pos_order, fl->segs);
+		lp_sort_nearly(ord, n, sizeof(*ord), pos_order, fl->segs);
 		/* Slot pos[k] takes the segment at ord[k]; each slot keeps its
 		 * time. Follow each cycle of the permutation once. */
 		for (size_t k = 0; k < n; k++) {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "flow_int.h"
+#include "tcpliveplay/util.h"
 
 /* --- Interval sets ------------------------------------------------------- */
 
@@ -192,7 +193,7 @@ static int piece_order(const void *a, const void *b, void *base)
 static void sbuf_sort(struct sbuf *sb)
 {
 	if (!sb->sorted && sb->npc > 1)
-		qsort_r(sb->pc, sb->npc, sizeof(*sb->pc), piece_order, &sb->base);
+		lp_sort_nearly(sb->pc, sb->npc, sizeof(*sb->pc), piece_order, &sb->base);
 	sb->sorted = true;
 }
 
@@ -279,7 +280,7 @@ static void pieces_clip(struct sbuf *sb, uint64_t len)
 	if (!sb->sorted && w > 1) {
 		uint32_t zero = 0;
 
-		qsort_r(sb->pc, sb->npc, sizeof(*sb->pc), piece_order, &zero);
+		lp_sort_nearly(sb->pc, sb->npc, sizeof(*sb->pc), piece_order, &zero);
 	}
 }
 

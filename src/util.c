@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "tcpliveplay/util.h"
@@ -23,6 +24,40 @@ int lp_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 		return -ERANGE;
 	*out = v;
 	return 0;
+}
+
+void lp_sort_nearly(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *, void *),
+		    void *arg)
+{
+	uint8_t *b = base, tmp[64];
+	size_t budget = 8 * n + 64;
+
+	if (size > sizeof(tmp))
+		goto fallback;
+	for (size_t i = 1; i < n; i++) {
+		size_t lo = 0, hi = i;
+
+		if (cmp(b + (i - 1) * size, b + i * size, arg) <= 0)
+			continue;
+		/* After the last element of the sorted prefix not above it. */
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (cmp(b + mid * size, b + i * size, arg) <= 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (i - lo > budget)
+			goto fallback;
+		budget -= i - lo;
+		memcpy(tmp, b + i * size, size);
+		memmove(b + (lo + 1) * size, b + lo * size, (i - lo) * size);
+		memcpy(b + lo * size, tmp, size);
+	}
+	return;
+fallback:
+	qsort_r(base, n, size, cmp, arg);
 }
 
 void lp_set_err(char *err, size_t errlen, const char *fmt, ...)

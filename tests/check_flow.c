@@ -17,6 +17,7 @@
 #include "streambytes.h"
 #include "tmpdir.h"
 #include "tcpliveplay/flow.h"
+#include "tcpliveplay/util.h"
 
 #define REQ "GET /index.html HTTP/1.1\r\nHost: example\r\n\r\n"
 #define RESP1 "HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n"
@@ -1978,6 +1979,42 @@ START_TEST(streams_point_into_the_capture)
 }
 END_TEST
 
+struct kv {
+	uint32_t key, order;
+};
+
+static int kv_cmp(const void *a, const void *b, void *arg)
+{
+	const struct kv *x = a, *y = b;
+
+	(void)arg;
+	return (x->key > y->key) - (x->key < y->key);
+}
+
+/* lp_sort_nearly: stable, by insertion on data nearly in order (a
+ * retransmission far back included), by qsort_r on data in reverse. */
+START_TEST(sort_nearly)
+{
+	enum { N = 5000 };
+	static struct kv v[N];
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint32_t i = 0; i < N; i++)
+			v[i] = (struct kv){ pass ? N - i : i / 2, i };
+		if (!pass) {
+			v[4000].key = 7;      /* far out of place */
+			v[10].key = 2400;
+		}
+		lp_sort_nearly(v, N, sizeof(*v), kv_cmp, NULL);
+		for (uint32_t i = 1; i < N; i++) {
+			ck_assert_uint_le(v[i - 1].key, v[i].key);
+			if (v[i - 1].key == v[i].key)
+				ck_assert_uint_lt(v[i - 1].order, v[i].order);
+		}
+	}
+}
+END_TEST
+
 /* --- Randomised reassembly against an independent model ------------------ */
 
 struct rnd {
@@ -2219,6 +2256,7 @@ Suite *flow_suite(void)
 	tcase_add_test(tr, hole_bytes_are_zero_after_origin_shift);
 	tcase_add_test(tr, data_only_before_origin);
 	tcase_add_test(tr, streams_point_into_the_capture);
+	tcase_add_test(tr, sort_nearly);
 	tcase_add_loop_test(tr, random_reassembly, 0, 40);
 	suite_add_tcase(s, tr);
 

@@ -10,6 +10,13 @@
  * Returns 0 and sets *out, or -EINVAL / -ERANGE. */
 int lp_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
+/* Sort n elements of size bytes (at most 64) in place with cmp, stable. Fast
+ * on data nearly in order (a capture's packets, retransmissions aside): an
+ * insertion sort while it moves fewer than about 8 elements each, else
+ * qsort_r (whose merge sort takes a copy of the array). */
+void lp_sort_nearly(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *, void *),
+		    void *arg);
+
 /* Format a message into err (size errlen); nothing when err is NULL. */
 void lp_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
