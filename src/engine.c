@@ -14,7 +14,11 @@
 #include "engine_int.h"
 #include "tcpliveplay/fault.h"
 
-#define DEFAULT_RCVBUF (256u * 1024u)
+/* The window offered by default: a sixteenth of what the capture shows the
+ * peer sending, within these bounds (Linux grows its receive buffer with a
+ * transfer; at veth speed 256 KiB is a quarter of a millisecond). */
+#define RCVBUF_MIN (256u * 1024u)
+#define RCVBUF_MAX (16u * 1024u * 1024u)
 
 void lp_engine_cfg_defaults(struct lp_engine_cfg *cfg)
 {
@@ -532,7 +536,10 @@ int lp_engine_new(const struct lp_flow *fl, const struct lp_engine_cfg *cfg, str
 	e->ssthresh = UINT64_MAX;
 	e->rto_ns = tx_rto_clamp(e, (uint64_t)e->cfg.rto_init_ms * NS_PER_MS);
 	lp_rng_seed(&e->jitter, cfg->rto_jitter_seed);
-	e->rcv_buf = cfg->rcv_wnd ? cfg->rcv_wnd : DEFAULT_RCVBUF;
+	e->rcv_buf = cfg->rcv_wnd;
+	if (!e->rcv_buf)
+		e->rcv_buf = e->peer_len / 16 < RCVBUF_MIN ? RCVBUF_MIN
+			     : e->peer_len / 16 > RCVBUF_MAX ? RCVBUF_MAX : e->peer_len / 16;
 	e->quick = QUICKACKS;
 
 	cap = &fl->dir[e->me].opts;
@@ -563,11 +570,6 @@ int lp_engine_new(const struct lp_flow *fl, const struct lp_engine_cfg *cfg, str
 	rc = build_schedule(e);
 	if (rc < 0)
 		goto out;
-	e->ooo_buf = malloc(e->rcv_buf);
-	if (!e->ooo_buf) {
-		rc = -ENOMEM;
-		goto out;
-	}
 	if (cfg->role == LP_ROLE_CLIENT) {
 		e->tcp = T_SYN_SENT;
 		e->syn_pending = true;

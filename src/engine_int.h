@@ -137,7 +137,7 @@ struct lp_engine {
 	unsigned quick;             /* data segments still to ACK at once */
 	bool oow_acked;
 	uint64_t oow_ack_at;        /* when we last answered an unacceptable segment */
-	uint8_t *ooo_buf;
+	uint8_t *ooo_buf;           /* rcv_buf bytes for data out of order, from its first */
 	uint8_t *scratch;           /* a segment's payload the capture holds in pieces */
 	uint32_t scratch_len;
 	struct range ooo[MAX_OOO];

@@ -5,6 +5,7 @@
  * reassembly of the peer's stream, and the SACK blocks we send about it.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -147,8 +148,12 @@ static void ooo_store(struct lp_engine *e, uint64_t off, const uint8_t *p, uint6
 	uint64_t pos = off % e->rcv_buf;
 	uint64_t first = n < e->rcv_buf - pos ? n : e->rcv_buf - pos;
 
-	/* With no room to note the range, drop it: the peer will retransmit. */
-	if (!rx_range_insert(e->ooo, &e->nooo, off, off + n))
+	/* The window's worth of room is taken on the first data out of order;
+	 * without it, or room to note the range, the data is dropped: the peer
+	 * will retransmit. */
+	if (!e->ooo_buf)
+		e->ooo_buf = malloc(e->rcv_buf);
+	if (!e->ooo_buf || !rx_range_insert(e->ooo, &e->nooo, off, off + n))
 		return;
 	memcpy(e->ooo_buf + pos, p, first);
 	if (first < n)

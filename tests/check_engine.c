@@ -493,6 +493,33 @@ START_TEST(test_ack_policy)
 }
 END_TEST
 
+/* The window offered grows with what the capture shows the peer sending: a
+ * sixteenth of it, at least 256 KiB (and at most 16 MiB). */
+START_TEST(test_window_sized_to_transfer)
+{
+	static const uint32_t sizes[] = { 100, 32u << 20 };
+	static const uint64_t want[] = { 256u << 10, 2u << 20 };
+	struct lp_tcpopts o = { .has_mss = true, .mss = 1460, .has_wscale = true, .wscale = 7 };
+
+	for (int i = 0; i < 2; i++) {
+		struct tflow *t = tf_new(AF_INET, 100, sizes[i]);
+		struct harness h;
+
+		tf_seg(t, 0, 100, LP_TH_PSH, -1);
+		tf_seg(t, 1, sizes[i], LP_TH_PSH, -1);
+		tf_seg(t, 0, 0, LP_TH_FIN, -1);
+		tf_seg(t, 1, 0, LP_TH_FIN, -1);
+		h_start(&h, t, LP_ROLE_CLIENT);
+		h_new(&h);
+		h_connect(&h, &o, 65535);
+		/* Our wscale is the captured 7. */
+		ck_assert_uint_eq((uint64_t)h_last(&h)->window << 7, want[i]);
+		lp_engine_free(h.e);
+		tf_free(t);
+	}
+}
+END_TEST
+
 /* The peer sends everything and its FIN before our second segment is due:
  * we keep sending (half-close), then close, and finish. */
 START_TEST(test_early_peer_fin)
@@ -735,6 +762,7 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, test_data_rto_backoff);
 	tcase_add_test(tc, test_out_of_order);
 	tcase_add_test(tc, test_ack_policy);
+	tcase_add_test(tc, test_window_sized_to_transfer);
 	tcase_add_test(tc, test_early_peer_fin);
 	tcase_add_test(tc, test_rst);
 	tcase_add_test(tc, test_ignores_strangers);
