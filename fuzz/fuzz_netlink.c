@@ -5,7 +5,8 @@
  * parser as one receive buffer; the address-dump parser also gets it split in
  * two buffers at a point chosen by the first byte, whose low bits also pick
  * the address family and whether sequence number and port id are checked. Each answer is checked
- * against the parsers' contract.
+ * against the parsers' contract. The ack parser (the reply to a change) and
+ * the first address of an interface are fuzzed the same way.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -72,11 +73,18 @@ static void fuzz_one(const void *buf, size_t len, int family)
 	err[0] = '\0';
 	memset(&scan, 0, sizeof(scan));
 	scan.family = family;
+	scan.on_ifindex = 1;
 	memcpy(scan.addr, addr, 16);
 	rc = lp_nl_parse_addr(buf, len, want_seq, want_pid, &scan, err, sizeof(err));
 	check_rc(rc, err, "addr: bad return code");
 	if (scan.found)
 		require(scan.ifindex > 0, "an address found on no interface");
+	if (scan.have_first)
+		require(scan.first_plen <= (family == AF_INET ? 32u : 128u), "a prefix longer than the address");
+
+	err[0] = '\0';
+	rc = lp_nl_parse_ack(buf, len, want_seq, want_pid, err, sizeof(err));
+	check_rc(rc, err, "ack: bad return code");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

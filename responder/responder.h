@@ -3,7 +3,8 @@
  * tcpliveplay-responder: serving the server side of captured flows to every
  * client that connects, one session (a server-role engine) per client. A new
  * session plays the next flow of its service port (tcpliveplay/flowpick.h).
- * The CLI (tcpliveplay-responder.c) sets up the link and calls rsp_serve().
+ * The CLI (tcpliveplay-responder.c) sets up the link (setup.h: an interface or
+ * a TAP) and calls rsp_serve(); the loop runs on either alike.
  */
 #ifndef TCPLIVEPLAY_RESPONDER_H
 #define TCPLIVEPLAY_RESPONDER_H
@@ -17,11 +18,11 @@
 #include "tcpliveplay/engine.h"
 #include "tcpliveplay/flow.h"
 #include "tcpliveplay/flowpick.h"
-#include "tcpliveplay/link_pcap.h"
+#include "tcpliveplay/link.h"
 
 struct rsp_opts {
 	struct lp_flowpick *pick;         /* the flows served and their service ports */
-	struct lp_link_pcap *link;
+	struct lp_link *link;
 	struct lp_endpoint local;         /* our address (a session's port is its SYN's) */
 	bool addr_local;                  /* the kernel owns local.addr: it answers echo and
 					   * other ports itself */

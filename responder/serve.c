@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The responder's event loop: one pcap link for the emulated host's address,
+ * The responder's event loop: one link for the emulated host's address,
  * a table of sessions keyed by the client's address and port, each with its
  * own flow, server-role engine, fault plan and fault RNG. Wire faults (drop,
  * dup, delay, reorder, corrupt) are applied to what a session sends through
@@ -228,7 +228,7 @@ static void drop_session(struct server *sv, struct session *s)
 
 static int send_ip(struct server *sv, const uint8_t *mac, const uint8_t *ip, size_t len)
 {
-	int rc = lp_link_pcap_send_to(sv->o->link, mac, ip, len);
+	int rc = lp_link_send_to(sv->o->link, mac, ip, len);
 
 	if (rc && !sv->err)
 		sv->err = rc;
@@ -586,7 +586,7 @@ static void on_rx(void *ctx, const uint8_t *ip, size_t len)
 
 	if (lp_pkt_parse(ip, len, &seg) < 0)
 		return;
-	lp_link_pcap_rx_mac(o->link, mac);
+	lp_link_rx_mac(o->link, mac);
 	memset(&key, 0, sizeof(key));
 	key.family = seg.family;
 	memcpy(key.addr, seg.src, seg.family == AF_INET ? 4 : 16);
@@ -657,7 +657,7 @@ static void on_other(void *ctx, const uint8_t *ip, size_t len)
 
 	if (sv->o->addr_local)
 		return;
-	lp_link_pcap_rx_mac(sv->o->link, mac);
+	lp_link_rx_mac(sv->o->link, mac);
 	if (lp_pkt_parse(ip, len, &seg) == 0) {
 		send_rst(sv, mac, ip, len);
 		return;
@@ -733,14 +733,14 @@ int rsp_serve(const struct rsp_opts *o, struct rsp_summary *sum, char *err, size
 		snprintf(err, errlen, "cannot set up the sessions: %s", strerror(-rc));
 		goto out;
 	}
-	lp_link_pcap_set_other(o->link, on_other, sv);
+	lp_link_set_other(o->link, on_other, sv);
 	for (;;) {
 		uint64_t now = mono_ns(sv), next;
 
 		next = run_timers(sv, now);
 		if (sv->err) {
 			rc = sv->err;
-			snprintf(err, errlen, "cannot send: %s", lp_link_pcap_error(o->link));
+			snprintf(err, errlen, "cannot send: %s", lp_link_error(o->link));
 			break;
 		}
 		if (o->once && sv->once_done)
@@ -749,9 +749,9 @@ int rsp_serve(const struct rsp_opts *o, struct rsp_summary *sum, char *err, size
 			stop_all(sv, now);
 			break;
 		}
-		rc = lp_link_pcap_wait(o->link, next > now ? next - now : 0, on_rx, sv);
+		rc = lp_link_wait(o->link, next > now ? next - now : 0, on_rx, sv);
 		if (rc < 0) {
-			snprintf(err, errlen, "cannot capture: %s", lp_link_pcap_error(o->link));
+			snprintf(err, errlen, "cannot receive: %s", lp_link_error(o->link));
 			break;
 		}
 		rc = 0;
@@ -759,7 +759,7 @@ int rsp_serve(const struct rsp_opts *o, struct rsp_summary *sum, char *err, size
 	if (o->once)
 		sum->exit_code = sv->once_done ? sv->once_exit : 1;
 out:
-	lp_link_pcap_set_other(o->link, NULL, NULL);
+	lp_link_set_other(o->link, NULL, NULL);
 	if (sv->tab)
 		stop_all(sv, mono_ns(sv));
 	lp_sess_table_free(sv->tab);

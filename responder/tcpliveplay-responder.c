@@ -8,7 +8,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <net/if_arp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,12 +22,10 @@
 #include "tcpliveplay/flow.h"
 #include "tcpliveplay/flowpick.h"
 #include "tcpliveplay/flowset.h"
-#include "tcpliveplay/link_pcap.h"
+#include "tcpliveplay/link.h"
 #include "tcpliveplay/log.h"
-#include "tcpliveplay/netlink.h"
-#include "tcpliveplay/nft_guard.h"
 #include "tcpliveplay/pkt.h"
-#include "tcpliveplay/privs.h"
+#include "tcpliveplay/setup.h"
 #include "tcpliveplay/util.h"
 
 #define PROG "tcpliveplay-responder"
@@ -37,7 +34,7 @@
 #define DEFAULT_SESSIONS 1024
 
 struct ctx {
-	const char *iface;
+	struct lp_link_choice link;         /* -i IFACE, or --tap NAME and --tap-addr */
 	const char *file;
 	const char *flow;
 	unsigned shard_k, shard_n;          /* --shard K/N; 0/0: none */
@@ -79,12 +76,19 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: " PROG " [OPTIONS] -i IFACE -r FILE [--flow SEL] [--ip ADDR] [--port N]\n"
+		"       " PROG " [OPTIONS] --tap NAME -r FILE [--flow SEL] [--ip ADDR] [--port N]\n"
 		"\n"
 		"Emulate the server of captured TCP conversations: answer every client that\n"
 		"connects to ADDR:PORT with the server's side of a captured flow, and judge what\n"
 		"the client sends against the capture.\n"
 		"\n"
 		"  -i, --interface IFACE send and capture on IFACE\n"
+		"      --tap NAME        instead of -i: serve this host's own programs through TAP\n"
+		"                        NAME (attached to; or made for the run with CAP_NET_ADMIN\n"
+		"                        and removed at its end); no privilege on a TAP of yours:\n"
+		"                        ip tuntap add dev NAME mode tap user USER, once, as root\n"
+		"      --tap-addr ADDR/PREFIX  repeatable, for a TAP made here: an address of its\n"
+		"                        host side (IPv4 or IPv6); --ip is routed through it\n"
 		"  -r, --read FILE       the capture: pcap or pcapng, plain or compressed (gzip,\n"
 		"                        xz, zstd); '-' reads standard input\n"
 		"      --strict          refuse a damaged capture (default: read every packet\n"
@@ -224,58 +228,6 @@ static int add_fault(struct ctx *c, const char *spec)
 	return rc;
 }
 
-#define PORT_BITMAP (65536 / 8)
-
-/* The ports sockets of this network namespace listen on at ep's address or a
- * wildcard (IPv4 clients also reach an IPv6 wildcard), as a bitmap: port p
- * is bit p % 8 of byte p / 8. Read from /proc/net/tcp{,6}, whose addresses
- * are 32-bit words as stored (network order bytes). */
-static void kernel_listens(const struct lp_endpoint *ep, uint8_t ports[PORT_BITMAP])
-{
-	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
-	static const uint8_t zero[16];
-	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
-
-	memset(ports, 0, PORT_BITMAP);
-	for (int f = 0; f < 2; f++) {
-		FILE *fp = fopen(files[f], "r");
-		char line[512];
-
-		if (!fp)
-			continue;
-		for (unsigned n = 0; n < 1000000 && fgets(line, sizeof(line), fp); n++) {
-			unsigned w[4], port, st;
-			uint8_t a[16];
-			bool found;
-			int ok;
-
-			if (f == 0)
-				ok = sscanf(line, " %*u: %8x:%4x %*x:%*x %2x", &w[0], &port, &st) == 3;
-			else
-				ok = sscanf(line, " %*u: %8x%8x%8x%8x:%4x %*x:%*x %2x", &w[0], &w[1], &w[2],
-					    &w[3], &port, &st) == 6;
-			if (!ok || st != 0x0a || port > 65535)
-				continue;
-			for (int i = 0; i < (f == 0 ? 1 : 4); i++) {
-				uint32_t v = w[i];
-
-				memcpy(a + 4 * i, &v, 4);
-			}
-			if (f == 0)
-				found = ep->family == AF_INET && (!memcmp(a, zero, 4) || !memcmp(a, ep->addr, 4));
-			else if (!memcmp(a, zero, 16))
-				found = true;
-			else if (ep->family == AF_INET6)
-				found = !memcmp(a, ep->addr, 16);
-			else
-				found = !memcmp(a, mapped, 12) && !memcmp(a + 12, ep->addr, 4);
-			if (found)
-				ports[port / 8] |= (uint8_t)(1u << (port % 8));
-		}
-		fclose(fp);
-	}
-}
-
 /* Do the selected flows have more than one captured server address? */
 static bool several_servers(const struct lp_flow *const *sel, size_t n)
 {
@@ -316,124 +268,54 @@ static const char *ports_str(const struct lp_flowpick *pick, char *buf, size_t l
 	return buf;
 }
 
-static int serve(struct ctx *c)
+/* "serving ...": what, where, how. */
+static void print_serving(const struct ctx *c, const struct lp_flow *const *sel, size_t nsel,
+			  const struct lp_flowpick *pick, const struct lp_endpoint *local, const struct lp_setup *su)
 {
-	struct lp_flows *flows = NULL;
-	const struct lp_flow **sel = NULL, *fl;
-	struct lp_flowpick *pick = NULL;
-	struct lp_endpoint local, any;
-	struct lp_ifinfo ifi;
-	struct lp_link_pcap_cfg lcfg;
-	struct lp_link_pcap *link = NULL;
-	struct lp_nft_guard *guard = NULL;
+	const struct lp_flow *fl = sel[0];
+	const char *how = su->guard ? "RST guard on" : "answering ARP/NDP for the address";
+	char a[64], b[64], l[64], pbuf[96];
+
+	if (nsel == 1) {
+		printf("serving flow %u of %s (%s -> %s) as %s on %s, seed %llu, %s\n", fl->id, c->file,
+		       lp_endpoint_str(&fl->client, a, sizeof(a)), lp_endpoint_str(&fl->server, b, sizeof(b)),
+		       lp_endpoint_str(local, l, sizeof(l)), su->where, (unsigned long long)c->seed, how);
+		return;
+	}
+	if (!c->ip && several_servers(sel, nsel))
+		printf("note: the selected flows have several server addresses; all are served at %s\n",
+		       addr_str(local, a, sizeof(a)));
+	printf("serving %zu flows of %s on port%s %s as %s on %s, seed %llu, %s\n", nsel, c->file,
+	       lp_flowpick_nports(pick) == 1 ? "" : "s", ports_str(pick, pbuf, sizeof(pbuf)),
+	       addr_str(local, l, sizeof(l)), su->where, (unsigned long long)c->seed, how);
+}
+
+static void print_summary(const struct rsp_summary *sum)
+{
+	printf("summary: %llu session%s: %llu matched, %llu diverged, %llu failed; %llu refused; "
+	       "%llu resets, %llu echo replies sent\n", (unsigned long long)sum->sessions,
+	       sum->sessions == 1 ? "" : "s", (unsigned long long)sum->matched,
+	       (unsigned long long)sum->diverged, (unsigned long long)sum->failed,
+	       (unsigned long long)sum->refused, (unsigned long long)sum->resets,
+	       (unsigned long long)sum->echoes);
+}
+
+/* Serve on the link set up: the loop's options from the command line. */
+static int run(const struct ctx *c, const struct lp_setup *su, struct lp_flowpick *pick,
+	       const struct lp_endpoint *local, FILE *json)
+{
 	struct rsp_opts o;
 	struct rsp_summary sum;
-	FILE *json = NULL;
-	uint8_t *kports = NULL;
-	uint16_t first_port, last_port;
-	size_t nsel = 0;
-	bool addr_local, text = !c->json || strcmp(c->json, "-");
-	char a[64], b[64], l[64], pbuf[96], err[512];
+	char err[512];
 	int rc;
-
-	if (c->ip && lp_addr_parse(c->ip, &local))
-		return lp_usage_error("--ip: '%s' is not an IPv4 or IPv6 address", c->ip);
-	if (!c->have_seed && getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed))
-		return lp_env_error("no randomness for a seed: %s", strerror(errno));
-	rc = load_flows(c, &flows, &sel, &nsel);
-	if (rc)
-		goto out;
-	fl = sel[0];
-	rc = check_faults(c, sel, nsel);
-	if (rc)
-		goto out;
-	rc = lp_flowpick_new(sel, nsel, c->port, &pick);
-	if (rc) {
-		rc = lp_env_error("cannot set up the flows: %s", strerror(-rc));
-		goto out;
-	}
-	first_port = lp_flowpick_port(pick, 0);
-	last_port = lp_flowpick_port(pick, lp_flowpick_nports(pick) - 1);
-	if (!c->ip)
-		local = fl->server;
-	local.port = first_port;
-
-	rc = lp_nl_link_get(c->iface, &ifi, err, sizeof(err));
-	if (rc) {
-		rc = lp_env_error("interface %s: %s", c->iface, err);
-		goto out;
-	}
-	rc = lp_nl_addr_is_local(local.family, local.addr, NULL);
-	if (rc < 0) {
-		rc = lp_env_error("cannot list the host's addresses: %s", strerror(-rc));
-		goto out;
-	}
-	addr_local = rc == 1;
-	rc = 0;
-	if (addr_local) {
-		kports = malloc(PORT_BITMAP);
-		if (!kports) {
-			rc = lp_env_error("out of memory");
-			goto out;
-		}
-		kernel_listens(&local, kports);
-		for (size_t i = 0; i < lp_flowpick_nports(pick); i++) {
-			struct lp_endpoint ep = local;
-
-			ep.port = lp_flowpick_port(pick, i);
-			if (!((kports[ep.port / 8] >> (ep.port % 8)) & 1))
-				continue;
-			rc = lp_env_error("%s: a program of this host listens on that port and would answer the "
-					  "clients too; stop it or serve another --port",
-					  lp_endpoint_str(&ep, a, sizeof(a)));
-			goto out;
-		}
-	}
-
-	memset(&lcfg, 0, sizeof(lcfg));
-	lcfg.ifname = c->iface;
-	lcfg.local = local;
-	lcfg.local_port_last = last_port;
-	memcpy(lcfg.local_mac, ifi.mac, 6);
-	lcfg.answer_neigh = !addr_local;
-	lcfg.all_to_local = true;
-	lcfg.loopback = ifi.type == ARPHRD_LOOPBACK;
-	rc = lp_link_pcap_open(&lcfg, &link, err, sizeof(err));
-	if (rc) {
-		rc = rc == -EPROTONOSUPPORT ? lp_usage_error("%s", err) : lp_env_error("%s", err);
-		goto out;
-	}
-	if (addr_local) {
-		/* The kernel owns the address and would reset every SYN: no RST
-		 * leaves from the served ports (ports between them that no flow
-		 * serves are answered by us, or left to the host's listener). */
-		memset(&any, 0, sizeof(any));
-		rc = lp_nft_guard_install_range(&local, last_port, &any, &guard, err, sizeof(err));
-		if (rc) {
-			snprintf(pbuf, sizeof(pbuf), "-%u", last_port);
-			rc = lp_env_error("cannot install the RST guard for %s%s: %s",
-					  lp_endpoint_str(&local, a, sizeof(a)), last_port > first_port ? pbuf : "",
-					  err);
-			goto out;
-		}
-	}
-	rc = lp_cli_open_json(c->json, &json);
-	if (rc)
-		goto out;
-	/* Everything that needed a privilege is open: drop them all. */
-	rc = lp_drop_privileges(c->user, err, sizeof(err));
-	if (rc) {
-		rc = rc == -ENOENT ? lp_usage_error("--user: %s", err) : lp_env_error("%s", err);
-		goto out;
-	}
 
 	memset(&o, 0, sizeof(o));
 	o.pick = pick;
-	o.link = link;
-	o.local = local;
-	o.addr_local = addr_local;
-	o.kernel_ports = kports;
-	o.mtu = ifi.mtu;
+	o.link = su->link;
+	o.local = *local;
+	o.addr_local = su->addr_local;
+	o.kernel_ports = su->kernel_ports;
+	o.mtu = su->ifi.mtu;
 	o.max_sessions = (size_t)c->max_sessions;
 	o.idle_ns = c->idle_s * 1000000000ull;
 	o.once = c->once;
@@ -445,55 +327,152 @@ static int serve(struct ctx *c)
 	o.seed = c->seed;
 	o.verbose = c->verbose;
 	o.quiet = c->quiet;
-	o.text = text;
+	o.text = !c->json || strcmp(c->json, "-");
 	o.json = json;
 	o.stop = &lp_stop_requested;
-	if (text && !c->quiet && nsel == 1) {
-		printf("serving flow %u of %s (%s -> %s) as %s on %s, seed %llu, %s\n", fl->id, c->file,
-		       lp_endpoint_str(&fl->client, a, sizeof(a)), lp_endpoint_str(&fl->server, b, sizeof(b)),
-		       lp_endpoint_str(&local, l, sizeof(l)), c->iface, (unsigned long long)c->seed,
-		       guard ? "RST guard on" : "answering ARP/NDP for the address");
-	} else if (text && !c->quiet) {
-		if (!c->ip && several_servers(sel, nsel))
-			printf("note: the selected flows have several server addresses; all are served at %s\n",
-			       addr_str(&local, a, sizeof(a)));
-		printf("serving %zu flows of %s on port%s %s as %s on %s, seed %llu, %s\n", nsel, c->file,
-		       lp_flowpick_nports(pick) == 1 ? "" : "s", ports_str(pick, pbuf, sizeof(pbuf)),
-		       addr_str(&local, l, sizeof(l)), c->iface, (unsigned long long)c->seed,
-		       guard ? "RST guard on" : "answering ARP/NDP for the address");
-	}
 	lp_catch_signals();
 	rc = rsp_serve(&o, &sum, err, sizeof(err));
+	if (rc)
+		return lp_env_error("%s", err);
+	if (o.text && !c->quiet)
+		print_summary(&sum);
+	if (lp_link_drops(su->link))
+		log_warn("the kernel dropped %u packets before they were read", lp_link_drops(su->link));
+	return sum.exit_code;
+}
+
+static int serve(struct ctx *c)
+{
+	struct lp_flows *flows = NULL;
+	const struct lp_flow **sel = NULL;
+	struct lp_flowpick *pick = NULL;
+	struct lp_endpoint local;
+	struct lp_setup su;
+	FILE *json = NULL;
+	size_t nsel = 0;
+	int rc;
+
+	memset(&su, 0, sizeof(su));
+	if (c->ip && lp_addr_parse(c->ip, &local))
+		return lp_usage_error("--ip: '%s' is not an IPv4 or IPv6 address", c->ip);
+	if (!c->have_seed && getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed))
+		return lp_env_error("no randomness for a seed: %s", strerror(errno));
+	rc = load_flows(c, &flows, &sel, &nsel);
+	if (!rc)
+		rc = check_faults(c, sel, nsel);
+	if (rc)
+		goto out;
+	rc = lp_flowpick_new(sel, nsel, c->port, &pick);
 	if (rc) {
-		rc = lp_env_error("%s", err);
+		rc = lp_env_error("cannot set up the flows: %s", strerror(-rc));
 		goto out;
 	}
-	if (text && !c->quiet)
-		printf("summary: %llu session%s: %llu matched, %llu diverged, %llu failed; %llu refused; "
-		       "%llu resets, %llu echo replies sent\n", (unsigned long long)sum.sessions,
-		       sum.sessions == 1 ? "" : "s", (unsigned long long)sum.matched,
-		       (unsigned long long)sum.diverged, (unsigned long long)sum.failed,
-		       (unsigned long long)sum.refused, (unsigned long long)sum.resets,
-		       (unsigned long long)sum.echoes);
-	if (lp_link_pcap_drops(link))
-		log_warn("the kernel dropped %u packets from the capture buffer", lp_link_pcap_drops(link));
-	rc = sum.exit_code;
+	if (!c->ip)
+		local = sel[0]->server;
+	local.port = lp_flowpick_port(pick, 0);
+	su.want = c->link;
+	rc = lp_setup_server(&su, &local, pick);
+	if (!rc)
+		rc = lp_cli_open_json(c->json, &json);
+	if (!rc)
+		rc = lp_setup_drop(c->user);
+	if (rc)
+		goto out;
+	if ((!c->json || strcmp(c->json, "-")) && !c->quiet)
+		print_serving(c, sel, nsel, pick, &local, &su);
+	rc = run(c, &su, pick, &local, json);
 out:
 	if (json && json != stdout && fclose(json) && !rc)
 		rc = lp_env_error("cannot write %s", c->json);
-	lp_nft_guard_free(guard);
-	lp_link_pcap_close_async(link);
+	lp_setup_end(&su);
 	lp_flowpick_free(pick);
-	free(kports);
 	free(sel);
 	lp_flows_free(flows);
 	return rc;
+}
+
+/* --help and --version: exit 0. */
+#define OPT_DONE (-1)
+
+static int option(struct ctx *c, int opt, const char *arg)
+{
+	uint64_t v;
+	int rc = lp_setup_option(&c->link, opt, arg);
+
+	if (rc != LP_SETUP_NOT_MINE)
+		return rc;
+	switch (opt) {
+	case 'r':
+		c->file = arg;
+		return 0;
+	case 'f':
+		c->flow = arg;
+		return 0;
+	case OPT_IP:
+		c->ip = arg;
+		return 0;
+	case OPT_SHARD:
+		if (lp_flowset_parse_shard(arg, LP_FLOWSET_MAX_SHARDS, &c->shard_k, &c->shard_n))
+			return lp_usage_error("--shard: '%s' is not K/N with 1 <= K <= N <= %d", arg,
+					      LP_FLOWSET_MAX_SHARDS);
+		return 0;
+	case OPT_PORT:
+		rc = lp_opt_uint("--port", arg, 1, 65535, "", &v);
+		if (!rc)
+			c->port = (uint16_t)v;
+		return rc;
+	case OPT_MAX_SESSIONS:
+		return lp_opt_uint("--max-sessions", arg, 1, MAX_SESSIONS, "", &c->max_sessions);
+	case OPT_IDLE_TIMEOUT:
+		return lp_opt_uint("--idle-timeout", arg, 1, 86400, "of seconds ", &c->idle_s);
+	case OPT_ONCE:
+		c->once = true;
+		return 0;
+	case OPT_MATCH:
+		if (lp_match_parse(arg, &c->match))
+			return lp_usage_error("--match: '%s' is not one of stream, size, bytes", arg);
+		return 0;
+	case OPT_FAULT:
+		return add_fault(c, arg);
+	case OPT_SEED:
+		if (lp_parse_uint(arg, 0, UINT64_MAX, &c->seed))
+			return lp_usage_error("--seed: '%s' is not a number", arg);
+		c->have_seed = true;
+		return 0;
+	case OPT_JSON:
+		c->json = arg;
+		return 0;
+	case OPT_USER:
+		c->user = arg;
+		return 0;
+	case OPT_STRICT:
+		c->strict = true;
+		return 0;
+	case 'v':
+		c->verbose++;
+		lp_log_threshold = c->verbose > 1 ? LP_LOG_DEBUG : LP_LOG_INFO;
+		return 0;
+	case 'q':
+		c->quiet = true;
+		lp_log_threshold = LP_LOG_ERR;
+		return 0;
+	case 'h':
+		usage(stdout);
+		return OPT_DONE;
+	case 'V':
+		printf(PROG " %s\n", LP_VERSION);
+		return OPT_DONE;
+	default:
+		fprintf(stderr, "Try '" PROG " --help' for more information.\n");
+		return LP_EXIT_BADINPUT;
+	}
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "interface", required_argument, NULL, 'i' },
+		LP_SETUP_LONGOPTS,
 		{ "read", required_argument, NULL, 'r' },
 		{ "flow", required_argument, NULL, 'f' },
 		{ "ip", required_argument, NULL, OPT_IP },
@@ -515,95 +494,22 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctx c = { .max_sessions = DEFAULT_SESSIONS, .idle_s = 60, .match = LP_MATCH_STREAM };
-	uint64_t v;
 	int opt, rc;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	lp_log_prog = PROG;
 	while ((opt = getopt_long(argc, argv, "i:r:f:vqhV", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'i':
-			c.iface = optarg;
-			break;
-		case 'r':
-			c.file = optarg;
-			break;
-		case 'f':
-			c.flow = optarg;
-			break;
-		case OPT_IP:
-			c.ip = optarg;
-			break;
-		case OPT_SHARD:
-			if (lp_flowset_parse_shard(optarg, LP_FLOWSET_MAX_SHARDS, &c.shard_k, &c.shard_n))
-				return lp_usage_error("--shard: '%s' is not K/N with 1 <= K <= N <= %d", optarg,
-						      LP_FLOWSET_MAX_SHARDS);
-			break;
-		case OPT_PORT:
-			rc = lp_opt_uint("--port", optarg, 1, 65535, "", &v);
-			if (rc)
-				return rc;
-			c.port = (uint16_t)v;
-			break;
-		case OPT_MAX_SESSIONS:
-			rc = lp_opt_uint("--max-sessions", optarg, 1, MAX_SESSIONS, "", &c.max_sessions);
-			if (rc)
-				return rc;
-			break;
-		case OPT_IDLE_TIMEOUT:
-			rc = lp_opt_uint("--idle-timeout", optarg, 1, 86400, "of seconds ", &c.idle_s);
-			if (rc)
-				return rc;
-			break;
-		case OPT_ONCE:
-			c.once = true;
-			break;
-		case OPT_MATCH:
-			if (lp_match_parse(optarg, &c.match))
-				return lp_usage_error("--match: '%s' is not one of stream, size, bytes", optarg);
-			break;
-		case OPT_FAULT:
-			rc = add_fault(&c, optarg);
-			if (rc)
-				return rc;
-			break;
-		case OPT_SEED:
-			if (lp_parse_uint(optarg, 0, UINT64_MAX, &c.seed))
-				return lp_usage_error("--seed: '%s' is not a number", optarg);
-			c.have_seed = true;
-			break;
-		case OPT_JSON:
-			c.json = optarg;
-			break;
-		case OPT_USER:
-			c.user = optarg;
-			break;
-		case OPT_STRICT:
-			c.strict = true;
-			break;
-		case 'v':
-			c.verbose++;
-			lp_log_threshold = c.verbose > 1 ? LP_LOG_DEBUG : LP_LOG_INFO;
-			break;
-		case 'q':
-			c.quiet = true;
-			lp_log_threshold = LP_LOG_ERR;
-			break;
-		case 'h':
-			usage(stdout);
-			return LP_EXIT_MATCHED;
-		case 'V':
-			printf(PROG " %s\n", LP_VERSION);
-			return LP_EXIT_MATCHED;
-		default:
-			fprintf(stderr, "Try '" PROG " --help' for more information.\n");
-			return LP_EXIT_BADINPUT;
-		}
+		rc = option(&c, opt, optarg);
+		if (rc)
+			return rc == OPT_DONE ? LP_EXIT_MATCHED : rc;
 	}
 	if (optind < argc)
 		return lp_usage_error("unexpected argument '%s'", argv[optind]);
-	if (!c.iface)
-		return lp_usage_error("no interface: give -i IFACE");
+	if (!c.link.iface && !c.link.tap)
+		return lp_usage_error("no interface: give -i IFACE or --tap NAME");
+	rc = lp_setup_check_opts(&c.link);
+	if (rc)
+		return rc;
 	if (!c.file)
 		return lp_usage_error("no capture: give -r FILE");
 	return serve(&c);

@@ -33,15 +33,15 @@ static void on_rx(void *ctx, const uint8_t *ip, size_t len)
 	lp_engine_input(lv->eng, ip, len, mono_ns(lv));
 }
 
-static int flush_out(struct live *lv, struct lp_link_pcap *link, char *err, size_t errlen)
+static int flush_out(struct live *lv, struct lp_link *link, char *err, size_t errlen)
 {
 	int n;
 
 	while ((n = lp_engine_output(lv->eng, lv->buf, sizeof(lv->buf), mono_ns(lv))) > 0) {
-		int rc = lp_link_pcap_send(link, lv->buf, (size_t)n);
+		int rc = lp_link_send(link, lv->buf, (size_t)n);
 
 		if (rc) {
-			snprintf(err, errlen, "cannot send: %s", lp_link_pcap_error(link));
+			snprintf(err, errlen, "cannot send: %s", lp_link_error(link));
 			return rc;
 		}
 		if (lv->writer)
@@ -101,9 +101,9 @@ int lp_live_run(const struct lp_flow *fl, struct lp_live_opts *o, struct lp_repo
 			wake = deadline;
 		if (o->progress && wake > next_progress)
 			wake = next_progress;
-		rc = lp_link_pcap_wait(o->link, wake > now ? wake - now : 0, on_rx, &lv);
+		rc = lp_link_wait(o->link, wake > now ? wake - now : 0, on_rx, &lv);
 		if (rc < 0) {
-			snprintf(err, errlen, "cannot capture: %s", lp_link_pcap_error(o->link));
+			snprintf(err, errlen, "cannot receive: %s", lp_link_error(o->link));
 			goto out;
 		}
 		now = mono_ns(&lv);

@@ -172,12 +172,12 @@ static void end_flow(struct multi *m, size_t idx, const char *why, uint64_t now)
 static void send_pkt(struct multi *m, size_t idx, const uint8_t *ip, size_t len)
 {
 	const struct lp_multi_opts *o = m->o;
-	int rc = lp_link_pcap_send_to(o->link, lp_link_pcap_has_mac(o->link) ? o->flows[idx].mac : NULL,
+	int rc = lp_link_send_to(o->link, lp_link_has_mac(o->link) ? o->flows[idx].mac : NULL,
 				      ip, len);
 
 	if (rc && !m->err) {
 		m->err = rc;
-		snprintf(m->errbuf, m->errlen, "cannot send: %s", lp_link_pcap_error(o->link));
+		snprintf(m->errbuf, m->errlen, "cannot send: %s", lp_link_error(o->link));
 	}
 	if (o->writer)
 		lp_pcapw_write(o->writer, ip, len, lp_clock_ns(CLOCK_REALTIME));
@@ -387,9 +387,9 @@ int lp_multi_run(const struct lp_multi_opts *o, uint64_t *duration_ns, char *err
 			wake = m->slots[m->heap[0]].wake;
 		if (deadline < wake)
 			wake = deadline;
-		rc = lp_link_pcap_wait(o->link, wake > now ? wake - now : 0, on_rx, m);
+		rc = lp_link_wait(o->link, wake > now ? wake - now : 0, on_rx, m);
 		if (rc < 0) {
-			snprintf(err, errlen, "cannot capture: %s", lp_link_pcap_error(o->link));
+			snprintf(err, errlen, "cannot receive: %s", lp_link_error(o->link));
 			break;
 		}
 		rc = 0;

@@ -6,6 +6,7 @@
 #include <linux/rtnetlink.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,16 +265,32 @@ static int bad_msg(struct reply *r, const char *what)
 
 /* ---- links ---- */
 
-static const struct attr_policy link_policy[IFLA_MTU + 1] = {
+static const struct attr_policy link_policy[IFLA_STATS64 + 1] = {
 	[IFLA_ADDRESS] = { "IFLA_ADDRESS", MNL_TYPE_BINARY, 0 },
 	[IFLA_IFNAME] = { "IFLA_IFNAME", MNL_TYPE_NUL_STRING, 0 },
 	[IFLA_MTU] = { "IFLA_MTU", MNL_TYPE_U32, 0 },
+	/* Its length grew over kernel versions: checked where it is read. */
+	[IFLA_STATS64] = { "IFLA_STATS64", MNL_TYPE_BINARY, 0 },
 };
+
+/* The counters of IFLA_STATS64 read here, when the attribute holds them. */
+static void link_stats(const struct nlattr *a, struct lp_ifinfo *out)
+{
+	struct rtnl_link_stats64 st;
+	size_t need = offsetof(struct rtnl_link_stats64, tx_dropped) + sizeof(st.tx_dropped);
+
+	if (!a || mnl_attr_get_payload_len(a) < need)
+		return;
+	memset(&st, 0, sizeof(st));
+	memcpy(&st, mnl_attr_get_payload(a), need);
+	out->tx_dropped = st.tx_dropped;
+	out->has_stats = true;
+}
 
 static int link_cb(const struct nlmsghdr *nlh, void *data)
 {
-	const struct nlattr *tb[IFLA_MTU + 1] = { NULL };
-	struct attr_table t = { link_policy, IFLA_MTU, 0, tb, NULL };
+	const struct nlattr *tb[IFLA_STATS64 + 1] = { NULL };
+	struct attr_table t = { link_policy, IFLA_STATS64, 0, tb, NULL };
 	struct reply *r = data;
 	struct lp_ifinfo *out = r->ctx;
 	const struct ifinfomsg *ifi;
@@ -302,6 +319,7 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 		memcpy(out->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);
 		out->has_mac = true;
 	}
+	link_stats(tb[IFLA_STATS64], out);
 	r->answered = true;
 	return MNL_CB_STOP;
 }
@@ -528,7 +546,15 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	flags = tb[IFA_FLAGS] ? mnl_attr_get_u32(tb[IFA_FLAGS]) : ifa->ifa_flags;
 	/* On point-to-point links IFA_ADDRESS is the peer; IFA_LOCAL is ours. */
 	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
-	if (!a || (flags & IFA_F_DADFAILED) || s->found)
+	if (!a || (flags & IFA_F_DADFAILED))
+		return MNL_CB_OK;
+	if (s->on_ifindex > 0 && (int64_t)ifa->ifa_index == s->on_ifindex && !s->have_first &&
+	    ifa->ifa_scope == RT_SCOPE_UNIVERSE && ifa->ifa_prefixlen <= alen * 8) {
+		memcpy(s->first, mnl_attr_get_payload(a), alen);
+		s->first_plen = ifa->ifa_prefixlen;
+		s->have_first = true;
+	}
+	if (s->found)
 		return MNL_CB_OK;
 	if (!memcmp(mnl_attr_get_payload(a), s->addr, alen) && ifa->ifa_index > 0 &&
 	    ifa->ifa_index <= INT_MAX) {
@@ -546,6 +572,22 @@ int lp_nl_parse_addr(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 	if (!family_alen(scan->family))
 		return -EINVAL;
 	return run_reply(buf, len, seq, portid, addr_cb, &r);
+}
+
+/* ---- acks ---- */
+
+static int ignore_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	(void)data;
+	return MNL_CB_OK;
+}
+
+int lp_nl_parse_ack(const void *buf, size_t len, uint32_t seq, uint32_t portid, char *err, size_t errlen)
+{
+	struct reply r = { 0, false, err, errlen, NULL };
+
+	return run_reply(buf, len, seq, portid, ignore_cb, &r);
 }
 
 /* ---- talking to the kernel ---- */
@@ -641,7 +683,6 @@ int lp_nl_link_get(const char *ifname, struct lp_ifinfo *out, char *err, size_t 
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
-	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 	rc = transact(nlh, parse_link_cb, &info, err, errlen);
 	if (rc == 0) {
 		*out = info;
@@ -739,31 +780,143 @@ static int parse_addr_cb(const void *buf, size_t len, uint32_t seq, uint32_t por
 	return lp_nl_parse_addr(buf, len, seq, portid, ctx, err, errlen);
 }
 
-int lp_nl_addr_is_local(int family, const uint8_t *addr, int *ifindex)
+/* Scan every address of scan->family (set up by the caller). */
+static int addr_dump(struct lp_nl_addr_scan *scan)
 {
+	struct lp_nl_addr_scan start = *scan;
 	char req[MNL_SOCKET_BUFFER_SIZE], err[256];
-	size_t alen = family_alen(family);
-	struct lp_nl_addr_scan scan;
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifa;
 	int rc = -EINTR;
 
-	if (!alen || !addr)
+	if (!family_alen(scan->family))
 		return -EAFNOSUPPORT;
 	for (int tries = 0; tries < NL_DUMP_TRIES && rc == -EINTR; tries++) {
-		memset(&scan, 0, sizeof(scan));
-		scan.family = family;
-		memcpy(scan.addr, addr, alen);
+		*scan = start;
 		nlh = mnl_nlmsg_put_header(req);
 		nlh->nlmsg_type = RTM_GETADDR;
 		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 		ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-		ifa->ifa_family = (uint8_t)family;
-		rc = transact(nlh, parse_addr_cb, &scan, err, sizeof(err));
+		ifa->ifa_family = (uint8_t)scan->family;
+		rc = transact(nlh, parse_addr_cb, scan, err, sizeof(err));
 	}
+	return rc;
+}
+
+int lp_nl_addr_is_local(int family, const uint8_t *addr, int *ifindex)
+{
+	struct lp_nl_addr_scan scan;
+	int rc;
+
+	if (!family_alen(family) || !addr)
+		return -EAFNOSUPPORT;
+	memset(&scan, 0, sizeof(scan));
+	scan.family = family;
+	memcpy(scan.addr, addr, family_alen(family));
+	rc = addr_dump(&scan);
 	if (rc)
 		return rc;
 	if (scan.found && ifindex)
 		*ifindex = scan.ifindex;
 	return scan.found ? 1 : 0;
+}
+
+int lp_nl_addr_first(int ifindex, int family, struct lp_prefix *out)
+{
+	struct lp_nl_addr_scan scan;
+	int rc;
+
+	memset(&scan, 0, sizeof(scan));
+	scan.family = family;
+	scan.on_ifindex = ifindex;
+	rc = addr_dump(&scan);
+	if (rc)
+		return rc;
+	if (!scan.have_first)
+		return -ENOENT;
+	memset(out, 0, sizeof(*out));
+	out->family = family;
+	memcpy(out->addr, scan.first, family_alen(family));
+	out->plen = scan.first_plen;
+	return 0;
+}
+
+/* ---- changes: one request, its ack ---- */
+
+static int parse_ack_cb(const void *buf, size_t len, uint32_t seq, uint32_t portid, void *ctx, char *err,
+			size_t errlen)
+{
+	(void)ctx;
+	return lp_nl_parse_ack(buf, len, seq, portid, err, errlen);
+}
+
+int lp_nl_link_set_up(int ifindex, char *err, size_t errlen)
+{
+	char req[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+
+	nlh = mnl_nlmsg_put_header(req);
+	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	ifi->ifi_flags = IFF_UP;
+	ifi->ifi_change = IFF_UP;
+	return transact(nlh, parse_ack_cb, NULL, err, errlen);
+}
+
+int lp_nl_addr_add(int ifindex, const struct lp_prefix *p, char *err, size_t errlen)
+{
+	char req[MNL_SOCKET_BUFFER_SIZE];
+	size_t alen = family_alen(p->family);
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+
+	if (!alen || p->plen > alen * 8) {
+		lp_set_err(err, errlen, "bad address or prefix length");
+		return -EINVAL;
+	}
+	nlh = mnl_nlmsg_put_header(req);
+	nlh->nlmsg_type = RTM_NEWADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = (uint8_t)p->family;
+	ifa->ifa_prefixlen = (uint8_t)p->plen;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = (uint32_t)ifindex;
+	mnl_attr_put(nlh, IFA_LOCAL, alen, p->addr);
+	mnl_attr_put(nlh, IFA_ADDRESS, alen, p->addr);
+	/* Usable at once: no duplicate address detection on a wire whose
+	 * only other end is ours (RFC 4862 5.4 allows leaving it out). */
+	if (p->family == AF_INET6)
+		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
+	return transact(nlh, parse_ack_cb, NULL, err, errlen);
+}
+
+int lp_nl_route_add(int ifindex, const struct lp_prefix *dst, char *err, size_t errlen)
+{
+	char req[MNL_SOCKET_BUFFER_SIZE];
+	size_t alen = family_alen(dst->family);
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+
+	if (!alen || dst->plen > alen * 8) {
+		lp_set_err(err, errlen, "bad address or prefix length");
+		return -EINVAL;
+	}
+	nlh = mnl_nlmsg_put_header(req);
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (unsigned char)dst->family;
+	rtm->rtm_dst_len = (unsigned char)dst->plen;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_scope = RT_SCOPE_LINK;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put(nlh, RTA_DST, alen, dst->addr);
+	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
+	return transact(nlh, parse_ack_cb, NULL, err, errlen);
 }

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <arpa/inet.h>
 #include <getopt.h>
-#include <net/if_arp.h>
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,16 +22,14 @@
 #include "tcpliveplay/fault.h"
 #include "tcpliveplay/flow.h"
 #include "tcpliveplay/flowset.h"
-#include "tcpliveplay/link_pcap.h"
+#include "tcpliveplay/link.h"
 #include "tcpliveplay/live.h"
 #include "tcpliveplay/log.h"
 #include "tcpliveplay/multi.h"
-#include "tcpliveplay/netlink.h"
-#include "tcpliveplay/nft_guard.h"
 #include "tcpliveplay/pcapw.h"
-#include "tcpliveplay/privs.h"
 #include "tcpliveplay/report.h"
 #include "tcpliveplay/rng.h"
+#include "tcpliveplay/setup.h"
 #include "tcpliveplay/sim.h"
 #include "tcpliveplay/util.h"
 
@@ -60,7 +57,7 @@ struct ctx {
 	struct lp_timing timing;
 	unsigned rto_ms, retries;
 	/* live replay */
-	const char *iface;
+	struct lp_link_choice link;  /* -i IFACE, or --tap NAME and --tap-addr */
 	const char *dsts[MAX_DST];/* ADDR[:PORT] or OLD=NEW */
 	size_t ndst;
 	size_t concurrency;       /* many flows: in flight at most; 0: the capture's busiest moment */
@@ -101,19 +98,12 @@ enum {
 	OPT_STRICT,
 };
 
-static void usage(FILE *out)
+/* The live replay's part of --help. */
+static void usage_live(FILE *out)
 {
 	fprintf(out,
-		"Usage: tcpliveplay [OPTIONS] -i IFACE -r FILE --dst ADDR[:PORT]\n"
-		"       tcpliveplay [OPTIONS] IFACE FILE DST_IP DST_MAC SPORT|random\n"
-		"       tcpliveplay --list FILE\n"
-		"       tcpliveplay --dump -r FILE [--flow SEL]\n"
-		"       tcpliveplay --extract DIR -r FILE [--flow SEL]\n"
-		"       tcpliveplay --simulate -r FILE [--flow SEL] [--fault SPEC]... [--seed N]\n"
-		"\n"
-		"Replay the client side of a captured TCP conversation against a live host.\n"
-		"\n"
-		"Live replay (needs CAP_NET_RAW, and CAP_NET_ADMIN for the RST guard):\n"
+		"Live replay on an interface (needs CAP_NET_RAW, and CAP_NET_ADMIN for the\n"
+		"RST guard):\n"
 		"  -i, --interface IFACE send and capture on IFACE\n"
 		"      --dst ADDR[:PORT] the live host ([ADDR]:PORT for IPv6); the port defaults\n"
 		"                        to the captured server port\n"
@@ -122,7 +112,8 @@ static void usage(FILE *out)
 		"                        the flows no mapping names\n"
 		"      --dst-mac MAC     the next hop's MAC (default, or 'auto': the kernel's\n"
 		"                        neighbour table, else ARP / neighbour solicitation)\n"
-		"      --src ADDR        source address (default: the route's preferred source);\n"
+		"      --src ADDR        source address (default: the route's preferred source;\n"
+		"                        behind a TAP, the address next to the host side's);\n"
 		"                        one the host does not own is answered for (ARP/NDP)\n"
 		"      --sport N|random  source port (default random: in 49152-65535, clear of\n"
 		"                        the kernel's ephemeral ports when they leave room);\n"
@@ -137,6 +128,32 @@ static void usage(FILE *out)
 		"  The classic call IFACE FILE DST_IP DST_MAC SPORT|random is the same as\n"
 		"  -i IFACE -r FILE --dst DST_IP --dst-mac DST_MAC --sport SPORT.\n"
 		"\n"
+		"Live replay behind a TAP device, against a server of this host (no privilege\n"
+		"on a TAP of yours: ip tuntap add dev NAME mode tap user USER, once, as root):\n"
+		"      --tap NAME        instead of -i: the replayed client sits behind TAP NAME,\n"
+		"                        which is attached to, or made (CAP_NET_ADMIN) for the\n"
+		"                        run and removed at its end; --dst is an address of this\n"
+		"                        host, --src one of the TAP's subnet\n"
+		"      --tap-addr ADDR/PREFIX  repeatable, for a TAP made here: an address of its\n"
+		"                        host side (IPv4 or IPv6; the kernel routes the prefix)\n"
+		"\n");
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: tcpliveplay [OPTIONS] -i IFACE -r FILE --dst ADDR[:PORT]\n"
+		"       tcpliveplay [OPTIONS] --tap NAME -r FILE --dst ADDR[:PORT]\n"
+		"       tcpliveplay [OPTIONS] IFACE FILE DST_IP DST_MAC SPORT|random\n"
+		"       tcpliveplay --list FILE\n"
+		"       tcpliveplay --dump -r FILE [--flow SEL]\n"
+		"       tcpliveplay --extract DIR -r FILE [--flow SEL]\n"
+		"       tcpliveplay --simulate -r FILE [--flow SEL] [--fault SPEC]... [--seed N]\n"
+		"\n"
+		"Replay the client side of a captured TCP conversation against a live host.\n"
+		"\n");
+	usage_live(out);
+	fprintf(out,
 		"Capture inspection:\n"
 		"  -l, --list FILE       list every TCP flow of FILE, one line each, numbered\n"
 		"  -d, --dump            print the segment schedule of one flow\n"
@@ -506,22 +523,6 @@ static void progress(void *opaque, uint64_t elapsed_ns, uint64_t sent, uint64_t 
 	fflush(stdout);
 }
 
-/* A boolean sysctl under /proc/sys is set. */
-static bool sysctl_on(const char *name)
-{
-	char path[128], v = '0';
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "/proc/sys/%s", name);
-	fp = fopen(path, "r");
-	if (!fp)
-		return false;
-	if (fread(&v, 1, 1, fp) != 1)
-		v = '0';
-	fclose(fp);
-	return v != '0';
-}
-
 /* A --dst: OLD=NEW maps a captured server (address, or address and port)
  * to a live one; a plain ADDR[:PORT] takes every flow no mapping names. */
 struct dst_map {
@@ -615,14 +616,6 @@ static int map_dst(const struct dst_map *maps, size_t n, const struct lp_flow *f
 		out->port = fl->server.port;
 	return 0;
 }
-
-/* Where packets to one live server go: its route and next hop's MAC. */
-struct hop {
-	struct lp_endpoint dst;
-	bool have_route;
-	struct lp_route route;
-	uint8_t mac[6];
-};
 
 /* Per-flow output of a many-flow replay. */
 struct many_out {
@@ -1007,327 +1000,472 @@ static int many_report(const struct ctx *c, struct many_out *mo, const struct pl
 	return rc;
 }
 
-static int do_live(struct ctx *c)
-{
-	struct lp_flows *flows = NULL;
+/* A live replay: its flows, its set-up, its outputs. */
+struct live_run {
 	struct plan pl;
-	struct lp_multi_flow *mfs = NULL;
-	struct dst_map maps[MAX_DST];
-	struct hop hops[MAX_HOPS];
-	size_t nmf = 0, nhops = 0;
-	struct lp_endpoint src;
-	struct lp_ifinfo ifi;
-	struct lp_link_pcap_cfg lcfg;
-	struct lp_link_pcap *link = NULL;
-	struct lp_nft_guard *guard = NULL;
-	struct lp_pcapw *writer = NULL;
-	struct many_out mo;
-	FILE *json = NULL;
+	struct lp_setup su;
+	struct lp_setup_client sc;
+	struct lp_hop hops[MAX_HOPS];
 	struct lp_rng rng;
-	uint8_t given_mac[6];
-	bool src_local = false, text = !c->json || strcmp(c->json, "-");
-	bool many = lp_flows_sel_is_list(c->flow) || c->shard_n, mac_given = c->dst_mac && strcmp(c->dst_mac, "auto");
-	char a[64], b[64], m[32], err[512];
-	uint16_t port_base;
+	struct lp_pcapw *writer;
+	FILE *json;
 	size_t concurrency;
-	int rc, jrc, family = 0;
+	bool text, many;
+};
 
-	memset(&mo, 0, sizeof(mo));
-	memset(&src, 0, sizeof(src));
-	memset(&pl, 0, sizeof(pl));
-	rc = parse_dsts(c, maps);
-	if (rc)
-		return rc;
-	if (mac_given && parse_mac(c->dst_mac, given_mac))
-		return lp_usage_error("MAC '%s' is not of the form 00:11:22:33:44:55", c->dst_mac);
-	if (c->src && (parse_addr_port(c->src, &src) || src.port))
-		return lp_usage_error("--src: '%s' is not an address", c->src);
-	if (!c->have_seed && getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed))
-		return lp_env_error("no randomness for a seed: %s", strerror(errno));
-	/* Shards draw ISNs and ports of their own from one --seed. */
-	lp_rng_seed(&rng, c->shard_n > 1 ? lp_flowset_seed(c->seed, c->shard_k) : c->seed);
-	rc = load(c, &flows);
-	if (rc)
-		return rc;
-	rc = choose_flows(c, flows, maps, many, &rng, &pl);
-	if (rc)
-		goto out;
-	mo.c = c;
-	mo.text = text;
-	mo.totals.seed = c->seed;
-	if (!pl.nmf) {
-		/* An empty shard: a report of what it skipped, if anything. */
-		rc = lp_cli_open_json(c->json, &json);
-		if (!rc)
-			rc = many_report(c, &mo, &pl, json, NULL);
-		json = NULL;
-		goto out;
-	}
-	if (c->src && src.family != pl.family) {
-		rc = lp_usage_error("--src %s and --dst %s are of different families", c->src, c->dsts[0]);
-		goto out;
-	}
-	mfs = pl.mfs;
-	nmf = pl.nmf;
-	family = pl.family;
-	port_base = pl.port_base;
+/* One hop per live server. */
+static int live_hops(struct live_run *lr)
+{
+	const struct plan *p = &lr->pl;
 
-	rc = lp_nl_link_get(c->iface, &ifi, err, sizeof(err));
-	if (rc) {
-		rc = lp_env_error("interface %s: %s", c->iface, err);
-		goto out;
-	}
-	/* One route and next hop per live server. */
-	for (size_t i = 0; i < nmf; i++) {
-		struct hop *h = NULL;
+	for (size_t i = 0; i < p->nmf; i++) {
+		bool seen = false;
 
-		for (size_t k = 0; k < nhops && !h; k++)
-			if (addr_eq(&hops[k].dst, &mfs[i].remote))
-				h = &hops[k];
-		if (h)
+		for (size_t k = 0; k < lr->sc.nhops && !seen; k++)
+			seen = addr_eq(&lr->hops[k].dst, &p->mfs[i].remote);
+		if (seen)
 			continue;
-		if (nhops == MAX_HOPS) {
-			rc = lp_usage_error("more than %d live servers", MAX_HOPS);
-			goto out;
-		}
-		h = &hops[nhops++];
-		memset(h, 0, sizeof(*h));
-		h->dst = mfs[i].remote;
-		lp_endpoint_str(&h->dst, a, sizeof(a));
-		rc = lp_nl_route_get(family, h->dst.addr, ifi.ifindex, &h->route, err, sizeof(err));
-		if (!rc) {
-			h->have_route = true;
-		} else if (!c->src || (ifi.has_mac && !mac_given)) {
-			rc = lp_env_error("no route to %s via %s: %s", a, c->iface, err);
-			goto out;
-		}
-		if (!c->src && !src.family) {
-			if (!h->route.has_src) {
-				rc = lp_env_error("no source address for %s via %s; give --src ADDR", a, c->iface);
-				goto out;
-			}
-			src.family = family;
-			memcpy(src.addr, h->route.src, 16);
-		}
+		if (lr->sc.nhops == MAX_HOPS)
+			return lp_usage_error("more than %d live servers", MAX_HOPS);
+		memset(&lr->hops[lr->sc.nhops], 0, sizeof(lr->hops[0]));
+		lr->hops[lr->sc.nhops++].dst = p->mfs[i].remote;
 	}
-	src.port = port_base;
-	rc = lp_nl_addr_is_local(src.family, src.addr, NULL);
-	if (rc < 0) {
-		rc = lp_env_error("cannot list the host's addresses: %s", strerror(-rc));
-		goto out;
-	}
-	src_local = rc == 1;
+	return 0;
+}
 
-	memset(&lcfg, 0, sizeof(lcfg));
-	lcfg.ifname = c->iface;
-	lcfg.local = src;
-	lcfg.local_port_last = (uint16_t)(port_base + nmf - 1);
-	if (nhops == 1)
-		lcfg.remote = hops[0].dst;
-	if (nmf > 1)
-		lcfg.remote.port = 0;
-	memcpy(lcfg.local_mac, ifi.mac, 6);
-	lcfg.answer_neigh = !src_local;
-	lcfg.loopback = ifi.type == ARPHRD_LOOPBACK;
-	if (lcfg.loopback && family == AF_INET &&
-	    (!sysctl_on("net/ipv4/conf/lo/accept_local") ||
-	     (src.addr[0] == 127 && !sysctl_on("net/ipv4/conf/lo/route_localnet"))))
-		log_warn("on %s the kernel drops injected packets from its own addresses unless "
-			 "net.ipv4.conf.lo.accept_local=1 (and net.ipv4.conf.lo.route_localnet=1 for "
-			 "127.0.0.0/8)", c->iface);
-	rc = lp_link_pcap_open(&lcfg, &link, err, sizeof(err));
-	if (rc) {
-		rc = rc == -EPROTONOSUPPORT ? lp_usage_error("%s", err) : lp_env_error("%s", err);
-		goto out;
-	}
-	for (size_t k = 0; k < nhops && lp_link_pcap_has_mac(link); k++) {
-		struct hop *h = &hops[k];
-		const uint8_t *nh = h->have_route ? h->route.nexthop : h->dst.addr;
+/* The link and the route to every server; then each flow's next hop, MSS
+ * and start, and how many run at once. */
+static int live_setup(const struct ctx *c, struct live_run *lr, const uint8_t *dst_mac)
+{
+	struct plan *p = &lr->pl;
+	struct lp_setup_client *sc = &lr->sc;
+	int rc;
 
-		if (mac_given) {
-			memcpy(h->mac, given_mac, 6);
-		} else if (ifi.type == ARPHRD_LOOPBACK) {
-			memset(h->mac, 0, 6);
-		} else if (!h->have_route || lp_nl_neigh_get(ifi.ifindex, family, nh, h->mac)) {
-			log_dbg("resolving %s on %s", lp_endpoint_str(&h->dst, a, sizeof(a)), c->iface);
-			if (lp_link_pcap_resolve(link, nh, h->mac, 1000, 3)) {
-				inet_ntop(family, nh, b, sizeof(b));
-				rc = lp_env_error("no answer from %s on %s to %s; give --dst-mac MAC", b, c->iface,
-						  family == AF_INET ? "ARP" : "neighbour solicitation");
-				goto out;
-			}
-		}
-	}
-	for (size_t i = 0; i < nmf; i++) {
-		for (size_t k = 0; k < nhops; k++)
-			if (addr_eq(&hops[k].dst, &mfs[i].remote))
-				memcpy(mfs[i].mac, hops[k].mac, 6);
-		mfs[i].mss = lp_engine_pick_mss(&mfs[i].fl->dir[LP_C2S].opts, family, ifi.mtu);
+	sc->family = p->family;
+	sc->port_first = p->port_base;
+	sc->port_last = (uint16_t)(p->port_base + p->nmf - 1);
+	sc->dst_mac = dst_mac;
+	sc->guard = c->guard == GUARD_AUTO;
+	sc->hops = lr->hops;
+	rc = live_hops(lr);
+	if (rc)
+		return rc;
+	if (sc->nhops == 1)
+		sc->remote = lr->hops[0].dst;
+	if (p->nmf > 1)
+		sc->remote.port = 0;
+	lr->su.want = c->link;
+	rc = lp_setup_client(&lr->su, sc);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < p->nmf; i++) {
+		struct lp_multi_flow *mf = &p->mfs[i];
+
+		for (size_t k = 0; k < sc->nhops; k++)
+			if (addr_eq(&lr->hops[k].dst, &mf->remote))
+				memcpy(mf->mac, lr->hops[k].mac, 6);
+		mf->mss = lp_engine_pick_mss(&mf->fl->dir[LP_C2S].opts, p->family, lr->su.ifi.mtu);
 		if (c->timing.mode == LP_TIMING_CAPTURE)
-			mfs[i].start_ns = (uint64_t)((double)(mfs[i].fl->first_ts - pl.first_ts) / c->timing.speed);
+			mf->start_ns = (uint64_t)((double)(mf->fl->first_ts - p->first_ts) / c->timing.speed);
 	}
 	/* Flows start in the order of their start times (a capture clock that
 	 * stepped back can put a flow's first packet before an earlier flow's). */
 	if (c->timing.mode == LP_TIMING_CAPTURE)
-		qsort(mfs, nmf, sizeof(*mfs), by_start);
+		qsort(p->mfs, p->nmf, sizeof(*p->mfs), by_start);
 	/* The capture's shape: at most as many at once as it had at its
 	 * busiest moment; --timing capture starts flows as captured. */
-	concurrency = c->concurrency == CONCURRENCY_UNLIMITED ? 0 : c->concurrency ? c->concurrency :
-		      c->timing.mode == LP_TIMING_CAPTURE ? 0 : pl.busiest;
-	if (lp_link_pcap_has_mac(link))
-		lp_link_pcap_set_peer_mac(link, hops[0].mac);
-	if (c->guard == GUARD_AUTO && src_local) {
-		struct lp_endpoint any = { 0 };
+	lr->concurrency = c->concurrency == CONCURRENCY_UNLIMITED ? 0 : c->concurrency ? c->concurrency :
+			  c->timing.mode == LP_TIMING_CAPTURE ? 0 : p->busiest;
+	return 0;
+}
 
-		rc = lp_nft_guard_install_range(&src, lcfg.local_port_last, nhops == 1 && nmf == 1 ? &hops[0].dst :
-						nhops == 1 ? &lcfg.remote : &any, &guard, err, sizeof(err));
-		if (rc) {
-			rc = lp_env_error("cannot install the RST guard: %s (or use --rst-guard off)", err);
-			goto out;
-		}
-	}
-	if (c->write) {
-		rc = lp_pcapw_open(c->write, &writer, err, sizeof(err));
-		if (rc) {
-			rc = lp_env_error("cannot write %s: %s", c->write, err);
-			goto out;
-		}
-	}
-	rc = lp_cli_open_json(c->json, &json);
+/* The recording and the JSON report are opened with the privileges, then
+ * they go. */
+static int live_outputs(const struct ctx *c, struct live_run *lr)
+{
+	char err[512];
+	int rc;
+
+	if (c->write && lp_pcapw_open(c->write, &lr->writer, err, sizeof(err)))
+		return lp_env_error("cannot write %s: %s", c->write, err);
+	rc = lp_cli_open_json(c->json, &lr->json);
+	if (!rc)
+		rc = lp_setup_drop(c->user);
+	return rc;
+}
+
+static void print_live_header(const struct ctx *c, const struct live_run *lr)
+{
+	const struct plan *p = &lr->pl;
+	const struct lp_setup_client *sc = &lr->sc;
+	char a[64], b[64], m[32];
+
+	if (lr->many)
+		print_many_header(c, p, lr->concurrency);
+	else
+		printf("replay flow %u of %s: %s -> %s", p->mfs[0].fl->id, c->file,
+		       lp_endpoint_str(&p->mfs[0].fl->client, a, sizeof(a)),
+		       lp_endpoint_str(&p->mfs[0].fl->server, b, sizeof(b)));
+	printf("\nlive: %s", lp_endpoint_str(&sc->src, a, sizeof(a)));
+	if (p->nmf > 1)
+		printf("-%u", sc->port_last);
+	printf(" -> %s", sc->nhops == 1 ? lp_endpoint_str(&p->mfs[0].remote, b, sizeof(b)) : "several servers");
+	printf(" via %s", lr->su.where);
+	if (lp_link_has_mac(lr->su.link) && sc->nhops == 1)
+		printf(" (%s)", mac_str(lr->hops[0].mac, m, sizeof(m)));
+	printf(", seed %llu%s\n", (unsigned long long)c->seed,
+	       lr->su.guard ? ", RST guard on" : lr->su.addr_local ? ", RST guard off" :
+	       ", answering ARP/NDP for the source");
+}
+
+/* Many flows through lp_multi_run(): a line each and the summary. */
+static int run_many(const struct ctx *c, struct live_run *lr, struct many_out *mo)
+{
+	struct lp_multi_opts o;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	lp_engine_cfg_defaults(&o.engine);
+	o.engine.local = lr->sc.src;
+	o.engine.match = c->match;
+	o.engine.timing = c->timing;
+	if (c->rto_ms)
+		o.engine.rto_min_ms = c->rto_ms;
+	if (c->retries)
+		o.engine.retries = c->retries;
+	o.engine.rto_jitter_pct = RTO_JITTER_PCT;
+	o.flows = lr->pl.mfs;
+	o.nflows = lr->pl.nmf;
+	o.port_base = lr->pl.port_base;
+	o.concurrency = lr->concurrency;
+	o.capture_timing = c->timing.mode == LP_TIMING_CAPTURE;
+	o.rng = &lr->rng;
+	o.link = lr->su.link;
+	o.writer = lr->writer;
+	o.timeout_ns = c->timeout_s * 1000000000ull;
+	o.stop = &lp_stop_requested;
+	o.seed = c->seed;
+	o.done = many_done;
+	o.event = lr->text && c->verbose ? many_event : NULL;
+	o.ctx = mo;
+	rc = many_report(c, mo, &lr->pl, lr->json, &o);
+	lr->json = NULL;
+	return rc;
+}
+
+/* One flow through lp_live_run(): the report, the JSON. */
+static int run_one(struct ctx *c, struct live_run *lr)
+{
+	const struct lp_multi_flow *mf = &lr->pl.mfs[0];
+	struct lp_live_opts lo;
+	struct lp_report rep;
+	char err[512];
+	int rc, jrc;
+
+	memset(&lo, 0, sizeof(lo));
+	lp_engine_cfg_defaults(&lo.engine);
+	lo.engine.role = LP_ROLE_CLIENT;
+	lo.engine.local = lr->sc.src;
+	lo.engine.remote = mf->remote;
+	lo.engine.isn = lp_rng_u32(&lr->rng);
+	lo.engine.ts_base = lp_rng_u32(&lr->rng);
+	lo.engine.mss = mf->mss;
+	lo.engine.match = c->match;
+	lo.engine.timing = c->timing;
+	if (c->rto_ms)
+		lo.engine.rto_min_ms = c->rto_ms;
+	if (c->retries)
+		lo.engine.retries = c->retries;
+	if (lr->text && c->verbose)
+		lo.engine.on_event = print_event;
+	lo.engine.ctx = c;
+	lo.link = lr->su.link;
+	lo.writer = lr->writer;
+	lo.timeout_ns = c->timeout_s * 1000000000ull;
+	lo.stop = &lp_stop_requested;
+	if (lr->text && !c->verbose && lp_log_threshold >= LP_LOG_INFO && isatty(STDOUT_FILENO))
+		lo.progress = progress;
+	lo.progress_ctx = c;
+	rc = lp_live_run(mf->fl, &lo, &rep, err, sizeof(err));
+	if (lo.progress)
+		printf("\r\033[K");
+	if (rc)
+		return lp_env_error("%s", err);
+	rep.seed = c->seed;
+	rep.flow_id = mf->fl->id;
+	if (c->guard == GUARD_OFF && lr->su.addr_local && rep.verdict == LP_VERDICT_FAILED &&
+	    strstr(rep.reason, "reset"))
+		log_warn("the replay was reset: the local kernel resets connections it did not open; "
+			 "run with --rst-guard auto (the default)");
+	if (lr->text && lp_log_threshold >= LP_LOG_INFO)
+		lp_report_print_text(&rep, stdout);
+	else if (lr->text)
+		printf("%s\n", lp_verdict_str(rep.verdict));
+	jrc = finish_json(c, lr->json, &rep);
+	lr->json = NULL;
+	return jrc ? jrc : rep.exit_code;
+}
+
+/* The command line's parts of a live replay: the --dst mappings, the MAC,
+ * the source, the seed. */
+static int live_args(struct ctx *c, struct dst_map *maps, uint8_t mac[6], bool *mac_given,
+		     struct lp_endpoint *src)
+{
+	int rc = parse_dsts(c, maps);
+
+	if (rc)
+		return rc;
+	*mac_given = c->dst_mac && strcmp(c->dst_mac, "auto");
+	if (*mac_given && parse_mac(c->dst_mac, mac))
+		return lp_usage_error("MAC '%s' is not of the form 00:11:22:33:44:55", c->dst_mac);
+	memset(src, 0, sizeof(*src));
+	if (c->src && (parse_addr_port(c->src, src) || src->port))
+		return lp_usage_error("--src: '%s' is not an address", c->src);
+	if (!c->have_seed && getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed))
+		return lp_env_error("no randomness for a seed: %s", strerror(errno));
+	return 0;
+}
+
+/* Set up, replay, report; then the recording's end and the link's. */
+static int do_live_run(struct ctx *c, struct live_run *lr, struct many_out *mo, const uint8_t *dst_mac)
+{
+	int rc = live_setup(c, lr, dst_mac);
+
+	if (!rc)
+		rc = live_outputs(c, lr);
+	if (rc)
+		return rc;
+	if (lr->text && lp_log_threshold >= LP_LOG_INFO)
+		print_live_header(c, lr);
+	lp_catch_signals();
+	rc = lr->many ? run_many(c, lr, mo) : run_one(c, lr);
+	if (lp_link_drops(lr->su.link))
+		log_warn("the kernel dropped %u packets before they were read", lp_link_drops(lr->su.link));
+	if (lr->writer && lp_pcapw_close(lr->writer))
+		rc = lp_env_error("cannot write %s", c->write);
+	lr->writer = NULL;
+	return rc;
+}
+
+static int do_live(struct ctx *c)
+{
+	struct lp_flows *flows = NULL;
+	struct live_run lr;
+	struct dst_map maps[MAX_DST];
+	struct many_out mo;
+	uint8_t given_mac[6];
+	bool mac_given;
+	int rc;
+
+	memset(&lr, 0, sizeof(lr));
+	memset(&mo, 0, sizeof(mo));
+	lr.text = !c->json || strcmp(c->json, "-");
+	lr.many = lp_flows_sel_is_list(c->flow) || c->shard_n;
+	rc = live_args(c, maps, given_mac, &mac_given, &lr.sc.src);
+	if (rc)
+		return rc;
+	/* Shards draw ISNs and ports of their own from one --seed. */
+	lp_rng_seed(&lr.rng, c->shard_n > 1 ? lp_flowset_seed(c->seed, c->shard_k) : c->seed);
+	rc = load(c, &flows);
+	if (rc)
+		return rc;
+	rc = choose_flows(c, flows, maps, lr.many, &lr.rng, &lr.pl);
 	if (rc)
 		goto out;
-	/* Everything that needed a privilege is open: drop them all. */
-	rc = lp_drop_privileges(c->user, err, sizeof(err));
-	if (rc) {
-		rc = rc == -ENOENT ? lp_usage_error("--user: %s", err) : lp_env_error("%s", err);
+	mo.c = c;
+	mo.text = lr.text;
+	mo.totals.seed = c->seed;
+	if (!lr.pl.nmf) {
+		/* An empty shard: a report of what it skipped, if anything. */
+		rc = lp_cli_open_json(c->json, &lr.json);
+		if (!rc)
+			rc = many_report(c, &mo, &lr.pl, lr.json, NULL);
+		lr.json = NULL;
 		goto out;
 	}
-	if (text && lp_log_threshold >= LP_LOG_INFO) {
-		if (many)
-			print_many_header(c, &pl, concurrency);
-		else
-			printf("replay flow %u of %s: %s -> %s", mfs[0].fl->id, c->file,
-			       lp_endpoint_str(&mfs[0].fl->client, a, sizeof(a)),
-			       lp_endpoint_str(&mfs[0].fl->server, b, sizeof(b)));
-		printf("\nlive: %s", lp_endpoint_str(&src, a, sizeof(a)));
-		if (nmf > 1)
-			printf("-%u", lcfg.local_port_last);
-		printf(" -> %s", nhops == 1 ? lp_endpoint_str(&mfs[0].remote, b, sizeof(b)) : "several servers");
-		printf(" via %s", c->iface);
-		if (lp_link_pcap_has_mac(link) && nhops == 1)
-			printf(" (%s)", mac_str(hops[0].mac, m, sizeof(m)));
-		printf(", seed %llu%s\n", (unsigned long long)c->seed,
-		       guard ? ", RST guard on" : src_local ? ", RST guard off" : ", answering ARP/NDP for the source");
+	if (c->src && lr.sc.src.family != lr.pl.family) {
+		rc = lp_usage_error("--src %s and --dst %s are of different families", c->src, c->dsts[0]);
+		goto out;
 	}
-	lp_catch_signals();
-	if (many) {
-		struct lp_multi_opts mo_opts;
-
-		memset(&mo_opts, 0, sizeof(mo_opts));
-		lp_engine_cfg_defaults(&mo_opts.engine);
-		mo_opts.engine.local = src;
-		mo_opts.engine.match = c->match;
-		mo_opts.engine.timing = c->timing;
-		if (c->rto_ms)
-			mo_opts.engine.rto_min_ms = c->rto_ms;
-		if (c->retries)
-			mo_opts.engine.retries = c->retries;
-		mo_opts.engine.rto_jitter_pct = RTO_JITTER_PCT;
-		mo_opts.flows = mfs;
-		mo_opts.nflows = nmf;
-		mo_opts.port_base = port_base;
-		mo_opts.concurrency = concurrency;
-		mo_opts.capture_timing = c->timing.mode == LP_TIMING_CAPTURE;
-		mo_opts.rng = &rng;
-		mo_opts.link = link;
-		mo_opts.writer = writer;
-		mo_opts.timeout_ns = c->timeout_s * 1000000000ull;
-		mo_opts.stop = &lp_stop_requested;
-		mo_opts.seed = c->seed;
-		mo_opts.done = many_done;
-		mo_opts.event = text && c->verbose ? many_event : NULL;
-		mo_opts.ctx = &mo;
-		rc = many_report(c, &mo, &pl, json, &mo_opts);
-		json = NULL;
-		jrc = 0;
-	} else {
-		struct lp_live_opts lo;
-		struct lp_report rep;
-
-		memset(&lo, 0, sizeof(lo));
-		lp_engine_cfg_defaults(&lo.engine);
-		lo.engine.role = LP_ROLE_CLIENT;
-		lo.engine.local = src;
-		lo.engine.remote = mfs[0].remote;
-		lo.engine.isn = lp_rng_u32(&rng);
-		lo.engine.ts_base = lp_rng_u32(&rng);
-		lo.engine.mss = mfs[0].mss;
-		lo.engine.match = c->match;
-		lo.engine.timing = c->timing;
-		if (c->rto_ms)
-			lo.engine.rto_min_ms = c->rto_ms;
-		if (c->retries)
-			lo.engine.retries = c->retries;
-		if (text && c->verbose)
-			lo.engine.on_event = print_event;
-		lo.engine.ctx = c;
-		lo.link = link;
-		lo.writer = writer;
-		lo.timeout_ns = c->timeout_s * 1000000000ull;
-		lo.stop = &lp_stop_requested;
-		if (text && !c->verbose && lp_log_threshold >= LP_LOG_INFO && isatty(STDOUT_FILENO))
-			lo.progress = progress;
-		lo.progress_ctx = c;
-		rc = lp_live_run(mfs[0].fl, &lo, &rep, err, sizeof(err));
-		if (lo.progress)
-			printf("\r\033[K");
-		if (rc) {
-			rc = lp_env_error("%s", err);
-			goto out;
-		}
-		rep.seed = c->seed;
-		rep.flow_id = mfs[0].fl->id;
-		if (c->guard == GUARD_OFF && src_local && rep.verdict == LP_VERDICT_FAILED &&
-		    strstr(rep.reason, "reset"))
-			log_warn("the replay was reset: the local kernel resets connections it did not open; "
-				 "run with --rst-guard auto (the default)");
-		if (text && lp_log_threshold >= LP_LOG_INFO)
-			lp_report_print_text(&rep, stdout);
-		else if (text)
-			printf("%s\n", lp_verdict_str(rep.verdict));
-		rc = rep.exit_code;
-		jrc = finish_json(c, json, &rep);
-	}
-	json = NULL;
-	if (jrc)
-		rc = jrc;
-	if (lp_link_pcap_drops(link))
-		log_warn("the kernel dropped %u packets from the capture buffer", lp_link_pcap_drops(link));
-	if (writer && lp_pcapw_close(writer)) {
-		writer = NULL;
-		rc = lp_env_error("cannot write %s", c->write);
-	}
-	writer = NULL;
+	rc = do_live_run(c, &lr, &mo, mac_given ? given_mac : NULL);
 out:
-	finish_json(c, json, NULL);
-	lp_pcapw_close(writer);
-	lp_nft_guard_free(guard);
-	lp_link_pcap_close_async(link);
-	free(pl.mfs);
-	free(pl.sel);
+	finish_json(c, lr.json, NULL);
+	lp_pcapw_close(lr.writer);
+	lp_setup_end(&lr.su);
+	free(lr.pl.mfs);
+	free(lr.pl.sel);
 	lp_flows_free(flows);
 	return rc;
 }
 
+/* What an option parser returns besides 0 (taken) and an exit status. */
+#define OPT_NOT_MINE (-1)       /* another group's option */
+#define OPT_DONE (-2)           /* --help, --version: exit 0 */
+
 static int set_mode(struct ctx *c, enum mode m)
 {
 	if (c->mode != MODE_NONE && c->mode != m)
-		return -1;
+		return lp_usage_error("choose one of --list, --dump, --extract, --simulate");
 	c->mode = m;
 	return 0;
 }
 
-int main(int argc, char **argv)
+static int add_dst(struct ctx *c, const char *arg)
+{
+	if (c->ndst == MAX_DST)
+		return lp_usage_error("--dst: at most %d", MAX_DST);
+	c->dsts[c->ndst++] = arg;
+	return 0;
+}
+
+/* The options of a live replay. */
+static int opt_live(struct ctx *c, int opt, const char *arg)
+{
+	uint64_t v;
+	int rc = lp_setup_option(&c->link, opt, arg);
+
+	if (rc != LP_SETUP_NOT_MINE)
+		return rc;
+	switch (opt) {
+	case OPT_DST:
+		return add_dst(c, arg);
+	case OPT_CONCURRENCY:
+		if (!strcmp(arg, "unlimited")) {
+			c->concurrency = CONCURRENCY_UNLIMITED;
+			return 0;
+		}
+		if (lp_parse_uint(arg, 1, 65535, &v))
+			return lp_usage_error("--concurrency: '%s' is neither a number from 1 to 65535 nor "
+					      "'unlimited'", arg);
+		c->concurrency = (size_t)v;
+		return 0;
+	case OPT_SHARD:
+		if (lp_flowset_parse_shard(arg, LP_FLOWSET_MAX_SHARDS, &c->shard_k, &c->shard_n))
+			return lp_usage_error("--shard: '%s' is not K/N with 1 <= K <= N <= %d", arg,
+					      LP_FLOWSET_MAX_SHARDS);
+		return 0;
+	case OPT_ANY_CLIENT:
+		c->any_client = true;
+		return 0;
+	case OPT_DST_MAC:
+		c->dst_mac = arg;
+		return 0;
+	case OPT_SRC:
+		c->src = arg;
+		return 0;
+	case OPT_SPORT:
+		c->sport = arg;
+		return 0;
+	case OPT_TIMEOUT:
+		return lp_opt_uint("--timeout", arg, 1, 86400, "of seconds ", &c->timeout_s);
+	case OPT_RST_GUARD:
+		c->guard_set = true;
+		if (!strcmp(arg, "auto"))
+			c->guard = GUARD_AUTO;
+		else if (!strcmp(arg, "off"))
+			c->guard = GUARD_OFF;
+		else
+			return lp_usage_error("--rst-guard: '%s' is neither auto nor off", arg);
+		return 0;
+	case OPT_WRITE:
+		c->write = arg;
+		return 0;
+	case OPT_USER:
+		c->user = arg;
+		return 0;
+	default:
+		return OPT_NOT_MINE;
+	}
+}
+
+/* The options of a replay, live or simulated. */
+static int opt_replay(struct ctx *c, int opt, const char *arg)
+{
+	char err[256];
+	uint64_t v;
+	int rc;
+
+	switch (opt) {
+	case 'S':
+		return set_mode(c, MODE_SIMULATE);
+	case OPT_FAULT:
+		if (!c->faults && lp_fault_plan_new(&c->faults))
+			return lp_env_error("out of memory");
+		if (lp_fault_plan_add(c->faults, arg, err, sizeof(err)))
+			return lp_usage_error("--fault %s: %s", arg, err);
+		return 0;
+	case OPT_SEED:
+		if (lp_parse_uint(arg, 0, UINT64_MAX, &c->seed))
+			return lp_usage_error("--seed: '%s' is not a number", arg);
+		c->have_seed = true;
+		return 0;
+	case OPT_MATCH:
+		if (lp_match_parse(arg, &c->match))
+			return lp_usage_error("--match: '%s' is not one of stream, size, bytes", arg);
+		return 0;
+	case OPT_TIMING:
+		if (lp_timing_parse(arg, &c->timing))
+			return lp_usage_error("--timing: '%s' is not asap, capture or xN", arg);
+		return 0;
+	case OPT_RTO:
+		rc = lp_opt_uint("--rto", arg, 1, 60000, "of milliseconds ", &v);
+		if (!rc)
+			c->rto_ms = (unsigned)v;
+		return rc;
+	case OPT_RETRIES:
+		rc = lp_opt_uint("--retries", arg, 1, 100, "", &v);
+		if (!rc)
+			c->retries = (unsigned)v;
+		return rc;
+	case OPT_JSON:
+		c->json = arg;
+		return 0;
+	default:
+		return OPT_NOT_MINE;
+	}
+}
+
+/* The modes, the capture and the general options. */
+static int opt_general(struct ctx *c, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'l':
+		c->file = arg;
+		return set_mode(c, MODE_LIST);
+	case 'd':
+		return set_mode(c, MODE_DUMP);
+	case 'x':
+		c->outdir = arg;
+		return set_mode(c, MODE_EXTRACT);
+	case 'r':
+		c->file = arg;
+		return 0;
+	case 'f':
+		c->flow = arg;
+		return 0;
+	case OPT_STRICT:
+		c->strict = true;
+		return 0;
+	case 'v':
+		c->verbose++;
+		lp_log_threshold = c->verbose > 1 ? LP_LOG_DEBUG : LP_LOG_INFO;
+		return 0;
+	case 'q':
+		lp_log_threshold = LP_LOG_ERR;
+		return 0;
+	case 'h':
+		usage(stdout);
+		return OPT_DONE;
+	case 'V':
+		printf("tcpliveplay %s\n", LP_VERSION);
+		return OPT_DONE;
+	default:
+		fprintf(stderr, "Try 'tcpliveplay --help' for more information.\n");
+		return LP_EXIT_BADINPUT;
+	}
+}
+
+static int parse_options(struct ctx *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "list", required_argument, NULL, 'l' },
@@ -1344,6 +1482,7 @@ int main(int argc, char **argv)
 		{ "retries", required_argument, NULL, OPT_RETRIES },
 		{ "json", required_argument, NULL, OPT_JSON },
 		{ "interface", required_argument, NULL, 'i' },
+		LP_SETUP_LONGOPTS,
 		{ "dst", required_argument, NULL, OPT_DST },
 		{ "dst-mac", required_argument, NULL, OPT_DST_MAC },
 		{ "src", required_argument, NULL, OPT_SRC },
@@ -1362,220 +1501,72 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ctx c = { .mode = MODE_NONE, .match = LP_MATCH_STREAM, .timing = { LP_TIMING_ASAP, 1.0 } };
-	uint64_t v;
-	char err[256];
 	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "+l:dx:r:f:Si:vqhV", longopts, NULL)) != -1) {
+		rc = opt_live(c, opt, optarg);
+		if (rc == OPT_NOT_MINE)
+			rc = opt_replay(c, opt, optarg);
+		if (rc == OPT_NOT_MINE)
+			rc = opt_general(c, opt, optarg);
+		if (rc)
+			return rc;
+	}
+	/* The classic call: IFACE FILE DST_IP DST_MAC SPORT|random. */
+	if (c->mode == MODE_NONE && argc - optind == 5) {
+		c->classic = true;
+		c->link.iface = argv[optind];
+		c->file = argv[optind + 1];
+		rc = add_dst(c, argv[optind + 2]);
+		if (rc)
+			return rc;
+		c->dst_mac = argv[optind + 3];
+		c->sport = argv[optind + 4];
+		optind += 5;
+	}
+	if (optind < argc)
+		return lp_usage_error("unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+/* The options given go together. */
+static int check_options(struct ctx *c)
+{
+	if (c->mode == MODE_NONE && (c->link.iface || c->link.tap || c->ndst))
+		c->mode = MODE_LIVE;
+	if (c->mode == MODE_NONE)
+		return lp_usage_error("nothing to do: give -i IFACE --dst ADDR, or --list, --dump, --extract, --simulate");
+	if (!c->file)
+		return lp_usage_error("no capture: give -r FILE");
+	if (c->mode != MODE_SIMULATE && c->mode != MODE_LIVE && (c->faults || c->have_seed || c->json || c->shard_n))
+		return lp_usage_error("--fault, --seed, --json and --shard go with a replay (live or --simulate)");
+	if (c->mode != MODE_LIVE && (c->concurrency || c->any_client))
+		return lp_usage_error("--concurrency and --any-client go with a live replay");
+	if (c->mode == MODE_LIVE && c->faults)
+		return lp_usage_error("--fault goes with --simulate (or tcpliveplay-responder)");
+	if (c->mode == MODE_LIVE && (!(c->link.iface || c->link.tap) || !c->ndst))
+		return lp_usage_error("a live replay needs -i IFACE (or --tap NAME) and --dst ADDR[:PORT]");
+	if (c->mode != MODE_LIVE && (c->link.iface || c->link.tap || c->link.ntap_addr || c->ndst || c->dst_mac ||
+				     c->src || c->sport || c->write || c->timeout_s || c->guard_set || c->user))
+		return lp_usage_error("-i, --tap, --tap-addr, --dst, --dst-mac, --src, --sport, --rst-guard, --write, "
+				      "--timeout and --user go with a live replay");
+	if (c->link.tap && c->dst_mac)
+		return lp_usage_error("--dst-mac goes with -i (behind a TAP the next hop is the host)");
+	return lp_setup_check_opts(&c->link);
+}
+
+int main(int argc, char **argv)
+{
+	struct ctx c = { .mode = MODE_NONE, .match = LP_MATCH_STREAM, .timing = { LP_TIMING_ASAP, 1.0 } };
+	int rc;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	lp_log_prog = "tcpliveplay";
-	while ((opt = getopt_long(argc, argv, "+l:dx:r:f:Si:vqhV", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'i':
-			c.iface = optarg;
-			break;
-		case OPT_DST:
-			if (c.ndst == MAX_DST) {
-				rc = lp_usage_error("--dst: at most %d", MAX_DST);
-				goto out;
-			}
-			c.dsts[c.ndst++] = optarg;
-			break;
-		case OPT_CONCURRENCY:
-			if (!strcmp(optarg, "unlimited")) {
-				c.concurrency = CONCURRENCY_UNLIMITED;
-				break;
-			}
-			if (lp_parse_uint(optarg, 1, 65535, &v)) {
-				rc = lp_usage_error("--concurrency: '%s' is neither a number from 1 to 65535 nor "
-						    "'unlimited'", optarg);
-				goto out;
-			}
-			c.concurrency = (size_t)v;
-			break;
-		case OPT_SHARD:
-			if (lp_flowset_parse_shard(optarg, LP_FLOWSET_MAX_SHARDS, &c.shard_k, &c.shard_n)) {
-				rc = lp_usage_error("--shard: '%s' is not K/N with 1 <= K <= N <= %d", optarg,
-						    LP_FLOWSET_MAX_SHARDS);
-				goto out;
-			}
-			break;
-		case OPT_ANY_CLIENT:
-			c.any_client = true;
-			break;
-		case OPT_STRICT:
-			c.strict = true;
-			break;
-		case OPT_DST_MAC:
-			c.dst_mac = optarg;
-			break;
-		case OPT_SRC:
-			c.src = optarg;
-			break;
-		case OPT_SPORT:
-			c.sport = optarg;
-			break;
-		case OPT_TIMEOUT:
-			rc = lp_opt_uint("--timeout", optarg, 1, 86400, "of seconds ", &c.timeout_s);
-			if (rc)
-				goto out;
-			break;
-		case OPT_RST_GUARD:
-			c.guard_set = true;
-			if (!strcmp(optarg, "auto")) {
-				c.guard = GUARD_AUTO;
-			} else if (!strcmp(optarg, "off")) {
-				c.guard = GUARD_OFF;
-			} else {
-				rc = lp_usage_error("--rst-guard: '%s' is neither auto nor off", optarg);
-				goto out;
-			}
-			break;
-		case OPT_WRITE:
-			c.write = optarg;
-			break;
-		case OPT_USER:
-			c.user = optarg;
-			break;
-		case 'S':
-			if (set_mode(&c, MODE_SIMULATE))
-				goto two_modes;
-			break;
-		case OPT_FAULT:
-			if (!c.faults && lp_fault_plan_new(&c.faults)) {
-				log_err("out of memory");
-				return LP_EXIT_ENV;
-			}
-			if (lp_fault_plan_add(c.faults, optarg, err, sizeof(err))) {
-				rc = lp_usage_error("--fault %s: %s", optarg, err);
-				goto out;
-			}
-			break;
-		case OPT_SEED:
-			if (lp_parse_uint(optarg, 0, UINT64_MAX, &c.seed)) {
-				rc = lp_usage_error("--seed: '%s' is not a number", optarg);
-				goto out;
-			}
-			c.have_seed = true;
-			break;
-		case OPT_MATCH:
-			if (lp_match_parse(optarg, &c.match)) {
-				rc = lp_usage_error("--match: '%s' is not one of stream, size, bytes", optarg);
-				goto out;
-			}
-			break;
-		case OPT_TIMING:
-			if (lp_timing_parse(optarg, &c.timing)) {
-				rc = lp_usage_error("--timing: '%s' is not asap, capture or xN", optarg);
-				goto out;
-			}
-			break;
-		case OPT_RTO:
-			rc = lp_opt_uint("--rto", optarg, 1, 60000, "of milliseconds ", &v);
-			if (rc)
-				goto out;
-			c.rto_ms = (unsigned)v;
-			break;
-		case OPT_RETRIES:
-			rc = lp_opt_uint("--retries", optarg, 1, 100, "", &v);
-			if (rc)
-				goto out;
-			c.retries = (unsigned)v;
-			break;
-		case OPT_JSON:
-			c.json = optarg;
-			break;
-		case 'l':
-			if (set_mode(&c, MODE_LIST))
-				goto two_modes;
-			c.file = optarg;
-			break;
-		case 'd':
-			if (set_mode(&c, MODE_DUMP))
-				goto two_modes;
-			break;
-		case 'x':
-			if (set_mode(&c, MODE_EXTRACT))
-				goto two_modes;
-			c.outdir = optarg;
-			break;
-		case 'r':
-			c.file = optarg;
-			break;
-		case 'f':
-			c.flow = optarg;
-			break;
-		case 'v':
-			c.verbose++;
-			lp_log_threshold = c.verbose > 1 ? LP_LOG_DEBUG : LP_LOG_INFO;
-			break;
-		case 'q':
-			lp_log_threshold = LP_LOG_ERR;
-			break;
-		case 'h':
-			usage(stdout);
-			rc = LP_EXIT_MATCHED;
-			goto out;
-		case 'V':
-			printf("tcpliveplay %s\n", LP_VERSION);
-			rc = LP_EXIT_MATCHED;
-			goto out;
-		default:
-			fprintf(stderr, "Try 'tcpliveplay --help' for more information.\n");
-			rc = LP_EXIT_BADINPUT;
-			goto out;
-		}
-	}
-	/* The classic call: IFACE FILE DST_IP DST_MAC SPORT|random. */
-	if (c.mode == MODE_NONE && argc - optind == 5) {
-		c.classic = true;
-		c.iface = argv[optind];
-		c.file = argv[optind + 1];
-		if (c.ndst == MAX_DST) {
-			rc = lp_usage_error("--dst: at most %d", MAX_DST);
-			goto out;
-		}
-		c.dsts[c.ndst++] = argv[optind + 2];
-		c.dst_mac = argv[optind + 3];
-		c.sport = argv[optind + 4];
-		optind += 5;
-	}
-	if (optind < argc) {
-		rc = lp_usage_error("unexpected argument '%s'", argv[optind]);
+	rc = parse_options(&c, argc, argv);
+	if (!rc)
+		rc = check_options(&c);
+	if (rc)
 		goto out;
-	}
-	if (c.mode == MODE_NONE && (c.iface || c.ndst))
-		c.mode = MODE_LIVE;
-	if (c.mode == MODE_NONE) {
-		rc = lp_usage_error("nothing to do: give -i IFACE --dst ADDR, or --list, --dump, --extract, --simulate");
-		goto out;
-	}
-	if (!c.file) {
-		rc = lp_usage_error("no capture: give -r FILE");
-		goto out;
-	}
-	if (c.mode != MODE_SIMULATE && c.mode != MODE_LIVE && (c.faults || c.have_seed || c.json || c.shard_n)) {
-		rc = lp_usage_error("--fault, --seed, --json and --shard go with a replay (live or --simulate)");
-		goto out;
-	}
-	if (c.mode != MODE_LIVE && (c.concurrency || c.any_client)) {
-		rc = lp_usage_error("--concurrency and --any-client go with a live replay");
-		goto out;
-	}
-	if (c.mode == MODE_LIVE && c.faults) {
-		rc = lp_usage_error("--fault goes with --simulate (or tcpliveplay-responder)");
-		goto out;
-	}
-	if (c.mode == MODE_LIVE && (!c.iface || !c.ndst)) {
-		rc = lp_usage_error("a live replay needs -i IFACE and --dst ADDR[:PORT]");
-		goto out;
-	}
-	if (c.mode != MODE_LIVE && (c.iface || c.ndst || c.dst_mac || c.src || c.sport || c.write || c.timeout_s ||
-				    c.guard_set || c.user)) {
-		rc = lp_usage_error("-i, --dst, --dst-mac, --src, --sport, --rst-guard, --write, --timeout and "
-				    "--user go with a live replay");
-		goto out;
-	}
 	switch (c.mode) {
 	case MODE_LIST:
 		rc = do_list(&c);
@@ -1596,10 +1587,7 @@ int main(int argc, char **argv)
 		rc = LP_EXIT_BADINPUT;
 		break;
 	}
-	goto out;
-two_modes:
-	rc = lp_usage_error("choose one of --list, --dump, --extract, --simulate");
 out:
 	lp_fault_plan_free(c.faults);
-	return rc;
+	return rc == OPT_DONE ? LP_EXIT_MATCHED : rc;
 }

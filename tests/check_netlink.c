@@ -21,6 +21,7 @@
 #include <net/if_arp.h>
 #include <poll.h>
 #include <sched.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@
 #include <unistd.h>
 
 #include "tcpliveplay/capture.h"
+#include "tcpliveplay/link_tap.h"
 #include "tcpliveplay/netlink.h"
 #include "tcpliveplay/nft_guard.h"
 #include "tcpliveplay/pkt.h"
@@ -445,6 +447,56 @@ START_TEST(test_parse_link)
 	m.len = 0;
 	error_msg(&m, -ENODEV, NULL, true);
 	ck_assert_int_eq(lp_nl_parse_link(mb_bytes(&m), m.len, SEQ, PID, &li, err, sizeof(err)), -ENODEV);
+}
+END_TEST
+
+/* IFLA_STATS64 of the kernel's size, or cut short of tx_dropped. */
+START_TEST(test_parse_link_stats)
+{
+	struct rtnl_link_stats64 st;
+	struct msgbuf m = { .len = 0 };
+	struct lp_ifinfo li;
+	struct nlmsghdr *nlh;
+	char err[128];
+
+	memset(&st, 0, sizeof(st));
+	st.tx_dropped = 1234567890123ull;
+	nlh = link_msg(&m, "tap0", 6);
+	mnl_attr_put(nlh, IFLA_STATS64, sizeof(st), &st);
+	msg_end(&m, nlh);
+	ck_assert_int_eq(lp_nl_parse_link(mb_bytes(&m), m.len, SEQ, PID, &li, err, sizeof(err)), 0);
+	ck_assert(li.has_stats);
+	ck_assert_uint_eq(li.tx_dropped, 1234567890123ull);
+	m.len = 0;
+	nlh = link_msg(&m, "tap0", 6);
+	mnl_attr_put(nlh, IFLA_STATS64, offsetof(struct rtnl_link_stats64, tx_dropped), &st);
+	msg_end(&m, nlh);
+	ck_assert_int_eq(lp_nl_parse_link(mb_bytes(&m), m.len, SEQ, PID, &li, err, sizeof(err)), 0);
+	ck_assert(!li.has_stats);
+	ck_assert_uint_eq(li.tx_dropped, 0);
+}
+END_TEST
+
+/* The reply to a change: the ack, the kernel's refusal, nothing yet. */
+START_TEST(test_parse_ack)
+{
+	struct msgbuf m = { .len = 0 };
+	char err[128] = "";
+
+	error_msg(&m, 0, NULL, true);
+	ck_assert_int_eq(lp_nl_parse_ack(mb_bytes(&m), m.len, SEQ, PID, err, sizeof(err)), 0);
+	m.len = 0;
+	error_msg(&m, -EEXIST, "Address already assigned", false);
+	ck_assert_int_eq(lp_nl_parse_ack(mb_bytes(&m), m.len, SEQ, PID, err, sizeof(err)), -EEXIST);
+	ck_assert_str_eq(err, "Address already assigned");
+	m.len = 0;
+	msg_end(&m, msg_new(&m, RTM_NEWLINK, 0));
+	ck_assert_int_eq(lp_nl_parse_ack(mb_bytes(&m), m.len, SEQ, PID, err, sizeof(err)), LP_NL_MORE);
+	/* Another request's ack, a cut message. */
+	m.len = 0;
+	error_msg(&m, 0, NULL, true);
+	ck_assert_int_eq(lp_nl_parse_ack(mb_bytes(&m), m.len, SEQ + 1, PID, err, sizeof(err)), -EPROTO);
+	ck_assert_int_eq(lp_nl_parse_ack(mb_bytes(&m), m.len - 1, SEQ, PID, err, sizeof(err)), -EBADMSG);
 }
 END_TEST
 
@@ -1267,6 +1319,78 @@ START_TEST(test_live_guard_drops_rst)
 }
 END_TEST
 
+/* A TAP made in the test's namespace: configured over rtnetlink, attached
+ * to by no one else meanwhile, gone with its descriptor. */
+START_TEST(test_live_tap)
+{
+	struct lp_prefix p4, p6, host, rt_dst;
+	struct lp_ifinfo li;
+	struct lp_route rt;
+	uint8_t a[16];
+	char err[256] = "";
+	bool created = false, again;
+	int fd, fd2, rc;
+
+	if (!enter_netns())
+		return;
+	rc = lp_tap_open("tlp0", &fd, &created, err, sizeof(err));
+	if (rc == -EACCES || rc == -EPERM || rc == -ENOENT) {
+		skip("/dev/net/tun cannot be opened here");
+		return;
+	}
+	ck_assert_msg(rc == 0, "%s", err);
+	ck_assert(created);
+	ck_assert_int_eq(lp_nl_link_get("tlp0", &li, err, sizeof(err)), 0);
+	ck_assert(li.has_mac && !li.up);
+	ck_assert(li.has_stats);
+	/* One reader: a second one is told so. */
+	ck_assert_int_eq(lp_tap_open("tlp0", &fd2, &again, err, sizeof(err)), -EBUSY);
+	ck_assert(strstr(err, "in use") != NULL);
+	/* Not a TAP at all. */
+	ck_assert_int_eq(lp_tap_open("lo", &fd2, &again, err, sizeof(err)), -EINVAL);
+	ck_assert(strstr(err, "not a single-queue TAP") != NULL);
+
+	ck_assert_int_eq(lp_nl_link_set_up(li.ifindex, err, sizeof(err)), 0);
+	ck_assert_int_eq(lp_nl_link_get("tlp0", &li, err, sizeof(err)), 0);
+	ck_assert(li.up);
+	ck_assert_int_eq(lp_nl_addr_first(li.ifindex, AF_INET, &host), -ENOENT);
+	memset(&p4, 0, sizeof(p4));
+	p4.family = AF_INET;
+	addr_of(AF_INET, "198.18.0.1", p4.addr);
+	p4.plen = 24;
+	memset(&p6, 0, sizeof(p6));
+	p6.family = AF_INET6;
+	addr_of(AF_INET6, "2001:db8::1", p6.addr);
+	p6.plen = 64;
+	ck_assert_msg(lp_nl_addr_add(li.ifindex, &p4, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(lp_nl_addr_add(li.ifindex, &p6, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(lp_nl_addr_add(li.ifindex, &p4, err, sizeof(err)), -EEXIST);
+	ck_assert_int_eq(lp_nl_addr_first(li.ifindex, AF_INET, &host), 0);
+	ck_assert_mem_eq(host.addr, p4.addr, 4);
+	ck_assert_uint_eq(host.plen, 24);
+	/* The IPv6 address is usable at once (no DAD): its route is there. */
+	ck_assert_int_eq(lp_nl_addr_first(li.ifindex, AF_INET6, &host), 0);
+	ck_assert_mem_eq(host.addr, p6.addr, 16);
+	addr_of(AF_INET6, "2001:db8::2", a);
+	ck_assert_int_eq(lp_nl_route_get(AF_INET6, a, 0, &rt, err, sizeof(err)), 0);
+	ck_assert_int_eq(rt.ifindex, li.ifindex);
+	/* A host route through it. */
+	memset(&rt_dst, 0, sizeof(rt_dst));
+	rt_dst.family = AF_INET;
+	addr_of(AF_INET, "192.0.2.80", rt_dst.addr);
+	rt_dst.plen = 32;
+	ck_assert_msg(lp_nl_route_add(li.ifindex, &rt_dst, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(lp_nl_route_get(AF_INET, rt_dst.addr, 0, &rt, err, sizeof(err)), 0);
+	ck_assert_int_eq(rt.ifindex, li.ifindex);
+	ck_assert(rt.has_src);
+	ck_assert_mem_eq(rt.src, p4.addr, 4);
+	/* Not persistent: gone with the descriptor, addresses and routes too. */
+	close(fd);
+	ck_assert_int_eq(lp_nl_link_get("tlp0", &li, err, sizeof(err)), -ENODEV);
+	ck_assert_int_lt(lp_nl_route_get(AF_INET, rt_dst.addr, 0, &rt, err, sizeof(err)), 0);
+}
+END_TEST
+
 /* Without CAP_NET_ADMIN over the namespace: -EPERM and what to do. The
  * test enters its own namespace, then drops every capability. */
 START_TEST(test_live_guard_eperm)
@@ -1303,6 +1427,8 @@ Suite *netlink_suite(void)
 	tcase_add_test(tc, test_parse_error_malformed);
 	tcase_add_test(tc, test_parse_seq_portid);
 	tcase_add_test(tc, test_parse_link);
+	tcase_add_test(tc, test_parse_link_stats);
+	tcase_add_test(tc, test_parse_ack);
 	tcase_add_test(tc, test_parse_neigh);
 	tcase_add_test(tc, test_parse_addr_dump);
 	tcase_add_test(tc, test_parse_hostile);
@@ -1319,6 +1445,7 @@ Suite *netlink_suite(void)
 	tcase_add_test(live, test_live_guard_kill9);
 	tcase_add_loop_test(live, test_live_guard_drops_rst, 0, 2);
 	tcase_add_test(live, test_live_guard_eperm);
+	tcase_add_test(live, test_live_tap);
 	suite_add_tcase(s, live);
 	return s;
 }

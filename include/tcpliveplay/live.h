@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Live replay: one engine on a real interface. The loop moves packets between
- * the engine and the pcap link, wakes the engine's timers on the monotonic
+ * Live replay: one engine on a link (an interface's packet socket, a TAP). The
+ * loop moves packets between the engine and the link, wakes the engine's timers on the monotonic
  * clock, and stops on the verdict, the overall timeout or a stop request.
  */
 #ifndef TCPLIVEPLAY_LIVE_H
@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "tcpliveplay/engine.h"
-#include "tcpliveplay/link_pcap.h"
+#include "tcpliveplay/link.h"
 #include "tcpliveplay/pcapw.h"
 #include "tcpliveplay/report.h"
 
@@ -21,7 +21,7 @@ typedef void (*lp_progress_fn)(void *ctx, uint64_t elapsed_ns, uint64_t sent, ui
 
 struct lp_live_opts {
 	struct lp_engine_cfg engine;           /* role, endpoints, ISN, policy, events */
-	struct lp_link_pcap *link;
+	struct lp_link *link;
 	struct lp_pcapw *writer;               /* NULL: do not record */
 	uint64_t timeout_ns;                   /* whole replay; 0: none */
 	volatile sig_atomic_t *stop;           /* set by a signal handler */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Many flows at once: one client engine per flow, all on one pcap link, in
+ * Many flows at once: one client engine per flow, all on one link, in
  * one loop. Flow i uses local port port_base + i, so an inbound packet finds
  * its engine by its destination port in O(1); one timer heap orders every
  * running engine's next wake-up. Engines are made when their flow starts and
@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "tcpliveplay/engine.h"
-#include "tcpliveplay/link_pcap.h"
+#include "tcpliveplay/link.h"
 #include "tcpliveplay/pcapw.h"
 #include "tcpliveplay/report.h"
 #include "tcpliveplay/rng.h"
@@ -45,7 +45,7 @@ struct lp_multi_opts {
 	size_t concurrency;            /* flows in flight at most; 0: no limit */
 	bool capture_timing;           /* start flows at their start_ns */
 	struct lp_rng *rng;            /* ISNs and TSval bases */
-	struct lp_link_pcap *link;
+	struct lp_link *link;
 	struct lp_pcapw *writer;       /* NULL: do not record */
 	uint64_t timeout_ns;           /* the whole run; 0: none */
 	volatile sig_atomic_t *stop;

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * rtnetlink queries over libmnl: an interface by name, the route to a
- * destination, the kernel's neighbour entry for a next hop, and whether an
- * address belongs to this network namespace.
+ * rtnetlink over libmnl. Queries: an interface by name, the route to a
+ * destination, the kernel's neighbour entry for a next hop, whether an
+ * address belongs to this network namespace, an interface's first address.
+ * Changes (for a TAP device we made; CAP_NET_ADMIN): bring an interface up,
+ * add an address, add a route through an interface.
  *
  * The live functions open a NETLINK_ROUTE socket per call (extended acks on),
- * send one request and read its reply with a bounded wait. The reply parsers
+ * send one request and read its reply (or ack) with a bounded wait. The reply parsers
  * below are pure functions over one receive buffer, so they can be tested and
  * fuzzed without a kernel.
  */
@@ -25,6 +27,15 @@ struct lp_ifinfo {
 	bool has_mac;            /* the link-layer address is 6 bytes long */
 	unsigned mtu;
 	bool up;                 /* IFF_UP: administratively up */
+	bool has_stats;          /* the counters below are the kernel's */
+	uint64_t tx_dropped;     /* frames it could not send (a TAP: not read in time) */
+};
+
+/* An address with its prefix length: ADDR/PREFIX. */
+struct lp_prefix {
+	int family;              /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	unsigned plen;
 };
 
 struct lp_route {
@@ -59,6 +70,24 @@ int lp_nl_neigh_get(int ifindex, int family, const uint8_t *addr, uint8_t mac[6]
  * the question could not be asked. */
 int lp_nl_addr_is_local(int family, const uint8_t *addr, int *ifindex);
 
+/* The first global address of family on interface ifindex, with its prefix
+ * length: 0, -ENOENT when it has none, or another negative errno. */
+int lp_nl_addr_first(int ifindex, int family, struct lp_prefix *out);
+
+/* Set interface ifindex administratively up. 0, or a negative errno with
+ * the kernel's message in err (-EPERM without CAP_NET_ADMIN). */
+int lp_nl_link_set_up(int ifindex, char *err, size_t errlen);
+
+/* Add p to interface ifindex (an IPv6 address without duplicate address
+ * detection, so it is usable at once); the kernel adds the route to its
+ * prefix itself. 0 or a negative errno (-EEXIST: already there) with the
+ * kernel's message in err. */
+int lp_nl_addr_add(int ifindex, const struct lp_prefix *p, char *err, size_t errlen);
+
+/* Route dst through interface ifindex, on link (no gateway), in the main
+ * table. 0 or a negative errno with the kernel's message in err. */
+int lp_nl_route_add(int ifindex, const struct lp_prefix *dst, char *err, size_t errlen);
+
 /*
  * Reply parsers. Each takes one receive buffer of the reply to a request sent
  * with sequence number seq from the socket with port id portid, and returns:
@@ -91,16 +120,25 @@ int lp_nl_parse_neigh(const void *buf, size_t len, uint32_t seq, uint32_t portid
 
 /* State of an RTM_GETADDR dump looking for one address: set family and addr,
  * clear the rest, then feed every buffer of the dump. found and ifindex are
- * final once the parser returns 0. */
+ * final once the parser returns 0. With on_ifindex > 0 it also keeps the
+ * first global address of that interface (first, first_plen, have_first). */
 struct lp_nl_addr_scan {
 	int family;
 	uint8_t addr[16];
 	bool found;
 	int ifindex;
+	int on_ifindex;
+	bool have_first;
+	uint8_t first[16];
+	unsigned first_plen;
 };
 
 int lp_nl_parse_addr(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 		     struct lp_nl_addr_scan *scan, char *err, size_t errlen);
+
+/* The reply to a change: 0 once the ack came, LP_NL_MORE before, the
+ * kernel's error (its message in err) or a framing error as above. */
+int lp_nl_parse_ack(const void *buf, size_t len, uint32_t seq, uint32_t portid, char *err, size_t errlen);
 
 /* Decode an NLMSG_ERROR message (or an ack) already bounded by the caller:
  * returns its error (0 for an ack, -EBADMSG when malformed) and copies an

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Least privilege: once the capture handle is open and the RST guard is in
- * place, neither program needs a capability again (the sockets keep the
- * rights they were opened with, and the kernel deletes the guard's table when
- * its socket closes). So every capability is dropped, from the bounding set
+ * Least privilege: once the link is open (a packet socket, or a TAP made and
+ * configured) and the RST guard is in place, neither program needs a
+ * capability again (descriptors keep the rights they were opened with, the
+ * kernel deletes the guard's table when its socket closes and a TAP made for
+ * the run when its descriptor closes). So every capability is dropped, from the bounding set
  * too, and a program started as root can also become another user.
  */
 #ifndef TCPLIVEPLAY_PRIVS_H

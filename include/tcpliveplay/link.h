@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A link moves IP packets between the loops' engines and a wire. Every kind
+ * (link_packet.h: an AF_PACKET socket on an interface; link_tap.h: a TAP
+ * device, the local kernel on the other side) is used through these calls, so
+ * the loops (live.c, multi.c, responder/serve.c) run on any of them. The
+ * kinds share the frame handling here: Ethernet framing with the peer's MAC,
+ * the software filter for the configured connection(s), ARP (RFC 826) and
+ * neighbour discovery (RFC 4861) answered for an address we emulate, and
+ * resolving a neighbour's MAC. A kind only reads and writes whole frames.
+ * The in-memory wire of the simulation (link_mem.h) is not a link of this
+ * sort: it has a virtual clock and no frames.
+ */
+#ifndef TCPLIVEPLAY_LINK_H
+#define TCPLIVEPLAY_LINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcpliveplay/flow.h"
+
+struct lp_link;
+
+/* What a link carries for us. */
+struct lp_link_cfg {
+	struct lp_endpoint local;     /* our address and port */
+	uint16_t local_port_last;     /* > local.port: our ports are local.port to this */
+	struct lp_endpoint remote;    /* the peer; port 0 = any port, family 0 = any address */
+	uint8_t local_mac[6];         /* source MAC of what we send */
+	bool answer_neigh;            /* answer ARP / NS for local.addr */
+	/* Take every IP packet to local.addr, not only the connection's: the
+	 * others go to the callback set with lp_link_set_other(). */
+	bool all_to_local;
+	unsigned buffer_kib;          /* kernel receive buffer, where the kind has one; 0 = 4096 */
+};
+
+/* Called with each inbound IP packet of the connection; data is valid only
+ * during the call. */
+typedef void (*lp_link_rx_fn)(void *ctx, const uint8_t *ip, size_t len);
+
+/* "packet socket", "TAP": for messages. */
+const char *lp_link_kind(const struct lp_link *l);
+
+/* A descriptor to poll for input. */
+int lp_link_fd(const struct lp_link *l);
+
+/* The MAC every frame is sent to unless lp_link_send_to() names another. */
+void lp_link_set_peer_mac(struct lp_link *l, const uint8_t mac[6]);
+
+/* With cfg.all_to_local: called with each inbound IP packet to local.addr
+ * that is not the connection's (other protocols, other ports, ICMP echo);
+ * NULL ignores them. data is valid only during the call. */
+void lp_link_set_other(struct lp_link *l, lp_link_rx_fn other, void *ctx);
+
+/* During a callback: the source MAC of the frame being handled (the next hop
+ * back to its sender). False on a link without MAC headers. */
+bool lp_link_rx_mac(const struct lp_link *l, uint8_t mac[6]);
+
+/* Frames with a MAC header (Ethernet), or raw IP (a tun device, no
+ * neighbours). */
+bool lp_link_has_mac(const struct lp_link *l);
+
+/* Send one IP packet to the peer's MAC, or to mac (NULL: the peer's). 0 or a
+ * negative errno (message from lp_link_error()). */
+int lp_link_send(struct lp_link *l, const uint8_t *ip, size_t len);
+int lp_link_send_to(struct lp_link *l, const uint8_t *mac, const uint8_t *ip, size_t len);
+
+/* Handle the packets waiting, one batch (up to 32) per call; call it again
+ * while the descriptor polls readable. The connection's go to rx, neighbour
+ * solicitations for our address are answered. Returns packets handled or a
+ * negative errno. */
+int lp_link_dispatch(struct lp_link *l, lp_link_rx_fn rx, void *ctx);
+
+/* Wait up to timeout_ns (at most a second) for input, then dispatch it as
+ * lp_link_dispatch() does. Packets handled or a negative errno (message from
+ * lp_link_error()); a signal ends the wait early with 0. */
+int lp_link_wait(struct lp_link *l, uint64_t timeout_ns, lp_link_rx_fn rx, void *ctx);
+
+/* Ask for addr's MAC with ARP (IPv4) or a neighbour solicitation (IPv6),
+ * timeout_ms per try, tries times. 0 and mac set, -EHOSTUNREACH, or
+ * -EPROTONOSUPPORT on a link without MAC headers. */
+int lp_link_resolve(struct lp_link *l, const uint8_t *addr, uint8_t mac[6], unsigned timeout_ms,
+		    unsigned tries);
+
+/* Packets the kernel dropped before we read them. */
+unsigned lp_link_drops(struct lp_link *l);
+
+const char *lp_link_error(const struct lp_link *l);
+
+/* Release the link. Accepts NULL. */
+void lp_link_close(struct lp_link *l);
+
+/* The same for a program about to exit. The kernel's release of a packet
+ * socket waits for an RCU grace period (synchronize_net() in
+ * packet_release(), 10-30 ms); for such a kind a forked helper that keeps
+ * only the descriptor drops the last reference and waits instead, so this
+ * returns at once and the socket is gone a grace period later. The helper is
+ * not waited for (init reaps it once this process has exited). Other kinds,
+ * and when no helper can be made, close in place. */
+void lp_link_close_async(struct lp_link *l);
+
+#endif

@@ -1,0 +1,506 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What every link kind shares: Ethernet framing, the software filter for the
+ * configured connection(s), ARP (RFC 826) and neighbour discovery (RFC 4861),
+ * waiting for input, and closing (in place, or through a helper process for
+ * descriptors whose release waits for an RCU grace period).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "link_int.h"
+#include "tcpliveplay/bytes.h"
+#include "tcpliveplay/pkt.h"
+#include "tcpliveplay/util.h"
+
+#define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_ARP 0x0806
+#define ETHERTYPE_IPV6 0x86dd
+
+#define ND_NS 135
+#define ND_NA 136
+
+static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+static size_t alen(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+void lp_link_init(struct lp_link *l, const struct lp_link_ops *ops, int fd, bool has_mac,
+		  const struct lp_link_cfg *cfg)
+{
+	l->ops = ops;
+	l->fd = fd;
+	l->has_mac = has_mac;
+	l->cfg = *cfg;
+	memcpy(l->peer_mac, bcast, 6);
+}
+
+const char *lp_link_kind(const struct lp_link *l)
+{
+	return l->ops->kind;
+}
+
+static size_t eth_header(uint8_t *f, const uint8_t *dst, const uint8_t *src, uint16_t type)
+{
+	memcpy(f, dst, 6);
+	memcpy(f + 6, src, 6);
+	lp_put16(f + 12, type);
+	return LP_ETH_HLEN;
+}
+
+int lp_link_send_to(struct lp_link *l, const uint8_t *mac, const uint8_t *ip, size_t len)
+{
+	size_t off = 0;
+
+	if (len == 0 || len > 65535)
+		return -EMSGSIZE;
+	if (l->has_mac)
+		off = eth_header(l->frame, mac ? mac : l->peer_mac, l->cfg.local_mac,
+				 (ip[0] >> 4) == 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4);
+	memcpy(l->frame + off, ip, len);
+	return l->ops->xmit(l, l->frame, off + len);
+}
+
+int lp_link_send(struct lp_link *l, const uint8_t *ip, size_t len)
+{
+	return lp_link_send_to(l, NULL, ip, len);
+}
+
+/* ARP request (op 1) or reply (op 2) from our address. */
+static int send_arp(struct lp_link *l, uint16_t op, const uint8_t *dmac, const uint8_t *tha,
+		    const uint8_t *tpa)
+{
+	uint8_t *f = l->frame;
+	size_t n = eth_header(f, dmac, l->cfg.local_mac, ETHERTYPE_ARP);
+
+	lp_put16(f + n, 1);                 /* Ethernet */
+	lp_put16(f + n + 2, ETHERTYPE_IPV4);
+	f[n + 4] = 6;
+	f[n + 5] = 4;
+	lp_put16(f + n + 6, op);
+	memcpy(f + n + 8, l->cfg.local_mac, 6);
+	memcpy(f + n + 14, l->cfg.local.addr, 4);
+	memcpy(f + n + 18, tha, 6);
+	memcpy(f + n + 24, tpa, 4);
+	return l->ops->xmit(l, f, n + 28);
+}
+
+/* Neighbour solicitation (for target) or advertisement (of our address). */
+static int send_nd(struct lp_link *l, uint8_t type, const uint8_t *dmac, const uint8_t *dip,
+		   const uint8_t *target)
+{
+	uint8_t *f = l->frame, *ip, *icmp;
+	size_t n = eth_header(f, dmac, l->cfg.local_mac, ETHERTYPE_IPV6);
+	const size_t icmplen = 8 + 16 + 8;
+	uint8_t pseudo[8] = { 0 };
+	uint32_t sum = 0;
+
+	ip = f + n;
+	memset(ip, 0, 40);
+	ip[0] = 0x60;
+	lp_put16(ip + 4, (uint16_t)icmplen);
+	ip[6] = 58;       /* ICMPv6 */
+	ip[7] = 255;      /* hop limit: neighbour discovery must not be routed */
+	memcpy(ip + 8, l->cfg.local.addr, 16);
+	memcpy(ip + 24, dip, 16);
+	icmp = ip + 40;
+	memset(icmp, 0, icmplen);
+	icmp[0] = type;
+	if (type == ND_NA)
+		icmp[4] = 0x60;   /* solicited, override */
+	memcpy(icmp + 8, target, 16);
+	icmp[24] = type == ND_NA ? 2 : 1;   /* target / source link-layer address */
+	icmp[25] = 1;
+	memcpy(icmp + 26, l->cfg.local_mac, 6);
+	pseudo[3] = (uint8_t)icmplen;
+	pseudo[7] = 58;
+	sum = lp_csum_add(sum, ip + 8, 32);
+	sum = lp_csum_add(sum, pseudo, 8);
+	sum = lp_csum_add(sum, icmp, icmplen);
+	lp_put16(icmp + 2, lp_csum_fold(sum));
+	return l->ops->xmit(l, f, n + 40 + icmplen);
+}
+
+static void handle_arp(struct lp_link *l, const uint8_t *p, size_t len)
+{
+	uint16_t op;
+
+	if (len < 28 || lp_get16(p) != 1 || lp_get16(p + 2) != ETHERTYPE_IPV4 || p[4] != 6 || p[5] != 4)
+		return;
+	op = lp_get16(p + 6);
+	if (op == 1 && l->cfg.answer_neigh && l->cfg.local.family == AF_INET &&
+	    !memcmp(p + 24, l->cfg.local.addr, 4)) {
+		uint8_t sha[6], spa[4];
+
+		memcpy(sha, p + 8, 6);
+		memcpy(spa, p + 14, 4);
+		send_arp(l, 2, sha, sha, spa);
+	}
+	if (l->resolving && (op == 1 || op == 2) && !memcmp(p + 14, l->want, 4)) {
+		memcpy(l->got_mac, p + 8, 6);
+		l->resolved = true;
+	}
+}
+
+/* Link-layer address option of a neighbour discovery message. */
+static bool nd_lladdr(const uint8_t *opt, size_t len, uint8_t want_type, uint8_t mac[6])
+{
+	while (len >= 8) {
+		size_t olen = (size_t)opt[1] * 8;
+
+		if (!olen || olen > len)
+			return false;
+		if (opt[0] == want_type && olen >= 8) {
+			memcpy(mac, opt + 2, 6);
+			return true;
+		}
+		opt += olen;
+		len -= olen;
+	}
+	return false;
+}
+
+/* Neighbour discovery for us; false for any other ICMPv6 message. */
+static bool handle_icmp6(struct lp_link *l, const uint8_t *smac, const uint8_t *ip, size_t len)
+{
+	const uint8_t *icmp = ip + 40;
+	size_t plen, ilen;
+
+	if (len < 40 || ip[6] != 58)
+		return false;
+	plen = lp_get16(ip + 4);
+	if (plen > len - 40)
+		return false;
+	ilen = plen;
+	if (ilen < 24 || (icmp[0] != ND_NS && icmp[0] != ND_NA))
+		return false;
+	/* Neighbour discovery is never routed (RFC 4861 7.1.1). */
+	if (ip[7] != 255)
+		return true;
+	if (icmp[0] == ND_NS && l->cfg.answer_neigh && l->cfg.local.family == AF_INET6 &&
+	    !memcmp(icmp + 8, l->cfg.local.addr, 16)) {
+		static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
+		static const uint8_t unspec[16];
+		uint8_t mac[6], dip[16];
+
+		if (!nd_lladdr(icmp + 24, ilen - 24, 1, mac))
+			memcpy(mac, smac, 6);
+		memcpy(dip, ip + 8, 16);
+		if (!memcmp(dip, unspec, 16))
+			memcpy(dip, all_nodes, 16);
+		send_nd(l, ND_NA, mac, dip, l->cfg.local.addr);
+	}
+	if (l->resolving && icmp[0] == ND_NA && !memcmp(icmp + 8, l->want, 16)) {
+		if (!nd_lladdr(icmp + 24, ilen - 24, 2, l->got_mac))
+			memcpy(l->got_mac, smac, 6);
+		l->resolved = true;
+	}
+	return true;
+}
+
+/* Is this IP packet addressed to our address? */
+static bool to_local(const struct lp_link *l, const uint8_t *ip, size_t len)
+{
+	if (l->cfg.local.family == AF_INET)
+		return len >= 20 && (ip[0] >> 4) == 4 && !memcmp(ip + 16, l->cfg.local.addr, 4);
+	return len >= 40 && (ip[0] >> 4) == 6 && !memcmp(ip + 24, l->cfg.local.addr, 16);
+}
+
+/* Is this IP packet the connection's (a packet socket's kernel filter lets
+ * neighbour discovery through too; a TAP has no filter at all)? */
+static bool ours(const struct lp_link *l, const uint8_t *ip, size_t len)
+{
+	const struct lp_endpoint *lo = &l->cfg.local, *re = &l->cfg.remote;
+	size_t hl, al = alen(lo->family);
+	const uint8_t *src, *dst, *tcp;
+
+	if (lo->family == AF_INET) {
+		if (len < 20 || (ip[0] >> 4) != 4 || ip[9] != 6)
+			return false;
+		hl = (size_t)(ip[0] & 15) * 4;
+		src = ip + 12;
+		dst = ip + 16;
+	} else {
+		if (len < 40 || (ip[0] >> 4) != 6 || ip[6] != 6)
+			return false;
+		hl = 40;
+		src = ip + 8;
+		dst = ip + 24;
+	}
+	if (hl < 20 || len < hl + 4)
+		return false;
+	tcp = ip + hl;
+	if (memcmp(dst, lo->addr, al) || lp_get16(tcp + 2) < lo->port ||
+	    lp_get16(tcp + 2) > (l->cfg.local_port_last > lo->port ? l->cfg.local_port_last : lo->port))
+		return false;
+	if (re->family && memcmp(src, re->addr, al))
+		return false;
+	return !re->port || lp_get16(tcp) == re->port;
+}
+
+void lp_link_input(struct lp_link *l, const uint8_t *data, size_t caplen)
+{
+	const uint8_t *p = data;
+	size_t len = caplen;
+	uint16_t type;
+	uint8_t smac[6] = { 0 };
+
+	l->handled++;
+	if (l->has_mac) {
+		if (len < LP_ETH_HLEN)
+			return;
+		memcpy(smac, p + 6, 6);
+		type = lp_get16(p + 12);
+		p += LP_ETH_HLEN;
+		len -= LP_ETH_HLEN;
+		while ((type == 0x8100 || type == 0x88a8) && len >= 4) {
+			type = lp_get16(p + 2);
+			p += 4;
+			len -= 4;
+		}
+		if (type == ETHERTYPE_ARP) {
+			handle_arp(l, p, len);
+			return;
+		}
+		if (type != ETHERTYPE_IPV4 && type != ETHERTYPE_IPV6)
+			return;
+	}
+	memcpy(l->rx_mac, smac, 6);
+	if (len >= 40 && (p[0] >> 4) == 6 && p[6] == 58 && handle_icmp6(l, smac, p, len))
+		return;
+	if (ours(l, p, len)) {
+		if (l->rx)
+			l->rx(l->rx_ctx, p, len);
+	} else if (l->other && l->cfg.all_to_local && to_local(l, p, len)) {
+		l->other(l->other_ctx, p, len);
+	}
+}
+
+int lp_link_dispatch(struct lp_link *l, lp_link_rx_fn rx, void *ctx)
+{
+	int rc;
+
+	l->rx = rx;
+	l->rx_ctx = ctx;
+	l->handled = 0;
+	rc = l->ops->recv(l);
+	l->rx = NULL;
+	return rc < 0 ? rc : l->handled;
+}
+
+int lp_link_wait(struct lp_link *l, uint64_t timeout_ns, lp_link_rx_fn rx, void *ctx)
+{
+	struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
+	uint64_t ms = timeout_ns / 1000000 + (timeout_ns % 1000000 ? 1 : 0);
+
+	if (poll(&pfd, 1, ms > 1000 ? 1000 : (int)ms) < 0) {
+		int e = errno;
+
+		if (e == EINTR)
+			return 0;
+		snprintf(l->err, sizeof(l->err), "poll: %s", strerror(e));
+		return -e;
+	}
+	return lp_link_dispatch(l, rx, ctx);
+}
+
+static uint64_t now_ms(void)
+{
+	return lp_clock_ns(CLOCK_MONOTONIC) / 1000000u;
+}
+
+/* Ask once: ARP request, or a neighbour solicitation to the solicited-node
+ * multicast address and its MAC (RFC 4291, 2464). */
+static int solicit(struct lp_link *l, const uint8_t *addr)
+{
+	static const uint8_t zero[6];
+	uint8_t dip[16] = { 0xff, 0x02, [11] = 1, [12] = 0xff };
+	uint8_t dmac[6] = { 0x33, 0x33, 0xff };
+
+	if (l->cfg.local.family == AF_INET)
+		return send_arp(l, 1, bcast, zero, addr);
+	memcpy(dip + 13, addr + 13, 3);
+	memcpy(dmac + 3, addr + 13, 3);
+	return send_nd(l, ND_NS, dmac, dip, addr);
+}
+
+int lp_link_resolve(struct lp_link *l, const uint8_t *addr, uint8_t mac[6], unsigned timeout_ms,
+		    unsigned tries)
+{
+	int rc = -EHOSTUNREACH;
+
+	if (!l->has_mac)
+		return -EPROTONOSUPPORT;
+	memcpy(l->want, addr, alen(l->cfg.local.family));
+	l->resolving = true;
+	l->resolved = false;
+	for (unsigned t = 0; t < tries && !l->resolved; t++) {
+		uint64_t end = now_ms() + timeout_ms;
+		int src = solicit(l, addr);
+
+		if (src) {
+			rc = src;
+			break;
+		}
+		while (!l->resolved) {
+			struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
+			uint64_t now = now_ms();
+
+			if (now >= end)
+				break;
+			if (poll(&pfd, 1, (int)(end - now)) < 0 && errno != EINTR)
+				break;
+			if (lp_link_dispatch(l, NULL, NULL) < 0)
+				break;
+		}
+	}
+	l->resolving = false;
+	if (l->resolved) {
+		memcpy(mac, l->got_mac, 6);
+		rc = 0;
+	}
+	return rc;
+}
+
+void lp_link_set_peer_mac(struct lp_link *l, const uint8_t mac[6])
+{
+	memcpy(l->peer_mac, mac, 6);
+}
+
+void lp_link_set_other(struct lp_link *l, lp_link_rx_fn other, void *ctx)
+{
+	l->other = other;
+	l->other_ctx = ctx;
+}
+
+bool lp_link_rx_mac(const struct lp_link *l, uint8_t mac[6])
+{
+	if (!l->has_mac)
+		return false;
+	memcpy(mac, l->rx_mac, 6);
+	return true;
+}
+
+int lp_link_fd(const struct lp_link *l)
+{
+	return l->fd;
+}
+
+bool lp_link_has_mac(const struct lp_link *l)
+{
+	return l->has_mac;
+}
+
+unsigned lp_link_drops(struct lp_link *l)
+{
+	uint64_t d = l->ops->drops(l);
+
+	return d > UINT32_MAX ? UINT32_MAX : (unsigned)d;
+}
+
+const char *lp_link_error(const struct lp_link *l)
+{
+	return l->err;
+}
+
+void lp_link_close(struct lp_link *l)
+{
+	if (!l)
+		return;
+	if (l->fd >= 0)
+		close(l->fd);
+	l->fd = -1;
+	l->ops->destroy(l);
+}
+
+/* Close every descriptor but a and b (a != b): close_range(), else one by
+ * one (a kernel before 5.9, a seccomp filter refusing it). */
+static void close_all_but(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+	long max;
+	bool ok = true;
+
+	if (lo > 0)
+		ok = close_range(0, (unsigned)lo - 1, 0) == 0;
+	if (ok && hi > lo + 1)
+		ok = close_range((unsigned)lo + 1, (unsigned)hi - 1, 0) == 0;
+	if (ok && close_range((unsigned)hi + 1, ~0u, 0) == 0)
+		return;
+	max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > 1048576)
+		max = 1048576;
+	for (int fd = 0; fd < (int)max; fd++)
+		if (fd != a && fd != b)
+			close(fd);
+}
+
+/* LeakSanitizer stops the process with ptrace at exit to scan it; a process
+ * that forked the closing helper was seen to hang there for good, so sanitizer
+ * builds close in place. */
+#if defined(__SANITIZE_ADDRESS__)
+#define CLOSE_IN_PLACE 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CLOSE_IN_PLACE 1
+#endif
+#endif
+#ifndef CLOSE_IN_PLACE
+#define CLOSE_IN_PLACE 0
+#endif
+
+void lp_link_close_async(struct lp_link *l)
+{
+	int p[2];
+	pid_t pid;
+	char c;
+
+	if (CLOSE_IN_PLACE || !l || !l->ops->close_waits || l->fd < 0 || pipe2(p, O_CLOEXEC) < 0) {
+		lp_link_close(l);
+		return;
+	}
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		lp_link_close(l);
+		return;
+	}
+	if (pid == 0) {
+		/* The middle process leaves at once, so the helper is init's
+		 * child, never a zombie of ours. */
+		if (fork() == 0) {
+			/* The helper: the caller's streams and sockets are not
+			 * its to hold; the link's descriptor is, until the caller
+			 * has let go of it (end of file on the pipe). Signals end
+			 * it. */
+			signal(SIGINT, SIG_DFL);
+			signal(SIGTERM, SIG_DFL);
+			signal(SIGHUP, SIG_DFL);
+			close(p[1]);
+			close_all_but(l->fd, p[0]);
+			while (read(p[0], &c, 1) < 0 && errno == EINTR)
+				;
+		}
+		_exit(0);
+	}
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	close(p[0]);
+	/* Not the last reference: this returns at once. Then the helper goes. */
+	close(l->fd);
+	l->fd = -1;
+	close(p[1]);
+	lp_link_close(l);
+}

@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Packet-socket link: one AF_PACKET socket, inbound only, with a kernel BPF
+ * filter (compiled by libpcap) for the connection plus ARP and ICMPv6 for
+ * neighbour discovery; the frames are handled by link.c.
+ *
+ * The socket is opened by hand rather than with pcap_activate(): libpcap sets
+ * up a TPACKET ring, and packet_set_ring() waits for an RCU grace period
+ * (synchronize_net(), 10-30 ms) whatever the socket's state. A socket opened
+ * with protocol 0 is attached to no interface, so the filter goes on before
+ * bind() and no packet is seen unfiltered; packets are then read in batches
+ * with recvmmsg(). Closing any packet socket waits for a grace period too
+ * (packet_release()): lp_link_close_async() leaves that wait to a short-lived
+ * helper process.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <pcap/pcap.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "link_int.h"
+#include "tcpliveplay/link_packet.h"
+
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23
+#endif
+
+/* What one receive slot holds, as libpcap's snapshot length was. */
+#define SNAPLEN (65535 + 64)
+
+struct packet_link {
+	struct lp_link base;
+	const char *ifname;                  /* the caller's, for messages during open */
+	int dlt;
+	uint64_t drops;
+	uint8_t *rxbuf;                      /* LP_LINK_RX_BATCH slots of SNAPLEN bytes */
+	struct mmsghdr msgs[LP_LINK_RX_BATCH];
+	struct iovec iov[LP_LINK_RX_BATCH];
+	struct sockaddr_ll from[LP_LINK_RX_BATCH];
+};
+
+static int packet_xmit(struct lp_link *l, const uint8_t *frame, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = send(l->fd, frame, len, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		int e = errno;
+
+		snprintf(l->err, sizeof(l->err), "send: %s", strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+static int packet_recv(struct lp_link *l)
+{
+	struct packet_link *pl = (struct packet_link *)l;
+	int n;
+
+	for (unsigned i = 0; i < LP_LINK_RX_BATCH; i++) {
+		pl->msgs[i].msg_hdr.msg_name = &pl->from[i];
+		pl->msgs[i].msg_hdr.msg_namelen = sizeof(pl->from[i]);
+		pl->msgs[i].msg_hdr.msg_flags = 0;
+	}
+	do
+		n = recvmmsg(l->fd, pl->msgs, LP_LINK_RX_BATCH, MSG_DONTWAIT, NULL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		snprintf(l->err, sizeof(l->err), "recvmmsg: %s%s", strerror(errno),
+			 errno == ENETDOWN ? " (the interface went down)" : "");
+		return -EIO;
+	}
+	for (int i = 0; i < n; i++) {
+		/* Inbound only: our own frames, and loopback's outgoing copy of
+		 * what it then receives, stay out (as libpcap's PCAP_D_IN did). */
+		if (pl->from[i].sll_pkttype == PACKET_OUTGOING)
+			continue;
+		/* Bigger than a slot (a GRO or BIG TCP aggregate): not whole. */
+		if (pl->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+			continue;
+		lp_link_input(l, pl->iov[i].iov_base, pl->msgs[i].msg_len);
+	}
+	return 0;
+}
+
+static uint64_t packet_drops(struct lp_link *l)
+{
+	struct packet_link *pl = (struct packet_link *)l;
+	struct tpacket_stats st;
+	socklen_t sl = sizeof(st);
+
+	/* The kernel resets its counters on each read: keep the total. */
+	if (getsockopt(l->fd, SOL_PACKET, PACKET_STATISTICS, &st, &sl) == 0)
+		pl->drops += st.tp_drops;
+	return pl->drops;
+}
+
+static void packet_destroy(struct lp_link *l)
+{
+	struct packet_link *pl = (struct packet_link *)l;
+
+	free(pl->rxbuf);
+	free(pl);
+}
+
+static const struct lp_link_ops packet_ops = {
+	.kind = "packet socket",
+	.xmit = packet_xmit,
+	.recv = packet_recv,
+	.drops = packet_drops,
+	.destroy = packet_destroy,
+	.close_waits = true,
+};
+
+static int build_filter(const struct lp_link_cfg *c, char *buf, size_t len)
+{
+	char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN], rport[32] = "", lport[32];
+	const char *ipkw = c->local.family == AF_INET ? "ip" : "ip6";
+	int n;
+
+	if (!inet_ntop(c->local.family, c->local.addr, la, sizeof(la)))
+		return -EINVAL;
+	if (c->remote.family && !inet_ntop(c->remote.family, c->remote.addr, ra, sizeof(ra)))
+		return -EINVAL;
+	if (c->remote.port)
+		snprintf(rport, sizeof(rport), " and src port %u", c->remote.port);
+	if (c->all_to_local) {
+		n = snprintf(buf, len, "(%s and dst host %s) or %s", ipkw, la,
+			     c->local.family == AF_INET ? "arp" : "icmp6");
+		return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+	}
+	if (c->local_port_last > c->local.port)
+		snprintf(lport, sizeof(lport), "portrange %u-%u", c->local.port, c->local_port_last);
+	else
+		snprintf(lport, sizeof(lport), "port %u", c->local.port);
+	n = snprintf(buf, len, "(%s and tcp and dst host %s and dst %s%s%s%s) or %s", ipkw, la,
+		     lport, c->remote.family ? " and src host " : "", c->remote.family ? ra : "",
+		     rport, c->local.family == AF_INET ? "arp" : "icmp6");
+	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+}
+
+/* Compile the filter for the link type and attach it to the unbound socket. */
+static int attach_filter(struct packet_link *pl, const char *filter, char *err, size_t errlen)
+{
+	struct bpf_program prog;
+	struct sock_fprog fprog;
+	pcap_t *dead;
+	int rc = 0;
+
+	dead = pcap_open_dead(pl->dlt, SNAPLEN);
+	if (!dead) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (pcap_compile(dead, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		snprintf(err, errlen, "%s: filter '%s': %s", pl->ifname, filter, pcap_geterr(dead));
+		rc = -EINVAL;
+		goto out;
+	}
+	fprog.len = (unsigned short)prog.bf_len;
+	fprog.filter = (struct sock_filter *)prog.bf_insns;
+	if (setsockopt(pl->base.fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: cannot attach the capture filter: %s", pl->ifname, strerror(errno));
+	}
+	pcap_freecode(&prog);
+out:
+	pcap_close(dead);
+	return rc;
+}
+
+/* The link type of the interface, as libpcap would name it. */
+static int link_type(struct packet_link *pl, char *err, size_t errlen)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", pl->ifname);
+	if (ioctl(pl->base.fd, SIOCGIFFLAGS, &ifr) < 0) {
+		snprintf(err, errlen, "%s: %s", pl->ifname, strerror(errno));
+		return -EIO;
+	}
+	if (!(ifr.ifr_flags & IFF_UP)) {
+		snprintf(err, errlen, "%s: interface is down", pl->ifname);
+		return -ENETDOWN;
+	}
+	if (ioctl(pl->base.fd, SIOCGIFHWADDR, &ifr) < 0) {
+		snprintf(err, errlen, "%s: %s", pl->ifname, strerror(errno));
+		return -EIO;
+	}
+	switch (ifr.ifr_hwaddr.sa_family) {
+	case ARPHRD_ETHER:
+	case ARPHRD_LOOPBACK:
+		pl->dlt = DLT_EN10MB;
+		return 0;
+	case ARPHRD_NONE:
+#ifdef ARPHRD_RAWIP
+	case ARPHRD_RAWIP:
+#endif
+		pl->dlt = DLT_RAW;
+		return 0;
+	default:
+		snprintf(err, errlen, "%s: link type ARPHRD %u cannot be replayed on (Ethernet or raw IP only)",
+			 pl->ifname, (unsigned)ifr.ifr_hwaddr.sa_family);
+		return -EPROTONOSUPPORT;
+	}
+}
+
+/* Protocol 0: no packet reaches the socket before bind(). */
+static int open_socket(struct packet_link *pl, char *err, size_t errlen)
+{
+	int rc;
+
+	pl->base.fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (pl->base.fd >= 0)
+		return 0;
+	rc = -errno;
+	if (rc == -EPERM || rc == -EACCES) {
+		snprintf(err, errlen, "%s: no permission to capture (socket: %s); run as root or "
+			 "give the program CAP_NET_RAW", pl->ifname, strerror(-rc));
+		return -EPERM;
+	}
+	snprintf(err, errlen, "%s: socket: %s", pl->ifname, strerror(-rc));
+	return rc;
+}
+
+/* Filter, options, then bind(): from here on packets arrive. */
+static int activate(struct packet_link *pl, const struct lp_link_cfg *cfg, unsigned ifindex, char *err,
+		    size_t errlen)
+{
+	char filter[512];
+	struct sockaddr_ll sll;
+	int rc, one = 1, rcvbuf, fd = pl->base.fd;
+
+	rc = build_filter(cfg, filter, sizeof(filter));
+	if (rc) {
+		snprintf(err, errlen, "cannot build the capture filter");
+		return rc;
+	}
+	rc = attach_filter(pl, filter, err, errlen);
+	if (rc)
+		return rc;
+	/* Inbound only; the check in packet_recv() covers kernels without this. */
+	setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
+	rcvbuf = (int)(cfg->buffer_kib ? cfg->buffer_kib : 4096) * 1024;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = (int)ifindex;
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) == 0)
+		return 0;
+	rc = -errno;
+	if (rc == -ENODEV)
+		snprintf(err, errlen, "%s: no such interface", pl->ifname);
+	else if (rc == -ENETDOWN)
+		snprintf(err, errlen, "%s: interface is down", pl->ifname);
+	else
+		snprintf(err, errlen, "%s: bind: %s", pl->ifname, strerror(-rc));
+	return rc;
+}
+
+int lp_link_packet_open(const char *ifname, const struct lp_link_cfg *cfg, struct lp_link **out, char *err,
+			size_t errlen)
+{
+	struct packet_link *pl;
+	unsigned ifindex;
+	int rc;
+
+	*out = NULL;
+	pl = calloc(1, sizeof(*pl));
+	if (!pl) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	lp_link_init(&pl->base, &packet_ops, -1, true, cfg);
+	pl->ifname = ifname;
+	pl->rxbuf = malloc((size_t)LP_LINK_RX_BATCH * SNAPLEN);
+	if (!pl->rxbuf) {
+		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
+		goto fail;
+	}
+	for (unsigned i = 0; i < LP_LINK_RX_BATCH; i++) {
+		pl->iov[i].iov_base = pl->rxbuf + (size_t)i * SNAPLEN;
+		pl->iov[i].iov_len = SNAPLEN;
+		pl->msgs[i].msg_hdr.msg_iov = &pl->iov[i];
+		pl->msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	rc = open_socket(pl, err, errlen);
+	if (rc)
+		goto fail;
+	ifindex = if_nametoindex(ifname);
+	if (!ifindex) {
+		snprintf(err, errlen, "%s: no such interface", ifname);
+		rc = -ENODEV;
+		goto fail;
+	}
+	rc = link_type(pl, err, errlen);
+	if (!rc)
+		rc = activate(pl, cfg, ifindex, err, errlen);
+	if (rc)
+		goto fail;
+	pl->base.has_mac = pl->dlt == DLT_EN10MB;
+	pl->ifname = NULL;
+	*out = &pl->base;
+	return 0;
+fail:
+	lp_link_close(&pl->base);
+	return rc;
+}

@@ -1,0 +1,532 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Links: the TAP link's frame handling over a datagram socket pair standing in
+ * for the device's descriptor (one frame per read and write, as /dev/net/tun
+ * gives them): Ethernet framing of what we send, ARP and neighbour discovery
+ * answered for our address only, the connection's packets to the callback and
+ * the others to the other one or nowhere, batches, resolving a neighbour,
+ * hostile frames; and the set-up module's pure parts (ADDR/PREFIX, the address
+ * next to the host side's, the MAC behind a TAP).
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tcpliveplay/bytes.h"
+#include "tcpliveplay/link_tap.h"
+#include "tcpliveplay/pkt.h"
+#include "tcpliveplay/rng.h"
+#include "tcpliveplay/setup.h"
+
+static const uint8_t our_mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+static const uint8_t host_mac[6] = { 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee };
+
+struct rig {
+	struct lp_link *link;
+	int peer;                   /* the kernel's side of the wire */
+	int nrx, nother;
+	uint8_t last[2048];
+	size_t last_len;
+};
+
+static void on_rx(void *ctx, const uint8_t *ip, size_t len)
+{
+	struct rig *r = ctx;
+
+	r->nrx++;
+	r->last_len = len < sizeof(r->last) ? len : sizeof(r->last);
+	memcpy(r->last, ip, r->last_len);
+}
+
+static void on_other(void *ctx, const uint8_t *ip, size_t len)
+{
+	struct rig *r = ctx;
+
+	(void)ip;
+	(void)len;
+	r->nother++;
+}
+
+/* A TAP link for 198.18.0.2:50000-50009 (or 2001:db8::2) talking to the
+ * host at 198.18.0.1 (2001:db8::1), on a socket pair. */
+static void rig_open(struct rig *r, int family, bool all_to_local)
+{
+	struct lp_link_cfg cfg;
+	char err[256];
+	int sv[2];
+
+	memset(r, 0, sizeof(*r));
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.local.family = family;
+	inet_pton(family, family == AF_INET ? "198.18.0.2" : "2001:db8::2", cfg.local.addr);
+	cfg.local.port = 50000;
+	cfg.local_port_last = 50009;
+	memcpy(cfg.local_mac, our_mac, 6);
+	cfg.answer_neigh = true;
+	cfg.all_to_local = all_to_local;
+	ck_assert_int_eq(lp_link_tap_new(sv[0], NULL, &cfg, &r->link, err, sizeof(err)), 0);
+	ck_assert_str_eq(lp_link_kind(r->link), "TAP");
+	ck_assert(lp_link_has_mac(r->link));
+	lp_link_set_peer_mac(r->link, host_mac);
+	lp_link_set_other(r->link, on_other, r);
+	r->peer = sv[1];
+	ck_assert_int_eq(fcntl(r->peer, F_SETFL, O_NONBLOCK), 0);
+}
+
+static void rig_close(struct rig *r)
+{
+	lp_link_close(r->link);
+	close(r->peer);
+}
+
+/* The host puts a frame on the wire. */
+static void host_sends(struct rig *r, const uint8_t *frame, size_t len)
+{
+	ck_assert_int_eq(write(r->peer, frame, len), (ssize_t)len);
+}
+
+/* A frame we sent, or 0 when none waits. */
+static ssize_t host_reads(struct rig *r, uint8_t *buf, size_t cap)
+{
+	ssize_t n = read(r->peer, buf, cap);
+
+	return n < 0 && errno == EAGAIN ? 0 : n;
+}
+
+static size_t eth(uint8_t *f, const uint8_t *dst, const uint8_t *src, uint16_t type)
+{
+	memcpy(f, dst, 6);
+	memcpy(f + 6, src, 6);
+	lp_put16(f + 12, type);
+	return 14;
+}
+
+/* Host 198.18.0.1 (or 2001:db8::1) port 8000 to us at port dport. */
+static size_t tcp_frame(uint8_t *f, int family, uint16_t dport, const char *dst)
+{
+	struct lp_seg s;
+	size_t n = eth(f, our_mac, host_mac, family == AF_INET ? 0x0800 : 0x86dd);
+	int m;
+
+	memset(&s, 0, sizeof(s));
+	s.family = family;
+	inet_pton(family, family == AF_INET ? "198.18.0.1" : "2001:db8::1", s.src);
+	inet_pton(family, dst ? dst : family == AF_INET ? "198.18.0.2" : "2001:db8::2", s.dst);
+	s.sport = 8000;
+	s.dport = dport;
+	s.seq = 1;
+	s.flags = LP_TH_SYN;
+	s.window = 1000;
+	m = lp_pkt_build(f + n, 200, &s);
+	ck_assert_int_gt(m, 0);
+	return n + (size_t)m;
+}
+
+static size_t arp_request(uint8_t *f, const char *target)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	size_t n = eth(f, bcast, host_mac, 0x0806);
+
+	lp_put16(f + n, 1);
+	lp_put16(f + n + 2, 0x0800);
+	f[n + 4] = 6;
+	f[n + 5] = 4;
+	lp_put16(f + n + 6, 1);
+	memcpy(f + n + 8, host_mac, 6);
+	inet_pton(AF_INET, "198.18.0.1", f + n + 14);
+	memset(f + n + 18, 0, 6);
+	inet_pton(AF_INET, target, f + n + 24);
+	return n + 28;
+}
+
+/* A neighbour solicitation from 2001:db8::1 for target, with the host's
+ * link-layer address option. */
+static size_t ns_frame(uint8_t *f, const char *target, uint8_t hop_limit)
+{
+	uint8_t *ip, *icmp, pseudo[8] = { 0, 0, 0, 32, 0, 0, 0, 58 };
+	size_t n = eth(f, our_mac, host_mac, 0x86dd);
+	uint32_t sum = 0;
+
+	ip = f + n;
+	memset(ip, 0, 40 + 32);
+	ip[0] = 0x60;
+	lp_put16(ip + 4, 32);
+	ip[6] = 58;
+	ip[7] = hop_limit;
+	inet_pton(AF_INET6, "2001:db8::1", ip + 8);
+	inet_pton(AF_INET6, "ff02::1:ff00:2", ip + 24);
+	icmp = ip + 40;
+	icmp[0] = 135;
+	inet_pton(AF_INET6, target, icmp + 8);
+	icmp[24] = 1;
+	icmp[25] = 1;
+	memcpy(icmp + 26, host_mac, 6);
+	sum = lp_csum_add(sum, ip + 8, 32);
+	sum = lp_csum_add(sum, pseudo, 8);
+	sum = lp_csum_add(sum, icmp, 32);
+	lp_put16(icmp + 2, lp_csum_fold(sum));
+	return n + 72;
+}
+
+START_TEST(test_tap_send_framed)
+{
+	static const uint8_t ip4[20] = { 0x45, 0, 0, 20, [8] = 64, [9] = 6 };
+	static const uint8_t ip6[40] = { 0x60, [6] = 6, [7] = 64 };
+	static const uint8_t other[6] = { 0x02, 1, 2, 3, 4, 5 };
+	uint8_t f[256];
+	struct rig r;
+
+	rig_open(&r, AF_INET, false);
+	ck_assert_int_eq(lp_link_send(r.link, ip4, sizeof(ip4)), 0);
+	ck_assert_int_eq(host_reads(&r, f, sizeof(f)), 14 + 20);
+	ck_assert_mem_eq(f, host_mac, 6);
+	ck_assert_mem_eq(f + 6, our_mac, 6);
+	ck_assert_uint_eq(lp_get16(f + 12), 0x0800);
+	ck_assert_mem_eq(f + 14, ip4, 20);
+	ck_assert_int_eq(lp_link_send_to(r.link, other, ip6, sizeof(ip6)), 0);
+	ck_assert_int_eq(host_reads(&r, f, sizeof(f)), 14 + 40);
+	ck_assert_mem_eq(f, other, 6);
+	ck_assert_uint_eq(lp_get16(f + 12), 0x86dd);
+	ck_assert_int_eq(lp_link_send(r.link, ip4, 0), -EMSGSIZE);
+	ck_assert_int_eq(lp_link_send(r.link, ip4, 65536), -EMSGSIZE);
+	ck_assert_int_eq(host_reads(&r, f, sizeof(f)), 0);
+	ck_assert_uint_eq(lp_link_drops(r.link), 0);
+	rig_close(&r);
+}
+END_TEST
+
+START_TEST(test_tap_arp)
+{
+	uint8_t f[128], out[128];
+	struct rig r;
+	size_t n;
+
+	rig_open(&r, AF_INET, false);
+	n = arp_request(f, "198.18.0.2");
+	host_sends(&r, f, n);
+	/* Another address's request: no answer. */
+	n = arp_request(f, "198.18.0.7");
+	host_sends(&r, f, n);
+	ck_assert_int_eq(lp_link_dispatch(r.link, on_rx, &r), 2);
+	ck_assert_int_eq(host_reads(&r, out, sizeof(out)), 14 + 28);
+	ck_assert_mem_eq(out, host_mac, 6);
+	ck_assert_mem_eq(out + 6, our_mac, 6);
+	ck_assert_uint_eq(lp_get16(out + 12), 0x0806);
+	ck_assert_uint_eq(lp_get16(out + 14 + 6), 2);             /* reply */
+	ck_assert_mem_eq(out + 14 + 8, our_mac, 6);
+	n = arp_request(f, "198.18.0.2");
+	ck_assert_mem_eq(out + 14 + 14, f + 14 + 24, 4);           /* our address */
+	ck_assert_mem_eq(out + 14 + 18, host_mac, 6);
+	ck_assert_mem_eq(out + 14 + 24, f + 14 + 14, 4);           /* the asker's */
+	ck_assert_int_eq(host_reads(&r, out, sizeof(out)), 0);
+	ck_assert_int_eq(r.nrx + r.nother, 0);
+	rig_close(&r);
+}
+END_TEST
+
+START_TEST(test_tap_ndp)
+{
+	uint8_t f[128], out[128], sum_in[80], pseudo[8] = { 0, 0, 0, 32, 0, 0, 0, 58 };
+	uint32_t sum = 0;
+	struct rig r;
+	size_t n;
+
+	rig_open(&r, AF_INET6, false);
+	host_sends(&r, f, ns_frame(f, "2001:db8::2", 255));
+	/* Routed (hop limit below 255) or for another target: ignored. */
+	host_sends(&r, f, ns_frame(f, "2001:db8::2", 64));
+	host_sends(&r, f, ns_frame(f, "2001:db8::9", 255));
+	ck_assert_int_eq(lp_link_dispatch(r.link, on_rx, &r), 3);
+	n = (size_t)host_reads(&r, out, sizeof(out));
+	ck_assert_uint_eq(n, 14 + 40 + 32);
+	ck_assert_mem_eq(out, host_mac, 6);
+	ck_assert_uint_eq(out[14 + 7], 255);
+	ck_assert_uint_eq(out[14 + 40], 136);                      /* advertisement */
+	ck_assert_uint_eq(out[14 + 40 + 4], 0x60);                 /* solicited, override */
+	ck_assert_mem_eq(out + 14 + 24, f + 14 + 8, 16);           /* to the solicitor */
+	ck_assert_mem_eq(out + 14 + 40 + 26, our_mac, 6);          /* target link-layer address */
+	/* The checksum over the pseudo-header folds to zero. */
+	memcpy(sum_in, out + 14 + 8, 32);
+	sum = lp_csum_add(sum, sum_in, 32);
+	sum = lp_csum_add(sum, pseudo, 8);
+	sum = lp_csum_add(sum, out + 14 + 40, 32);
+	ck_assert_uint_eq(lp_csum_fold(sum), 0);
+	ck_assert_int_eq(host_reads(&r, out, sizeof(out)), 0);
+	ck_assert_int_eq(r.nrx + r.nother, 0);
+	rig_close(&r);
+}
+END_TEST
+
+START_TEST(test_tap_filter)
+{
+	int fam = _i ? AF_INET6 : AF_INET;
+	uint8_t f[256], mac[6];
+	struct rig r;
+	size_t n;
+
+	rig_open(&r, fam, false);
+	n = tcp_frame(f, fam, 50003, NULL);
+	host_sends(&r, f, n);
+	ck_assert_int_eq(lp_link_dispatch(r.link, on_rx, &r), 1);
+	ck_assert_int_eq(r.nrx, 1);
+	ck_assert_uint_eq(r.last_len, n - 14);
+	ck_assert_mem_eq(r.last, f + 14, n - 14);
+	/* The source MAC is known during the callback only, and kept for it. */
+	ck_assert(lp_link_rx_mac(r.link, mac));
+	ck_assert_mem_eq(mac, host_mac, 6);
+	/* Not the connection's: another port, another address; nowhere without
+	 * all_to_local. */
+	host_sends(&r, f, tcp_frame(f, fam, 50010, NULL));
+	host_sends(&r, f, tcp_frame(f, fam, 49999, NULL));
+	host_sends(&r, f, tcp_frame(f, fam, 50001, fam == AF_INET ? "198.18.0.9" : "2001:db8::9"));
+	ck_assert_int_eq(lp_link_dispatch(r.link, on_rx, &r), 3);
+	ck_assert_int_eq(r.nrx, 1);
+	ck_assert_int_eq(r.nother, 0);
+	rig_close(&r);
+
+	/* With all_to_local the other ports of our address go to the other
+	 * callback; another address still nowhere. */
+	rig_open(&r, fam, true);
+	host_sends(&r, f, tcp_frame(f, fam, 50010, NULL));
+	host_sends(&r, f, tcp_frame(f, fam, 50001, fam == AF_INET ? "198.18.0.9" : "2001:db8::9"));
+	host_sends(&r, f, tcp_frame(f, fam, 50000, NULL));
+	ck_assert_int_eq(lp_link_dispatch(r.link, on_rx, &r), 3);
+	ck_assert_int_eq(r.nrx, 1);
+	ck_assert_int_eq(r.nother, 1);
+	rig_close(&r);
+}
+END_TEST
+
+/* One dispatch reads one batch (32 frames); the rest waits for the next. */
+START_TEST(test_tap_batches)
+{
+	uint8_t f[256];
+	struct rig r;
+	size_t n;
+
+	rig_open(&r, AF_INET, false);
+	n = tcp_frame(f, AF_INET, 50000, NULL);
+	for (int i = 0; i < 40; i++)
+		host_sends(&r, f, n);
+	ck_assert_int_eq(lp_link_dispatch(r.link, on_rx, &r), 32);
+	ck_assert_int_eq(lp_link_wait(r.link, 1000000, on_rx, &r), 8);
+	ck_assert_int_eq(lp_link_dispatch(r.link, on_rx, &r), 0);
+	/* Nothing to read: the wait times out with 0. */
+	ck_assert_int_eq(lp_link_wait(r.link, 1000000, on_rx, &r), 0);
+	ck_assert_int_eq(r.nrx, 40);
+	rig_close(&r);
+}
+END_TEST
+
+START_TEST(test_tap_resolve)
+{
+	uint8_t f[128], out[128], addr[4];
+	struct rig r;
+	size_t n;
+
+	rig_open(&r, AF_INET, false);
+	inet_pton(AF_INET, "198.18.0.1", addr);
+	/* No answer: two requests, broadcast, then -EHOSTUNREACH. */
+	ck_assert_int_eq(lp_link_resolve(r.link, addr, out, 20, 2), -EHOSTUNREACH);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(host_reads(&r, out, sizeof(out)), 14 + 28);
+		ck_assert_uint_eq(out[0] & out[1] & out[2] & out[3] & out[4] & out[5], 0xff);
+		ck_assert_uint_eq(lp_get16(out + 14 + 6), 1);
+		ck_assert_mem_eq(out + 14 + 24, addr, 4);
+	}
+	/* The host's request for our address tells its MAC too. */
+	n = arp_request(f, "198.18.0.2");
+	host_sends(&r, f, n);
+	ck_assert_int_eq(lp_link_resolve(r.link, addr, out, 1000, 1), 0);
+	ck_assert_mem_eq(out, host_mac, 6);
+	rig_close(&r);
+}
+END_TEST
+
+/* Truncated and odd frames: no callback, no answer, no crash. */
+START_TEST(test_tap_hostile)
+{
+	uint8_t f[256], out[256];
+	struct lp_rng rng;
+	struct rig r;
+	size_t n;
+
+	rig_open(&r, AF_INET6, true);
+	n = ns_frame(f, "2001:db8::2", 255);
+	for (size_t cut = 0; cut < n; cut++)
+		host_sends(&r, f, cut ? cut : 1);
+	/* An option of length 0, or longer than the message. */
+	f[14 + 40 + 25] = 0;
+	host_sends(&r, f, n);
+	f[14 + 40 + 25] = 9;
+	host_sends(&r, f, n);
+	/* A VLAN tag with nothing behind it, an unknown ethertype. */
+	eth(f, our_mac, host_mac, 0x8100);
+	host_sends(&r, f, 16);
+	eth(f, our_mac, host_mac, 0x88cc);
+	host_sends(&r, f, 60);
+	while (lp_link_dispatch(r.link, on_rx, &r) > 0)
+		;
+	ck_assert_int_eq(r.nrx + r.nother, 0);
+	/* The two whole solicitations with a bad option are answered to their
+	 * frame's source MAC; nothing else is. */
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(host_reads(&r, out, sizeof(out)), 14 + 40 + 32);
+		ck_assert_mem_eq(out, host_mac, 6);
+	}
+	ck_assert_int_eq(host_reads(&r, out, sizeof(out)), 0);
+	/* Random bytes. */
+	lp_rng_seed(&rng, 16);
+	for (int i = 0; i < 2000; i++) {
+		n = 1 + lp_rng_below(&rng, sizeof(f));
+		for (size_t k = 0; k < n; k++)
+			f[k] = (uint8_t)lp_rng_next(&rng);
+		/* Half of them claim to be IP, to reach the IP checks. */
+		if (i % 2 && n >= 14)
+			lp_put16(f + 12, i % 4 == 1 ? 0x86dd : 0x0800);
+		host_sends(&r, f, n);
+		lp_link_dispatch(r.link, on_rx, &r);
+		while (host_reads(&r, out, sizeof(out)) > 0)
+			;
+	}
+	rig_close(&r);
+}
+END_TEST
+
+/* The peer's side closed: EOF is nothing to read, not an error. */
+START_TEST(test_tap_closed_peer)
+{
+	struct rig r;
+
+	rig_open(&r, AF_INET, false);
+	close(r.peer);
+	r.peer = -1;
+	ck_assert_int_eq(lp_link_dispatch(r.link, on_rx, &r), 0);
+	lp_link_close_async(r.link);
+}
+END_TEST
+
+START_TEST(test_tap_mac)
+{
+	uint8_t m[6];
+	static const uint8_t global[6] = { 0x00, 0x16, 0x3e, 1, 2, 3 };
+
+	lp_link_tap_mac(host_mac, m);
+	ck_assert(memcmp(m, host_mac, 6) != 0);
+	ck_assert_uint_eq(m[0] & 1, 0);
+	ck_assert_uint_eq(m[0] & 2, 2);
+	lp_link_tap_mac(global, m);
+	ck_assert(memcmp(m, global, 6) != 0);
+	ck_assert_uint_eq(m[0], 0x02);
+}
+END_TEST
+
+START_TEST(test_tap_open_bad_name)
+{
+	char err[256];
+	bool created = true;
+	int fd = 7;
+
+	ck_assert_int_eq(lp_tap_open("", &fd, &created, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(fd, -1);
+	ck_assert(!created);
+	ck_assert_int_eq(lp_tap_open("a-name-far-too-long", &fd, &created, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(lp_tap_open("a/b", &fd, &created, err, sizeof(err)), -EINVAL);
+	ck_assert(strstr(err, "not a TAP device name") != NULL);
+}
+END_TEST
+
+static struct lp_prefix prefix(const char *s)
+{
+	struct lp_prefix p;
+
+	ck_assert_msg(lp_setup_parse_prefix(s, &p) == 0, "%s", s);
+	return p;
+}
+
+START_TEST(test_setup_prefix)
+{
+	struct lp_prefix p;
+
+	p = prefix("198.18.0.1/24");
+	ck_assert_int_eq(p.family, AF_INET);
+	ck_assert_uint_eq(p.plen, 24);
+	p = prefix("2001:db8::1/64");
+	ck_assert_int_eq(p.family, AF_INET6);
+	ck_assert_uint_eq(p.plen, 64);
+	p = prefix("2001:db8::1/128");
+	ck_assert_uint_eq(p.plen, 128);
+	ck_assert_int_eq(lp_setup_parse_prefix("198.18.0.1", &p), -EINVAL);
+	ck_assert_int_eq(lp_setup_parse_prefix("198.18.0.1/33", &p), -EINVAL);
+	ck_assert_int_eq(lp_setup_parse_prefix("198.18.0.1/", &p), -EINVAL);
+	ck_assert_int_eq(lp_setup_parse_prefix("198.18.0.1/2x", &p), -EINVAL);
+	ck_assert_int_eq(lp_setup_parse_prefix("198.18.0.1/-1", &p), -EINVAL);
+	ck_assert_int_eq(lp_setup_parse_prefix("2001:db8::1/129", &p), -EINVAL);
+	ck_assert_int_eq(lp_setup_parse_prefix("host/24", &p), -EINVAL);
+	ck_assert_int_eq(lp_setup_parse_prefix("/24", &p), -EINVAL);
+}
+END_TEST
+
+/* The address next to the host side's, as text; "" when there is none. */
+static const char *next(const char *pfx, char *buf, size_t len)
+{
+	struct lp_prefix p = prefix(pfx);
+	uint8_t a[16];
+
+	if (lp_setup_next_addr(&p, a))
+		return "";
+	inet_ntop(p.family, a, buf, (socklen_t)len);
+	return buf;
+}
+
+START_TEST(test_setup_next_addr)
+{
+	char b[64];
+
+	ck_assert_str_eq(next("198.18.0.1/24", b, sizeof(b)), "198.18.0.2");
+	ck_assert_str_eq(next("198.18.0.254/24", b, sizeof(b)), "198.18.0.253");   /* .255: broadcast */
+	ck_assert_str_eq(next("198.18.0.255/23", b, sizeof(b)), "198.18.1.0");     /* carry */
+	ck_assert_str_eq(next("198.18.1.0/23", b, sizeof(b)), "198.18.1.1");
+	ck_assert_str_eq(next("198.18.0.1/30", b, sizeof(b)), "198.18.0.2");
+	ck_assert_str_eq(next("198.18.0.2/30", b, sizeof(b)), "198.18.0.1");
+	ck_assert_str_eq(next("198.18.0.0/31", b, sizeof(b)), "198.18.0.1");       /* RFC 3021 */
+	ck_assert_str_eq(next("198.18.0.1/31", b, sizeof(b)), "198.18.0.0");
+	ck_assert_str_eq(next("198.18.0.1/32", b, sizeof(b)), "");
+	ck_assert_str_eq(next("255.255.255.254/24", b, sizeof(b)), "255.255.255.253");
+	ck_assert_str_eq(next("2001:db8::1/64", b, sizeof(b)), "2001:db8::2");
+	ck_assert_str_eq(next("2001:db8::ffff/112", b, sizeof(b)), "2001:db8::fffe");
+	ck_assert_str_eq(next("2001:db8::ffff:ffff/96", b, sizeof(b)), "2001:db8::ffff:fffe");
+	ck_assert_str_eq(next("2001:db8:0:0:ffff:ffff:ffff:ffff/63", b, sizeof(b)), "2001:db8:0:1::");
+	ck_assert_str_eq(next("2001:db8::/127", b, sizeof(b)), "2001:db8::1");
+	ck_assert_str_eq(next("2001:db8::1/128", b, sizeof(b)), "");
+}
+END_TEST
+
+Suite *link_suite(void)
+{
+	Suite *s = suite_create("link");
+	TCase *tc = tcase_create("tap");
+	TCase *su = tcase_create("setup");
+
+	tcase_add_test(tc, test_tap_send_framed);
+	tcase_add_test(tc, test_tap_arp);
+	tcase_add_test(tc, test_tap_ndp);
+	tcase_add_loop_test(tc, test_tap_filter, 0, 2);
+	tcase_add_test(tc, test_tap_batches);
+	tcase_add_test(tc, test_tap_resolve);
+	tcase_add_test(tc, test_tap_hostile);
+	tcase_add_test(tc, test_tap_closed_peer);
+	tcase_add_test(tc, test_tap_mac);
+	tcase_add_test(tc, test_tap_open_bad_name);
+	suite_add_tcase(s, tc);
+	tcase_add_test(su, test_setup_prefix);
+	tcase_add_test(su, test_setup_next_addr);
+	suite_add_tcase(s, su);
+	return s;
+}
