@@ -51,6 +51,11 @@ const char *lp_link_kind(const struct lp_link *l)
 	return l->ops->kind;
 }
 
+unsigned lp_link_ring_mib(const struct lp_link *l)
+{
+	return l->ring_mib;
+}
+
 static size_t eth_header(uint8_t *f, const uint8_t *dst, const uint8_t *src, uint16_t type)
 {
 	memcpy(f, dst, 6);

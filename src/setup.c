@@ -62,16 +62,33 @@ static int addr_local(const struct lp_endpoint *ep, bool *local)
 	return 0;
 }
 
-/* The link on an interface. Another kind of link on an interface (an AF_XDP
- * socket, say) is one more case here. */
-static int open_link(struct lp_setup *s, const struct lp_link_cfg *cfg)
+/* The link on an interface, with a receive ring for a big transfer. Another
+ * kind of link on an interface (an AF_XDP socket, say) is one more case here. */
+static int open_link(struct lp_setup *s, struct lp_link_cfg *cfg)
 {
 	char err[512];
-	int rc = lp_link_packet_open(s->want.iface, cfg, &s->link, err, sizeof(err));
+	int rc;
+
+	if (s->rx_expect >= LP_SETUP_RING_MIN)
+		cfg->ring_mib = LP_SETUP_RING_MIB;
+	rc = lp_link_packet_open(s->want.iface, cfg, &s->link, err, sizeof(err));
 
 	if (rc)
 		return rc == -EPROTONOSUPPORT ? lp_usage_error("%s", err) : lp_env_error("%s", err);
 	return 0;
+}
+
+/* The guarded connections' inbound packets are dropped at the interface's
+ * ingress, after the packet socket has seen them: the kernel neither works
+ * on them nor makes a reset for each. Without it (a kernel without netdev
+ * tables) the guard still drops the resets: a warning. */
+static void keep_from_kernel(struct lp_setup *s)
+{
+	char err[512];
+
+	if (lp_nft_guard_drop_inbound(s->guard, s->want.iface, err, sizeof(err)))
+		log_warn("the local kernel still sees the replayed packets (and resets each, the RST guard "
+			 "dropping them): %s", err);
 }
 
 /* ---- the replayer ---- */
@@ -164,6 +181,7 @@ static int iface_client(struct lp_setup *s, struct lp_setup_client *c)
 		return rc;
 	if (lp_nft_guard_install_range(&c->src, c->port_last, &c->remote, &s->guard, err, sizeof(err)))
 		return lp_env_error("cannot install the RST guard: %s (or use --rst-guard off)", err);
+	keep_from_kernel(s);
 	return 0;
 }
 
@@ -275,6 +293,7 @@ static int iface_server(struct lp_setup *s, const struct lp_endpoint *local, con
 		return lp_env_error("cannot install the RST guard for %s%s: %s", lp_endpoint_str(local, a, sizeof(a)),
 				    last > local->port ? p : "", err);
 	}
+	keep_from_kernel(s);
 	return 0;
 }
 

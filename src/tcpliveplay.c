@@ -1055,6 +1055,8 @@ static int live_setup(const struct ctx *c, struct live_run *lr, const uint8_t *d
 	if (p->nmf > 1)
 		sc->remote.port = 0;
 	lr->su.want = c->link;
+	for (size_t i = 0; i < p->nmf; i++)
+		lr->su.rx_expect += p->mfs[i].fl->dir[LP_S2C].len;
 	rc = lp_setup_client(&lr->su, sc);
 	if (rc)
 		return rc;
@@ -1113,9 +1115,9 @@ static void print_live_header(const struct ctx *c, const struct live_run *lr)
 	printf(" via %s", lr->su.where);
 	if (lp_link_has_mac(lr->su.link) && sc->nhops == 1)
 		printf(" (%s)", mac_str(lr->hops[0].mac, m, sizeof(m)));
-	printf(", seed %llu%s\n", (unsigned long long)c->seed,
+	printf(", seed %llu%s%s\n", (unsigned long long)c->seed,
 	       lr->su.guard ? ", RST guard on" : lr->su.addr_local ? ", RST guard off" :
-	       ", answering ARP/NDP for the source");
+	       ", answering ARP/NDP for the source", lp_link_ring_mib(lr->su.link) ? ", receive ring" : "");
 }
 
 /* Many flows through lp_multi_run(): a line each and the summary. */

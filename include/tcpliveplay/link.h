@@ -33,6 +33,11 @@ struct lp_link_cfg {
 	 * others go to the callback set with lp_link_set_other(). */
 	bool all_to_local;
 	unsigned buffer_kib;          /* kernel receive buffer, where the kind has one; 0 = 4096 */
+	/* Read through a receive ring of this size (MiB), where the kind has
+	 * one (a packet socket: TPACKET_V3, no system call or copy per frame;
+	 * setting it up waits for an RCU grace period, some 15 ms, so it is
+	 * for big transfers); 0: frames are read in batches. */
+	unsigned ring_mib;
 };
 
 /* Called with each inbound IP packet of the connection; data is valid only
@@ -82,6 +87,9 @@ int lp_link_wait(struct lp_link *l, uint64_t timeout_ns, lp_link_rx_fn rx, void 
  * -EPROTONOSUPPORT on a link without MAC headers. */
 int lp_link_resolve(struct lp_link *l, const uint8_t *addr, uint8_t mac[6], unsigned timeout_ms,
 		    unsigned tries);
+
+/* The receive ring's size in MiB, 0 when frames are read in batches. */
+unsigned lp_link_ring_mib(const struct lp_link *l);
 
 /* Packets the kernel dropped before we read them. */
 unsigned lp_link_drops(struct lp_link *l);

@@ -24,6 +24,10 @@
 struct lp_nft_guard;
 
 #define LP_SETUP_MAX_TAP_ADDRS 16
+/* A big transfer: a ring's set-up (an RCU grace period, some 15 ms) pays. */
+#define LP_SETUP_RING_MIN (32ull << 20)
+/* Twice the largest window the engine offers: a ring never fills. */
+#define LP_SETUP_RING_MIB 16
 
 /* The link the command line chose: one of */
 struct lp_link_choice {
@@ -45,6 +49,9 @@ enum { LP_OPT_TAP = 0x1000, LP_OPT_TAP_ADDR };
 
 struct lp_setup {
 	struct lp_link_choice want;   /* the command line's choice */
+	uint64_t rx_expect;           /* what the capture shows arriving, in all: from
+				       * LP_SETUP_RING_MIN bytes on, a packet socket reads
+				       * through a receive ring of LP_SETUP_RING_MIB */
 	/* What set-up made. */
 	char where[IF_NAMESIZE + 8];  /* "IFACE" or "TAP NAME", for messages */
 	struct lp_ifinfo ifi;         /* the interface, or the TAP's host side */

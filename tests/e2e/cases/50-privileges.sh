@@ -25,7 +25,7 @@ priv_case() {
 }
 
 priv_case "no capability"
-if [ "$cap" = 0000000000000000 ] && [ "$guard" -eq 1 ] && [ "$after" -eq 0 ]; then
+if [ "$cap" = 0000000000000000 ] && [ "$guard" -eq 2 ] && [ "$after" -eq 0 ]; then
 	ok "tcpliveplay drops every capability once set up (CapEff $cap, CapBnd $bnd), the guard stays and goes"
 else
 	not_ok "tcpliveplay drops every capability once set up" "CapEff '$cap', guard $guard, after $after" \
@@ -34,7 +34,7 @@ fi
 
 if awk '$1 == 0 && $2 == 0 && $3 == 4294967295 { found = 1 } END { exit !found }' /proc/self/uid_map; then
 	priv_case "--user nobody" --user nobody
-	if [ "$cap" = 0000000000000000 ] && [ "$(echo "$uid" | cut -f1)" = 65534 ] && [ "$guard" -eq 1 ] &&
+	if [ "$cap" = 0000000000000000 ] && [ "$(echo "$uid" | cut -f1)" = 65534 ] && [ "$guard" -eq 2 ] &&
 		[ "$after" -eq 0 ]; then
 		ok "tcpliveplay --user nobody runs as uid 65534 with no capability"
 	else
