@@ -18,7 +18,7 @@
  * peer sending, within these bounds (Linux grows its receive buffer with a
  * transfer; at veth speed 256 KiB is a quarter of a millisecond). */
 #define RCVBUF_MIN (256u * 1024u)
-#define RCVBUF_MAX (16u * 1024u * 1024u)
+#define RCVBUF_MAX (8u * 1024u * 1024u)
 
 void lp_engine_cfg_defaults(struct lp_engine_cfg *cfg)
 {

@@ -494,7 +494,7 @@ START_TEST(test_ack_policy)
 END_TEST
 
 /* The window offered grows with what the capture shows the peer sending: a
- * sixteenth of it, at least 256 KiB (and at most 16 MiB). */
+ * sixteenth of it, at least 256 KiB (and at most 8 MiB). */
 START_TEST(test_window_sized_to_transfer)
 {
 	static const uint32_t sizes[] = { 100, 32u << 20 };

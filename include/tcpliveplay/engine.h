@@ -92,7 +92,7 @@ struct lp_engine_cfg {
 	uint32_t ts_base;
 	uint16_t mss;                      /* our MSS; 0 = the captured one or 1460 (1440 IPv6) */
 	uint32_t rcv_wnd;                  /* our receive buffer in bytes; 0 = a sixteenth of the
-					    * peer's captured stream, 256 KiB to 16 MiB */
+					    * peer's captured stream, 256 KiB to 8 MiB */
 	struct lp_fault_plan *faults;      /* application faults (truncate, rst, stall), or NULL */
 	lp_event_fn on_event;
 	void *ctx;
