@@ -1089,7 +1089,7 @@ fi
 # --- Memory: a capture's bytes are mapped, not copied (issue 17) ---------------
 # A 256 MiB download (184,000 packets) loads and replays in 32 MiB of data
 # segment (ulimit -d bounds the heap and private writable mappings; the mapped
-# capture is read-only, not counted): the model keeps some 70 bytes a packet,
+# capture is read-only, not counted): the model keeps about 50 bytes a packet,
 # not the packet. A build that copied the stream would need 256 MiB.
 if [ "$asan" -eq 1 ]; then
 	for c in "256 MiB capture: --list" "256 MiB capture: --simulate"; do
