@@ -15,6 +15,7 @@
 
 #include "tcpliveplay/flow.h"
 #include "flow_int.h"
+#include "tcpliveplay/util.h"
 
 struct lp_flows {
 	struct lp_flow **flows;
@@ -243,15 +244,8 @@ static int add_packet(struct lp_flows *f, const struct lp_rawpkt *pkt)
 	if (reopen)
 		drop_recs(bd, fl, lp_ep_eq(&bd->ep[0], &src) ? 0 : 1, LP_TH_RST | LP_TH_FIN);
 
-	if (bd->nrecs == bd->cap) {
-		size_t ncap = bd->cap ? bd->cap * 2 : 16;
-		struct rec *nr = realloc(bd->recs, ncap * sizeof(*nr));
-
-		if (!nr)
-			return -ENOMEM;
-		bd->recs = nr;
-		bd->cap = ncap;
-	}
+	if (lp_grow(&bd->recs, bd->nrecs, &bd->cap, sizeof(*bd->recs), 16))
+		return -ENOMEM;
 	/* A side's first SYN (or SYN-ACK) fixes its sequence origin, whatever
 	 * came from it before without payload: a host holding an old connection
 	 * of these ports in TIME-WAIT answers a new SYN with an ACK of the old

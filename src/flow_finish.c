@@ -46,15 +46,8 @@ static void set_synopts(struct lp_synopts *so, const struct synrec *sr)
 
 static int seg_push(struct lp_flow *fl, size_t *cap, const struct lp_segment *s)
 {
-	if (fl->nsegs == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 16;
-		struct lp_segment *ns = realloc(fl->segs, ncap * sizeof(*ns));
-
-		if (!ns)
-			return -ENOMEM;
-		fl->segs = ns;
-		*cap = ncap;
-	}
+	if (lp_grow(&fl->segs, fl->nsegs, cap, sizeof(*fl->segs), 16))
+		return -ENOMEM;
 	fl->segs[fl->nsegs++] = *s;
 	return 0;
 }

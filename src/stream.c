@@ -58,15 +58,8 @@ int ivset_add(struct ivset *set, uint64_t s, uint64_t e)
 		set->n -= j - k;
 		return 0;
 	}
-	if (set->n == set->cap) {
-		size_t ncap = set->cap ? set->cap * 2 : 4;
-		struct iv *nv = realloc(set->v, ncap * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		set->v = nv;
-		set->cap = ncap;
-	}
+	if (lp_grow(&set->v, set->n, &set->cap, sizeof(*set->v), 4))
+		return -ENOMEM;
 	memmove(&set->v[k + 1], &set->v[k], (set->n - k) * sizeof(*set->v));
 	set->v[k] = (struct iv){ s, e };
 	set->n++;
@@ -83,15 +76,8 @@ void ivset_free(struct ivset *set)
 
 static int ext_push(struct lp_extent **v, size_t *n, size_t *cap, struct lp_extent x)
 {
-	if (*n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 8;
-		struct lp_extent *nv = realloc(*v, ncap * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		*v = nv;
-		*cap = ncap;
-	}
+	if (lp_grow(v, *n, cap, sizeof(**v), 8))
+		return -ENOMEM;
 	(*v)[(*n)++] = x;
 	return 0;
 }

@@ -26,6 +26,23 @@ int lp_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+int lp_grow(void *arr, size_t n, size_t *cap, size_t size, size_t first)
+{
+	void *p;
+	size_t ncap;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : first;
+	memcpy(&p, arr, sizeof(p));
+	p = realloc(p, ncap * size);
+	if (!p)
+		return -ENOMEM;
+	memcpy(arr, &p, sizeof(p));
+	*cap = ncap;
+	return 0;
+}
+
 void lp_sort_nearly(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *, void *),
 		    void *arg)
 {

@@ -10,6 +10,11 @@
  * Returns 0 and sets *out, or -EINVAL / -ERANGE. */
 int lp_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
+/* Room for one more element in the array *arr (any object pointer, passed as
+ * its address) of n used and *cap allocated elements of size bytes: the
+ * capacity doubles, from first. 0, or -ENOMEM with the array as it was. */
+int lp_grow(void *arr, size_t n, size_t *cap, size_t size, size_t first);
+
 /* Sort n elements of size bytes (at most 64) in place with cmp, stable. Fast
  * on data nearly in order (a capture's packets, retransmissions aside): an
  * insertion sort while it moves fewer than about 8 elements each, else
