@@ -265,17 +265,15 @@ static void find_origins(struct finish *fn, bool handshake)
 
 /* Count each side's conflicts, then make its origin offset 0; an origin too
  * far below the bytes held (GAP_MAX, *budget) is left at the buffer's start. */
-static int rebase_streams(struct finish *fn, uint64_t *budget)
+static void rebase_streams(struct finish *fn, uint64_t *budget)
 {
 	for (int s = 0; s < 2; s++) {
 		struct sbuf *sb = &fn->bd->sb[s];
 		struct lp_stream *st = &fn->fl->dir[s == fn->client ? LP_C2S : LP_S2C];
 		struct origin *o = &fn->org[s];
 		int64_t shift = sb->have_base ? seqdiff(o->min, sb->base) : 0;
-		int rc = sbuf_conflicts(sb);
 
-		if (rc)
-			return rc;
+		sbuf_conflicts(sb);
 		if (shift < 0) {
 			if ((uint64_t)-shift > GAP_MAX || (uint64_t)-shift > *budget) {
 				fn->fl->notes |= LP_NOTE_OUT_OF_WINDOW;
@@ -291,7 +289,6 @@ static int rebase_streams(struct finish *fn, uint64_t *budget)
 		if (sb->conflicts)
 			fn->fl->notes |= LP_NOTE_CONFLICT;
 	}
-	return 0;
 }
 
 /* The parts of a record's payload [s, e) no earlier packet carried, as data
@@ -481,9 +478,8 @@ int lp_flow_finish(struct lp_flow *fl, struct build *bd, uint64_t *budget)
 	fl->server = bd->ep[!fn.client];
 	if (bd->truncated)
 		fl->notes |= LP_NOTE_TRUNCATED;
-	rc = rebase_streams(&fn, budget);
-	if (!rc)
-		rc = emit_records(&fn);
+	rebase_streams(&fn, budget);
+	rc = emit_records(&fn);
 	for (int s = 0; !rc && s < 2; s++)
 		rc = finish_stream(&fn, s);
 	if (!rc)

@@ -58,9 +58,8 @@ struct sbuf {
 int sbuf_place(struct sbuf *sb, uint32_t seq, const uint8_t *p, uint32_t caplen, uint32_t len,
 	       uint64_t gap_max, uint64_t *budget);
 
-/* Count the packets whose bytes differ from the first copy (sb->conflicts).
- * 0 or -ENOMEM. */
-int sbuf_conflicts(struct sbuf *sb);
+/* Count the packets whose bytes differ from the first copy (sb->conflicts). */
+void sbuf_conflicts(struct sbuf *sb);
 
 /* The stream's bytes [0, len) from the base (its origin by now): st takes the pieces as its
  * extents (clipped to the stream, holes filled in as extents without bytes)

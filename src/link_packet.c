@@ -11,8 +11,8 @@
  * bind() and no packet is seen unfiltered; packets are then read in batches
  * with recvmmsg(). For a big transfer (cfg.ring_mib) that wait is worth it:
  * a TPACKET_V3 receive ring, set up before bind() too, where the kernel
- * writes frames into blocks we read in place and hand back, with no system
- * call or copy per frame. Closing any packet socket waits for a grace period
+ * writes frames into blocks we read in place and hand back: no system call
+ * per frame, and no second copy into a buffer of ours. Closing any packet socket waits for a grace period
  * too (packet_release()): lp_link_close_async() leaves that wait to a
  * short-lived helper process.
  */

@@ -200,7 +200,7 @@ static size_t piece_find(const struct sbuf *sb, int64_t rel)
 	return lo;
 }
 
-int sbuf_conflicts(struct sbuf *sb)
+void sbuf_conflicts(struct sbuf *sb)
 {
 	sbuf_sort(sb);
 	for (size_t i = 0; i < sb->ndup; i++) {
@@ -223,7 +223,6 @@ int sbuf_conflicts(struct sbuf *sb)
 	free(sb->dup);
 	sb->dup = NULL;
 	sb->ndup = sb->capdup = 0;
-	return 0;
 }
 
 static int hole_add(struct lp_stream *st, uint64_t off, uint64_t len)
@@ -432,8 +431,9 @@ int lp_stream_write(const struct lp_stream *st, const char *path)
 	for (uint64_t off = 0, run; off < st->len && !rc; off += run) {
 		const uint8_t *p = lp_stream_at(st, off, &run);
 
-		if (!p && run > sizeof(zeros))
-			run = sizeof(zeros);
+		/* A hole, or (for a stream whose extents stop short) the rest. */
+		if (!p && (!run || run > sizeof(zeros)))
+			run = st->len - off < sizeof(zeros) ? st->len - off : sizeof(zeros);
 		rc = write_all(fd, p ? p : zeros, run);
 	}
 	if (close(fd) && !rc)

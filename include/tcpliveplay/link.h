@@ -34,7 +34,8 @@ struct lp_link_cfg {
 	bool all_to_local;
 	unsigned buffer_kib;          /* kernel receive buffer, where the kind has one; 0 = 4096 */
 	/* Read through a receive ring of this size (MiB), where the kind has
-	 * one (a packet socket: TPACKET_V3, no system call or copy per frame;
+	 * one (a packet socket: TPACKET_V3, frames read in place, no system call
+	 * per frame;
 	 * setting it up waits for an RCU grace period, some 15 ms, so it is
 	 * for big transfers); 0: frames are read in batches. */
 	unsigned ring_mib;
