@@ -484,6 +484,11 @@ out:
 	free(g);
 }
 
+int lp_nft_guard_fd(const struct lp_nft_guard *g)
+{
+	return g && g->nl ? mnl_socket_get_fd(g->nl) : -1;
+}
+
 const char *lp_nft_guard_table(const struct lp_nft_guard *g)
 {
 	return g ? g->table : NULL;

@@ -625,10 +625,17 @@ int lp_setup_drop(const char *user)
 
 void lp_setup_end(struct lp_setup *s)
 {
+	/* Both the guard's socket and the packet socket wait for a grace
+	 * period on their last close: a helper takes that wait. The guard's
+	 * tables go when the helper closes its copy, a moment after. */
+	int fds[2] = { lp_link_release_fd(s->link), lp_nft_guard_fd(s->guard) };
+	int go = lp_release_helper(fds, 2);
+
 	lp_nft_guard_free(s->guard);
 	s->guard = NULL;
-	lp_link_close_async(s->link);
+	lp_link_close(s->link);
 	s->link = NULL;
+	lp_release_go(go);
 	free(s->kernel_ports);
 	s->kernel_ports = NULL;
 }

@@ -100,6 +100,10 @@ const char *lp_link_error(const struct lp_link *l);
 /* Release the link. Accepts NULL. */
 void lp_link_close(struct lp_link *l);
 
+/* The descriptor whose close waits for an RCU grace period (a packet
+ * socket's), or -1: for lp_release_helper() (util.h). */
+int lp_link_release_fd(const struct lp_link *l);
+
 /* The same for a program about to exit. The kernel's release of a packet
  * socket waits for an RCU grace period (synchronize_net() in
  * packet_release(), 10-30 ms); for such a kind a forked helper that keeps

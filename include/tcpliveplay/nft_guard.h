@@ -44,6 +44,10 @@ int lp_nft_guard_drop_inbound(struct lp_nft_guard *g, const char *ifname, char *
 /* Delete the table(s) and close the socket. Accepts NULL. */
 void lp_nft_guard_free(struct lp_nft_guard *g);
 
+/* The netlink socket owning the tables (its last close deletes them, after an
+ * RCU grace period), or -1: for lp_release_helper() (util.h). */
+int lp_nft_guard_fd(const struct lp_nft_guard *g);
+
 /* The table's name: tcpliveplay_<pid>_<n>. */
 const char *lp_nft_guard_table(const struct lp_nft_guard *g);
 

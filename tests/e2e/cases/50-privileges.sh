@@ -21,6 +21,9 @@ priv_case() {
 	guard=$(inc nft list tables 2>/dev/null | grep -c tcpliveplay)
 	kill -INT $ppid_
 	wait $ppid_
+	# The tables go with the guard's socket, which a helper process closes
+	# (taking the kernel's grace period) a moment after the exit.
+	wait_for 20 sh -c "! ip netns exec $C_NS nft list tables 2>/dev/null | grep -q tcpliveplay"
 	after=$(inc nft list tables 2>/dev/null | grep -c tcpliveplay)
 }
 
