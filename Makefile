@@ -11,7 +11,7 @@ PKG_CONFIG ?= pkg-config
 CC ?= cc
 CFLAGS ?= -O2 -g
 # What the code needs stays even when CFLAGS is given on the command line.
-override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter
+override CFLAGS += -std=c11 -D_GNU_SOURCE -pthread -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter
 override CFLAGS += -Iinclude -DLP_VERSION='"$(VERSION)"'
 override CFLAGS += -MMD -MP
 ifneq ($(WERROR),)

@@ -296,9 +296,9 @@ static int open_socket(struct packet_link *pl, char *err, size_t errlen)
 	return rc;
 }
 
-/* A TPACKET_V3 ring of mib MiB, mapped. Where the kernel refuses it the
- * link reads in batches: 0 either way. */
-static void ring_setup(struct packet_link *pl, unsigned mib)
+/* A TPACKET_V3 ring of mib MiB on the unbound socket fd, mapped; false where
+ * the kernel refuses it (the link then reads in batches). */
+static bool ring_make(int fd, unsigned mib, struct ring *r)
 {
 	int v = TPACKET_V3;
 	struct tpacket_req3 req;
@@ -310,16 +310,51 @@ static void ring_setup(struct packet_link *pl, unsigned mib)
 	req.tp_frame_size = 2048;  /* V3 frames are variable; this only has to divide the block */
 	req.tp_frame_nr = req.tp_block_nr * (RING_BLOCK / req.tp_frame_size);
 	req.tp_retire_blk_tov = RING_BLOCK_MS;
-	if (!req.tp_block_nr || setsockopt(pl->base.fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v)) ||
-	    setsockopt(pl->base.fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)))
-		return;
-	map = mmap(NULL, (size_t)req.tp_block_nr * RING_BLOCK, PROT_READ | PROT_WRITE, MAP_SHARED, pl->base.fd, 0);
+	if (!req.tp_block_nr || setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v)) ||
+	    setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)))
+		return false;
+	map = mmap(NULL, (size_t)req.tp_block_nr * RING_BLOCK, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED)
+		return false;
+	memset(r, 0, sizeof(*r));
+	r->map = map;
+	r->len = (size_t)req.tp_block_nr * RING_BLOCK;
+	r->nblocks = req.tp_block_nr;
+	return true;
+}
+
+/* A socket and ring made ahead (lp_link_packet_prepare()). */
+struct lp_packet_sock {
+	int fd;
+	struct ring ring;
+	unsigned ring_mib;
+};
+
+struct lp_packet_sock *lp_link_packet_prepare(unsigned ring_mib)
+{
+	struct lp_packet_sock *ps = calloc(1, sizeof(*ps));
+
+	if (!ps)
+		return NULL;
+	/* Protocol 0, unbound: it sees no packet until the link binds it. */
+	ps->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (ps->fd < 0) {
+		free(ps);
+		return NULL;
+	}
+	if (ring_make(ps->fd, ring_mib, &ps->ring))
+		ps->ring_mib = ring_mib;
+	return ps;
+}
+
+void lp_link_packet_prepared_free(struct lp_packet_sock *ps)
+{
+	if (!ps)
 		return;
-	pl->ring.map = map;
-	pl->ring.len = (size_t)req.tp_block_nr * RING_BLOCK;
-	pl->ring.nblocks = req.tp_block_nr;
-	pl->base.ring_mib = mib;
+	if (ps->ring.map)
+		munmap(ps->ring.map, ps->ring.len);
+	close(ps->fd);
+	free(ps);
 }
 
 /* Filter, options, then bind(): from here on packets arrive. */
@@ -340,8 +375,8 @@ static int activate(struct packet_link *pl, const struct lp_link_cfg *cfg, unsig
 		return rc;
 	/* Inbound only; the check in packet_recv() covers kernels without this. */
 	setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
-	if (cfg->ring_mib)
-		ring_setup(pl, cfg->ring_mib);
+	if (cfg->ring_mib && !pl->ring.map && ring_make(fd, cfg->ring_mib, &pl->ring))
+		pl->base.ring_mib = cfg->ring_mib;
 	rcvbuf = (int)(cfg->buffer_kib ? cfg->buffer_kib : 4096) * 1024;
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
@@ -361,8 +396,8 @@ static int activate(struct packet_link *pl, const struct lp_link_cfg *cfg, unsig
 	return rc;
 }
 
-int lp_link_packet_open(const char *ifname, const struct lp_link_cfg *cfg, struct lp_link **out, char *err,
-			size_t errlen)
+int lp_link_packet_open(const char *ifname, const struct lp_link_cfg *cfg, struct lp_packet_sock *ps,
+			struct lp_link **out, char *err, size_t errlen)
 {
 	struct packet_link *pl;
 	unsigned ifindex;
@@ -371,6 +406,7 @@ int lp_link_packet_open(const char *ifname, const struct lp_link_cfg *cfg, struc
 	*out = NULL;
 	pl = calloc(1, sizeof(*pl));
 	if (!pl) {
+		lp_link_packet_prepared_free(ps);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -388,9 +424,16 @@ int lp_link_packet_open(const char *ifname, const struct lp_link_cfg *cfg, struc
 		pl->msgs[i].msg_hdr.msg_iov = &pl->iov[i];
 		pl->msgs[i].msg_hdr.msg_iovlen = 1;
 	}
-	rc = open_socket(pl, err, errlen);
-	if (rc)
-		goto fail;
+	if (ps) {
+		pl->base.fd = ps->fd;
+		pl->ring = ps->ring;
+		pl->base.ring_mib = ps->ring_mib;
+		free(ps);
+	} else {
+		rc = open_socket(pl, err, errlen);
+		if (rc)
+			goto fail;
+	}
 	ifindex = if_nametoindex(ifname);
 	if (!ifindex) {
 		snprintf(err, errlen, "%s: no such interface", ifname);

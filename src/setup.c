@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if_arp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,8 +63,47 @@ static int addr_local(const struct lp_endpoint *ep, bool *local)
 	return 0;
 }
 
-/* The link on an interface, with a receive ring for a big transfer. Another
- * kind of link on an interface (an AF_XDP socket, say) is one more case here. */
+struct lp_setup_prep {
+	pthread_t thread;
+	struct lp_packet_sock *ps;
+};
+
+static void *prepare_thread(void *arg)
+{
+	struct lp_setup_prep *p = arg;
+
+	p->ps = lp_link_packet_prepare(LP_SETUP_RING_MIB);
+	return NULL;
+}
+
+void lp_setup_prepare(struct lp_setup *s, uint64_t file_bytes)
+{
+	if (!s->want.iface || file_bytes < LP_SETUP_RING_MIN || s->prep)
+		return;
+	s->prep = calloc(1, sizeof(*s->prep));
+	if (s->prep && pthread_create(&s->prep->thread, NULL, prepare_thread, s->prep)) {
+		free(s->prep);
+		s->prep = NULL;
+	}
+}
+
+/* The socket made ahead, if any, once made (NULL when it could not be). */
+static struct lp_packet_sock *prepared(struct lp_setup *s)
+{
+	struct lp_packet_sock *ps = NULL;
+
+	if (s->prep) {
+		pthread_join(s->prep->thread, NULL);
+		ps = s->prep->ps;
+		free(s->prep);
+		s->prep = NULL;
+	}
+	return ps;
+}
+
+/* The link on an interface, with a receive ring for a big transfer (made
+ * ahead, or now). Another kind of link on an interface (an AF_XDP socket,
+ * say) is one more case here. */
 static int open_link(struct lp_setup *s, struct lp_link_cfg *cfg)
 {
 	char err[512];
@@ -71,7 +111,7 @@ static int open_link(struct lp_setup *s, struct lp_link_cfg *cfg)
 
 	if (s->rx_expect >= LP_SETUP_RING_MIN)
 		cfg->ring_mib = LP_SETUP_RING_MIB;
-	rc = lp_link_packet_open(s->want.iface, cfg, &s->link, err, sizeof(err));
+	rc = lp_link_packet_open(s->want.iface, cfg, prepared(s), &s->link, err, sizeof(err));
 
 	if (rc)
 		return rc == -EPROTONOSUPPORT ? lp_usage_error("%s", err) : lp_env_error("%s", err);
@@ -629,8 +669,11 @@ void lp_setup_end(struct lp_setup *s)
 	 * period on their last close: a helper takes that wait. The guard's
 	 * tables go when the helper closes its copy, a moment after. */
 	int fds[2] = { lp_link_release_fd(s->link), lp_nft_guard_fd(s->guard) };
-	int go = lp_release_helper(fds, 2);
+	int go;
 
+	/* A socket made ahead and not used (the run ended before its link). */
+	lp_link_packet_prepared_free(prepared(s));
+	go = lp_release_helper(fds, 2);
 	lp_nft_guard_free(s->guard);
 	s->guard = NULL;
 	lp_link_close(s->link);

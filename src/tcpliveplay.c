@@ -1256,6 +1256,7 @@ static int do_live(struct ctx *c)
 	struct dst_map maps[MAX_DST];
 	struct many_out mo;
 	uint8_t given_mac[6];
+	struct stat st;
 	bool mac_given;
 	int rc;
 
@@ -1268,9 +1269,13 @@ static int do_live(struct ctx *c)
 		return rc;
 	/* Shards draw ISNs and ports of their own from one --seed. */
 	lp_rng_seed(&lr.rng, c->shard_n > 1 ? lp_flowset_seed(c->seed, c->shard_k) : c->seed);
+	/* A big capture: its packet socket and ring are made while it loads. */
+	lr.su.want = c->link;
+	if (strcmp(c->file, "-") && !stat(c->file, &st) && S_ISREG(st.st_mode))
+		lp_setup_prepare(&lr.su, (uint64_t)st.st_size);
 	rc = load(c, &flows);
 	if (rc)
-		return rc;
+		goto out;
 	rc = choose_flows(c, flows, maps, lr.many, &lr.rng, &lr.pl);
 	if (rc)
 		goto out;

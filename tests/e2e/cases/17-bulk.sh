@@ -24,8 +24,8 @@ tcp_snmp() {
 		/proc/net/snmp
 }
 
-# 1: against the real server: matched, through the ring; the kernel took
-# none of its segments and made no reset.
+# 1: against the real server: matched, through the ring (made while the
+# capture loaded); the kernel took none of its segments and made no reset.
 in0=$(tcp_snmp InSegs)
 rst0=$(tcp_snmp OutRsts)
 out=$(inc "$LP" -i vc -r "$T/bulk64.pcap" --dst "$S4" --seed 3 --timeout 60 2>&1)
@@ -40,7 +40,17 @@ else
 		"exit $rc, kernel InSegs $in0 -> $in1, OutRsts $rst0 -> $rst1" "$out"
 fi
 
-# 2: the same against the responder (serving an address the host lacks).
+# 2: the capture on standard input (its size unknown before it is read: the
+# ring is made at set-up, not ahead).
+out=$(inc "$LP" -i vc -r - --dst "$S4" --seed 5 --timeout 60 < "$T/bulk64.pcap" 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && grep -q '^verdict: matched' <<<"$out" && grep -q 'receive ring' <<<"$out"; then
+	ok "bulk: 64 MiB from standard input matched through a receive ring made at set-up"
+else
+	not_ok "bulk: 64 MiB from standard input matched through a receive ring made at set-up" "exit $rc" "$out"
+fi
+
+# 3: the same against the responder (serving an address the host lacks).
 : > "$T/bulk-resp.log"
 ip netns exec "$S_NS" timeout 90 stdbuf -oL "$B/tcpliveplay-responder" -i vs -r "$T/bulk64.pcap" \
 	--ip 198.18.0.3 --port 9064 --once --seed 3 > "$T/bulk-resp.log" 2>&1 &
