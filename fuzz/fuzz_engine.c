@@ -8,17 +8,21 @@
  *   zero; an ACK carrying SACK blocks around what is in flight; data with a
  *   timestamp older or newer than the last (PAWS); a raw garbage packet; a
  *   clock jump; or the replay ending early (lp_engine_abort).
+ * The first byte also picks the engine's own faults: a window cap, a zero
+ * window once the peer's first or second segment is in, a stall.
  * After every step the engine's output is drained and its due timers run,
  * so every state of the connection can be reached. The packets it sends
  * must parse and stay within the MSS it offered.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "../tests/testflow.h"
 #include "tcpliveplay/engine.h"
+#include "tcpliveplay/fault.h"
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/bytes.h"
 
@@ -160,10 +164,35 @@ static void segment(struct lp_engine *e, const struct lp_engine_cfg *cfg, const 
 		lp_engine_input(e, pkt, (size_t)n, now);
 }
 
+/* The engine's own faults from bits 4-7 of b (NULL: none). */
+static struct lp_fault_plan *faults(uint8_t b, bool server)
+{
+	const char *side = server ? "server" : "client";
+	char peer = server ? 'C' : 'S', spec[64], err[128];
+	struct lp_fault_plan *p;
+
+	if (!(b & 0xf0) || lp_fault_plan_new(&p))
+		return NULL;
+	if (b & 16) {
+		snprintf(spec, sizeof(spec), "%s:window:%u", side, 1u + (unsigned)(b >> 6) * 900u);
+		lp_fault_plan_add(p, spec, err, sizeof(err));
+	}
+	if (b & 32) {
+		snprintf(spec, sizeof(spec), "%s:zero-window:%c%u:%u", side, peer, 1u + (b >> 7), 50u);
+		lp_fault_plan_add(p, spec, err, sizeof(err));
+	}
+	if ((b & 0xc0) == 0xc0) {
+		snprintf(spec, sizeof(spec), "%s:stall:%c2", side, server ? 'S' : 'C');
+		lp_fault_plan_add(p, spec, err, sizeof(err));
+	}
+	return p;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct lp_engine_cfg cfg;
 	struct lp_engine *e;
+	struct lp_fault_plan *plan;
 	struct peer pr = { .tsval = 1 };
 	uint64_t now = 1000000;
 	bool server;
@@ -181,8 +210,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.ts_base = 5;
 	cfg.match = (enum lp_match)((data[0] >> 1) % 3);
 	cfg.rcv_wnd = data[0] & 8 ? 4096 : 0;
-	if (lp_engine_new(&flow->fl, &cfg, &e))
+	plan = faults(data[0], server);
+	cfg.faults = plan;
+	if (lp_engine_new(&flow->fl, &cfg, &e)) {
+		lp_fault_plan_free(plan);
 		return 0;
+	}
 	drain(e, now, &pr);
 	for (size_t off = 1; off + STEP <= size && lp_engine_state(e) == LP_ENGINE_RUNNING; off += STEP) {
 		const uint8_t *p = data + off;
@@ -209,5 +242,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		drain(e, now, &pr);
 	}
 	lp_engine_free(e);
+	lp_fault_plan_free(plan);
 	return 0;
 }

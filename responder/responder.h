@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "tcpliveplay/engine.h"
+#include "tcpliveplay/fault.h"
 #include "tcpliveplay/flow.h"
 #include "tcpliveplay/flowpick.h"
 #include "tcpliveplay/link.h"
@@ -34,11 +35,10 @@ struct rsp_opts {
 	uint64_t idle_ns;                 /* free a session this long without input */
 	bool once;                        /* serve one session, then return */
 	enum lp_match match;
-	const char *const *faults;        /* server-side fault specs, each session gets its own plan */
-	size_t nfaults;
-	const uint32_t *client_drop;      /* client segment labels to ignore once (every
-					   * served flow has them) */
-	size_t nclient_drop;
+	struct lp_fault_plan *const *plans; /* by flow id (plans[fl->id], NULL: none): each
+					   * session plays a copy, seeded with
+					   * lp_flowset_seed(seed, its number) */
+	size_t nplans;
 	uint64_t seed;
 	int verbose;                      /* 1: each step */
 	bool quiet;                       /* one line per session */

@@ -2,9 +2,9 @@
 /*
  * The responder's event loop: one link for the emulated host's address,
  * a table of sessions keyed by the client's address and port, each with its
- * own flow, server-role engine, fault plan and fault RNG. Wire faults (drop,
- * dup, delay, reorder, corrupt) are applied to what a session sends through
- * a small per-session queue on the monotonic clock, allocated on first use.
+ * own flow, server-role engine and copy of its flow's fault plan, applied on
+ * the wire by a per-session lp_fwire (what the session sends meets the
+ * server's faults, what arrives the client's) on the monotonic clock.
  * Timers: each session's earliest deadline sits in a min-heap, so a loop
  * turn touches only the sessions that are due, not every session.
  */
@@ -17,6 +17,8 @@
 
 #include "responder.h"
 #include "tcpliveplay/fault.h"
+#include "tcpliveplay/faultwire.h"
+#include "tcpliveplay/flowset.h"
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/report.h"
 #include "tcpliveplay/rng.h"
@@ -24,41 +26,19 @@
 #include "tcpliveplay/util.h"
 
 #define PKT_BUF (65536 + LP_PKT_MAXHDR)
-#define MAX_QUEUE 256                       /* packets held by wire faults, per session */
-#define QUEUE_FIRST 16                      /* the queue's first allocation */
-#define REORDER_HOLD_NS (50ull * 1000000ull) /* a reordered packet waits this long at most */
 #define LINGER_NS (2ull * 1000000000ull)    /* a finished session still answers retransmissions */
 #define MAX_BATCH 4096                      /* packets sent per session per loop turn */
 
-struct qpkt {
-	uint8_t *buf;
-	size_t len;
-	uint64_t at, order;
-};
-
-/* A client-drop fault in a session's flow. */
-struct cdrop {
-	uint64_t off;                 /* stream offset of the label's first byte */
-	bool done;
-};
-
 struct session {
 	unsigned id;
+	struct server *sv;
 	const struct lp_flow *fl;     /* the flow this session plays */
 	struct lp_endpoint client, local;
 	uint8_t mac[6];
 	struct lp_engine *eng;
-	struct lp_fault_plan *faults;
-	struct lp_rng frng;
-	bool have_irs;
-	uint32_t irs;                 /* the client's ISN, for client-drop */
-	struct cdrop *cdrop;          /* one per client-drop fault, or NULL */
-	uint64_t cdrop_fired;
+	struct lp_fault_plan *faults; /* this session's copy, or NULL */
+	struct lp_fwire *fw;
 	uint64_t start, last_rx;
-	struct qpkt *q;               /* wire-fault queue, NULL until first needed */
-	size_t nq, qcap;
-	long held;                    /* queue index held back for reordering, or -1 */
-	uint64_t order;
 	bool finished;
 	uint64_t linger_until;
 	uint64_t due;                 /* earliest deadline: the heap's key */
@@ -93,23 +73,6 @@ static void on_event(void *ctx, const struct lp_event *ev)
 	char line[256];
 
 	printf("[%u] %s\n", s->id, lp_event_str(ev, line, sizeof(line)));
-}
-
-static void fault_event(struct server *sv, struct session *s, uint32_t label, const char *what)
-{
-	struct lp_event ev;
-
-	if (sv->o->verbose < 1 || sv->o->quiet || !sv->o->text)
-		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = LP_EV_FAULT;
-	ev.role = LP_ROLE_SERVER;
-	ev.now_ns = mono_ns(sv);
-	ev.dir = !strcmp(what, "client-drop") ? LP_C2S : LP_S2C;
-	ev.label = label;
-	ev.first_diff = -1;
-	ev.reason = what;
-	on_event(s, &ev);
 }
 
 static void heap_set(struct server *sv, size_t i, struct session *s)
@@ -195,12 +158,9 @@ static void session_free(struct session *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nq; i++)
-		free(s->q[i].buf);
-	free(s->q);
+	lp_fwire_free(s->fw);
 	lp_engine_free(s->eng);
 	lp_fault_plan_free(s->faults);
-	free(s->cdrop);
 	free(s);
 }
 
@@ -235,115 +195,33 @@ static int send_ip(struct server *sv, const uint8_t *mac, const uint8_t *ip, siz
 	return rc;
 }
 
-/* Put one packet on the session's queue, due at at; a packet held back for
- * reordering goes right after it. */
-static void enqueue(struct server *sv, struct session *s, const uint8_t *pkt, size_t len, uint64_t at,
-		    bool hold)
+/* What the session's faults let go. */
+static int session_send(void *ctx, const uint8_t *ip, size_t len)
 {
-	struct qpkt *q;
+	struct session *s = ctx;
 
-	if (s->nq == s->qcap) {
-		size_t cap = s->qcap ? 2 * s->qcap : QUEUE_FIRST;
-
-		if (cap > MAX_QUEUE)
-			cap = MAX_QUEUE;
-		q = s->nq < cap ? realloc(s->q, cap * sizeof(*q)) : NULL;
-		if (!q) {
-			/* Full (or no memory): no fault delays this one. */
-			send_ip(sv, s->mac, pkt, len);
-			return;
-		}
-		s->q = q;
-		s->qcap = cap;
-	}
-	q = &s->q[s->nq];
-	q->buf = malloc(len);
-	if (!q->buf) {
-		send_ip(sv, s->mac, pkt, len);
-		return;
-	}
-	memcpy(q->buf, pkt, len);
-	q->len = len;
-	q->at = at;
-	q->order = s->order++;
-	s->nq++;
-	if (s->held >= 0) {
-		s->q[s->held].at = at;
-		s->q[s->held].order = s->order++;
-		s->held = -1;
-	}
-	if (hold) {
-		q->at += REORDER_HOLD_NS;
-		s->held = (long)(s->nq - 1);
-	}
+	send_ip(s->sv, s->mac, ip, len);
+	return 0;
 }
 
-/* Send the queued packets that are due, in order. */
-static void send_due(struct server *sv, struct session *s, uint64_t now)
+static void session_deliver(void *ctx, const uint8_t *ip, size_t len, uint64_t now)
 {
-	for (size_t guard = 0; guard < MAX_QUEUE && s->nq; guard++) {
-		size_t best = SIZE_MAX;
+	struct session *s = ctx;
 
-		for (size_t i = 0; i < s->nq; i++) {
-			const struct qpkt *q = &s->q[i], *b = best == SIZE_MAX ? NULL : &s->q[best];
-
-			if (q->at <= now && (!b || q->at < b->at || (q->at == b->at && q->order < b->order)))
-				best = i;
-		}
-		if (best == SIZE_MAX)
-			return;
-		send_ip(sv, s->mac, s->q[best].buf, s->q[best].len);
-		free(s->q[best].buf);
-		s->nq--;
-		if (best != s->nq)
-			s->q[best] = s->q[s->nq];
-		if (s->held == (long)best)
-			s->held = -1;
-		else if (s->held == (long)s->nq)
-			s->held = (long)best;
-	}
-}
-
-static uint64_t queue_next(const struct session *s)
-{
-	uint64_t t = UINT64_MAX;
-
-	for (size_t i = 0; i < s->nq; i++)
-		if (s->q[i].at < t)
-			t = s->q[i].at;
-	return t;
+	lp_engine_input(s->eng, ip, len, now);
 }
 
 /* Move what the engine has to send through the wire faults. */
 static void flush_session(struct server *sv, struct session *s, uint64_t now)
 {
-	int n;
-
+	lp_fwire_run(s->fw, now);
 	for (size_t k = 0; k < MAX_BATCH; k++) {
-		struct lp_fault_verdict v;
-		uint32_t first, last;
+		int n = lp_engine_output(s->eng, sv->buf, sizeof(sv->buf), now);
 
-		n = lp_engine_output(s->eng, sv->buf, sizeof(sv->buf), now);
 		if (n <= 0)
 			break;
-		lp_engine_output_labels(s->eng, &first, &last);
-		lp_fault_wire(s->faults, LP_FAULT_SERVER, first, last, &s->frng, &v);
-		if (v.fired)
-			fault_event(sv, s, first, v.drop ? "drop" : v.corrupt ? "corrupt" :
-				    v.copies > 1 ? "dup" : v.reorder ? "reorder" : v.delay_ns ? "delay" : "fault");
-		if (v.drop)
-			continue;
-		if (v.corrupt)
-			sv->buf[n - 1] ^= 0xff;
-		if (v.copies == 1 && !v.delay_ns && !v.reorder && s->nq == 0) {
-			/* Nothing held: what the queue would send at once. */
-			send_ip(sv, s->mac, sv->buf, (size_t)n);
-			continue;
-		}
-		for (unsigned c = 0; c < v.copies; c++)
-			enqueue(sv, s, sv->buf, (size_t)n, now + v.delay_ns, c == 0 && v.reorder);
+		lp_fwire_out(s->fw, sv->buf, (size_t)n, now);
 	}
-	send_due(sv, s, now);
 }
 
 static void report_session(struct server *sv, struct session *s, const char *why, uint64_t now)
@@ -359,8 +237,8 @@ static void report_session(struct server *sv, struct session *s, const char *why
 	r.server = s->local;
 	if (why)
 		lp_report_cut_short(&r, why);
+	lp_report_add_faults(&r, s->faults);
 	r.seed = o->seed;
-	r.faults_fired = lp_fault_plan_fired(s->faults) + s->cdrop_fired;
 	r.duration_ns = now - s->start;
 	sv->sum->sessions++;
 	if (r.verdict == LP_VERDICT_MATCHED)
@@ -411,38 +289,13 @@ static void cut_short(struct server *sv, struct session *s, const char *why, uin
 	report_session(sv, s, why, now);
 }
 
-/* Where each client-drop label of the session's flow starts. */
-static int client_drop_offsets(const struct rsp_opts *o, struct session *s)
-{
-	const struct lp_flow *fl = s->fl;
-
-	s->cdrop = calloc(o->nclient_drop, sizeof(*s->cdrop));
-	if (!s->cdrop)
-		return -ENOMEM;
-	for (size_t i = 0; i < o->nclient_drop; i++) {
-		size_t k;
-
-		for (k = 0; k < fl->nsegs; k++) {
-			const struct lp_segment *g = &fl->segs[k];
-
-			if (g->dir == LP_C2S && g->label == o->client_drop[i]) {
-				s->cdrop[i].off = g->offset;
-				break;
-			}
-		}
-		if (k == fl->nsegs)
-			return -EINVAL;
-	}
-	return 0;
-}
-
 static int new_session(struct server *sv, const struct lp_endpoint *client, const struct lp_flow *fl,
 		       uint16_t port, const uint8_t *mac, uint64_t now, struct session **out)
 {
 	const struct rsp_opts *o = sv->o;
 	struct lp_engine_cfg cfg;
+	struct lp_fwire_cfg fc;
 	struct session *s;
-	char err[256];
 	int rc;
 
 	*out = NULL;
@@ -450,28 +303,19 @@ static int new_session(struct server *sv, const struct lp_endpoint *client, cons
 	if (!s)
 		return -ENOMEM;
 	s->id = ++sv->next_id;
+	s->sv = sv;
 	s->fl = fl;
 	s->client = *client;
 	s->local = o->local;
 	s->local.port = port;
 	memcpy(s->mac, mac, 6);
-	s->held = -1;
 	s->start = s->last_rx = now;
 	s->hidx = SIZE_MAX;
-	if (o->nclient_drop) {
-		rc = client_drop_offsets(o, s);
+	if (fl->id < o->nplans && o->plans[fl->id]) {
+		rc = lp_fault_plan_clone(o->plans[fl->id], &s->faults);
 		if (rc)
 			goto fail;
-	}
-	if (o->nfaults) {
-		rc = lp_fault_plan_new(&s->faults);
-		if (rc)
-			goto fail;
-		for (size_t i = 0; i < o->nfaults; i++) {
-			rc = lp_fault_plan_add(s->faults, o->faults[i], err, sizeof(err));
-			if (rc)
-				goto fail;
-		}
+		lp_fault_plan_reset(s->faults, lp_flowset_seed(o->seed, s->id));
 	}
 	lp_engine_cfg_defaults(&cfg);
 	cfg.role = LP_ROLE_SERVER;
@@ -486,8 +330,19 @@ static int new_session(struct server *sv, const struct lp_endpoint *client, cons
 	if (o->verbose >= 1 && !o->quiet && o->text)
 		cfg.on_event = on_event;
 	cfg.ctx = s;
-	lp_rng_seed(&s->frng, lp_rng_next(&sv->rng));
 	rc = lp_engine_new(fl, &cfg, &s->eng);
+	if (rc)
+		goto fail;
+	memset(&fc, 0, sizeof(fc));
+	fc.plan = s->faults;
+	fc.local = LP_FAULT_SERVER;
+	fc.e = s->eng;
+	fc.io.send = session_send;
+	fc.io.deliver = session_deliver;
+	fc.io.ctx = s;
+	fc.on_event = cfg.on_event;
+	fc.ctx = s;
+	rc = lp_fwire_new(&fc, &s->fw);
 	if (rc)
 		goto fail;
 	s->due = now;
@@ -525,33 +380,12 @@ static bool evict_finished(struct server *sv)
 	return true;
 }
 
-/* Is this the client's segment a client-drop fault names (its first byte)? */
-static bool client_drop(struct server *sv, struct session *s, const struct lp_seg *seg)
-{
-	uint64_t rel;
-
-	if (!s->have_irs || !seg->len)
-		return false;
-	rel = (uint32_t)(seg->seq - (s->irs + 1));
-	for (size_t i = 0; i < sv->o->nclient_drop; i++) {
-		uint64_t off = s->cdrop[i].off;
-
-		if (s->cdrop[i].done || off < rel || off >= rel + seg->len)
-			continue;
-		s->cdrop[i].done = true;
-		s->cdrop_fired++;
-		fault_event(sv, s, sv->o->client_drop[i], "client-drop");
-		return true;
-	}
-	return false;
-}
-
 /* The earliest time the session needs attention: an engine timer, a queued
  * packet, the idle limit, the end of lingering; 0 when it needs it now. */
 static uint64_t session_due(const struct server *sv, const struct session *s)
 {
 	const struct rsp_opts *o = sv->o;
-	uint64_t t = lp_engine_next_timer(s->eng), q = queue_next(s);
+	uint64_t t = lp_engine_next_timer(s->eng), q = lp_fwire_next(s->fw);
 
 	if (q < t)
 		t = q;
@@ -560,7 +394,7 @@ static uint64_t session_due(const struct server *sv, const struct session *s)
 			return 0;
 		return s->linger_until < t ? s->linger_until : t;
 	}
-	if (lp_engine_state(s->eng) != LP_ENGINE_RUNNING && s->nq == 0)
+	if (lp_engine_state(s->eng) != LP_ENGINE_RUNNING && !lp_fwire_held(s->fw))
 		return 0;
 	if (o->idle_ns && s->last_rx + o->idle_ns < t)
 		t = s->last_rx + o->idle_ns;
@@ -635,16 +469,10 @@ static void on_rx(void *ctx, const uint8_t *ip, size_t len)
 			       lp_endpoint_str(&s->local, b, sizeof(b)), fl->id);
 		}
 	}
-	if (syn) {
-		s->have_irs = true;
-		s->irs = seg.seq;
-	}
 	s->last_rx = now;
 	memcpy(s->mac, mac, 6);
-	if (!client_drop(sv, s, &seg)) {
-		lp_engine_input(s->eng, ip, len, now);
-		flush_session(sv, s, now);
-	}
+	lp_fwire_in(s->fw, ip, len, now);
+	flush_session(sv, s, now);
 	heap_fix(sv, s, session_due(sv, s));
 }
 
@@ -676,7 +504,7 @@ static bool session_timers(struct server *sv, struct session *s, uint64_t now)
 	if (lp_engine_next_timer(s->eng) <= now)
 		lp_engine_timeout(s->eng, now);
 	flush_session(sv, s, now);
-	if (!s->finished && lp_engine_state(s->eng) != LP_ENGINE_RUNNING && s->nq == 0)
+	if (!s->finished && lp_engine_state(s->eng) != LP_ENGINE_RUNNING && !lp_fwire_held(s->fw))
 		report_session(sv, s, NULL, now);
 	if (!s->finished && o->idle_ns && now - s->last_rx >= o->idle_ns) {
 		char why[64];

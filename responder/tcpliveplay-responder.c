@@ -29,7 +29,6 @@
 #include "tcpliveplay/util.h"
 
 #define PROG "tcpliveplay-responder"
-#define MAX_FAULTS 64
 #define MAX_SESSIONS 100000
 #define DEFAULT_SESSIONS 1024
 
@@ -44,10 +43,7 @@ struct ctx {
 	uint64_t idle_s;
 	bool once;
 	enum lp_match match;
-	const char *faults[MAX_FAULTS];     /* server-side specs */
-	size_t nfaults;
-	uint32_t client_drop[MAX_FAULTS];
-	size_t nclient_drop;
+	struct lp_cli_faults faults;
 	bool have_seed;
 	uint64_t seed;
 	const char *json;
@@ -112,13 +108,17 @@ static void usage(FILE *out)
 		"                        (default 60)\n"
 		"      --once            serve one session and exit with its verdict\n"
 		"      --match POLICY    judge the client's stream: stream (default), size, bytes\n"
-		"      --fault SPEC      misbehave on purpose, repeatable; each session gets the\n"
-		"                        whole plan: drop:SEG dup:SEG delay:SEG:MS reorder:SEG\n"
+		"      --fault SPEC      misbehave on purpose, repeatable; each session plays the\n"
+		"                        plan: [server:]drop:SEG dup:SEG delay:SEG:MS reorder:SEG\n"
 		"                        corrupt:SEG truncate:SEG:BYTES rst:SEG stall:SEG loss:P%%\n"
-		"                        dup:P%% reorder:P%% (SEG: the server's data segment, as\n"
-		"                        tcpliveplay --dump labels it), and client-drop:SEG (ignore\n"
-		"                        the client's data segment SEG the first time it arrives);\n"
-		"                        each SEG must exist in every selected flow\n"
+		"                        dup:P%% reorder:P%% zero-window:CSEG:MS window:BYTES (SEG: a\n"
+		"                        label as tcpliveplay --dump prints it, S2; CSEG a client's,\n"
+		"                        C1), and on what arrives from the client (the first\n"
+		"                        packet with any byte of its C<n>): client:drop|dup|delay|\n"
+		"                        reorder|corrupt:CSEG, client:loss|dup|reorder:P%%;\n"
+		"                        client-drop:N is client:drop:CN. --fault captured: the\n"
+		"                        capture's own faults of those kinds. Each SEG must exist\n"
+		"                        in every selected flow\n"
 		"      --seed N          fix ISNs and every random choice (default: fresh, printed)\n"
 		"      --user USER       once set up, run as USER (when started as root); every\n"
 		"                        capability is dropped after set-up in any case\n"
@@ -166,66 +166,41 @@ static int load_flows(struct ctx *c, struct lp_flows **flows, const struct lp_fl
 	return 0;
 }
 
-/* Faults against every selected flow: every SEG must exist in each. */
-static int check_faults(const struct ctx *c, const struct lp_flow *const *sel, size_t n)
+/* Each selected flow's fault plan, by flow id, in a new array (free() it
+ * and its plans): every SEG must exist in each flow. 0 or an exit status. */
+static int flow_plans(const struct ctx *c, const struct lp_flow *const *sel, size_t n,
+		      struct lp_fault_plan ***plans, size_t *nplans)
 {
-	struct lp_fault_plan *p = NULL;
-	char err[256];
+	unsigned top = 0;
 	int rc = 0;
 
-	for (size_t k = 0; k < n; k++) {
-		const struct lp_flow *fl = sel[k];
-
-		for (size_t i = 0; i < c->nclient_drop; i++)
-			if (c->client_drop[i] > fl->ndata[LP_C2S])
-				return lp_usage_error("--fault client-drop:%u: the client of flow %u sends %u "
-						      "data segment%s", c->client_drop[i], fl->id,
-						      fl->ndata[LP_C2S], fl->ndata[LP_C2S] == 1 ? "" : "s");
-	}
-	if (!c->nfaults)
-		return 0;
-	if (lp_fault_plan_new(&p))
+	for (size_t k = 0; k < n; k++)
+		if (sel[k]->id > top)
+			top = sel[k]->id;
+	*nplans = (size_t)top + 1;
+	*plans = calloc(*nplans, sizeof(**plans));
+	if (!*plans)
 		return lp_env_error("out of memory");
-	for (size_t i = 0; i < c->nfaults && !rc; i++)
-		if (lp_fault_plan_add(p, c->faults[i], err, sizeof(err)))
-			rc = lp_usage_error("--fault %s: %s", c->faults[i], err);
 	for (size_t k = 0; k < n && !rc; k++)
-		if (lp_fault_plan_validate(p, sel[k], err, sizeof(err)))
-			rc = n > 1 ? lp_usage_error("--fault: flow %u: %s", sel[k]->id, err) :
-				     lp_usage_error("--fault: %s", err);
-	lp_fault_plan_free(p);
+		rc = lp_cli_flow_faults(&c->faults, sel[k], n > 1, &(*plans)[sel[k]->id]);
 	return rc;
 }
 
-/* One --fault: client-drop:SEG is the responder's own; client-side faults
- * belong to the replayer; the rest must parse. */
+/* One --fault: client-drop:SEG (older spelling) is client:drop:C<SEG>, the
+ * client's segment dropped on arrival. */
 static int add_fault(struct ctx *c, const char *spec)
 {
-	struct lp_fault_plan *p = NULL;
-	char err[256];
+	char alias[48];
 	uint64_t v;
-	int rc = 0;
 
-	if (c->nfaults + c->nclient_drop >= MAX_FAULTS)
-		return lp_usage_error("--fault: at most %d faults", MAX_FAULTS);
 	if (!strncmp(spec, "client-drop:", 12)) {
 		if (lp_parse_uint(spec + 12, 1, UINT32_MAX, &v))
 			return lp_usage_error("--fault %s: bad segment '%s' (want a label number from 1)", spec,
-					   spec + 12);
-		c->client_drop[c->nclient_drop++] = (uint32_t)v;
-		return 0;
+					      spec + 12);
+		snprintf(alias, sizeof(alias), "client:drop:C%llu", (unsigned long long)v);
+		spec = alias;
 	}
-	if (!strncmp(spec, "client:", 7))
-		return lp_usage_error("--fault %s: the responder misbehaves on its own (server) side; "
-				   "client faults belong to tcpliveplay --simulate, or use client-drop:SEG", spec);
-	if (lp_fault_plan_new(&p))
-		return lp_env_error("out of memory");
-	if (lp_fault_plan_add(p, spec, err, sizeof(err)))
-		rc = lp_usage_error("--fault %s: %s", spec, err);
-	else
-		c->faults[c->nfaults++] = spec;
-	lp_fault_plan_free(p);
-	return rc;
+	return lp_cli_fault_arg(&c->faults, spec);
 }
 
 /* Do the selected flows have more than one captured server address? */
@@ -302,9 +277,11 @@ static void print_summary(const struct rsp_summary *sum)
 	       (unsigned long long)sum->echoes);
 }
 
-/* Serve on the link set up: the loop's options from the command line. */
+/* Serve on the link set up: the loop's options from the command line, the
+ * flows' fault plans by flow id. */
 static int run(const struct ctx *c, const struct lp_setup *su, struct lp_flowpick *pick,
-	       const struct lp_endpoint *local, FILE *json)
+	       const struct lp_endpoint *local, struct lp_fault_plan *const *plans, size_t nplans,
+	       FILE *json)
 {
 	struct rsp_opts o;
 	struct rsp_summary sum;
@@ -322,10 +299,8 @@ static int run(const struct ctx *c, const struct lp_setup *su, struct lp_flowpic
 	o.idle_ns = c->idle_s * 1000000000ull;
 	o.once = c->once;
 	o.match = c->match;
-	o.faults = c->faults;
-	o.nfaults = c->nfaults;
-	o.client_drop = c->client_drop;
-	o.nclient_drop = c->nclient_drop;
+	o.plans = plans;
+	o.nplans = nplans;
 	o.seed = c->seed;
 	o.verbose = c->verbose;
 	o.quiet = c->quiet;
@@ -350,8 +325,9 @@ static int serve(struct ctx *c)
 	struct lp_flowpick *pick = NULL;
 	struct lp_endpoint local;
 	struct lp_setup su;
+	struct lp_fault_plan **plans = NULL;
+	size_t nsel = 0, nplans = 0;
 	FILE *json = NULL;
-	size_t nsel = 0;
 	int rc;
 
 	memset(&su, 0, sizeof(su));
@@ -361,7 +337,7 @@ static int serve(struct ctx *c)
 		return lp_env_error("no randomness for a seed: %s", strerror(errno));
 	rc = load_flows(c, &flows, &sel, &nsel);
 	if (!rc)
-		rc = check_faults(c, sel, nsel);
+		rc = flow_plans(c, sel, nsel, &plans, &nplans);
 	if (rc)
 		goto out;
 	rc = lp_flowpick_new(sel, nsel, c->port, &pick);
@@ -384,12 +360,15 @@ static int serve(struct ctx *c)
 		goto out;
 	if ((!c->json || strcmp(c->json, "-")) && !c->quiet)
 		print_serving(c, sel, nsel, pick, &local, &su);
-	rc = run(c, &su, pick, &local, json);
+	rc = run(c, &su, pick, &local, plans, nplans, json);
 out:
 	if (json && json != stdout && fclose(json) && !rc)
 		rc = lp_env_error("cannot write %s", c->json);
 	lp_setup_end(&su);
 	lp_flowpick_free(pick);
+	for (size_t i = 0; i < nplans; i++)
+		lp_fault_plan_free(plans[i]);
+	free(plans);
 	free(sel);
 	lp_flows_free(flows);
 	return rc;
@@ -497,24 +476,24 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ctx c = { .max_sessions = DEFAULT_SESSIONS, .idle_s = 60, .match = LP_MATCH_STREAM };
-	int opt, rc;
+	struct ctx c = { .max_sessions = DEFAULT_SESSIONS, .idle_s = 60, .match = LP_MATCH_STREAM,
+			 .faults = { .live = true, .local = LP_FAULT_SERVER } };
+	int opt, rc = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	lp_log_prog = PROG;
-	while ((opt = getopt_long(argc, argv, "i:r:f:vqhV", longopts, NULL)) != -1) {
+	while (!rc && (opt = getopt_long(argc, argv, "i:r:f:vqhV", longopts, NULL)) != -1)
 		rc = option(&c, opt, optarg);
-		if (rc)
-			return rc == OPT_DONE ? LP_EXIT_MATCHED : rc;
-	}
-	if (optind < argc)
-		return lp_usage_error("unexpected argument '%s'", argv[optind]);
-	if (!c.link.iface && !c.link.tap)
-		return lp_usage_error("no interface: give -i IFACE or --tap NAME");
-	rc = lp_setup_check_opts(&c.link);
 	if (rc)
-		return rc;
-	if (!c.file)
-		return lp_usage_error("no capture: give -r FILE");
-	return serve(&c);
+		rc = rc == OPT_DONE ? LP_EXIT_MATCHED : rc;
+	else if (optind < argc)
+		rc = lp_usage_error("unexpected argument '%s'", argv[optind]);
+	else if (!c.link.iface && !c.link.tap)
+		rc = lp_usage_error("no interface: give -i IFACE or --tap NAME");
+	else if (!(rc = lp_setup_check_opts(&c.link)) && !c.file)
+		rc = lp_usage_error("no capture: give -r FILE");
+	else if (!rc)
+		rc = serve(&c);
+	lp_cli_faults_free(&c.faults);
+	return rc;
 }

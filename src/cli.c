@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "tcpliveplay/cli.h"
+#include "tcpliveplay/faultcap.h"
 #include "tcpliveplay/log.h"
 #include "tcpliveplay/util.h"
 
@@ -215,4 +217,95 @@ int lp_cli_open_json(const char *path, FILE **fp)
 	if (!*fp)
 		return lp_env_error("cannot write %s: %s", path, strerror(errno));
 	return 0;
+}
+
+int lp_cli_fault_arg(struct lp_cli_faults *f, const char *arg)
+{
+	char err[256];
+
+	if (!strcmp(arg, "captured")) {
+		f->captured = true;
+		return 0;
+	}
+	if (!f->plan && lp_fault_plan_new(&f->plan))
+		return lp_env_error("out of memory");
+	if (lp_fault_plan_add(f->plan, arg, err, sizeof(err)))
+		return lp_usage_error("--fault %s: %s", arg, err);
+	return lp_cli_faults_check(f);
+}
+
+int lp_cli_faults_check(const struct lp_cli_faults *f)
+{
+	char err[256];
+
+	if (f->live && lp_fault_plan_check_live(f->plan, f->local, err, sizeof(err)))
+		return lp_usage_error("--fault: %s", err);
+	return 0;
+}
+
+int lp_cli_flow_faults(const struct lp_cli_faults *f, const struct lp_flow *fl, bool many,
+		       struct lp_fault_plan **out)
+{
+	struct lp_fault_plan *p = NULL;
+	char err[256], in[32] = "";
+	size_t left = 0;
+	int rc;
+
+	*out = NULL;
+	if (!f->plan && !f->captured)
+		return 0;
+	if (many)
+		snprintf(in, sizeof(in), "flow %u: ", fl->id);
+	rc = lp_cli_faults_check(f);
+	if (rc)
+		return rc;
+	if (lp_fault_plan_validate(f->plan, fl, err, sizeof(err)))
+		return lp_usage_error("--fault: %s%s", in, err);
+	if (lp_fault_plan_clone(f->plan, &p) ||
+	    (f->captured && lp_faultcap_add(p, fl, f->live, f->local, &left))) {
+		lp_fault_plan_free(p);
+		return lp_env_error("out of memory");
+	}
+	if (left) {
+		rc = snprintf(err, sizeof(err), "%s--fault captured: %zu of the %s's window or "
+			      "application faults left out (a live %s makes only its own)", in, left,
+			      f->local == LP_FAULT_CLIENT ? "server" : "client",
+			      f->local == LP_FAULT_CLIENT ? "replay" : "responder");
+		if (rc > 0 && many)
+			log_dbg("%s", err);
+		else if (rc > 0)
+			log_info("%s", err);
+	}
+	if (!lp_fault_plan_count(p)) {
+		lp_fault_plan_free(p);
+		p = NULL;
+	}
+	*out = p;
+	return 0;
+}
+
+int lp_cli_print_captured(const struct lp_flow *fl, FILE *fp)
+{
+	struct lp_capfault *v;
+	size_t n, k = 0;
+
+	if (lp_faultcap_derive(fl, &v, &n))
+		return lp_env_error("out of memory");
+	for (size_t i = 0; i < n; i++)
+		k += v[i].spec[0] != '\0';
+	fprintf(fp, "# --fault captured: %zu fault%s\n", k, k == 1 ? "" : "s");
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].spec[0])
+			fprintf(fp, "%-28s # %s\n", v[i].spec, v[i].why);
+		else
+			fprintf(fp, "# %s\n", v[i].why);
+	}
+	free(v);
+	return ferror(fp) ? LP_EXIT_ENV : 0;
+}
+
+void lp_cli_faults_free(struct lp_cli_faults *f)
+{
+	lp_fault_plan_free(f->plan);
+	f->plan = NULL;
 }

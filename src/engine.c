@@ -204,7 +204,8 @@ static void release_data(struct lp_engine *e, const struct lp_segment *s)
 	enum lp_fault_kind fk = LP_FAULT_NONE;
 
 	if (e->cfg.faults)
-		fk = lp_fault_app_action(e->cfg.faults, (enum lp_fault_side)e->cfg.role, s->label, &arg);
+		fk = lp_fault_app_action(e->cfg.faults, (enum lp_fault_side)e->cfg.role, s->label,
+					 e->now, &arg);
 	if (fk == LP_FAULT_STALL) {
 		e->stalled = true;
 		eng_emit(e, LP_EV_FAULT, e->me, s->label, s->offset, 0, "stall");
@@ -268,6 +269,32 @@ static bool peer_waits_on_us(const struct lp_engine *e)
 	return peer_seg(e, peer_index_at(e, eng_have(e)))->ack > e->app_len;
 }
 
+/* A stall fault stopped our application; we go on acknowledging. When the
+ * peer closes, we close too; when it stays quiet (nothing of ours in flight,
+ * no new bytes for twice the expectation timeout: a peer waiting on us with
+ * the same timeout gives up first, and may close), the replay ends with a
+ * reset. Either way it failed: the report names the fault. */
+static void stall_progress(struct lp_engine *e)
+{
+	if (e->peer_fin && !e->fin_queued) {
+		e->fin_queued = true;
+		e->expect_at = 0;
+	} else if (e->fin_queued) {
+		if (all_acked(e)) {
+			e->tcp = T_CLOSED;
+			eng_fail(e, "stalled: closed after the peer did");
+		}
+	} else if (e->expect_fired) {
+		e->expect_fired = false;
+		eng_fail(e, "stalled: the peer sent nothing more");
+	} else if (all_acked(e) && e->snd_una >= e->snd_max) {
+		if (!e->expect_at)
+			e->expect_at = e->now + 2 * (uint64_t)e->cfg.expect_timeout_ms * NS_PER_MS;
+	} else {
+		e->expect_at = 0;
+	}
+}
+
 /* Release every captured segment of ours whose causal link is satisfied. */
 void eng_progress(struct lp_engine *e)
 {
@@ -322,6 +349,11 @@ void eng_progress(struct lp_engine *e)
 			e->fin_queued = true;
 		e->rel++;
 	}
+	if (e->stalled && !e->rst_pending) {
+		stall_progress(e);
+		tx_update_persist(e);
+		return;
+	}
 	/* The expectation timer runs while we wait for peer bytes and have
 	 * nothing of ours outstanding. */
 	if (!waiting && e->rel >= e->nmine && !e->rst_pending) {
@@ -375,14 +407,82 @@ void eng_peer_reset(struct lp_engine *e)
 	eng_fail(e, "reset by peer");
 }
 
+/* The window faults of our side in the plan: the window cap, and where each
+ * zero window closes (the end of the peer's segment). */
+static int window_faults_init(struct lp_engine *e)
+{
+	enum lp_fault_side side = (enum lp_fault_side)e->cfg.role;
+	uint32_t label, ms;
+	size_t n = 0;
+
+	while (lp_fault_zero_window(e->cfg.faults, side, n, &label, &ms))
+		n++;
+	if (!n)
+		return 0;
+	e->zw = calloc(n, sizeof(*e->zw));
+	if (!e->zw)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct zwin *z = &e->zw[i];
+
+		lp_fault_zero_window(e->cfg.faults, side, i, &z->label, &z->ms);
+		z->done = true;
+		for (size_t k = 0; k < e->ntheirs; k++) {
+			const struct lp_segment *q = peer_seg(e, k);
+
+			if (q->label == z->label) {
+				z->end = (uint64_t)q->offset + q->len;
+				z->done = false;
+				break;
+			}
+		}
+	}
+	e->nzw = n;
+	return 0;
+}
+
+void eng_window_faults(struct lp_engine *e)
+{
+	for (size_t i = 0; i < e->nzw; i++) {
+		struct zwin *z = &e->zw[i];
+		struct lp_fault_fired f = {
+			.side = (enum lp_fault_side)e->cfg.role, .kind = LP_FAULT_ZERO_WINDOW,
+			.dir = e->peer, .label = z->label, .at_ns = e->now,
+		};
+		uint64_t until = e->now + (uint64_t)z->ms * NS_PER_MS;
+
+		if (z->done || e->rcv_nxt < z->end)
+			continue;
+		z->done = true;
+		if (until > e->zw_until)
+			e->zw_until = until;
+		lp_fault_plan_note(e->cfg.faults, &f);
+		eng_emit(e, LP_EV_FAULT, e->peer, z->label, e->rcv_nxt, z->ms, "zero-window");
+		e->ack_now = true;
+	}
+}
+
+void eng_note_window_cap(struct lp_engine *e)
+{
+	struct lp_fault_fired f = {
+		.side = (enum lp_fault_side)e->cfg.role, .kind = LP_FAULT_WINDOW, .at_ns = e->now,
+	};
+
+	if (!e->wnd_cap || e->wnd_cap_noted)
+		return;
+	e->wnd_cap_noted = true;
+	lp_fault_plan_note(e->cfg.faults, &f);
+	eng_emit(e, LP_EV_FAULT, e->me, 0, 0, e->wnd_cap, "window");
+}
+
 uint64_t lp_engine_next_timer(const struct lp_engine *e)
 {
 	uint64_t t = UINT64_MAX;
-	uint64_t c[5] = { e->rto_at, e->persist_at, e->expect_at, e->release_at, e->delack_at };
+	uint64_t c[6] = { e->rto_at, e->persist_at, e->expect_at, e->release_at, e->zw_until, e->delack_at };
 
 	if (e->state == LP_ENGINE_FAILED)
 		return UINT64_MAX;
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 6; i++)
 		if (c[i] && c[i] < t)
 			t = c[i];
 	return t;
@@ -407,6 +507,11 @@ void lp_engine_timeout(struct lp_engine *e, uint64_t now_ns)
 	}
 	if (e->delack_at && now_ns >= e->delack_at) {
 		e->delack_at = 0;
+		e->ack_now = true;
+	}
+	if (e->zw_until && now_ns >= e->zw_until) {
+		/* The zero window reopens: a window update says so. */
+		e->zw_until = 0;
 		e->ack_now = true;
 	}
 	eng_progress(e);
@@ -560,6 +665,12 @@ int lp_engine_new(const struct lp_flow *fl, const struct lp_engine_cfg *cfg, str
 	e->offer.has_mss = true;
 	if (e->offer.wscale > 14)
 		e->offer.wscale = 14;
+	/* A window fault's cap must be a window we can say: at least one unit
+	 * of our scale. */
+	if (cfg->faults)
+		e->wnd_cap = lp_fault_window_cap(cfg->faults, (enum lp_fault_side)cfg->role);
+	while (e->wnd_cap && e->offer.wscale && !(e->wnd_cap >> e->offer.wscale))
+		e->offer.wscale--;
 	if (!e->offer.has_wscale && e->rcv_buf > 65535)
 		e->rcv_buf = 65535;
 	else if (e->rcv_buf > (uint64_t)65535 << e->offer.wscale)
@@ -570,6 +681,11 @@ int lp_engine_new(const struct lp_flow *fl, const struct lp_engine_cfg *cfg, str
 	rc = build_schedule(e);
 	if (rc < 0)
 		goto out;
+	if (cfg->faults) {
+		rc = window_faults_init(e);
+		if (rc < 0)
+			goto out;
+	}
 	if (cfg->role == LP_ROLE_CLIENT) {
 		e->tcp = T_SYN_SENT;
 		e->syn_pending = true;
@@ -591,9 +707,37 @@ void lp_engine_free(struct lp_engine *e)
 	free(e->theirs);
 	free(e->wstart);
 	free(e->wlabel);
+	free(e->zw);
 	free(e->ooo_buf);
 	free(e->scratch);
 	free(e);
+}
+
+int lp_engine_input_info(const struct lp_engine *e, const uint8_t *pkt, size_t len,
+			 struct lp_pktinfo *pi)
+{
+	bool sync = e->tcp != T_LISTEN && e->tcp != T_SYN_SENT;
+	struct lp_seg s;
+
+	memset(pi, 0, sizeof(*pi));
+	if (lp_pkt_parse(pkt, len, &s) < 0)
+		return -EINVAL;
+	pi->seq_off = (s.flags & LP_TH_SYN) ? 0 : sync ? (uint32_t)(s.seq - e->irs - 1) : s.seq;
+	pi->ack_off = (s.flags & LP_TH_ACK) ? (uint32_t)(s.ack - e->iss - 1) : 0;
+	pi->len = s.len;
+	pi->flags = s.flags;
+	if (s.len && sync && e->ntheirs) {
+		int64_t o = seq_to_off(e->irs + 1, e->rcv_nxt, s.seq);
+		uint64_t from = o > 0 ? (uint64_t)o : 0, to = (uint64_t)(o + (int64_t)s.len);
+
+		if (to > e->peer_len)
+			to = e->peer_len;
+		if (from < to) {
+			pi->first = pi->label = eng_peer_label_at(e, from);
+			pi->last = eng_peer_label_at(e, to - 1);
+		}
+	}
+	return 0;
 }
 
 int lp_match_parse(const char *s, enum lp_match *out)

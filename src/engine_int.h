@@ -56,6 +56,14 @@ struct cut {
 	uint64_t wire_at, skip;
 };
 
+/* A zero-window fault: once the peer's bytes up to end are in, our window
+ * stays closed for ms. */
+struct zwin {
+	uint64_t end;
+	uint32_t label, ms;
+	bool done;
+};
+
 struct lp_engine {
 	const struct lp_flow *fl;
 	struct lp_engine_cfg cfg;
@@ -75,7 +83,7 @@ struct lp_engine {
 	bool peer_close_expected;
 	uint64_t release_at;        /* capture timing: earliest release of mine[rel] */
 	uint64_t last_met;          /* peer offset of the last expectation met */
-	bool stalled;
+	bool stalled;               /* a stall or rst fault stopped the application */
 	struct cut cuts[MAX_CUTS];
 	size_t ncuts;
 	/* first-transmission tracking for labels */
@@ -83,6 +91,8 @@ struct lp_engine {
 	uint32_t *wlabel;
 	size_t nwlab, txlab;
 	uint32_t out_first, out_last;  /* labels first sent in the last packet */
+	uint32_t out_seq, out_ack, out_len;  /* the last packet's */
+	uint8_t out_flags;
 
 	/* send side */
 	uint32_t iss;
@@ -137,6 +147,13 @@ struct lp_engine {
 	unsigned quick;             /* data segments still to ACK at once */
 	bool oow_acked;
 	uint64_t oow_ack_at;        /* when we last answered an unacceptable segment */
+	uint64_t adv_edge;          /* the highest RCV.NXT + window we advertised */
+	/* window faults (engine.c): a cap on the window we offer, zero windows */
+	uint64_t wnd_cap;           /* 0: none */
+	bool wnd_cap_noted;
+	struct zwin *zw;
+	size_t nzw;
+	uint64_t zw_until;          /* our window is closed until then (0: open) */
 	uint8_t *ooo_buf;           /* rcv_buf bytes for data out of order, from its first */
 	uint8_t *scratch;           /* a segment's payload the capture holds in pieces */
 	uint32_t scratch_len;
@@ -214,6 +231,10 @@ uint32_t eng_peer_label_at(const struct lp_engine *e, uint64_t off);
 void eng_diverge(struct lp_engine *e, uint32_t label, uint64_t expected, uint64_t received,
 		 int64_t first_diff, const char *reason);
 uint64_t eng_wire_to_capture(const struct lp_engine *e, uint64_t w, uint64_t *contig);
+/* Window faults: new in-order peer bytes may close the window; the first
+ * window we advertise notes a window cap. */
+void eng_window_faults(struct lp_engine *e);
+void eng_note_window_cap(struct lp_engine *e);
 
 /* engine_rx.c: the receive side */
 bool rx_range_insert(struct range *a, size_t *n, uint64_t start, uint64_t end);
@@ -224,6 +245,12 @@ bool rx_negotiate(struct lp_engine *e, const struct lp_tcpopts *po);
 /* Answer an unacceptable segment: an ACK, at most one per 500 ms for those
  * without data (Linux's tcp_invalid_ratelimit, RFC 5961 10). */
 void rx_oow_ack(struct lp_engine *e, bool has_data);
+/* The window we offer now (a zero-window fault closes it, a window cap
+ * bounds it), and the one we accept segments in: what we offer, or what we
+ * offered before if more (RFC 7323 2.4: a segment that would have been in
+ * the window of any ACK we sent is in the window). */
+uint64_t rx_wnd_offer(const struct lp_engine *e);
+uint64_t rx_wnd_accept(const struct lp_engine *e);
 
 /* engine_cc.c: congestion control and loss recovery */
 /* An acceptable ACK at or above SND.UNA; dup_candidate: no data, same
@@ -253,5 +280,7 @@ void tx_queue_abort(struct lp_engine *e);
 /* Would new data go out now? */
 bool tx_new_data_due(const struct lp_engine *e);
 uint64_t tx_rto_clamp(const struct lp_engine *e, uint64_t v);
+/* The label of our data segment holding wire offset off (0: none). */
+uint32_t tx_label_at(const struct lp_engine *e, uint64_t off);
 
 #endif

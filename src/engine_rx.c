@@ -161,8 +161,26 @@ static void ooo_store(struct lp_engine *e, uint64_t off, const uint8_t *p, uint6
 	mru_touch(e, off);
 }
 
-/* n new in-order bytes taken: an ACK now (every second full-sized segment,
- * or while quick), else one delayed at most ACK_DELAY_NS. */
+uint64_t rx_wnd_offer(const struct lp_engine *e)
+{
+	if (e->zw_until)
+		return 0;
+	return e->wnd_cap && e->wnd_cap < e->rcv_buf ? e->wnd_cap : e->rcv_buf;
+}
+
+uint64_t rx_wnd_accept(const struct lp_engine *e)
+{
+	uint64_t w = rx_wnd_offer(e);
+	uint64_t before = e->adv_edge > e->rcv_nxt ? e->adv_edge - e->rcv_nxt : 0;
+
+	return w > before ? w : before;
+}
+
+
+/* n new in-order bytes taken (and consumed at once: the window reopens by
+ * as much): an ACK now for every second full-sized segment, for half the
+ * window offered (a window update, RFC 9293 3.8.6.2.2), or while quick;
+ * else one delayed at most ACK_DELAY_NS. */
 static void ack_later(struct lp_engine *e, uint64_t n)
 {
 	if (n > e->rcv_mss)
@@ -174,7 +192,7 @@ static void ack_later(struct lp_engine *e, uint64_t n)
 	if (e->quick) {
 		e->quick--;
 		e->ack_now = true;
-	} else if (e->rcv_unacked >= 2 * e->rcv_mss) {
+	} else if (e->rcv_unacked >= 2 * e->rcv_mss || e->rcv_unacked >= rx_wnd_offer(e) / 2) {
 		e->ack_now = true;
 	} else if (!e->delack_at) {
 		e->delack_at = e->now + ACK_DELAY_NS;
@@ -187,7 +205,7 @@ static void ack_later(struct lp_engine *e, uint64_t n)
  * by ack_later(). */
 static void on_data(struct lp_engine *e, int64_t soff, const uint8_t *p, uint64_t n)
 {
-	uint64_t wend = e->rcv_nxt + e->rcv_buf;
+	uint64_t wend = e->rcv_nxt + rx_wnd_accept(e);
 	uint64_t off;
 
 	e->expect_at = 0;
@@ -223,6 +241,8 @@ static void on_data(struct lp_engine *e, int64_t soff, const uint8_t *p, uint64_
 			e->ack_now = true;
 		else
 			ack_later(e, n);
+		if (e->nzw)
+			eng_window_faults(e);
 	} else {
 		ooo_store(e, off, p, n);
 		e->ack_now = true;
@@ -388,7 +408,7 @@ static void input_syn_sent(struct lp_engine *e, const struct lp_seg *s)
 static bool segment_checks(struct lp_engine *e, const struct lp_seg *s, int64_t soff,
 			   uint64_t seglen)
 {
-	int64_t rnxt = (int64_t)rcv_nxt_seq(e), wnd = (int64_t)e->rcv_buf;
+	int64_t rnxt = (int64_t)rcv_nxt_seq(e), wnd = (int64_t)rx_wnd_accept(e);
 
 	if ((s->flags & LP_TH_SYN) && !(s->flags & LP_TH_RST)) {
 		/* A retransmitted SYN (our SYN-ACK was lost) gets the SYN-ACK
@@ -420,11 +440,15 @@ static bool segment_checks(struct lp_engine *e, const struct lp_seg *s, int64_t 
 		rx_oow_ack(e, seglen != 0);
 		return false;
 	}
-	/* The acceptability test (RFC 9293 3.10.7.4, our window is never 0):
-	 * an unacceptable segment (a keepalive at RCV.NXT-1, an old duplicate)
-	 * gets an ACK. */
-	if (seglen == 0 ? soff < rnxt || soff >= rnxt + wnd
-			: soff >= rnxt + wnd || soff + (int64_t)seglen <= rnxt) {
+	/* The acceptability test (RFC 9293 3.10.7.4): an unacceptable segment
+	 * (a keepalive at RCV.NXT-1, an old duplicate, a zero-window probe)
+	 * gets an ACK. With the window closed (a zero-window fault) only a
+	 * segment at RCV.NXT is taken, for its ACK; its data is dropped by
+	 * on_data() (RFC 9293: "special allowance should be made to accept
+	 * valid ACKs"; Linux, tcp_data_queue(), even keeps a bare FIN). */
+	if (wnd == 0 ? soff != rnxt
+		     : seglen == 0 ? soff < rnxt || soff >= rnxt + wnd
+				   : soff >= rnxt + wnd || soff + (int64_t)seglen <= rnxt) {
 		e->st.packets_ignored++;
 		rx_oow_ack(e, seglen != 0);
 		return false;

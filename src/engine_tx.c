@@ -145,9 +145,13 @@ static void seg_init(struct lp_engine *e, struct lp_seg *s, uint8_t flags, uint6
 	s->flags = flags;
 	if (syn) {
 		const struct lp_synopts *o = &e->offer;
+		uint64_t win = rx_wnd_offer(e);
 
 		s->seq = e->iss;
-		s->window = (uint16_t)(e->rcv_buf > 65535 ? 65535 : e->rcv_buf);
+		s->window = (uint16_t)(win > 65535 ? 65535 : win);
+		if (s->window > e->adv_edge)
+			e->adv_edge = s->window;
+		eng_note_window_cap(e);
 		s->opts.has_mss = true;
 		s->opts.mss = o->mss;
 		if (e->tcp == T_SYN_RCVD) {
@@ -161,10 +165,12 @@ static void seg_init(struct lp_engine *e, struct lp_seg *s, uint8_t flags, uint6
 		}
 		s->opts.wscale = o->wscale;
 	} else {
-		uint64_t win = e->rcv_buf >> e->rcv_ws;
+		uint64_t win = rx_wnd_offer(e) >> e->rcv_ws;
 
 		s->seq = snd_seq(e, off);
 		s->window = (uint16_t)(win > 65535 ? 65535 : win);
+		if ((flags & LP_TH_ACK) && e->rcv_nxt + ((uint64_t)s->window << e->rcv_ws) > e->adv_edge)
+			e->adv_edge = e->rcv_nxt + ((uint64_t)s->window << e->rcv_ws);
 		/* RFC 7323 3.2: in every segment once negotiated, RST too. */
 		s->opts.has_ts = e->ts_ok;
 		if (e->sack_ok && e->nooo && !(flags & LP_TH_RST))
@@ -206,6 +212,10 @@ static int seg_write(struct lp_engine *e, uint8_t *buf, size_t cap, struct lp_se
 	}
 	n = lp_pkt_build(buf, cap, s);
 	if (n > 0) {
+		e->out_seq = s->seq;
+		e->out_ack = s->ack;
+		e->out_len = s->len;
+		e->out_flags = s->flags;
 		e->st.packets_out++;
 		if (s->flags & LP_TH_ACK) {
 			/* Any segment with an ACK is the ACK owed. */
@@ -241,7 +251,7 @@ static void first_tx_labels(struct lp_engine *e, uint64_t off, uint64_t len)
 	}
 }
 
-static uint32_t label_at_wire(const struct lp_engine *e, uint64_t off)
+uint32_t tx_label_at(const struct lp_engine *e, uint64_t off)
 {
 	size_t lo = 0, hi = e->nwlab;
 
@@ -309,7 +319,7 @@ static int send_data(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t off
 	}
 	if (rtx) {
 		e->st.retransmissions++;
-		eng_emit(e, LP_EV_RETRANSMIT, e->me, label_at_wire(e, off), off, len,
+		eng_emit(e, LP_EV_RETRANSMIT, e->me, tx_label_at(e, off), off, len,
 			 len ? NULL : "FIN");
 	} else if (!probe && !e->rtt_timing && off >= e->probe_end) {
 		/* Karn: time only what goes out for the first time. */
@@ -437,7 +447,7 @@ void tx_on_persist(struct lp_engine *e)
 		e->probes++;
 		e->probe_due = true;
 		e->st.retransmissions++;
-		eng_emit(e, LP_EV_RETRANSMIT, e->me, label_at_wire(e, e->snd_una), e->snd_una, 1,
+		eng_emit(e, LP_EV_RETRANSMIT, e->me, tx_label_at(e, e->snd_una), e->snd_una, 1,
 			 "window probe");
 	} else {
 		/* What fits the window goes now; or our FIN, alone, probes
@@ -532,7 +542,7 @@ static int send_app_rst(struct lp_engine *e, uint8_t *buf, size_t cap)
 	e->tcp = T_CLOSED;
 	eng_emit(e, LP_EV_RST_SENT, e->me, 0, e->snd_nxt, 0, NULL);
 	if (e->rst_fault) {
-		eng_fail(e, "reset sent (fault)");
+		eng_fail(e, "reset sent in place of a segment");
 	} else if (e->state == LP_ENGINE_RUNNING) {
 		if (eng_have(e) < e->peer_len)
 			eng_diverge(e, eng_peer_label_at(e, e->rcv_nxt), e->peer_len, e->rcv_nxt,
@@ -623,8 +633,18 @@ int lp_engine_output(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t now
 	return 0;
 }
 
-void lp_engine_output_labels(const struct lp_engine *e, uint32_t *first, uint32_t *last)
+void lp_engine_output_info(const struct lp_engine *e, struct lp_pktinfo *pi)
 {
-	*first = e->out_first;
-	*last = e->out_last;
+	memset(pi, 0, sizeof(*pi));
+	pi->first = e->out_first;
+	pi->last = e->out_last;
+	pi->seq_off = (e->out_flags & LP_TH_SYN) ? 0 : (uint32_t)(e->out_seq - e->iss - 1);
+	pi->ack_off = (e->out_flags & LP_TH_ACK) ? (uint32_t)(e->out_ack - e->irs - 1) : 0;
+	pi->len = e->out_len;
+	pi->flags = e->out_flags;
+	if (pi->len) {
+		int64_t off = seq_to_off(e->iss + 1, e->snd_una, e->out_seq);
+
+		pi->label = tx_label_at(e, off > 0 ? (uint64_t)off : 0);
+	}
 }

@@ -1,17 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Fault plan: parsing specs, and deciding per packet or segment what fires. */
+/* Fault plan: parsing specs, deciding per packet or segment what fires, and
+ * the log of what fired. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tcpliveplay/fault.h"
+#include "tcpliveplay/pkt.h"
+#include "tcpliveplay/rng.h"
+
+#define MAX_DELAY_MS 3600000u
+#define MAX_WINDOW (65535u << 14)
 
 struct fault {
 	enum lp_fault_kind kind;
 	enum lp_fault_side side;
+	uint8_t ldir;        /* direction of the label: the side's own, the peer's for zero-window */
 	uint32_t seg;        /* label, for by-segment kinds */
-	uint32_t arg;        /* delay ms, truncate bytes */
+	uint32_t arg;        /* delay ms, truncate bytes, zero-window ms, window bytes */
 	uint32_t ppm;        /* probabilistic kinds: parts per million */
 	bool used;
 };
@@ -20,6 +27,9 @@ struct lp_fault_plan {
 	struct fault *f;
 	size_t n, cap;
 	uint64_t fired;
+	uint64_t seed;
+	struct lp_fault_fired *log;
+	size_t nlog, logcap;
 };
 
 static const struct {
@@ -30,7 +40,8 @@ static const struct {
 	{ "delay", LP_FAULT_DELAY },     { "reorder", LP_FAULT_REORDER },
 	{ "truncate", LP_FAULT_TRUNCATE }, { "corrupt", LP_FAULT_CORRUPT },
 	{ "rst", LP_FAULT_RST },         { "stall", LP_FAULT_STALL },
-	{ "loss", LP_FAULT_LOSS_P },
+	{ "loss", LP_FAULT_LOSS_P },     { "zero-window", LP_FAULT_ZERO_WINDOW },
+	{ "window", LP_FAULT_WINDOW },
 };
 
 const char *lp_fault_kind_str(enum lp_fault_kind k)
@@ -58,8 +69,39 @@ const char *lp_fault_kind_str(enum lp_fault_kind k)
 		return "stall";
 	case LP_FAULT_LOSS_P:
 		return "loss";
+	case LP_FAULT_ZERO_WINDOW:
+		return "zero-window";
+	case LP_FAULT_WINDOW:
+		return "window";
 	}
 	return "?";
+}
+
+static unsigned kind_place(enum lp_fault_kind k)
+{
+	switch (k) {
+	case LP_FAULT_TRUNCATE:
+	case LP_FAULT_RST:
+	case LP_FAULT_STALL:
+		return LP_FAULT_ON_APP;
+	case LP_FAULT_ZERO_WINDOW:
+	case LP_FAULT_WINDOW:
+		return LP_FAULT_ON_WINDOW;
+	case LP_FAULT_NONE:
+		return 0;
+	default:
+		return LP_FAULT_ON_WIRE;
+	}
+}
+
+bool lp_fault_kind_ends(enum lp_fault_kind k)
+{
+	return k == LP_FAULT_RST || k == LP_FAULT_STALL;
+}
+
+static const char *side_str(enum lp_fault_side s)
+{
+	return s == LP_FAULT_CLIENT ? "client" : "server";
 }
 
 int lp_fault_plan_new(struct lp_fault_plan **out)
@@ -77,7 +119,40 @@ void lp_fault_plan_free(struct lp_fault_plan *p)
 	if (!p)
 		return;
 	free(p->f);
+	free(p->log);
 	free(p);
+}
+
+static int push(struct lp_fault_plan *p, const struct fault *f)
+{
+	if (p->n == p->cap) {
+		size_t ncap = p->cap ? p->cap * 2 : 8;
+		struct fault *nf = realloc(p->f, ncap * sizeof(*nf));
+
+		if (!nf)
+			return -ENOMEM;
+		p->f = nf;
+		p->cap = ncap;
+	}
+	p->f[p->n] = *f;
+	p->f[p->n++].used = false;
+	return 0;
+}
+
+int lp_fault_plan_clone(const struct lp_fault_plan *p, struct lp_fault_plan **out)
+{
+	struct lp_fault_plan *c = NULL;
+	int rc = lp_fault_plan_new(&c);
+
+	for (size_t i = 0; !rc && p && i < p->n; i++)
+		rc = push(c, &p->f[i]);
+	if (rc) {
+		lp_fault_plan_free(c);
+		return rc;
+	}
+	c->seed = p ? p->seed : 0;
+	*out = c;
+	return 0;
 }
 
 /* Strict unsigned decimal of length len in [min, max]. */
@@ -128,29 +203,127 @@ static int parse_percent(const char *s, size_t len, uint32_t *ppm)
 	return 0;
 }
 
-int lp_fault_plan_add(struct lp_fault_plan *p, const char *spec, char *err, size_t errlen)
+/* A segment label: n, or C<n> / S<n> naming direction dir's segments. */
+static int parse_label(const char *s, size_t len, uint8_t dir, uint32_t *label)
 {
-	const char *tok[5];
-	size_t tlen[5], nt = 0, k = 0;
-	const char *c = spec;
-	struct fault f;
 	uint64_t v;
-	size_t i;
 
-	memset(&f, 0, sizeof(f));
-	f.side = LP_FAULT_SERVER;
+	if (len && (s[0] == 'C' || s[0] == 'S')) {
+		if ((s[0] == 'C') != (dir == LP_C2S))
+			return -EXDEV;
+		s++;
+		len--;
+	}
+	if (parse_num(s, len, 1, UINT32_MAX, &v) < 0)
+		return -EINVAL;
+	*label = (uint32_t)v;
+	return 0;
+}
+
+/* The tokens of spec split at ':' (at most max); how many, or 0 when more. */
+static size_t split(const char *spec, const char **tok, size_t *tlen, size_t max)
+{
+	const char *c = spec;
+	size_t nt = 0;
+
 	for (;;) {
 		const char *e = strchr(c, ':');
 		size_t l = e ? (size_t)(e - c) : strlen(c);
 
-		if (nt == 5)
-			goto toolong;
+		if (nt == max)
+			return 0;
 		tok[nt] = c;
 		tlen[nt++] = l;
 		if (!e)
-			break;
+			return nt;
 		c = e + 1;
 	}
+}
+
+/* The arguments after the kind: tok[0..nt). */
+static int parse_args(struct fault *f, const char *spec, const char **tok, const size_t *tlen,
+		      size_t nt, char *err, size_t errlen)
+{
+	const char *kn = lp_fault_kind_str(f->kind);
+	uint64_t v;
+	size_t k = 0;
+	int rc;
+
+	if (nt == 0) {
+		snprintf(err, errlen, "fault '%s': %s needs an argument", spec, kn);
+		return -EINVAL;
+	}
+	/* Probabilistic forms: loss:P%, dup:P%, reorder:P%. */
+	if (tlen[0] && tok[0][tlen[0] - 1] == '%') {
+		if (f->kind == LP_FAULT_DUP)
+			f->kind = LP_FAULT_DUP_P;
+		else if (f->kind == LP_FAULT_REORDER)
+			f->kind = LP_FAULT_REORDER_P;
+		else if (f->kind != LP_FAULT_LOSS_P)
+			goto badseg;
+		if (parse_percent(tok[0], tlen[0], &f->ppm) < 0) {
+			snprintf(err, errlen, "fault '%s': bad probability '%.*s' (want 0 < P%% <= 100%%)",
+				 spec, (int)tlen[0], tok[0]);
+			return -EINVAL;
+		}
+		return nt == 1 ? 0 : -E2BIG;
+	}
+	if (f->kind == LP_FAULT_LOSS_P) {
+		snprintf(err, errlen, "fault '%s': loss takes a probability like 5%%", spec);
+		return -EINVAL;
+	}
+	if (f->kind == LP_FAULT_WINDOW) {
+		if (parse_num(tok[0], tlen[0], 1, MAX_WINDOW, &v) < 0) {
+			snprintf(err, errlen, "fault '%s': window takes BYTES (1-%u)", spec, MAX_WINDOW);
+			return -EINVAL;
+		}
+		f->arg = (uint32_t)v;
+		return nt == 1 ? 0 : -E2BIG;
+	}
+	rc = parse_label(tok[0], tlen[0], f->ldir, &f->seg);
+	if (rc == -EXDEV) {
+		snprintf(err, errlen, "fault '%s': %s:%s names %s segment (%c<n>)", spec,
+			 side_str(f->side), kn, f->ldir == LP_C2S ? "a client" : "a server",
+			 f->ldir == LP_C2S ? 'C' : 'S');
+		return -EINVAL;
+	}
+	if (rc)
+		goto badseg;
+	k = 1;
+	if (f->kind == LP_FAULT_DELAY || f->kind == LP_FAULT_TRUNCATE ||
+	    f->kind == LP_FAULT_ZERO_WINDOW) {
+		uint64_t min = f->kind == LP_FAULT_ZERO_WINDOW ? 1 : 0;
+		uint64_t max = f->kind == LP_FAULT_TRUNCATE ? UINT32_MAX : MAX_DELAY_MS;
+
+		if (k >= nt || parse_num(tok[k], tlen[k], min, max, &v) < 0) {
+			snprintf(err, errlen, "fault '%s': %s needs %s", spec, kn,
+				 f->kind == LP_FAULT_TRUNCATE ? "SEG:BYTES" :
+				 f->kind == LP_FAULT_DELAY ? "SEG:MS (0-3600000)" : "SEG:MS (1-3600000)");
+			return -EINVAL;
+		}
+		f->arg = (uint32_t)v;
+		k++;
+	}
+	return k == nt ? 0 : -E2BIG;
+badseg:
+	snprintf(err, errlen, "fault '%s': bad segment '%.*s' (want a label such as %c1%s)", spec,
+		 (int)tlen[0], tok[0], f->ldir == LP_C2S ? 'C' : 'S',
+		 f->kind == LP_FAULT_DUP || f->kind == LP_FAULT_REORDER ? ", or P%" : "");
+	return -EINVAL;
+}
+
+int lp_fault_plan_add(struct lp_fault_plan *p, const char *spec, char *err, size_t errlen)
+{
+	const char *tok[6];
+	size_t tlen[6], nt, k = 0, i;
+	struct fault f;
+	int rc;
+
+	memset(&f, 0, sizeof(f));
+	f.side = LP_FAULT_SERVER;
+	nt = split(spec, tok, tlen, 6);
+	if (nt == 0)
+		goto toolong;
 	if (tlen[0] == 6 && strncmp(tok[0], "client", 6) == 0) {
 		f.side = LP_FAULT_CLIENT;
 		k = 1;
@@ -169,70 +342,28 @@ int lp_fault_plan_add(struct lp_fault_plan *p, const char *spec, char *err, size
 		return -EINVAL;
 	}
 	f.kind = kinds[i].kind;
-	k++;
-	if (k >= nt) {
-		snprintf(err, errlen, "fault '%s': %s needs an argument", spec,
-			 lp_fault_kind_str(f.kind));
-		return -EINVAL;
-	}
-	/* Probabilistic forms: loss:P%, dup:P%, reorder:P%. */
-	if (tlen[k] && tok[k][tlen[k] - 1] == '%') {
-		if (f.kind == LP_FAULT_DUP)
-			f.kind = LP_FAULT_DUP_P;
-		else if (f.kind == LP_FAULT_REORDER)
-			f.kind = LP_FAULT_REORDER_P;
-		else if (f.kind != LP_FAULT_LOSS_P)
-			goto badseg;
-		if (parse_percent(tok[k], tlen[k], &f.ppm) < 0) {
-			snprintf(err, errlen, "fault '%s': bad probability '%.*s' (want 0 < P%% <= 100%%)",
-				 spec, (int)tlen[k], tok[k]);
-			return -EINVAL;
-		}
-		if (k + 1 != nt)
-			goto toolong;
-		goto add;
-	}
-	if (f.kind == LP_FAULT_LOSS_P) {
-		snprintf(err, errlen, "fault '%s': loss takes a probability like 5%%", spec);
-		return -EINVAL;
-	}
-	if (parse_num(tok[k], tlen[k], 1, UINT32_MAX, &v) < 0)
-		goto badseg;
-	f.seg = (uint32_t)v;
-	k++;
-	if (f.kind == LP_FAULT_DELAY || f.kind == LP_FAULT_TRUNCATE) {
-		uint64_t max = f.kind == LP_FAULT_DELAY ? 3600000 : UINT32_MAX;
-
-		if (k >= nt || parse_num(tok[k], tlen[k], 0, max, &v) < 0) {
-			snprintf(err, errlen, "fault '%s': %s needs %s", spec, lp_fault_kind_str(f.kind),
-				 f.kind == LP_FAULT_DELAY ? "SEG:MS (0-3600000)" : "SEG:BYTES");
-			return -EINVAL;
-		}
-		f.arg = (uint32_t)v;
-		k++;
-	}
-	if (k != nt)
+	f.ldir = f.side == LP_FAULT_CLIENT ? LP_C2S : LP_S2C;
+	if (f.kind == LP_FAULT_ZERO_WINDOW)
+		f.ldir = (uint8_t)!f.ldir;
+	rc = parse_args(&f, spec, tok + k + 1, tlen + k + 1, nt - k - 1, err, errlen);
+	if (rc == -E2BIG)
 		goto toolong;
-add:
-	if (p->n == p->cap) {
-		size_t ncap = p->cap ? p->cap * 2 : 8;
-		struct fault *nf = realloc(p->f, ncap * sizeof(*nf));
-
-		if (!nf)
-			return -ENOMEM;
-		p->f = nf;
-		p->cap = ncap;
-	}
-	p->f[p->n++] = f;
-	return 0;
-badseg:
-	snprintf(err, errlen, "fault '%s': bad segment '%.*s' (want a label number from 1%s)", spec,
-		 (int)tlen[k], tok[k],
-		 f.kind == LP_FAULT_DUP || f.kind == LP_FAULT_REORDER ? " or P%" : "");
-	return -EINVAL;
+	if (rc)
+		return rc;
+	return push(p, &f);
 toolong:
 	snprintf(err, errlen, "fault '%s': too many fields", spec);
 	return -EINVAL;
+}
+
+/* "client:drop:C3" for fault f. */
+static const char *fault_str(const struct fault *f, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s:%s", side_str(f->side), lp_fault_kind_str(f->kind));
+
+	if (n > 0 && (size_t)n < len && f->seg)
+		snprintf(buf + n, len - (size_t)n, ":%c%u", f->ldir == LP_C2S ? 'C' : 'S', f->seg);
+	return buf;
 }
 
 int lp_fault_plan_validate(const struct lp_fault_plan *p, const struct lp_flow *fl,
@@ -240,15 +371,34 @@ int lp_fault_plan_validate(const struct lp_fault_plan *p, const struct lp_flow *
 {
 	for (size_t i = 0; p && i < p->n; i++) {
 		const struct fault *f = &p->f[i];
-		uint32_t n = fl->ndata[f->side == LP_FAULT_CLIENT ? LP_C2S : LP_S2C];
+		uint32_t n = fl->ndata[f->ldir];
+		char name[48];
 
-		if (f->ppm == 0 && (f->seg == 0 || f->seg > n)) {
-			const char *side = f->side == LP_FAULT_CLIENT ? "client" : "server";
-
-			snprintf(err, errlen, "fault %s:%s:%u: the %s sends %u data segment%s", side,
-				 lp_fault_kind_str(f->kind), f->seg, side, n, n == 1 ? "" : "s");
+		if (f->seg > n) {
+			snprintf(err, errlen, "fault %s: the %s sends %u data segment%s",
+				 fault_str(f, name, sizeof(name)), f->ldir == LP_C2S ? "client" : "server",
+				 n, n == 1 ? "" : "s");
 			return -EINVAL;
 		}
+	}
+	return 0;
+}
+
+int lp_fault_plan_check_live(const struct lp_fault_plan *p, enum lp_fault_side local, char *err,
+			     size_t errlen)
+{
+	for (size_t i = 0; p && i < p->n; i++) {
+		const struct fault *f = &p->f[i];
+		char name[48];
+
+		if (f->side == local || kind_place(f->kind) == LP_FAULT_ON_WIRE)
+			continue;
+		snprintf(err, errlen, "fault %s: the live %s's %s is its own; its faults here act on what "
+			 "arrives from it (drop, dup, delay, reorder, corrupt, loss)",
+			 fault_str(f, name, sizeof(name)), side_str(f->side),
+			 f->kind == LP_FAULT_ZERO_WINDOW || f->kind == LP_FAULT_WINDOW ? "window"
+										 : "application");
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -258,50 +408,165 @@ size_t lp_fault_plan_count(const struct lp_fault_plan *p)
 	return p ? p->n : 0;
 }
 
+bool lp_fault_plan_has(const struct lp_fault_plan *p, enum lp_fault_side side, unsigned mask)
+{
+	for (size_t i = 0; p && i < p->n; i++)
+		if (p->f[i].side == side && (kind_place(p->f[i].kind) & mask))
+			return true;
+	return false;
+}
+
 uint64_t lp_fault_plan_fired(const struct lp_fault_plan *p)
 {
 	return p ? p->fired : 0;
 }
 
-void lp_fault_plan_reset(struct lp_fault_plan *p)
+void lp_fault_plan_reset(struct lp_fault_plan *p, uint64_t seed)
 {
 	if (!p)
 		return;
 	p->fired = 0;
+	p->nlog = 0;
+	p->seed = seed;
 	for (size_t i = 0; i < p->n; i++)
 		p->f[i].used = false;
 }
 
+size_t lp_fault_plan_nlog(const struct lp_fault_plan *p)
+{
+	return p ? p->nlog : 0;
+}
+
+const struct lp_fault_fired *lp_fault_plan_log(const struct lp_fault_plan *p, size_t i)
+{
+	return p && i < p->nlog ? &p->log[i] : NULL;
+}
+
+void lp_fault_plan_note(struct lp_fault_plan *p, const struct lp_fault_fired *f)
+{
+	if (!p)
+		return;
+	p->fired++;
+	if (p->nlog == p->logcap && p->logcap < LP_FAULT_LOG_MAX) {
+		size_t ncap = p->logcap ? p->logcap * 2 : 16;
+		struct lp_fault_fired *nl = realloc(p->log, ncap * sizeof(*nl));
+
+		if (!nl)
+			return;
+		p->log = nl;
+		p->logcap = ncap;
+	}
+	if (p->nlog < p->logcap)
+		p->log[p->nlog++] = *f;
+}
+
+const char *lp_fault_fired_str(const struct lp_fault_fired *f, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s:%s", side_str(f->side), lp_fault_kind_str(f->kind));
+
+	if (n > 0 && (size_t)n < len && f->label)
+		snprintf(buf + n, len - (size_t)n, ":%c%u", f->dir == LP_C2S ? 'C' : 'S', f->label);
+	return buf;
+}
+
+void lp_fault_emit(const struct lp_fault_fired *f, lp_event_fn cb, void *ctx)
+{
+	struct lp_event ev;
+
+	if (!cb)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = LP_EV_FAULT;
+	ev.role = f->side == LP_FAULT_CLIENT ? LP_ROLE_CLIENT : LP_ROLE_SERVER;
+	ev.now_ns = f->at_ns;
+	ev.dir = f->dir;
+	ev.label = f->label;
+	ev.first_diff = -1;
+	ev.reason = lp_fault_kind_str(f->kind);
+	cb(ctx, &ev);
+}
+
+static void fire(struct lp_fault_plan *p, const struct fault *f, uint32_t label, uint64_t now,
+		 struct lp_fault_fired *out)
+{
+	struct lp_fault_fired ff = {
+		.side = f->side, .kind = f->kind, .dir = f->ldir, .label = label, .at_ns = now,
+	};
+
+	lp_fault_plan_note(p, &ff);
+	if (out)
+		*out = ff;
+}
+
 enum lp_fault_kind lp_fault_app_action(struct lp_fault_plan *p, enum lp_fault_side side,
-				       uint32_t label, uint32_t *arg)
+				       uint32_t label, uint64_t now_ns, uint32_t *arg)
 {
 	for (size_t i = 0; p && i < p->n; i++) {
 		struct fault *f = &p->f[i];
 
-		if (f->side != side || f->seg != label || f->used || f->ppm)
-			continue;
-		if (f->kind != LP_FAULT_TRUNCATE && f->kind != LP_FAULT_RST && f->kind != LP_FAULT_STALL)
+		if (f->side != side || f->seg != label || f->used || kind_place(f->kind) != LP_FAULT_ON_APP)
 			continue;
 		f->used = true;
-		p->fired++;
+		fire(p, f, label, now_ns, NULL);
 		*arg = f->arg;
 		return f->kind;
 	}
 	return LP_FAULT_NONE;
 }
 
-void lp_fault_wire(struct lp_fault_plan *p, enum lp_fault_side side, uint32_t first,
-		   uint32_t last, struct lp_rng *rng, struct lp_fault_verdict *v)
+uint32_t lp_fault_window_cap(const struct lp_fault_plan *p, enum lp_fault_side side)
+{
+	uint32_t cap = 0;
+
+	for (size_t i = 0; p && i < p->n; i++)
+		if (p->f[i].side == side && p->f[i].kind == LP_FAULT_WINDOW &&
+		    (!cap || p->f[i].arg < cap))
+			cap = p->f[i].arg;
+	return cap;
+}
+
+bool lp_fault_zero_window(const struct lp_fault_plan *p, enum lp_fault_side side, size_t i,
+			  uint32_t *label, uint32_t *ms)
+{
+	for (size_t k = 0; p && k < p->n; k++) {
+		const struct fault *f = &p->f[k];
+
+		if (f->side != side || f->kind != LP_FAULT_ZERO_WINDOW)
+			continue;
+		if (i-- == 0) {
+			*label = f->seg;
+			*ms = f->arg;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Fault i of the plan picks packet key with probability ppm, the same way
+ * for the same seed, side, fault and key. */
+static bool picks(const struct lp_fault_plan *p, size_t i, enum lp_fault_side side, uint64_t key,
+		  uint32_t ppm)
+{
+	struct lp_rng r;
+
+	lp_rng_seed(&r, p->seed ^ 0x6c706661756c7473ull ^ ((uint64_t)side << 63) ^
+			(i + 1) * 0x9e3779b97f4a7c15ull ^ key);
+	return lp_rng_chance_ppm(&r, ppm);
+}
+
+void lp_fault_wire(struct lp_fault_plan *p, enum lp_fault_side side, const struct lp_fault_pkt *pk,
+		   uint64_t now_ns, struct lp_fault_verdict *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->copies = 1;
 	for (size_t i = 0; p && i < p->n; i++) {
 		struct fault *f = &p->f[i];
+		struct lp_fault_fired *out = v->fired < LP_FAULT_PER_PKT ? &v->what[v->fired] : NULL;
 
-		if (f->side != side)
+		if (f->side != side || kind_place(f->kind) != LP_FAULT_ON_WIRE)
 			continue;
 		if (f->ppm) {
-			if (!lp_rng_chance_ppm(rng, f->ppm))
+			if (!pk->seqspace || !picks(p, i, side, pk->key, f->ppm))
 				continue;
 			if (f->kind == LP_FAULT_LOSS_P)
 				v->drop = true;
@@ -309,10 +574,11 @@ void lp_fault_wire(struct lp_fault_plan *p, enum lp_fault_side side, uint32_t fi
 				v->copies = 2;
 			else
 				v->reorder = true;
+			fire(p, f, pk->label, now_ns, out);
 			v->fired++;
 			continue;
 		}
-		if (!first || f->seg < first || f->seg > last || f->used)
+		if (!pk->first || f->seg < pk->first || f->seg > pk->last || f->used)
 			continue;
 		switch (f->kind) {
 		case LP_FAULT_DROP:
@@ -327,15 +593,102 @@ void lp_fault_wire(struct lp_fault_plan *p, enum lp_fault_side side, uint32_t fi
 		case LP_FAULT_REORDER:
 			v->reorder = true;
 			break;
-		case LP_FAULT_CORRUPT:
+		default:
 			v->corrupt = true;
 			break;
-		default:
-			continue;
 		}
 		f->used = true;
+		fire(p, f, f->seg, now_ns, out);
 		v->fired++;
 	}
-	if (p)
-		p->fired += v->fired;
+}
+
+void lp_fault_pkt_from(struct lp_fault_pkt *fp, const struct lp_pktinfo *pi, struct lp_fault_keys *k)
+{
+	fp->first = pi->first;
+	fp->last = pi->last;
+	fp->label = pi->label;
+	fp->seqspace = pi->len || (pi->flags & (LP_TH_SYN | LP_TH_FIN));
+	fp->key = fp->seqspace ? lp_fault_key(k, pi->seq_off, pi->ack_off, pi->len, pi->flags) : 0;
+}
+
+/* ---- packet keys ---- */
+
+struct keyslot {
+	uint64_t h;          /* 0: empty */
+	uint32_t count;
+};
+
+struct lp_fault_keys {
+	struct keyslot *t;
+	size_t n, cap;       /* cap: a power of two */
+};
+
+int lp_fault_keys_new(struct lp_fault_keys **out)
+{
+	struct lp_fault_keys *k = calloc(1, sizeof(*k));
+
+	if (!k)
+		return -ENOMEM;
+	*out = k;
+	return 0;
+}
+
+void lp_fault_keys_free(struct lp_fault_keys *k)
+{
+	if (!k)
+		return;
+	free(k->t);
+	free(k);
+}
+
+static uint64_t mix(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static struct keyslot *slot_of(struct keyslot *t, size_t cap, uint64_t h)
+{
+	size_t i = (size_t)h & (cap - 1);
+
+	while (t[i].h && t[i].h != h)
+		i = (i + 1) & (cap - 1);
+	return &t[i];
+}
+
+static int keys_grow(struct lp_fault_keys *k)
+{
+	size_t ncap = k->cap ? k->cap * 2 : 256;
+	struct keyslot *nt = calloc(ncap, sizeof(*nt));
+
+	if (!nt)
+		return -ENOMEM;
+	for (size_t i = 0; i < k->cap; i++)
+		if (k->t[i].h)
+			*slot_of(nt, ncap, k->t[i].h) = k->t[i];
+	free(k->t);
+	k->t = nt;
+	k->cap = ncap;
+	return 0;
+}
+
+uint64_t lp_fault_key(struct lp_fault_keys *k, uint64_t seq_off, uint64_t ack_off, uint32_t len,
+		      uint8_t flags)
+{
+	uint64_t h = mix(mix(mix(seq_off + 1) ^ ack_off) ^ ((uint64_t)len << 8 | flags));
+	struct keyslot *s;
+
+	if (!h)
+		h = 1;
+	/* Without memory for the count, every such packet is the first. */
+	if (!k || ((k->n + 1) * 2 > k->cap && keys_grow(k)))
+		return mix(h);
+	s = slot_of(k->t, k->cap, h);
+	if (!s->h) {
+		s->h = h;
+		k->n++;
+	}
+	return mix(h ^ (uint64_t)s->count++ * 0x9e3779b97f4a7c15ull);
 }

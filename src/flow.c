@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "incident.h"
 #include "tcpliveplay/flow.h"
 #include "flow_int.h"
 #include "tcpliveplay/util.h"
@@ -276,6 +277,9 @@ static int add_packet(struct lp_flows *f, const struct lp_rawpkt *pkt)
 	r->number = pkt->number;
 	r->len = (uint16_t)t->len;
 	r->flags = t->flags;
+	r->window = t->window;
+	r->has_ts = t->opts.has_ts;
+	r->tsval = t->opts.tsval;
 	r->side = (uint8_t)side;
 	if (t->caplen < t->len)
 		bd->truncated = true;
@@ -322,6 +326,7 @@ static void flow_free(struct lp_flow *fl)
 		free(fl->dir[d].holes);
 	}
 	free(fl->segs);
+	free(fl->incidents);
 	free(fl);
 }
 

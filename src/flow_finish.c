@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "flow_int.h"
+#include "incident.h"
 #include "tcpliveplay/util.h"
 
 /* Records given back at a time while they become segments. */
@@ -171,6 +172,7 @@ struct finish {
 	struct origin org[2];   /* by side: where its data starts */
 	int client;             /* the side that is the client */
 	struct ivset wire[2];   /* by direction: stream bytes a segment already carries */
+	struct lp_inc inc;      /* what went wrong on the wire, as read so far */
 	bool syn_done[2], fin_done[2], rst_done[2];
 	uint64_t fin_off[2];
 	size_t segcap;
@@ -324,6 +326,31 @@ static int emit_data(struct finish *fn, int d, uint64_t s, uint64_t e, struct lp
 	return ivset_add(w, s, e);
 }
 
+/* The first byte of [s, e) in set, or UINT64_MAX. */
+static uint64_t ivset_first_in(const struct ivset *set, uint64_t s, uint64_t e)
+{
+	for (size_t i = ivset_first_after(set, s); i < set->n && set->v[i].start < e; i++)
+		if (set->v[i].end > s)
+			return set->v[i].start > s ? set->v[i].start : s;
+	return UINT64_MAX;
+}
+
+/* A record for the incident reader, before its data joins the wire. */
+static int see_incidents(struct finish *fn, const struct rec *r, int d, int64_t rel, uint64_t ack)
+{
+	const struct ivset *w = &fn->wire[d];
+	int64_t end = rel + (int64_t)r->len;
+	uint64_t s = rel > 0 ? (uint64_t)rel : 0, e = end > 0 ? (uint64_t)end : 0;
+	struct lp_inc_rec ir = {
+		.dir = (uint8_t)d, .flags = r->flags, .window = r->window, .packet = r->number,
+		.ts_ns = r->ts, .off = s, .len = e - s, .ack = ack, .has_ts = r->has_ts,
+		.tsval = r->tsval, .covered = ivset_first_in(w, s, e),
+		.reached = w->n ? w->v[w->n - 1].end : 0,
+	};
+
+	return lp_inc_record(&fn->inc, fn->fl, &ir);
+}
+
 /* One record into the schedule: its SYN once, its new data, its FIN and RST
  * once each; the capture's own retransmissions are counted, not emitted. */
 static int emit_record(struct finish *fn, const struct rec *r)
@@ -345,6 +372,9 @@ static int emit_record(struct finish *fn, const struct rec *r)
 
 		seg.ack = a > 0 ? (uint32_t)a : 0;
 	}
+	rc = see_incidents(fn, r, d, rel, seg.ack);
+	if (rc)
+		return rc;
 	if (r->flags & LP_TH_SYN) {
 		st->syn = true;
 		if (fn->syn_done[d]) {
@@ -480,6 +510,8 @@ int lp_flow_finish(struct lp_flow *fl, struct build *bd, uint64_t *budget)
 		fl->notes |= LP_NOTE_TRUNCATED;
 	rebase_streams(&fn, budget);
 	rc = emit_records(&fn);
+	if (!rc)
+		rc = lp_inc_finish(&fn.inc, fl);
 	for (int s = 0; !rc && s < 2; s++)
 		rc = finish_stream(&fn, s);
 	if (!rc)

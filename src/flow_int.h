@@ -80,13 +80,16 @@ void sbuf_free(struct sbuf *sb);
 #define GAP_TOTAL (256u << 20)
 
 /* One captured TCP packet of a flow, without its payload (placed in its
- * side's sbuf). 24 bytes: a capture holds one per packet until its flows
+ * side's sbuf). 32 bytes: a capture holds one per packet until its flows
  * are finished. */
 struct rec {
 	uint64_t ts;
 	uint32_t seq, ack, number;
+	uint32_t tsval;          /* with has_ts: the timestamp option's */
 	uint16_t len;            /* payload bytes on the wire (an IP length bounds it) */
+	uint16_t window;
 	uint8_t side, flags;
+	bool has_ts;
 };
 
 /* The options and window of a side's first SYN or SYN-ACK. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tcpliveplay/link_mem.h"
+#include "tcpliveplay/pkt.h"
 
 #define REORDER_HOLD_NS 1000000ull
 #define MAX_PKT (65536u + 64u)
@@ -172,7 +173,7 @@ int lp_link_mem_send(struct lp_link_mem *l, unsigned to, const uint8_t *pkt, siz
 		sl->order = l->order++;
 		sl->at = now_ns + l->latency + (v ? v->delay_ns : 0);
 		if (v && v->corrupt)
-			sl->buf[len - 1] ^= 0xff;
+			lp_pkt_corrupt(sl->buf, len);
 		/* A packet held back for reordering goes right after this one. */
 		if (l->held[to] >= 0) {
 			struct slot *h = &l->s[l->held[to]];

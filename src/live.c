@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "tcpliveplay/faultwire.h"
 #include "tcpliveplay/live.h"
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/util.h"
@@ -14,6 +15,8 @@
 
 struct live {
 	struct lp_engine *eng;
+	struct lp_fwire *fw;       /* the fault plan between the engine and the link */
+	struct lp_link *link;
 	struct lp_pcapw *writer;
 	uint64_t base;     /* the engine's clock counts from here, so logs start at 0 */
 	uint8_t buf[PKT_BUF];
@@ -24,28 +27,43 @@ static uint64_t mono_ns(const struct live *lv)
 	return lp_clock_ns(CLOCK_MONOTONIC) - lv->base;
 }
 
+/* What arrived is recorded as it came, then meets the faults. */
 static void on_rx(void *ctx, const uint8_t *ip, size_t len)
 {
 	struct live *lv = ctx;
 
 	if (lv->writer)
 		lp_pcapw_write(lv->writer, ip, len, lp_clock_ns(CLOCK_REALTIME));
-	lp_engine_input(lv->eng, ip, len, mono_ns(lv));
+	lp_fwire_in(lv->fw, ip, len, mono_ns(lv));
 }
 
-static int flush_out(struct live *lv, struct lp_link *link, char *err, size_t errlen)
+static void deliver(void *ctx, const uint8_t *ip, size_t len, uint64_t now)
 {
-	int n;
+	struct live *lv = ctx;
 
-	while ((n = lp_engine_output(lv->eng, lv->buf, sizeof(lv->buf), mono_ns(lv))) > 0) {
-		int rc = lp_link_send(link, lv->buf, (size_t)n);
+	lp_engine_input(lv->eng, ip, len, now);
+}
 
-		if (rc) {
-			snprintf(err, errlen, "cannot send: %s", lp_link_error(link));
-			return rc;
-		}
-		if (lv->writer)
-			lp_pcapw_write(lv->writer, lv->buf, (size_t)n, lp_clock_ns(CLOCK_REALTIME));
+/* What the faults let go is sent and recorded. */
+static int send_ip(void *ctx, const uint8_t *ip, size_t len)
+{
+	struct live *lv = ctx;
+	int rc = lp_link_send(lv->link, ip, len);
+
+	if (!rc && lv->writer)
+		lp_pcapw_write(lv->writer, ip, len, lp_clock_ns(CLOCK_REALTIME));
+	return rc;
+}
+
+static int flush_out(struct live *lv, char *err, size_t errlen)
+{
+	int n = 0, rc = lp_fwire_run(lv->fw, mono_ns(lv));
+
+	while (!rc && (n = lp_engine_output(lv->eng, lv->buf, sizeof(lv->buf), mono_ns(lv))) > 0)
+		rc = lp_fwire_out(lv->fw, lv->buf, (size_t)n, mono_ns(lv));
+	if (rc) {
+		snprintf(err, errlen, "cannot send: %s", lp_link_error(lv->link));
+		return rc;
 	}
 	return n < 0 ? n : 0;
 }
@@ -53,8 +71,12 @@ static int flush_out(struct live *lv, struct lp_link *link, char *err, size_t er
 int lp_live_run(const struct lp_flow *fl, struct lp_live_opts *o, struct lp_report *r, char *err,
 		size_t errlen)
 {
-	struct live lv = { .writer = o->writer };
+	struct live lv = { .writer = o->writer, .link = o->link };
 	struct lp_engine_cfg cfg = o->engine;
+	struct lp_fwire_cfg fc = {
+		.plan = cfg.faults, .io = { .send = send_ip, .deliver = deliver, .ctx = &lv },
+		.on_event = cfg.on_event, .ctx = cfg.ctx,
+	};
 	uint64_t start, deadline, next_progress;
 	const char *why = NULL;
 	int rc;
@@ -65,16 +87,21 @@ int lp_live_run(const struct lp_flow *fl, struct lp_live_opts *o, struct lp_repo
 	start = 1;
 	cfg.ts_origin_ns = start;
 	rc = lp_engine_new(fl, &cfg, &lv.eng);
+	if (!rc) {
+		fc.local = cfg.role == LP_ROLE_CLIENT ? LP_FAULT_CLIENT : LP_FAULT_SERVER;
+		fc.e = lv.eng;
+		rc = lp_fwire_new(&fc, &lv.fw);
+	}
 	if (rc) {
 		snprintf(err, errlen, "cannot set up the engine: %s", strerror(-rc));
-		return rc;
+		goto out;
 	}
 	deadline = o->timeout_ns ? start + o->timeout_ns : UINT64_MAX;
 	next_progress = start + PROGRESS_NS;
 	for (;;) {
 		uint64_t now, wake;
 
-		rc = flush_out(&lv, o->link, err, errlen);
+		rc = flush_out(&lv, err, errlen);
 		if (rc)
 			goto out;
 		if (lp_engine_state(lv.eng) != LP_ENGINE_RUNNING)
@@ -97,6 +124,8 @@ int lp_live_run(const struct lp_flow *fl, struct lp_live_opts *o, struct lp_repo
 			next_progress = now + PROGRESS_NS;
 		}
 		wake = lp_engine_next_timer(lv.eng);
+		if (lp_fwire_next(lv.fw) < wake)
+			wake = lp_fwire_next(lv.fw);
 		if (wake > deadline)
 			wake = deadline;
 		if (o->progress && wake > next_progress)
@@ -113,7 +142,7 @@ int lp_live_run(const struct lp_flow *fl, struct lp_live_opts *o, struct lp_repo
 	/* Ended early: the host's connection is reset, not left open. */
 	if (why) {
 		lp_engine_abort(lv.eng, mono_ns(&lv));
-		rc = flush_out(&lv, o->link, err, errlen);
+		rc = flush_out(&lv, err, errlen);
 		if (rc)
 			goto out;
 	}
@@ -123,9 +152,11 @@ int lp_live_run(const struct lp_flow *fl, struct lp_live_opts *o, struct lp_repo
 	r->server = cfg.role == LP_ROLE_CLIENT ? cfg.remote : cfg.local;
 	if (why)
 		lp_report_cut_short(r, why);
+	lp_report_add_faults(r, cfg.faults);
 	r->duration_ns = mono_ns(&lv) - start;
 	rc = 0;
 out:
+	lp_fwire_free(lv.fw);
 	lp_engine_free(lv.eng);
 	return rc;
 }

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "tcpliveplay/bytes.h"
+#include "tcpliveplay/faultwire.h"
 #include "tcpliveplay/flowset.h"
 #include "tcpliveplay/multi.h"
 #include "tcpliveplay/pkt.h"
@@ -24,6 +25,7 @@ struct multi;
 struct slot {
 	struct multi *m;           /* for event callbacks */
 	struct lp_engine *eng;
+	struct lp_fwire *fw;       /* the flow's fault plan between its engine and the link */
 	uint64_t started;
 	uint64_t wake;             /* heap key */
 	size_t heap_pos;           /* NOWHERE when not in the heap */
@@ -158,6 +160,8 @@ static void end_flow(struct multi *m, size_t idx, const char *why, uint64_t now)
 	r.seed = o->seed;
 	if (why)
 		lp_report_cut_short(&r, why);
+	if (s->eng)
+		lp_report_add_faults(&r, mf->faults);
 	if (o->done)
 		o->done(o->ctx, &r);
 	heap_remove(m, idx);
@@ -165,15 +169,21 @@ static void end_flow(struct multi *m, size_t idx, const char *why, uint64_t now)
 		m->in_flight--;
 	s->state = ENDED;
 	m->ended++;
+	lp_fwire_free(s->fw);
+	s->fw = NULL;
 	lp_engine_free(s->eng);
 	s->eng = NULL;
 }
 
-static void send_pkt(struct multi *m, size_t idx, const uint8_t *ip, size_t len)
+/* What the flow's faults let go: sent and recorded. */
+static int send_ip(void *ctx, const uint8_t *ip, size_t len)
 {
+	struct slot *s = ctx;
+	struct multi *m = s->m;
 	const struct lp_multi_opts *o = m->o;
+	size_t idx = (size_t)(s - m->slots);
 	int rc = lp_link_send_to(o->link, lp_link_has_mac(o->link) ? o->flows[idx].mac : NULL,
-				      ip, len);
+				 ip, len);
 
 	if (rc && !m->err) {
 		m->err = rc;
@@ -181,6 +191,22 @@ static void send_pkt(struct multi *m, size_t idx, const uint8_t *ip, size_t len)
 	}
 	if (o->writer)
 		lp_pcapw_write(o->writer, ip, len, lp_clock_ns(CLOCK_REALTIME));
+	return 0;
+}
+
+static void deliver(void *ctx, const uint8_t *ip, size_t len, uint64_t now)
+{
+	struct slot *s = ctx;
+
+	lp_engine_input(s->eng, ip, len, now);
+}
+
+/* The flow's next wake-up: its engine's timer or a packet its faults hold. */
+static uint64_t next_wake(const struct slot *s)
+{
+	uint64_t t = lp_engine_next_timer(s->eng), q = lp_fwire_next(s->fw);
+
+	return q < t ? q : t;
 }
 
 /* Send what the engine has, then end the flow or re-arm its timer. */
@@ -189,18 +215,19 @@ static void flush(struct multi *m, size_t idx, uint64_t now)
 	struct slot *s = &m->slots[idx];
 	int n = 0;
 
+	lp_fwire_run(s->fw, now);
 	for (size_t k = 0; k < MAX_BURST; k++) {
 		n = lp_engine_output(s->eng, m->buf, sizeof(m->buf), now);
 		if (n <= 0)
 			break;
-		send_pkt(m, idx, m->buf, (size_t)n);
+		lp_fwire_out(s->fw, m->buf, (size_t)n, now);
 	}
 	if (lp_engine_state(s->eng) != LP_ENGINE_RUNNING) {
 		end_flow(m, idx, NULL, now);
 		return;
 	}
 	/* More to send than one burst: come back at once. */
-	heap_set(m, idx, n > 0 ? now : lp_engine_next_timer(s->eng));
+	heap_set(m, idx, n > 0 ? now : next_wake(s));
 }
 
 static void event_tramp(void *ctx, const struct lp_event *ev)
@@ -217,6 +244,10 @@ static int start_flow(struct multi *m, size_t idx, uint64_t now)
 	const struct lp_multi_flow *mf = &o->flows[idx];
 	struct slot *s = &m->slots[idx];
 	struct lp_engine_cfg cfg = o->engine;
+	struct lp_fwire_cfg fc = {
+		.plan = mf->faults, .local = LP_FAULT_CLIENT,
+		.io = { .send = send_ip, .deliver = deliver, .ctx = s },
+	};
 	int rc;
 
 	cfg.role = LP_ROLE_CLIENT;
@@ -229,9 +260,21 @@ static int start_flow(struct multi *m, size_t idx, uint64_t now)
 	cfg.rto_jitter_seed = lp_flowset_seed(o->seed, mf->fl->id);
 	cfg.on_event = o->event ? event_tramp : NULL;
 	cfg.ctx = s;
+	cfg.faults = mf->faults;
+	/* The flow's faults decide from its own seed, as in --simulate. */
+	lp_fault_plan_reset(mf->faults, lp_flowset_seed(o->seed, mf->fl->id));
 	rc = lp_engine_new(mf->fl, &cfg, &s->eng);
-	if (rc)
+	if (!rc) {
+		fc.e = s->eng;
+		fc.on_event = cfg.on_event;
+		fc.ctx = s;
+		rc = lp_fwire_new(&fc, &s->fw);
+	}
+	if (rc) {
+		lp_engine_free(s->eng);
+		s->eng = NULL;
 		return rc;
+	}
 	s->state = RUNNING;
 	s->started = now;
 	m->in_flight++;
@@ -255,7 +298,7 @@ static void on_rx(void *ctx, const uint8_t *ip, size_t len)
 	now = mono_ns(m);
 	if (o->writer)
 		lp_pcapw_write(o->writer, ip, len, lp_clock_ns(CLOCK_REALTIME));
-	lp_engine_input(m->slots[idx].eng, ip, len, now);
+	lp_fwire_in(m->slots[idx].fw, ip, len, now);
 	flush(m, idx, now);
 }
 
@@ -397,8 +440,10 @@ int lp_multi_run(const struct lp_multi_opts *o, uint64_t *duration_ns, char *err
 	*duration_ns = mono_ns(m) - start;
 out:
 	if (m && m->slots) {
-		for (size_t i = 0; i < o->nflows; i++)
+		for (size_t i = 0; i < o->nflows; i++) {
+			lp_fwire_free(m->slots[i].fw);
 			lp_engine_free(m->slots[i].eng);
+		}
 	}
 	if (m) {
 		free(m->slots);

@@ -219,6 +219,15 @@ int lp_pkt_build(uint8_t *buf, size_t cap, const struct lp_seg *s)
 	return (int)total;
 }
 
+void lp_pkt_corrupt(uint8_t *pkt, size_t len)
+{
+	size_t at = len && pkt[0] >> 4 == 4 ? (size_t)(pkt[0] & 0x0f) * 4 + 16 : LP_IPV6_HDR + 16;
+
+	/* Never +0 into -0 (0x0000 and 0xffff are the same sum). */
+	if (len >= at + 2)
+		lp_put16(pkt + at, lp_get16(pkt + at) ^ 0x5a5a);
+}
+
 void lp_tcpopts_parse(const uint8_t *p, size_t len, struct lp_tcpopts *o)
 {
 	size_t i = 0;

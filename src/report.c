@@ -9,6 +9,9 @@
 
 #include "tcpliveplay/report.h"
 
+/* Faults the text report lists (JSON has them all, up to LP_REPORT_MAX_FAULTS). */
+#define TEXT_FAULTS 16
+
 #ifndef LP_VERSION
 #define LP_VERSION "unknown"
 #endif
@@ -70,6 +73,39 @@ void lp_report_add_divergence(struct lp_report *r, const struct lp_divergence *d
 			 seg[0] ? " at " : "", seg, d->expected, d->received);
 	else
 		snprintf(rd->message, sizeof(rd->message), "%s", d->reason);
+}
+
+void lp_report_add_faults(struct lp_report *r, const struct lp_fault_plan *p)
+{
+	const struct lp_fault_fired *end = NULL;
+
+	r->faults_fired = lp_fault_plan_fired(p);
+	r->nfaults = 0;
+	for (size_t i = 0; i < lp_fault_plan_nlog(p); i++) {
+		const struct lp_fault_fired *f = lp_fault_plan_log(p, i);
+
+		if (!end && lp_fault_kind_ends(f->kind))
+			end = f;
+		if (r->nfaults < LP_REPORT_MAX_FAULTS) {
+			struct lp_report_fault *rf = &r->faults[r->nfaults++];
+
+			rf->side = f->side;
+			rf->kind = f->kind;
+			rf->at_ns = f->at_ns;
+			lp_segment_label(f->dir, f->label, rf->segment, sizeof(rf->segment));
+		}
+	}
+	if (end) {
+		char name[48];
+		size_t n = strlen(r->reason);
+
+		lp_fault_fired_str(end, name, sizeof(name));
+		if (r->verdict != LP_VERDICT_FAILED) {
+			r->verdict = LP_VERDICT_FAILED;
+			r->exit_code = 1;
+		}
+		snprintf(r->reason + n, sizeof(r->reason) - n, "%s(fault %s)", n ? " " : "", name);
+	}
 }
 
 void lp_report_cut_short(struct lp_report *r, const char *why)
@@ -166,6 +202,17 @@ int lp_report_print_text(const struct lp_report *r, FILE *fp)
 	if (r->ndiv_total > r->ndiv)
 		fprintf(fp, "divergence: ... %zu more\n", r->ndiv_total - r->ndiv);
 	fprintf(fp, "faults fired: %" PRIu64 "\n", r->faults_fired);
+	for (size_t i = 0; i < r->nfaults && i < TEXT_FAULTS; i++) {
+		const struct lp_report_fault *f = &r->faults[i];
+		char t[32];
+
+		fmt_duration(f->at_ns, t, sizeof(t));
+		fprintf(fp, "fault: %s:%s%s%s at %s s\n", f->side == LP_FAULT_CLIENT ? "client" : "server",
+			lp_fault_kind_str(f->kind), f->segment[0] ? ":" : "", f->segment, t);
+	}
+	if (r->faults_fired > r->nfaults || r->nfaults > TEXT_FAULTS)
+		fprintf(fp, "fault: ... %" PRIu64 " more\n",
+			r->faults_fired - (r->nfaults < TEXT_FAULTS ? r->nfaults : TEXT_FAULTS));
 	fprintf(fp, "duration: %s s\n", d);
 	if (r->duration_ns) {
 		double mb = (double)(r->sent.bytes + r->received.bytes) / 1e6;
@@ -232,7 +279,21 @@ static void json_report(const struct lp_report *r, FILE *fp)
 		json_str(fp, v->message);
 		fputc('}', fp);
 	}
-	fprintf(fp, "],\"faults_fired\":%" PRIu64 ",\"duration_s\":%s,\"version\":", r->faults_fired, d);
+	fprintf(fp, "],\"faults_fired\":%" PRIu64 ",\"faults\":[", r->faults_fired);
+	for (size_t i = 0; i < r->nfaults; i++) {
+		const struct lp_report_fault *f = &r->faults[i];
+		char t[32];
+
+		fmt_duration(f->at_ns, t, sizeof(t));
+		fprintf(fp, "%s{\"side\":\"%s\",\"kind\":\"%s\",\"segment\":", i ? "," : "",
+			f->side == LP_FAULT_CLIENT ? "client" : "server", lp_fault_kind_str(f->kind));
+		if (f->segment[0])
+			json_str(fp, f->segment);
+		else
+			fputs("null", fp);
+		fprintf(fp, ",\"time_s\":%s}", t);
+	}
+	fprintf(fp, "],\"duration_s\":%s,\"version\":", d);
 	json_str(fp, LP_VERSION);
 	fputc('}', fp);
 }

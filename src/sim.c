@@ -19,7 +19,7 @@ struct sim {
 	struct lp_engine *eng[2];     /* indexed by enum lp_role */
 	struct lp_link_mem *link;
 	struct lp_fault_plan *faults;
-	struct lp_rng frng;
+	struct lp_fault_keys *keys[2];  /* per side, when it has wire faults */
 	lp_event_fn cb;
 	void *ctx;
 	uint8_t buf[PKT_BUF];
@@ -33,26 +33,6 @@ void lp_sim_opts_init(struct lp_sim_opts *o)
 	o->timing.speed = 1.0;
 }
 
-static void fault_event(struct sim *s, unsigned side, uint32_t label, uint64_t now,
-			const struct lp_fault_verdict *v)
-{
-	struct lp_event ev;
-	const char *what = v->drop ? "drop" : v->corrupt ? "corrupt" : v->copies > 1 ? "dup" :
-			   v->reorder ? "reorder" : v->delay_ns ? "delay" : "fault";
-
-	if (!s->cb)
-		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = LP_EV_FAULT;
-	ev.role = (enum lp_role)side;
-	ev.now_ns = now;
-	ev.dir = side == LP_ROLE_CLIENT ? LP_C2S : LP_S2C;
-	ev.label = label;
-	ev.first_diff = -1;
-	ev.reason = what;
-	s->cb(s->ctx, &ev);
-}
-
 /* Move every packet both engines have to send onto the wire. */
 static int drain(struct sim *s, uint64_t now)
 {
@@ -61,13 +41,22 @@ static int drain(struct sim *s, uint64_t now)
 
 		while ((n = lp_engine_output(s->eng[side], s->buf, sizeof(s->buf), now)) > 0) {
 			struct lp_fault_verdict v;
-			uint32_t first, last;
+			struct lp_fault_pkt fp;
+			struct lp_pktinfo pi;
 			int rc;
 
-			lp_engine_output_labels(s->eng[side], &first, &last);
-			lp_fault_wire(s->faults, (enum lp_fault_side)side, first, last, &s->frng, &v);
-			if (v.fired)
-				fault_event(s, side, first, now, &v);
+			/* Only a side with wire faults has keys to name its packets by. */
+			if (!s->keys[side]) {
+				rc = lp_link_mem_send(s->link, 1 - side, s->buf, (size_t)n, now, NULL);
+				if (rc < 0)
+					return rc;
+				continue;
+			}
+			lp_engine_output_info(s->eng[side], &pi);
+			lp_fault_pkt_from(&fp, &pi, s->keys[side]);
+			lp_fault_wire(s->faults, (enum lp_fault_side)side, &fp, now, &v);
+			for (unsigned i = 0; i < v.fired && i < LP_FAULT_PER_PKT; i++)
+				lp_fault_emit(&v.what[i], s->cb, s->ctx);
 			rc = lp_link_mem_send(s->link, 1 - side, s->buf, (size_t)n, now, &v);
 			if (rc < 0)
 				return rc;
@@ -161,9 +150,15 @@ int lp_sim_run_detail(const struct lp_flow *fl, const struct lp_sim_opts *o, str
 	s->faults = o->faults;
 	s->cb = cb;
 	s->ctx = ctx;
-	lp_fault_plan_reset(o->faults);
+	lp_fault_plan_reset(o->faults, o->seed);
 	lp_rng_seed(&rng, o->seed);
-	lp_rng_seed(&s->frng, o->seed ^ 0x6c706661756c7473ull);
+	for (int i = 0; i < 2; i++) {
+		if (lp_fault_plan_has(o->faults, (enum lp_fault_side)i, LP_FAULT_ON_WIRE) &&
+		    lp_fault_keys_new(&s->keys[i]) < 0) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
 
 	for (int i = 0; i < 2; i++) {
 		lp_engine_cfg_defaults(&cfg[i]);
@@ -243,7 +238,7 @@ int lp_sim_run_detail(const struct lp_flow *fl, const struct lp_sim_opts *o, str
 			 limit ? "simulation limit reached" : "replay stuck: nothing left to happen");
 	}
 	r->seed = o->seed;
-	r->faults_fired = lp_fault_plan_fired(o->faults);
+	lp_report_add_faults(r, o->faults);
 	r->duration_ns = end_ns;
 	if (detail) {
 		for (int i = 0; i < 2; i++) {
@@ -261,6 +256,8 @@ out:
 	lp_engine_free(s->eng[0]);
 	lp_engine_free(s->eng[1]);
 	lp_link_mem_free(s->link);
+	lp_fault_keys_free(s->keys[0]);
+	lp_fault_keys_free(s->keys[1]);
 	free(s);
 	return rc;
 }

@@ -50,7 +50,7 @@ struct ctx {
 	const char *flow;
 	const char *outdir;
 	const char *json;
-	struct lp_fault_plan *faults;
+	struct lp_cli_faults faults;
 	bool have_seed;
 	uint64_t seed;
 	enum lp_match match;
@@ -146,7 +146,7 @@ static void usage(FILE *out)
 		"       tcpliveplay [OPTIONS] --tap NAME -r FILE --dst ADDR[:PORT]\n"
 		"       tcpliveplay [OPTIONS] IFACE FILE DST_IP DST_MAC SPORT|random\n"
 		"       tcpliveplay --list FILE\n"
-		"       tcpliveplay --dump -r FILE [--flow SEL]\n"
+		"       tcpliveplay --dump -r FILE [--flow SEL] [--fault captured]\n"
 		"       tcpliveplay --extract DIR -r FILE [--flow SEL]\n"
 		"       tcpliveplay --simulate -r FILE [--flow SEL] [--fault SPEC]... [--seed N]\n"
 		"\n"
@@ -174,8 +174,14 @@ static void usage(FILE *out)
 		"      --fault SPEC      misbehave on purpose, repeatable: [client:|server:]KIND[:ARGS]\n"
 		"                        drop:SEG dup:SEG delay:SEG:MS reorder:SEG corrupt:SEG\n"
 		"                        truncate:SEG:BYTES rst:SEG stall:SEG loss:P%% dup:P%% reorder:P%%\n"
-		"                        (SEG: that side's data segment, as --dump labels it;\n"
-		"                        no prefix means server)\n"
+		"                        zero-window:SEG:MS (the side's window shut for MS once the\n"
+		"                        peer's SEG is in) window:BYTES (the side's window never more);\n"
+		"                        SEG: a label as --dump prints it (C3, S2); no prefix means\n"
+		"                        server. Live, the server's faults act on what arrives from\n"
+		"                        it (the first packet with any byte of SEG): drop, dup,\n"
+		"                        delay, reorder, corrupt, loss. --fault captured: the\n"
+		"                        capture's own losses, duplicates, zero windows and resets\n"
+		"                        (--dump --fault captured prints them)\n"
 		"      --seed N          fix ISNs, ports and every random choice (default: fresh,\n"
 		"                        printed so the run can be repeated)\n"
 		"      --match POLICY    stream (default): the peer delivers as many bytes as\n"
@@ -196,7 +202,7 @@ static void usage(FILE *out)
 		"                        capture together; reports keep the capture's flow numbers\n"
 		"      --any-client      many flows: also replay flows whose captured client is\n"
 		"                        not the first flow's (they are skipped otherwise)\n"
-		"  All but --fault apply to live replays too.\n"
+		"  All of these apply to live replays too.\n"
 		"\n"
 		"General:\n"
 		"  -v, --verbose         say more (repeat for debugging output)\n"
@@ -373,7 +379,7 @@ static int do_dump(struct ctx *c)
 			printf("# hole in %s stream: %llu bytes at offset %llu\n", d == LP_C2S ? "client" : "server",
 			       (unsigned long long)st->holes[k].len, (unsigned long long)st->holes[k].offset);
 	}
-	rc = LP_EXIT_MATCHED;
+	rc = c->faults.captured ? lp_cli_print_captured(fl, stdout) : LP_EXIT_MATCHED;
 out:
 	lp_flows_free(flows);
 	return rc;
@@ -678,12 +684,13 @@ static int many_end(struct many_out *mo)
 	return rc;
 }
 
-/* The simulation options of the command line, for the run of one flow. */
-static void sim_opts(const struct ctx *c, struct lp_sim_opts *so)
+/* The simulation options of the command line, for the run of one flow with
+ * its fault plan. */
+static void sim_opts(const struct ctx *c, struct lp_fault_plan *faults, struct lp_sim_opts *so)
 {
 	lp_sim_opts_init(so);
 	so->seed = c->seed;
-	so->faults = c->faults;
+	so->faults = faults;
 	so->match = c->match;
 	so->timing = c->timing;
 	so->rto_min_ms = c->rto_ms;
@@ -694,19 +701,20 @@ static void sim_opts(const struct ctx *c, struct lp_sim_opts *so)
  * drawn from the run's: a line per flow and the summary. */
 static int simulate_many(struct ctx *c, const struct lp_flow **sel, size_t nsel, bool text)
 {
+	struct lp_fault_plan **plans = calloc(nsel ? nsel : 1, sizeof(*plans));
 	struct many_out mo;
 	struct lp_sim_opts so;
 	FILE *json = NULL;
 	uint64_t t0;
-	char err[256];
-	int rc;
+	int rc = plans ? 0 : lp_env_error("out of memory");
 
-	for (size_t i = 0; i < nsel; i++)
-		if (c->faults && lp_fault_plan_validate(c->faults, sel[i], err, sizeof(err)))
-			return lp_usage_error("--fault: flow %u: %s", sel[i]->id, err);
-	rc = lp_cli_open_json(c->json, &json);
+	/* Every flow's plan is checked before any runs. */
+	for (size_t i = 0; !rc && i < nsel; i++)
+		rc = lp_cli_flow_faults(&c->faults, sel[i], true, &plans[i]);
+	if (!rc)
+		rc = lp_cli_open_json(c->json, &json);
 	if (rc)
-		return rc;
+		goto out;
 	memset(&mo, 0, sizeof(mo));
 	mo.c = c;
 	mo.text = text;
@@ -720,7 +728,7 @@ static int simulate_many(struct ctx *c, const struct lp_flow **sel, size_t nsel,
 	for (size_t i = 0; i < nsel; i++) {
 		struct lp_report rep;
 
-		sim_opts(c, &so);
+		sim_opts(c, plans[i], &so);
 		so.seed = lp_flowset_seed(c->seed, sel[i]->id);
 		rc = lp_sim_run(sel[i], &so, &rep, text && c->verbose ? print_event : NULL, c);
 		if (rc == -ENOMEM) {
@@ -742,16 +750,22 @@ static int simulate_many(struct ctx *c, const struct lp_flow **sel, size_t nsel,
 		many_done(&mo, &rep);
 	}
 	mo.totals.duration_ns = lp_clock_ns(CLOCK_MONOTONIC) - t0;
-	return many_end(&mo);
+	rc = many_end(&mo);
+out:
+	for (size_t i = 0; plans && i < nsel; i++)
+		lp_fault_plan_free(plans[i]);
+	free(plans);
+	return rc;
 }
 
 static int do_simulate(struct ctx *c)
 {
 	struct lp_flows *flows = NULL;
 	const struct lp_flow *fl;
+	struct lp_fault_plan *faults = NULL;
 	struct lp_sim_opts so;
 	struct lp_report rep;
-	char a[64], b[64], err[256];
+	char a[64], b[64];
 	bool text = !c->json || strcmp(c->json, "-");
 	int rc = load(c, &flows);
 
@@ -777,11 +791,10 @@ static int do_simulate(struct ctx *c)
 	rc = lp_cli_select(c->file, flows, c->flow, &fl);
 	if (rc)
 		goto out;
-	if (c->faults && lp_fault_plan_validate(c->faults, fl, err, sizeof(err))) {
-		rc = lp_usage_error("--fault: %s", err);
+	rc = lp_cli_flow_faults(&c->faults, fl, false, &faults);
+	if (rc)
 		goto out;
-	}
-	sim_opts(c, &so);
+	sim_opts(c, faults, &so);
 	if (text && lp_log_threshold >= LP_LOG_INFO)
 		printf("simulate flow %u: %s -> %s, seed %llu\n", fl->id,
 		       lp_endpoint_str(&fl->client, a, sizeof(a)),
@@ -808,6 +821,7 @@ static int do_simulate(struct ctx *c)
 			rc = jrc;
 	}
 out:
+	lp_fault_plan_free(faults);
 	lp_flows_free(flows);
 	return rc;
 }
@@ -1174,6 +1188,8 @@ static int run_one(struct ctx *c, struct live_run *lr)
 	lo.engine.mss = mf->mss;
 	lo.engine.match = c->match;
 	lo.engine.timing = c->timing;
+	lo.engine.faults = mf->faults;
+	lp_fault_plan_reset(lo.engine.faults, c->seed);
 	if (c->rto_ms)
 		lo.engine.rto_min_ms = c->rto_ms;
 	if (c->retries)
@@ -1249,6 +1265,16 @@ static int do_live_run(struct ctx *c, struct live_run *lr, struct many_out *mo, 
 	return rc;
 }
 
+/* Each flow's fault plan (NULL: none); 0 or an exit status. */
+static int flow_faults(const struct ctx *c, struct lp_multi_flow *mfs, size_t n, bool many)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = lp_cli_flow_faults(&c->faults, mfs[i].fl, many, &mfs[i].faults);
+	return rc;
+}
+
 static int do_live(struct ctx *c)
 {
 	struct lp_flows *flows = NULL;
@@ -1294,11 +1320,15 @@ static int do_live(struct ctx *c)
 		rc = lp_usage_error("--src %s and --dst %s are of different families", c->src, c->dsts[0]);
 		goto out;
 	}
-	rc = do_live_run(c, &lr, &mo, mac_given ? given_mac : NULL);
+	rc = flow_faults(c, lr.pl.mfs, lr.pl.nmf, lr.many);
+	if (!rc)
+		rc = do_live_run(c, &lr, &mo, mac_given ? given_mac : NULL);
 out:
 	finish_json(c, lr.json, NULL);
 	lp_pcapw_close(lr.writer);
 	lp_setup_end(&lr.su);
+	for (size_t i = 0; lr.pl.mfs && i < lr.pl.nmf; i++)
+		lp_fault_plan_free(lr.pl.mfs[i].faults);
 	free(lr.pl.mfs);
 	free(lr.pl.sel);
 	lp_flows_free(flows);
@@ -1388,7 +1418,6 @@ static int opt_live(struct ctx *c, int opt, const char *arg)
 /* The options of a replay, live or simulated. */
 static int opt_replay(struct ctx *c, int opt, const char *arg)
 {
-	char err[256];
 	uint64_t v;
 	int rc;
 
@@ -1396,11 +1425,7 @@ static int opt_replay(struct ctx *c, int opt, const char *arg)
 	case 'S':
 		return set_mode(c, MODE_SIMULATE);
 	case OPT_FAULT:
-		if (!c->faults && lp_fault_plan_new(&c->faults))
-			return lp_env_error("out of memory");
-		if (lp_fault_plan_add(c->faults, arg, err, sizeof(err)))
-			return lp_usage_error("--fault %s: %s", arg, err);
-		return 0;
+		return lp_cli_fault_arg(&c->faults, arg);
 	case OPT_SEED:
 		if (lp_parse_uint(arg, 0, UINT64_MAX, &c->seed))
 			return lp_usage_error("--seed: '%s' is not a number", arg);
@@ -1539,18 +1564,26 @@ static int parse_options(struct ctx *c, int argc, char **argv)
 /* The options given go together. */
 static int check_options(struct ctx *c)
 {
+	int rc;
+
 	if (c->mode == MODE_NONE && (c->link.iface || c->link.tap || c->ndst))
 		c->mode = MODE_LIVE;
 	if (c->mode == MODE_NONE)
 		return lp_usage_error("nothing to do: give -i IFACE --dst ADDR, or --list, --dump, --extract, --simulate");
 	if (!c->file)
 		return lp_usage_error("no capture: give -r FILE");
-	if (c->mode != MODE_SIMULATE && c->mode != MODE_LIVE && (c->faults || c->have_seed || c->json || c->shard_n))
+	if (c->mode == MODE_DUMP && c->faults.plan)
+		return lp_usage_error("--dump takes --fault captured only (it prints the plan derived from the capture)");
+	if (c->mode != MODE_SIMULATE && c->mode != MODE_LIVE &&
+	    ((c->mode != MODE_DUMP && c->faults.captured) || c->faults.plan || c->have_seed || c->json || c->shard_n))
 		return lp_usage_error("--fault, --seed, --json and --shard go with a replay (live or --simulate)");
 	if (c->mode != MODE_LIVE && (c->concurrency || c->any_client))
 		return lp_usage_error("--concurrency and --any-client go with a live replay");
-	if (c->mode == MODE_LIVE && c->faults)
-		return lp_usage_error("--fault goes with --simulate (or tcpliveplay-responder)");
+	c->faults.live = c->mode == MODE_LIVE;
+	c->faults.local = LP_FAULT_CLIENT;
+	rc = lp_cli_faults_check(&c->faults);
+	if (rc)
+		return rc;
 	if (c->mode == MODE_LIVE && (!(c->link.iface || c->link.tap) || !c->ndst))
 		return lp_usage_error("a live replay needs -i IFACE (or --tap NAME) and --dst ADDR[:PORT]");
 	if (c->mode != MODE_LIVE && (c->link.iface || c->link.tap || c->link.ntap_addr || c->ndst || c->dst_mac ||
@@ -1595,6 +1628,6 @@ int main(int argc, char **argv)
 		break;
 	}
 out:
-	lp_fault_plan_free(c.faults);
+	lp_cli_faults_free(&c.faults);
 	return rc == OPT_DONE ? LP_EXIT_MATCHED : rc;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine_harness.h"
+#include "tcpliveplay/fault.h"
 #include "tcpliveplay/rng.h"
 
 START_TEST(test_syn_offers_captured_options)
@@ -559,6 +560,159 @@ START_TEST(test_early_peer_fin)
 }
 END_TEST
 
+/* An engine with the fault plan of specs (freed with the engine's test). */
+static struct lp_fault_plan *h_faults(struct harness *h, const char *const *specs, size_t n)
+{
+	struct lp_fault_plan *p;
+	char err[200];
+
+	ck_assert_int_eq(lp_fault_plan_new(&p), 0);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_msg(lp_fault_plan_add(p, specs[i], err, sizeof(err)) == 0, "%s", err);
+	h->cfg.faults = p;
+	return p;
+}
+
+/* A window cap and a zero window: the windows we advertise, the data we
+ * take (what the last open window offered, RFC 7323 2.4, and no more), the
+ * window update when it reopens. */
+START_TEST(test_window_faults)
+{
+	static const char *const specs[] = { "client:window:4096", "client:zero-window:S1:500" };
+	struct tflow *t = simple_flow(100, 20000);
+	struct harness h;
+	struct lp_tcpopts o = { .has_mss = true, .mss = 1460, .has_wscale = true, .wscale = 7 };
+	const uint8_t *d = t->bytes[1];
+	struct lp_fault_plan *p;
+	uint64_t closed;
+
+	h_start(&h, t, LP_ROLE_CLIENT);
+	p = h_faults(&h, specs, 2);
+	h_new(&h);
+	h_connect(&h, &o, 65535);
+	ck_assert_uint_eq(h.out[0].window, 4096);
+	ck_assert_uint_eq(h.out[0].opts.wscale, 7);
+	ck_assert_uint_eq(h_last(&h)->window, 4096 >> 7);
+	ck_assert_uint_eq(lp_fault_plan_fired(p), 1);   /* the cap, when first advertised */
+	/* S1 in: the window closes. */
+	h.now += MS;
+	closed = h.now;
+	h_push(&h, LP_TH_ACK, 0, 100, 1000, d, 1448);
+	h_pull(&h);
+	ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + 1448);
+	ck_assert_uint_eq(h_last(&h)->window, 0);
+	ck_assert_uint_eq(lp_fault_plan_fired(p), 2);
+	ck_assert_int_eq(lp_fault_plan_log(p, 1)->kind, LP_FAULT_ZERO_WINDOW);
+	/* What was sent in the window offered before is taken, up to its
+	 * edge (4096): S2 whole, S3 in part. */
+	h_push(&h, LP_TH_ACK, 1448, 100, 1000, d + 1448, 1448);
+	h_push(&h, LP_TH_ACK, 2896, 100, 1000, d + 2896, 1448);
+	h_pull(&h);
+	ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + 4096);
+	ck_assert_uint_eq(h_last(&h)->window, 0);
+	/* Past the edge: its ACK counts, its data does not (the peer's ACK of
+	 * our FIN-less data is taken: no retransmission follows). */
+	h_push(&h, LP_TH_ACK, 4096, 100, 1000, d + 4096, 1000);
+	h_pull(&h);
+	ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + 4096);
+	ck_assert_uint_eq(h_last(&h)->window, 0);
+	/* A probe below RCV.NXT: an ACK with the closed window. */
+	h.now += 600 * MS / 2;
+	h_push(&h, LP_TH_ACK, 4095, 100, 1000, NULL, 0);
+	ck_assert_uint_eq(h_pull(&h), 1);
+	ck_assert_uint_eq(h_last(&h)->window, 0);
+	/* 500 ms after it closed, a window update reopens it. */
+	ck_assert_uint_eq(lp_engine_next_timer(h.e), closed + 500 * MS);
+	h_fire(&h);
+	ck_assert_uint_eq(h_pull(&h), 1);
+	ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + 4096);
+	ck_assert_uint_eq(h_last(&h)->window, 4096 >> 7);
+	h_push(&h, LP_TH_ACK, 4096, 100, 1000, d + 4096, 1000);
+	h_pull(&h);
+	ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + 5096);
+	ck_assert_uint_eq(lp_fault_plan_fired(p), 2);
+	ck_assert_uint_eq(h.events[LP_EV_FAULT], 2);
+	lp_engine_free(h.e);
+	lp_fault_plan_free(p);
+	tf_free(t);
+}
+END_TEST
+
+/* A window cap below our scale's unit lowers the scale we offer. */
+START_TEST(test_window_cap_scale)
+{
+	static const char *const specs[] = { "client:window:100" };
+	struct tflow *t = simple_flow(100, 2000);
+	struct harness h;
+	struct lp_tcpopts o = { .has_mss = true, .mss = 1460, .has_wscale = true, .wscale = 7 };
+	struct lp_fault_plan *p;
+
+	h_start(&h, t, LP_ROLE_CLIENT);
+	p = h_faults(&h, specs, 1);
+	h_new(&h);
+	h_connect(&h, &o, 65535);
+	ck_assert_uint_eq(h.out[0].window, 100);
+	ck_assert_uint_eq(h.out[0].opts.wscale, 6);
+	ck_assert_uint_eq(h_last(&h)->window, 1);
+	lp_engine_free(h.e);
+	lp_fault_plan_free(p);
+	tf_free(t);
+}
+END_TEST
+
+/* A stall: nothing more of ours goes; when the peer closes we close too,
+ * else a quiet peer ends it with a reset; failed either way. */
+START_TEST(test_stall_ends)
+{
+	static const char *const specs[] = { "client:stall:C2" };
+	struct tflow *t = tf_new(AF_INET, 300, 3000);
+	struct harness h;
+	struct lp_tcpopts o = { .has_mss = true, .mss = 1460 };
+	struct lp_fault_plan *p;
+	size_t mark;
+
+	tf_seg(t, 0, 100, LP_TH_PSH, -1);
+	tf_seg(t, 1, 1000, LP_TH_PSH, -1);
+	tf_seg(t, 0, 100, LP_TH_PSH, -1);
+	tf_seg(t, 1, 1000, LP_TH_PSH, -1);
+	tf_seg(t, 0, 0, LP_TH_FIN, -1);
+	tf_seg(t, 1, 0, LP_TH_FIN, -1);
+	h_start(&h, t, LP_ROLE_CLIENT);
+	p = h_faults(&h, specs, 1);
+	h_new(&h);
+	h_connect(&h, &o, 65535);
+	ck_assert_uint_eq(out_bytes(&h, 0), 100);
+	mark = h.nout;
+	h_push(&h, LP_TH_ACK, 0, 100, 65535, t->bytes[1], 1000);
+	h_pull(&h);
+	ck_assert_uint_eq(out_bytes(&h, mark), 0);
+	ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + 1000);
+	ck_assert_uint_eq(h.events[LP_EV_FAULT], 1);
+	if (_i == 0) {
+		/* The peer closes: our FIN, then failed once it is acknowledged. */
+		h_push(&h, LP_TH_ACK | LP_TH_FIN, 1000, 100, 65535, NULL, 0);
+		h_pull(&h);
+		ck_assert(h_last(&h)->flags & LP_TH_FIN);
+		ck_assert_uint_eq(h_last(&h)->seq, h.eiss + 1 + 100);
+		ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_RUNNING);
+		h_push(&h, LP_TH_ACK, 1001, 101, 65535, NULL, 0);
+		ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_FAILED);
+		ck_assert_str_eq(lp_engine_reason(h.e), "stalled: closed after the peer did");
+		ck_assert_uint_eq(h_pull(&h), 0);
+	} else {
+		/* A quiet peer: after the expectation timeout, a reset. */
+		h_fire(&h);
+		ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_FAILED);
+		ck_assert_str_eq(lp_engine_reason(h.e), "stalled: the peer sent nothing more");
+		ck_assert_uint_eq(h_pull(&h), 1);
+		ck_assert(h_last(&h)->flags & LP_TH_RST);
+	}
+	lp_engine_free(h.e);
+	lp_fault_plan_free(p);
+	tf_free(t);
+}
+END_TEST
+
 /* RST: exact sequence resets; in-window gets a challenge ACK (RFC 5961);
  * outside the window is ignored. */
 START_TEST(test_rst)
@@ -756,6 +910,9 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, test_server_handshake);
 	tcase_add_test(tc, test_window_limited);
 	tcase_add_test(tc, test_zero_window_probe);
+	tcase_add_test(tc, test_window_faults);
+	tcase_add_test(tc, test_window_cap_scale);
+	tcase_add_loop_test(tc, test_stall_ends, 0, 2);
 	tcase_add_test(tc, test_tsecr_echo);
 	tcase_add_test(tc, test_syn_backoff_giveup);
 	tcase_add_test(tc, test_synsent_unacceptable_ack);

@@ -264,9 +264,14 @@ static const struct expect verdicts[] = {
 	{ "server:loss:20%", LP_VERDICT_MATCHED, NULL, NULL },
 	{ "server:truncate:2:100", LP_VERDICT_DIVERGED, "S2", "fewer bytes" },
 	{ "client:truncate:2:10", LP_VERDICT_DIVERGED, "C2", "fewer bytes" },
-	{ "server:stall:2", LP_VERDICT_DIVERGED, "S2", "fewer bytes" },
-	{ "server:rst:2", LP_VERDICT_FAILED, NULL, "reset by peer" },
-	{ "client:rst:2", LP_VERDICT_FAILED, NULL, "reset sent" },
+	{ "server:stall:2", LP_VERDICT_FAILED, NULL, "(fault server:stall:S2)" },
+	{ "client:stall:C2", LP_VERDICT_FAILED, NULL, "(fault client:stall:C2)" },
+	{ "server:rst:2", LP_VERDICT_FAILED, NULL, "reset by peer (fault server:rst:S2)" },
+	{ "client:rst:2", LP_VERDICT_FAILED, NULL, "reset sent in place of a segment (fault client:rst:C2)" },
+	{ "client:zero-window:S2:3000", LP_VERDICT_MATCHED, NULL, NULL },
+	{ "server:zero-window:C1:3000", LP_VERDICT_MATCHED, NULL, NULL },
+	{ "client:window:700", LP_VERDICT_MATCHED, NULL, NULL },
+	{ "server:window:100", LP_VERDICT_MATCHED, NULL, NULL },
 };
 
 /* Each fault kind gives its documented verdict (on SH_BANNER: S1 banner,
@@ -296,6 +301,126 @@ START_TEST(test_fault_verdicts)
 	if (ex->reason)
 		ck_assert_msg(strstr(x.r.reason, ex->reason), "%s: reason '%s'", ex->fault, x.r.reason);
 	tf_free(t);
+}
+END_TEST
+
+/* What the engines did in a run, by role. */
+struct seen {
+	unsigned probes[2];         /* window probes sent */
+	unsigned faults[2];         /* fault events */
+	uint64_t max_rx[2];         /* largest in-order chunk received */
+	uint64_t zero_at, probe_at; /* when the window closed, the first probe */
+};
+
+static void see_event(void *ctx, const struct lp_event *ev)
+{
+	struct seen *w = ctx;
+
+	if (ev->kind == LP_EV_RETRANSMIT && ev->reason && !strcmp(ev->reason, "window probe")) {
+		if (!w->probes[ev->role]++)
+			w->probe_at = ev->now_ns;
+	} else if (ev->kind == LP_EV_FAULT) {
+		w->faults[ev->role]++;
+		if (ev->reason && !strcmp(ev->reason, "zero-window"))
+			w->zero_at = ev->now_ns;
+	} else if (ev->kind == LP_EV_RECEIVED && ev->len > w->max_rx[ev->role]) {
+		w->max_rx[ev->role] = ev->len;
+	}
+}
+
+/* A zero window in either role: the other side probes it while it is
+ * closed, and goes on once it reopens; the replay matches byte for byte. */
+START_TEST(test_zero_window)
+{
+	static const struct {
+		const char *fault;
+		enum lp_role closer;
+	} cases[] = {
+		{ "client:zero-window:S3:4000", LP_ROLE_CLIENT },
+		{ "server:zero-window:C1:4000", LP_ROLE_SERVER },
+	};
+	struct tflow *t = tf_new(AF_INET, 100000, 100000);
+	enum lp_role closer = cases[_i].closer, prober = (enum lp_role)!closer;
+	struct seen w;
+	struct run x;
+
+	/* An upload, then a download: more than the initial window each. */
+	tf_data(t, 0, 100000, 1448);
+	tf_data(t, 1, 100000, 1448);
+	tf_seg(t, 0, 0, LP_TH_FIN, -1);
+	tf_seg(t, 1, 0, LP_TH_FIN, -1);
+	memset(&w, 0, sizeof(w));
+	sim(&t->fl, &cases[_i].fault, 1, 3, LP_MATCH_STREAM, &x, see_event, &w);
+	if (!byte_exact(&t->fl, &x))
+		explain(cases[_i].fault, 3, &x);
+	ck_assert(byte_exact(&t->fl, &x));
+	ck_assert_uint_eq(w.faults[closer], 1);
+	ck_assert_uint_eq(x.r.faults_fired, 1);
+	ck_assert_uint_ge(w.probes[prober], 2);
+	ck_assert_uint_eq(w.probes[closer], 0);
+	ck_assert_uint_gt(w.probe_at, w.zero_at);
+	ck_assert_uint_lt(w.probe_at, w.zero_at + 4000 * 1000000ull);
+	/* The window stayed closed for its 4 s: the run lasts longer. */
+	ck_assert_uint_gt(x.r.duration_ns, 4000 * 1000000ull);
+	ck_assert_uint_eq(x.r.nfaults, 1);
+	ck_assert_int_eq(x.r.faults[0].kind, LP_FAULT_ZERO_WINDOW);
+	ck_assert_str_eq(x.r.faults[0].segment, closer == LP_ROLE_CLIENT ? "S3" : "C1");
+	tf_free(t);
+}
+END_TEST
+
+/* A window cap in either role: the peer never sends more at once, and the
+ * replay still matches. */
+START_TEST(test_window_cap)
+{
+	static const char *const faults[] = { "client:window:1000", "server:window:1000" };
+	struct tflow *t = shape(SH_HALF_CLOSE, AF_INET6);
+	struct seen w, plain;
+	struct run x;
+
+	memset(&w, 0, sizeof(w));
+	memset(&plain, 0, sizeof(plain));
+	sim(&t->fl, NULL, 0, 4, LP_MATCH_STREAM, &x, see_event, &plain);
+	ck_assert(byte_exact(&t->fl, &x));
+	sim(&t->fl, &faults[_i], 1, 4, LP_MATCH_STREAM, &x, see_event, &w);
+	ck_assert(byte_exact(&t->fl, &x));
+	ck_assert_uint_gt(plain.max_rx[_i], 1000);
+	ck_assert_uint_le(w.max_rx[_i], 1000);
+	ck_assert_uint_gt(w.max_rx[_i], 0);
+	ck_assert_uint_eq(x.r.faults_fired, 1);
+	ck_assert_int_eq(x.r.faults[0].kind, LP_FAULT_WINDOW);
+	ck_assert_int_eq(x.r.faults[0].side, _i ? LP_FAULT_SERVER : LP_FAULT_CLIENT);
+	tf_free(t);
+}
+END_TEST
+
+/* The JSON report lists each fault that fired: side, kind, segment, time. */
+START_TEST(test_faults_json)
+{
+	static const char *const faults[] = { "server:drop:S2", "client:zero-window:S3:100",
+					      "client:dup:100%", "server:dup:100%" };
+	struct tflow *t = shape(SH_BANNER, AF_INET), *big = shape(SH_PIPELINE, AF_INET);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp;
+	struct run x;
+
+	/* Every packet twice: more faults than the report lists. */
+	sim(&big->fl, faults + 2, 2, 5, LP_MATCH_STREAM, &x, NULL, NULL);
+	ck_assert(byte_exact(&big->fl, &x));
+	ck_assert_uint_gt(x.r.faults_fired, LP_REPORT_MAX_FAULTS);
+	ck_assert_uint_eq(x.r.nfaults, LP_REPORT_MAX_FAULTS);
+	sim(&t->fl, faults, 2, 5, LP_MATCH_STREAM, &x, NULL, NULL);
+	fp = open_memstream(&buf, &len);
+	ck_assert_int_eq(lp_report_print_json(&x.r, fp), 0);
+	fclose(fp);
+	ck_assert_msg(strstr(buf, "\"faults_fired\":2,\"faults\":[{\"side\":\"server\",\"kind\":\"drop\","
+			      "\"segment\":\"S2\",\"time_s\":0."), "%s", buf);
+	ck_assert_msg(strstr(buf, "},{\"side\":\"client\",\"kind\":\"zero-window\",\"segment\":\"S3\","
+			      "\"time_s\":"), "%s", buf);
+	free(buf);
+	tf_free(t);
+	tf_free(big);
 }
 END_TEST
 
@@ -658,6 +783,9 @@ Suite *sim_suite(void)
 	tcase_add_loop_test(tc, test_synth_property, 0, SH_COUNT);
 	tcase_add_test(tc, test_determinism);
 	tcase_add_loop_test(tc, test_fault_verdicts, 0, (int)(sizeof(verdicts) / sizeof(verdicts[0])));
+	tcase_add_loop_test(tc, test_zero_window, 0, 2);
+	tcase_add_loop_test(tc, test_window_cap, 0, 2);
+	tcase_add_test(tc, test_faults_json);
 	tcase_add_test(tc, test_truncate_policies);
 	tcase_add_test(tc, test_coalesced_fault);
 	tcase_add_test(tc, test_bad_plan);

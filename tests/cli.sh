@@ -336,6 +336,70 @@ expect_grep out '^ +[0-9]+\.[0-9]{6} S>C S1 +0 +3 +4 PSH,ACK +4$'
 expect_no_grep out '[CS]2 '
 end
 
+# The server's answer sent twice, the client's ACK never covering it before:
+# a loss the capture shows.
+lossy="$tmp/lossy.pcap"
+pcap_header "$lossy"
+peer=40000
+tcp_record "$lossy" 40000 1000 0 02 ""
+tcp_record "$lossy" 80 5000 1001 12 ""
+tcp_record "$lossy" 40000 1001 5001 18 4745540a
+tcp_record "$lossy" 80 5001 1005 18 4f4b0a
+tcp_record "$lossy" 40000 1005 5001 10 ""
+tcp_record "$lossy" 80 5001 1005 18 4f4b0a
+tcp_record "$lossy" 40000 1005 5004 11 ""
+tcp_record "$lossy" 80 5004 1006 11 ""
+
+begin "--dump --fault captured prints the capture's own faults"
+run --dump -r "$lossy" --fault captured
+expect_rc 0
+expect_grep out '^# --fault captured: 1 fault$'
+expect_grep out '^server:drop:S1 +# S1 was retransmitted \(packet 6\)$'
+end
+
+begin "--dump --fault captured: none in a clean capture"
+run --dump -r "$one" --fault captured
+expect_rc 0
+expect_grep out '^# --fault captured: 0 faults$'
+end
+
+begin "--simulate --fault captured: the derived fault fires, in the JSON"
+run --simulate -r "$lossy" --fault captured --fault client:window:500 --seed 2 --json -
+expect_rc 0
+expect_grep out '"verdict":"matched"'
+expect_grep out '"faults_fired":2,"faults":\[\{"side":"client","kind":"window","segment":null,"time_s":0\.[0-9]+\},\{"side":"server","kind":"drop","segment":"S1",'
+end
+
+begin "--dump takes --fault captured only"
+run --dump -r "$one" --fault server:drop:S1
+expect_usage_error
+expect_grep err 'takes --fault captured only'
+end
+
+begin "--fault captured without a replay or --dump"
+run --list "$one" --fault captured
+expect_usage_error
+expect_grep err 'go with a replay'
+end
+
+begin "live: the server's application is not ours to stop"
+run -i lo -r "$one" --dst 198.18.0.2 --fault server:rst:S1
+expect_usage_error
+expect_grep err "^tcpliveplay: --fault: fault server:rst:S1: the live server's application is its own"
+end
+
+begin "--fault label of the wrong side"
+run --simulate -r "$one" --fault client:zero-window:C1:5
+expect_usage_error
+expect_grep err "client:zero-window names a server segment \(S<n>\)"
+end
+
+begin "--fault past the flow's segments"
+run --simulate -r "$one" --fault server:drop:S2
+expect_usage_error
+expect_grep err '^tcpliveplay: --fault: fault server:drop:S2: the server sends 1 data segment$'
+end
+
 begin "--extract (written capture)"
 run --extract "$tmp/one" -r "$one"
 expect_rc 0

@@ -146,7 +146,7 @@ static size_t build_l4(const struct pg_conv *c, const struct pg_pkt *p, uint8_t 
 	put32(buf + 8, p->absolute ? p->ack : (p->flags & PG_ACK) ? peerisn + p->ack : 0);
 	buf[12] = (uint8_t)((p->doff ? p->doff : (20 + olen) / 4) << 4);
 	buf[13] = p->flags;
-	put16(buf + 14, p->window ? p->window : 64240);
+	put16(buf + 14, p->zero_window ? 0 : p->window ? p->window : 64240);
 	if (p->optlen)
 		memcpy(buf + 20, p->opts, p->optlen);
 	if (plen)

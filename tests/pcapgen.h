@@ -66,7 +66,8 @@ struct pg_pkt {
 	uint32_t len;            /* payload bytes; 0 with data set: strlen(data) */
 	const char *opts;        /* raw TCP option bytes (EOL-padded to 4) */
 	uint8_t optlen;
-	uint16_t window;         /* 0: 64240 */
+	uint16_t window;         /* 0: 64240 (zero_window: 0) */
+	bool zero_window;        /* a window of 0 */
 	uint32_t cut;            /* payload bytes the capture lost at the end */
 	uint32_t snap;           /* when nonzero: frame bytes captured */
 	uint64_t ts;             /* capture time in ns; 0: previous + 1 ms */

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tcpliveplay/fault.h"
 #include "tcpliveplay/flow.h"
 
 enum lp_exit {
@@ -55,6 +56,36 @@ int lp_cli_select(const char *file, const struct lp_flows *flows, const char *se
  * message. */
 int lp_cli_select_many(const char *file, const struct lp_flows *flows, const char *sel,
 		       const struct lp_flow ***out, size_t *n);
+
+/* The --fault options of either program. */
+struct lp_cli_faults {
+	struct lp_fault_plan *plan;   /* the specs given, NULL when none */
+	bool captured;                /* --fault captured */
+	bool live;                    /* the program plays local on a live link */
+	enum lp_fault_side local;
+};
+
+/* One --fault argument: "captured" or a spec (live set: checked at once as
+ * lp_cli_faults_check() does). 0 or an exit status, with a message. */
+int lp_cli_fault_arg(struct lp_cli_faults *f, const char *arg);
+
+/* Live: the specs given ask nothing of the other side's application or
+ * window (lp_fault_plan_check_live()). 0 or an exit status, with a message. */
+int lp_cli_faults_check(const struct lp_cli_faults *f);
+
+/* The fault plan for one flow: the specs given, checked against fl (and,
+ * live, against what the program can make), and with --fault captured the
+ * flow's own (those a live program cannot make are left out, with a note).
+ * *out is NULL when the flow has no fault at all. many: say which flow in
+ * messages. 0 or an exit status, with a message. */
+int lp_cli_flow_faults(const struct lp_cli_faults *f, const struct lp_flow *fl, bool many,
+		       struct lp_fault_plan **out);
+
+/* --dump --fault captured: fl's derived faults, one line each, as comments
+ * ("# ") and specs. 0 or an exit status. */
+int lp_cli_print_captured(const struct lp_flow *fl, FILE *fp);
+
+void lp_cli_faults_free(struct lp_cli_faults *f);
 
 /* Open the JSON report's file before anything drops privileges: path "-"
  * is standard output, NULL leaves *fp NULL. 0 or an exit status. */

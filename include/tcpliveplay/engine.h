@@ -56,7 +56,7 @@ enum lp_event_kind {
 	LP_EV_RST_SENT,
 	LP_EV_DONE,
 	LP_EV_FAILED,
-	LP_EV_FAULT,          /* a fault of the plan fired (simulation and responder) */
+	LP_EV_FAULT,          /* a fault of the plan fired */
 };
 
 /* One event. label is a data-segment label (1-based) of direction dir, 0 when
@@ -93,7 +93,8 @@ struct lp_engine_cfg {
 	uint16_t mss;                      /* our MSS; 0 = the captured one or 1460 (1440 IPv6) */
 	uint32_t rcv_wnd;                  /* our receive buffer in bytes; 0 = a sixteenth of the
 					    * peer's captured stream, 256 KiB to 8 MiB */
-	struct lp_fault_plan *faults;      /* application faults (truncate, rst, stall), or NULL */
+	struct lp_fault_plan *faults;      /* application (truncate, rst, stall) and window faults
+					    * (zero-window, window) of our side, or NULL */
 	lp_event_fn on_event;
 	void *ctx;
 };
@@ -139,11 +140,26 @@ int lp_engine_input(struct lp_engine *e, const uint8_t *pkt, size_t len, uint64_
  * queued). */
 int lp_engine_output(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t now_ns);
 
-/* Labels of our data segments whose first byte the packet last returned by
- * lp_engine_output() carried on its first transmission (several when small
- * segments were sent together), both 0 when none. For wire faults tied to a
- * segment. */
-void lp_engine_output_labels(const struct lp_engine *e, uint32_t *first, uint32_t *last);
+/* What the fault plan needs to know of a packet (struct lp_fault_pkt). */
+struct lp_pktinfo {
+	uint32_t first, last;      /* the data segments it fires by-segment faults for, 0 0: none */
+	uint32_t label;            /* the data segment it carries the first byte of, 0: none */
+	uint64_t seq_off, ack_off; /* offsets in the sender's and the receiver's stream (32 bits) */
+	uint32_t len;
+	uint8_t flags;
+};
+
+/* The packet last returned by lp_engine_output(): first..last are our data
+ * segments whose first byte it carried on its first transmission (several
+ * when small segments went together). */
+void lp_engine_output_info(const struct lp_engine *e, struct lp_pktinfo *pi);
+
+/* A packet about to be fed to lp_engine_input(): first..last are the peer's
+ * captured data segments it carries any byte of (the peer may segment its
+ * stream otherwise than the capture shows). 0, or -EINVAL for a packet that
+ * is not a well-formed TCP segment (lp_engine_input() ignores it). */
+int lp_engine_input_info(const struct lp_engine *e, const uint8_t *pkt, size_t len,
+			 struct lp_pktinfo *pi);
 
 /* Absolute time of the next timer, or UINT64_MAX. */
 uint64_t lp_engine_next_timer(const struct lp_engine *e);

@@ -86,6 +86,26 @@ struct lp_segment {
 	uint8_t flags;       /* LP_TH_* as captured */
 };
 
+/* What went wrong on the captured wire, in capture order: the material of
+ * --fault captured (faultcap.h). dir is the direction of the packet that
+ * shows it; offsets are in that direction's stream. */
+enum lp_incident_kind {
+	LP_INC_RETRANSMIT = 1,  /* bytes from offset sent again, not acknowledged before */
+	LP_INC_LATE,            /* new bytes at offset after later ones, once the peer's
+				 * duplicate ACKs asked for them (lost before the capture point) */
+	LP_INC_DUPLICATE,       /* a data packet captured twice, unchanged, at offset */
+	LP_INC_ZERO_WINDOW,     /* the sender advertised a zero window for dur_ns, having
+				 * received offset bytes of the peer's stream */
+	LP_INC_RESET,           /* a reset at offset */
+};
+
+struct lp_incident {
+	uint8_t kind, dir;
+	uint32_t packet;     /* the packet that shows it */
+	uint64_t offset;
+	uint64_t ts_ns, dur_ns;
+};
+
 /* Notes on how a flow was understood; printed by --list. */
 enum {
 	LP_NOTE_NO_SYN        = 1u << 0,  /* the client's SYN was not captured */
@@ -112,7 +132,11 @@ struct lp_flow {
 	uint32_t first_packet;       /* packet number of its first packet */
 	uint64_t first_ts, last_ts;
 	unsigned notes;              /* LP_NOTE_* */
+	struct lp_incident *incidents;  /* the first LP_INCIDENTS_MAX, capture order */
+	size_t nincidents;
 };
+
+#define LP_INCIDENTS_MAX 65536
 
 struct lp_flows;
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Live replay: one engine on a link (an interface's packet socket, a TAP). The
- * loop moves packets between the engine and the link, wakes the engine's timers on the monotonic
- * clock, and stops on the verdict, the overall timeout or a stop request.
+ * loop moves packets between the engine and the link through the fault plan's
+ * wire, wakes the engine's timers and the faults' on the monotonic clock, and
+ * stops on the verdict, the overall timeout or a stop request.
  */
 #ifndef TCPLIVEPLAY_LIVE_H
 #define TCPLIVEPLAY_LIVE_H
@@ -20,7 +21,9 @@ typedef void (*lp_progress_fn)(void *ctx, uint64_t elapsed_ns, uint64_t sent, ui
 			       uint64_t received, uint64_t received_total);
 
 struct lp_live_opts {
-	struct lp_engine_cfg engine;           /* role, endpoints, ISN, policy, events */
+	struct lp_engine_cfg engine;           /* role, endpoints, ISN, policy, events; its
+						* faults (seeded by the caller) also act on
+						* the wire (faultwire.h) */
 	struct lp_link *link;
 	struct lp_pcapw *writer;               /* NULL: do not record */
 	uint64_t timeout_ns;                   /* whole replay; 0: none */

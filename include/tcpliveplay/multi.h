@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "tcpliveplay/engine.h"
+#include "tcpliveplay/fault.h"
 #include "tcpliveplay/link.h"
 #include "tcpliveplay/pcapw.h"
 #include "tcpliveplay/report.h"
@@ -27,6 +28,8 @@ struct lp_multi_flow {
 	uint8_t mac[6];                /* next hop towards it (links with MAC headers) */
 	uint16_t mss;                  /* 0: the engine's default */
 	uint64_t start_ns;             /* with capture timing: start this long after the run's start */
+	struct lp_fault_plan *faults;  /* the flow's own (faultwire.h), or NULL; seeded here with
+					* lp_flowset_seed(seed, flow id) */
 };
 
 /* A flow ended: its report (client is the live endpoint we used). */

@@ -50,6 +50,11 @@ int lp_pkt_build(uint8_t *buf, size_t cap, const struct lp_seg *s);
  * checksum is wrong; -EPROTONOSUPPORT: an IP fragment. */
 int lp_pkt_parse(const uint8_t *pkt, size_t len, struct lp_seg *s);
 
+/* Damage the TCP checksum of a packet lp_pkt_build() wrote (a corrupt
+ * fault): the receiver's stack discards it, its content intact. Nothing for
+ * a packet too short to hold one. */
+void lp_pkt_corrupt(uint8_t *pkt, size_t len);
+
 /* Parse a TCP option list (bounds-checked) into o. */
 void lp_tcpopts_parse(const uint8_t *p, size_t len, struct lp_tcpopts *o);
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "tcpliveplay/engine.h"
+#include "tcpliveplay/fault.h"
 #include "tcpliveplay/flow.h"
 
 enum lp_verdict {
@@ -29,6 +30,16 @@ struct lp_report_div {
 	uint64_t expected, received;
 	int64_t first_diff;       /* stream offset, -1 when not known */
 	char message[160];
+};
+
+#define LP_REPORT_MAX_FAULTS 64
+
+/* One fault that fired, as JSON lists it. */
+struct lp_report_fault {
+	enum lp_fault_side side;
+	enum lp_fault_kind kind;
+	char segment[16];         /* "S3", or "" when not tied to a segment */
+	uint64_t at_ns;
 };
 
 struct lp_report_counts {
@@ -49,6 +60,8 @@ struct lp_report {
 	size_t ndiv;              /* entries in div[] */
 	size_t ndiv_total;        /* divergences found, may exceed LP_REPORT_MAX_DIV */
 	uint64_t faults_fired;
+	struct lp_report_fault faults[LP_REPORT_MAX_FAULTS];  /* the first that fired */
+	size_t nfaults;
 	uint64_t duration_ns;
 	/* Failed after the handshake with none of our data acknowledged and
 	 * nothing received (the replayer's side only): reason ends with
@@ -65,13 +78,18 @@ void lp_report_init(struct lp_report *r);
 /* Fill verdict, counters and divergences from a finished engine (the side
  * the report speaks for) and the flow's endpoints as captured (a live replay
  * may overwrite client with the address and port it used). An engine still
- * running gives "failed". seed, faults_fired and duration_ns are left to
- * the caller. */
+ * running gives "failed". seed, the faults (lp_report_add_faults()) and
+ * duration_ns are left to the caller. */
 void lp_report_from_engine(struct lp_report *r, const struct lp_engine *e, const struct lp_flow *fl);
 
 /* The run ended before the engine did (interrupted, timed out, idle, not
  * started): a matched verdict becomes failed, and why is added to the reason. */
 void lp_report_cut_short(struct lp_report *r, const char *why);
+
+/* The faults p fired (may be NULL): faults_fired, faults[]; a fault that
+ * ends the connection (rst, stall) makes the verdict failed, and the reason
+ * names it. */
+void lp_report_add_faults(struct lp_report *r, const struct lp_fault_plan *p);
 
 /* Append one divergence (counted in ndiv_total even when div[] is full). */
 void lp_report_add_divergence(struct lp_report *r, const struct lp_divergence *d);
@@ -86,7 +104,8 @@ int lp_report_print_text(const struct lp_report *r, FILE *fp);
 
 /* One JSON object and a newline: verdict, exit_code, seed, flow {client,
  * server, family}, sent, received, expected_received_bytes, retransmissions,
- * reason, data_unacked, divergences, faults_fired, duration_s, version.
+ * reason, data_unacked, divergences, faults_fired, faults [{side, kind,
+ * segment, time_s}], duration_s, version.
  * Returns 0 or -EIO. */
 int lp_report_print_json(const struct lp_report *r, FILE *fp);
 

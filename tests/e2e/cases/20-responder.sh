@@ -69,7 +69,7 @@ matched_both() {
 # 0: the exit-status contract for bad usage (no lab needed, but cheap here).
 bad=""
 "$RSP" --help | grep -q '^Usage: tcpliveplay-responder' || bad="$bad --help"
-for args in "-r x.pcap" "-i vs" "-i vs -r x.pcap --fault bogus:1" "-i vs -r x.pcap --fault client:drop:1" \
+for args in "-r x.pcap" "-i vs" "-i vs -r x.pcap --fault bogus:1" "-i vs -r x.pcap --fault client:stall:1" \
 	"-i vs -r x.pcap --max-sessions 0" "-i vs -r x.pcap --port 70000" "-i vs -r x.pcap --ip 1.2.3"; do
 	# shellcheck disable=SC2086
 	ins "$RSP" $args >/dev/null 2>&1

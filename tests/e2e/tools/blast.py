@@ -12,16 +12,13 @@ import socket
 import struct
 import sys
 
+import inet
+
 LAB = ipaddress.ip_network("198.18.0.0/15")
 
 
 def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
+    return ~inet.csum(data) & 0xFFFF
 
 
 def ipv4(src, dst, payload, rnd, broken=False):

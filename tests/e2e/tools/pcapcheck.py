@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""What a server saw on its own interface: pcapcheck.py QUERY FILE PORT.
+
+Reads a pcap recorded on the server's side (Ethernet or Linux cooked, IPv4 or
+IPv6) and answers about the TCP connections of server port PORT, with code
+that owes nothing to tcpliveplay's own parsers:
+
+  retransmits  data packets the server sent again (bytes below what it had sent)
+  zwprobes     "PROBES DATA": the server's packets of at most one byte while the
+               client's window was zero, and whether data went after it reopened
+  rsts         resets the server received
+  badsum       "BAD RECOVERED": data packets from the client with a wrong TCP
+               checksum, and how many of them the client sent again with a right
+               one that the server acknowledged (and had not before)
+  packets      TCP packets of the port
+
+Only the client's packets are checksummed: the server's own leave its stack
+before their checksums are filled in (the recorder sees them first)."""
+import struct
+import sys
+
+import inet
+
+
+def packets(path):
+    with open(path, "rb") as f:
+        raw = f.read()
+    magic = raw[:4]
+    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        e = "<"
+    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        e = ">"
+    else:
+        raise SystemExit("pcapcheck: %s: not a pcap file" % path)
+    link = struct.unpack(e + "I", raw[20:24])[0]
+    off = 24
+    while off + 16 <= len(raw):
+        _, _, incl, _ = struct.unpack(e + "IIII", raw[off:off + 16])
+        frame = raw[off + 16:off + 16 + incl]
+        off += 16 + incl
+        if link == 1:
+            et, l3 = struct.unpack("!H", frame[12:14])[0], frame[14:]
+        elif link == 113:
+            et, l3 = struct.unpack("!H", frame[14:16])[0], frame[16:]
+        else:
+            continue
+        p = tcp(et, l3)
+        if p:
+            yield p
+
+
+def tcp(et, l3):
+    if et == 0x0800 and len(l3) >= 20 and l3[9] == 6:
+        ihl = (l3[0] & 15) * 4
+        total = struct.unpack("!H", l3[2:4])[0]
+        seg = l3[ihl:total]
+        pseudo = l3[12:20] + struct.pack("!BBH", 0, 6, len(seg))
+    elif et == 0x86DD and len(l3) >= 40 and l3[6] == 6:
+        plen = struct.unpack("!H", l3[4:6])[0]
+        seg = l3[40:40 + plen]
+        pseudo = l3[8:40] + struct.pack("!IxxxB", len(seg), 6)
+    else:
+        return None
+    if len(seg) < 20:
+        return None
+    sport, dport, seq, ack, doff, flags, win = struct.unpack("!HHIIBBH", seg[:16])
+    return {
+        "sport": sport, "dport": dport, "seq": seq, "ack": ack, "flags": flags, "win": win,
+        "len": len(seg) - (doff >> 4) * 4, "sum_ok": inet.csum(pseudo + seg) == 0xFFFF,
+    }
+
+
+def rel(a, b):
+    return (a - b) & 0xFFFFFFFF
+
+
+def main():
+    if len(sys.argv) != 4:
+        raise SystemExit(__doc__)
+    query, path, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    mine = [p for p in packets(path) if port in (p["sport"], p["dport"])]
+    conns = {}
+    for p in mine:
+        client = p["dport"] if p["sport"] == port else p["sport"]
+        conns.setdefault(client, []).append(p)
+    if query == "packets":
+        print(len(mine))
+    elif query == "retransmits":
+        n = 0
+        for ps in conns.values():
+            base, top = None, 0
+            for p in ps:
+                if p["sport"] != port:
+                    continue
+                if p["flags"] & 2:
+                    base = p["seq"] + 1
+                    continue
+                if base is None or not p["len"]:
+                    continue
+                start = rel(p["seq"], base)
+                if start < top:
+                    n += 1
+                top = max(top, start + p["len"])
+        print(n)
+    elif query == "zwprobes":
+        probes, data_after = 0, False
+        for ps in conns.values():
+            zero, was_zero = False, False
+            for p in ps:
+                if p["dport"] == port and not p["flags"] & 6:
+                    zero = p["win"] == 0
+                    was_zero = was_zero or zero
+                elif p["sport"] == port and zero and p["len"] <= 1 and not p["flags"] & 5:
+                    probes += 1
+                elif p["sport"] == port and was_zero and not zero and p["len"] > 1:
+                    data_after = True
+        print(probes, "yes" if data_after else "no")
+    elif query == "rsts":
+        print(sum(1 for p in mine if p["dport"] == port and p["flags"] & 4))
+    elif query == "badsum":
+        bad = recovered = 0
+        for ps in conns.values():
+            for i, p in enumerate(ps):
+                if p["dport"] != port or p["sum_ok"] or not p["len"]:
+                    continue
+                bad += 1
+                end = (p["seq"] + p["len"]) & 0xFFFFFFFF
+                good = None
+                for k in range(i + 1, len(ps)):
+                    q = ps[k]
+                    if q["sport"] == port and q["flags"] & 16 and rel(q["ack"], end) < 1 << 31:
+                        if good is not None:
+                            recovered += 1
+                        break
+                    if q["dport"] == port and q["sum_ok"] and q["seq"] == p["seq"] and q["len"]:
+                        good = k
+        print(bad, recovered)
+    else:
+        raise SystemExit("pcapcheck: unknown query %s" % query)
+
+
+main()
