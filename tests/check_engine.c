@@ -494,6 +494,41 @@ START_TEST(test_ack_policy)
 }
 END_TEST
 
+/* A window update as data is consumed: with a 2 KiB window, each segment of
+ * 1200 bytes frees more than half of it, so each gets its ACK at once (the
+ * peer could not send a second full-sized one to earn it). */
+START_TEST(test_ack_window_update)
+{
+	enum { SEG = 1200, N = 24 };
+	struct tflow *t = tf_new(AF_INET, 100, N * SEG);
+	struct lp_tcpopts o = { .has_mss = true, .mss = 1460, .sack_ok = true };
+	struct harness h;
+
+	tf_seg(t, 0, 100, LP_TH_PSH, -1);
+	for (int i = 0; i < N; i++)
+		tf_seg(t, 1, SEG, LP_TH_PSH, -1);
+	tf_seg(t, 0, 0, LP_TH_FIN, -1);
+	tf_seg(t, 1, 0, LP_TH_FIN, -1);
+	h_start(&h, t, LP_ROLE_CLIENT);
+	h.cfg.rcv_wnd = 2048;
+	h_new(&h);
+	h_connect(&h, &o, 65535);
+	for (int k = 0; k < N; k++) {
+		size_t mark = h.nout;
+
+		h.now += MS;
+		h_push(&h, LP_TH_ACK, (uint64_t)k * SEG, 100, 65535, t->bytes[1] + k * SEG, SEG);
+		ck_assert_uint_eq(h_pull(&h), 1);
+		ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + (uint32_t)((k + 1) * SEG));
+		/* The last one's ACK rides on our FIN. */
+		if (k < N - 1)
+			ck_assert_uint_eq(pure_acks(&h, mark), 1);
+	}
+	lp_engine_free(h.e);
+	tf_free(t);
+}
+END_TEST
+
 /* The window offered grows with what the capture shows the peer sending: a
  * sixteenth of it, at least 256 KiB (and at most 8 MiB). */
 START_TEST(test_window_sized_to_transfer)
@@ -920,6 +955,7 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, test_out_of_order);
 	tcase_add_test(tc, test_ack_policy);
 	tcase_add_test(tc, test_window_sized_to_transfer);
+	tcase_add_test(tc, test_ack_window_update);
 	tcase_add_test(tc, test_early_peer_fin);
 	tcase_add_test(tc, test_rst);
 	tcase_add_test(tc, test_ignores_strangers);
