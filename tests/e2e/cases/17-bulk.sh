@@ -52,7 +52,7 @@ fi
 
 # 3: the same against the responder (serving an address the host lacks).
 : > "$T/bulk-resp.log"
-ip netns exec "$S_NS" timeout 90 stdbuf -oL "$B/tcpliveplay-responder" -i vs -r "$T/bulk64.pcap" \
+ip netns exec "$S_NS" timeout 90 "$B/tcpliveplay-responder" -i vs -r "$T/bulk64.pcap" \
 	--ip 198.18.0.3 --port 9064 --once --seed 3 > "$T/bulk-resp.log" 2>&1 &
 rpid=$!
 if wait_for 100 grep -q '^serving' "$T/bulk-resp.log"; then
