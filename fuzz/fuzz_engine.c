@@ -6,13 +6,16 @@
  *   anywhere, window, options, payload); the handshake's own segment; a
  *   keepalive (RCV.NXT - 1, empty or one byte); a window update, often to
  *   zero; an ACK carrying SACK blocks around what is in flight; data with a
- *   timestamp older or newer than the last (PAWS); a raw garbage packet; a
- *   clock jump; or the replay ending early (lp_engine_abort).
+ *   timestamp older or newer than the last (PAWS); a raw garbage packet; an
+ *   ICMP error about the engine's last packet (any type and code, an MTU,
+ *   the quote right or with its sequence number, ports or length changed,
+ *   sometimes damaged); a clock jump; or the replay ending early
+ *   (lp_engine_abort).
  * The first byte also picks the engine's own faults: a window cap, a zero
  * window once the peer's first or second segment is in, a stall.
  * After every step the engine's output is drained and its due timers run,
  * so every state of the connection can be reached. The packets it sends
- * must parse and stay within the MSS it offered.
+ * must parse, stay within the MSS it offered and fit the path MTU it took.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +26,7 @@
 #include "../tests/testflow.h"
 #include "tcpliveplay/engine.h"
 #include "tcpliveplay/fault.h"
+#include "tcpliveplay/icmp.h"
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/bytes.h"
 
@@ -38,6 +42,8 @@ struct peer {
 	uint32_t peer_nxt;  /* what the engine acknowledges of ours */
 	uint32_t tsval;     /* our timestamp clock */
 	bool acked;         /* the engine has acknowledged something */
+	uint8_t last[2048]; /* the engine's last packet (its first 2048 bytes) */
+	size_t lastlen;
 };
 
 static void build_flow(void)
@@ -59,6 +65,7 @@ static void drain(struct lp_engine *e, uint64_t now, struct peer *pr)
 	int n, guard = 0;
 
 	while ((n = lp_engine_output(e, buf, sizeof(buf), now)) > 0 && guard++ < 4096) {
+		struct lp_engine_stats st;
 		struct lp_seg s;
 
 		if (lp_pkt_parse(buf, (size_t)n, &s) != 0)
@@ -66,6 +73,13 @@ static void drain(struct lp_engine *e, uint64_t now, struct peer *pr)
 		/* Options and data within the MSS we offered (RFC 9293 3.7.1). */
 		if (!(s.flags & LP_TH_SYN) && s.len && s.len + lp_pkt_opts_len(&s) > OFFER_MSS)
 			abort();
+		/* Within the path MTU it took (never below 48 bytes of options
+		 * and data, Linux's tcp_min_snd_mss). */
+		lp_engine_stats(e, &st);
+		if (st.path_mtu && s.len && (unsigned)n > (st.path_mtu > 88 ? st.path_mtu : 88))
+			abort();
+		pr->lastlen = (size_t)n < sizeof(pr->last) ? (size_t)n : sizeof(pr->last);
+		memcpy(pr->last, buf, pr->lastlen);
 		pr->our_nxt = s.seq + s.len + !!(s.flags & (LP_TH_SYN | LP_TH_FIN));
 		if (s.flags & LP_TH_ACK) {
 			pr->peer_nxt = s.ack;
@@ -188,6 +202,36 @@ static struct lp_fault_plan *faults(uint8_t b, bool server)
 	return p;
 }
 
+/* One step: an ICMP error about the engine's last packet, shaped by p. */
+static void icmp_step(struct lp_engine *e, const uint8_t *p, struct peer *pr, uint64_t now)
+{
+	static const uint8_t types[] = { 3, 3, 3, 11, 12, 0, 5, 8 };
+	static uint8_t q[2048], out[2048];
+	uint32_t mtu = p[3] & 1 ? 1280u - (uint32_t)p[4] * 4 : lp_get16(p + 3);
+	size_t qlen = pr->lastlen;
+	uint8_t code;
+	int n;
+
+	if (qlen < LP_IPV4_HDR + 8)
+		return;
+	memcpy(q, pr->last, qlen);
+	/* The quoted sequence number near the real one, or the ports off. */
+	if (p[5] & 1)
+		lp_put32(q + 24, lp_get32(q + 24) +
+				 (uint32_t)(int8_t)p[6] * (p[5] & 2 ? 1u : 4096u));
+	if (p[5] & 4)
+		q[20 + (p[5] >> 6)] ^= p[7];
+	if (p[5] & 8)
+		qlen = LP_IPV4_HDR + (p[8] & 15);
+	code = p[1] & 8 ? LP_ICMP4_FRAG_NEEDED : (uint8_t)(p[2] & 15);
+	n = lp_icmp_build_error(out, sizeof(out), q, qlen, types[p[1] & 7], code, mtu, q + 16);
+	if (n <= 0)
+		return;
+	if (p[9] & 1)
+		out[p[10] % n] ^= p[11];
+	lp_engine_input(e, out, (size_t)n, now);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct lp_engine_cfg cfg;
@@ -234,6 +278,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		default:
 			if (p[0] == 0xff)
 				lp_engine_abort(e, now);
+			else if (p[0] & 0x80)
+				icmp_step(e, p, &pr, now);
 			else
 				now += (uint64_t)lp_get32(p + 1) % 10000000000ull;
 			break;

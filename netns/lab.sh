@@ -36,11 +36,78 @@ lab_up() {
 }
 
 lab_down() {
-	ip netns pids "$C_NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
-	ip netns pids "$S_NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
-	ip netns del "$C_NS" 2>/dev/null
-	ip netns del "$S_NS" 2>/dev/null
+	for ns in "$C_NS" "$S_NS" "$RC_NS" "$RR_NS" "$RS_NS"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
 	return 0
+}
+
+# The routed lab: a client and a server on two subnets, a router between them
+# that forwards at most $HOP_MTU bytes either way while every interface keeps
+# MTU 1500 (a tunnel, PPPoE, a VPN or a cloud overlay on the path): the router
+# answers a larger packet with ICMP fragmentation needed / packet too big. The
+# hop's MTU is on the router's routes, not its links: a veth drops a frame
+# longer than the receiving end's MTU silently, which is a black hole, not a
+# smaller hop.
+#
+#   +---- lprc$$ -----+      +---------- lprr$$ ----------+      +---- lprs$$ -----+
+#   | rc0 198.19.1.1  |======| rr1 198.19.1.254           |      | servers;        |
+#   | 2001:db8:1::1   | veth | 2001:db8:1::fe             |      | the responder   |
+#   | tcpliveplay,    |      |   forwarding; routes both  |      | on 198.19.2.4 / |
+#   | curl, socat     |      |   ways mtu $HOP_MTU        |      | 2001:db8:2::4   |
+#   |                 |      | rr2 198.19.2.254           |======| rs0 198.19.2.1  |
+#   |                 |      | 2001:db8:2::fe             | veth | 2001:db8:2::1   |
+#   +-----------------+      +----------------------------+      +-----------------+
+RC_NS=lprc$$
+RR_NS=lprr$$
+RS_NS=lprs$$
+RC4=198.19.1.1
+RS4=198.19.2.1
+RSP4=198.19.2.4
+RR4=198.19.1.254
+RC6=2001:db8:1::1
+RS6=2001:db8:2::1
+RSP6=2001:db8:2::4
+RR6=2001:db8:1::fe
+HOP_MTU=1280
+
+inrc() { ip netns exec "$RC_NS" "$@"; }
+inrr() { ip netns exec "$RR_NS" "$@"; }
+inrs() { ip netns exec "$RS_NS" "$@"; }
+
+routed_up() {
+	ip netns add "$RC_NS" && ip netns add "$RR_NS" && ip netns add "$RS_NS" || return 1
+	ip link add rc0 netns "$RC_NS" type veth peer name rr1 netns "$RR_NS" || return 1
+	ip link add rr2 netns "$RR_NS" type veth peer name rs0 netns "$RS_NS" || return 1
+	for a in "$RC_NS rc0 $RC4/24 $RC6/64" "$RR_NS rr1 $RR4/24 $RR6/64" \
+		"$RR_NS rr2 198.19.2.254/24 2001:db8:2::fe/64" "$RS_NS rs0 $RS4/24 $RS6/64"; do
+		set -- $a
+		ip -n "$1" link set lo up && ip -n "$1" addr add "$3" dev "$2" &&
+			ip -n "$1" addr add "$4" dev "$2" nodad &&
+			ip -n "$1" link set "$2" up || return 1
+		# Wire-sized packets: no segmentation offloads.
+		if command -v ethtool >/dev/null 2>&1; then
+			ip netns exec "$1" ethtool -K "$2" tso off gso off gro off >/dev/null 2>&1
+		fi
+	done
+	ip -n "$RC_NS" route add default via "$RR4" &&
+	ip -n "$RC_NS" -6 route add default via "$RR6" &&
+	ip -n "$RS_NS" route add default via 198.19.2.254 &&
+	ip -n "$RS_NS" -6 route add default via 2001:db8:2::fe || return 1
+	inrr sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 || return 1
+	for r in "198.19.1.0/24 rr1 $RR4" "198.19.2.0/24 rr2 198.19.2.254"; do
+		set -- $r
+		ip -n "$RR_NS" route replace "$1" dev "$2" proto kernel scope link src "$3" \
+			mtu "$HOP_MTU" || return 1
+	done
+	for r in "2001:db8:1::/64 rr1" "2001:db8:2::/64 rr2"; do
+		set -- $r
+		ip -n "$RR_NS" -6 route replace "$1" dev "$2" proto kernel metric 256 \
+			mtu "$HOP_MTU" || return 1
+	done
+	wait_for 50 inrc ping -c1 -W1 "$RS4" || return 1
+	wait_for 50 inrc ping -c1 -W1 "$RS6" || return 1
 }
 
 # wait_for N CMD...: run CMD up to N times, 0.1 s apart, until it succeeds.

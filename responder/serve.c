@@ -19,6 +19,8 @@
 #include "tcpliveplay/fault.h"
 #include "tcpliveplay/faultwire.h"
 #include "tcpliveplay/flowset.h"
+#include "tcpliveplay/icmp.h"
+#include "tcpliveplay/log.h"
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/report.h"
 #include "tcpliveplay/rng.h"
@@ -70,9 +72,11 @@ static uint64_t mono_ns(const struct server *sv)
 static void on_event(void *ctx, const struct lp_event *ev)
 {
 	struct session *s = ctx;
-	char line[256];
+	char line[320];
 
-	printf("[%u] %s\n", s->id, lp_event_str(ev, line, sizeof(line)));
+	/* An ICMP error not taken: -vv only. */
+	if (ev->kind != LP_EV_ICMP_IGNORED || lp_log_threshold >= LP_LOG_DEBUG)
+		printf("[%u] %s\n", s->id, lp_event_str(ev, line, sizeof(line)));
 }
 
 static void heap_set(struct server *sv, size_t i, struct session *s)
@@ -264,6 +268,11 @@ static void report_session(struct server *sv, struct session *s, const char *why
 		       "; faults fired %" PRIu64 "; %.3f s\n", s->id, r.sent.segments, r.sent.bytes,
 		       r.received.segments, r.received.bytes, r.expected_received_bytes, r.retransmissions,
 		       r.faults_fired, (double)r.duration_ns / 1e9);
+		if (r.path_mtu != r.path_mtu_start || r.icmp_accepted || r.icmp_ignored)
+			printf("[%u]   path MTU %u%s; ICMP errors: %" PRIu64 " taken, %" PRIu64
+			       " ignored\n", s->id, r.path_mtu,
+			       r.mtu_blackhole ? " (black hole suspected)" : "", r.icmp_accepted,
+			       r.icmp_ignored);
 		for (size_t i = 0; i < r.ndiv; i++)
 			printf("[%u]   divergence: %s\n", s->id, r.div[i].message);
 	}
@@ -326,6 +335,7 @@ static int new_session(struct server *sv, const struct lp_endpoint *client, cons
 	cfg.ts_origin_ns = now;
 	cfg.match = o->match;
 	cfg.mss = lp_engine_pick_mss(&fl->dir[LP_S2C].opts, o->local.family, o->mtu);
+	cfg.pmtu = o->mtu;
 	cfg.faults = s->faults;
 	if (o->verbose >= 1 && !o->quiet && o->text)
 		cfg.on_event = on_event;
@@ -407,6 +417,28 @@ static bool kernel_port(const struct rsp_opts *o, uint16_t port)
 	return o->kernel_ports && (o->kernel_ports[port / 8] >> (port % 8)) & 1;
 }
 
+/* An ICMP or ICMPv6 error quoting a session's segment goes to that session's
+ * engine; one quoting no session is left alone. */
+static void icmp_rx(struct server *sv, const uint8_t *ip, size_t len, uint64_t now)
+{
+	struct lp_endpoint key;
+	struct session *s;
+	struct lp_icmp ic;
+
+	if (lp_icmp_parse(ip, len, &ic) < 0)
+		return;
+	memset(&key, 0, sizeof(key));
+	key.family = ic.family;
+	memcpy(key.addr, ic.qdst, ic.family == AF_INET ? 4 : 16);
+	key.port = ic.qdport;
+	s = lp_sess_table_get(sv->tab, &key);
+	if (!s || s->finished)
+		return;
+	lp_engine_input(s->eng, ip, len, now);
+	flush_session(sv, s, now);
+	heap_fix(sv, s, session_due(sv, s));
+}
+
 static void on_rx(void *ctx, const uint8_t *ip, size_t len)
 {
 	struct server *sv = ctx;
@@ -418,8 +450,10 @@ static void on_rx(void *ctx, const uint8_t *ip, size_t len)
 	uint64_t now = mono_ns(sv);
 	bool syn;
 
-	if (lp_pkt_parse(ip, len, &seg) < 0)
+	if (lp_pkt_parse(ip, len, &seg) < 0) {
+		icmp_rx(sv, ip, len, now);
 		return;
+	}
 	lp_link_rx_mac(o->link, mac);
 	memset(&key, 0, sizeof(key));
 	key.family = seg.family;

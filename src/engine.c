@@ -543,10 +543,17 @@ const char *lp_engine_reason(const struct lp_engine *e)
 	return e->reason;
 }
 
+const char *lp_engine_icmp_error(const struct lp_engine *e)
+{
+	return e->icmp_last[0] ? e->icmp_last : NULL;
+}
+
 void lp_engine_stats(const struct lp_engine *e, struct lp_engine_stats *st)
 {
 	*st = e->st;
 	st->connected = e->syn_acked;
+	st->path_mtu = e->pmtu;
+	st->path_mtu_start = e->cfg.pmtu;
 	st->acked_bytes = e->snd_una < e->app_len ? e->snd_una : e->app_len;
 }
 
@@ -646,6 +653,7 @@ int lp_engine_new(const struct lp_flow *fl, const struct lp_engine_cfg *cfg, str
 		e->rcv_buf = e->peer_len / 16 < RCVBUF_MIN ? RCVBUF_MIN
 			     : e->peer_len / 16 > RCVBUF_MAX ? RCVBUF_MAX : e->peer_len / 16;
 	e->quick = QUICKACKS;
+	e->pmtu = cfg->pmtu;
 
 	cap = &fl->dir[e->me].opts;
 	if (cap->seen) {

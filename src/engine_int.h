@@ -5,7 +5,8 @@
  * calls; engine_rx.c the receive path (RFC 9293 3.10.7: acceptability, PAWS,
  * RST/SYN/ACK checks, reassembly, the SACK blocks we send); engine_tx.c the
  * send path (segments, timers); engine_cc.c congestion control and loss
- * recovery.
+ * recovery; engine_icmp.c the network's own signals (ICMP errors, the path
+ * MTU).
  *
  * Sequence numbers are handled as 64-bit stream offsets: offset 0 is the
  * first byte after the SYN. Our FIN, when queued, occupies offset app_len.
@@ -14,6 +15,7 @@
 #define TCPLIVEPLAY_ENGINE_INT_H
 
 #include "tcpliveplay/engine.h"
+#include "tcpliveplay/icmp.h"
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/rng.h"
 
@@ -107,6 +109,7 @@ struct lp_engine {
 	bool wnd_known;
 	uint16_t eff_mss;           /* options + payload of one segment (RFC 9293 3.7.1) */
 	uint16_t mss;               /* SMSS: payload of a segment with the fixed options */
+	uint8_t fixed_opts;         /* bytes of the options every segment carries */
 	bool ws_ok, ts_ok, sack_ok;
 	uint8_t snd_ws, rcv_ws;
 	struct lp_synopts offer;    /* what our SYN offers */
@@ -177,6 +180,12 @@ struct lp_engine {
 	uint64_t slack;             /* peer bytes given up on after shortfalls */
 	bool size_end_checked;
 	struct lp_rng jitter;       /* RTO timer jitter (cfg.rto_jitter_pct) */
+
+	/* the path (engine_icmp.c) */
+	unsigned pmtu;              /* the path MTU estimate, 0: unknown */
+	char icmp_last[112];        /* the last ICMP error taken, "" when none */
+	char msg[224];              /* an event's text, built at run time */
+	char why[160];              /* a reason built at run time */
 
 	struct lp_engine_stats st;
 	struct lp_divergence div[MAX_DIV];
@@ -267,6 +276,17 @@ uint64_t cc_pipe(const struct lp_engine *e);
  * SACKed byte (rule 3). */
 bool cc_next_hole(const struct lp_engine *e, bool lost_only, uint64_t *off, uint64_t *lim);
 void cc_on_rto(struct lp_engine *e);
+
+/* engine_icmp.c: ICMP errors and the path MTU */
+/* A packet that is no TCP segment: an ICMP error is taken or counted as
+ * ignored (0); -EINVAL for anything else. */
+int eng_icmp_packet(struct lp_engine *e, const uint8_t *pkt, size_t len);
+/* The largest eff_mss the path MTU allows (UINT16_MAX when unknown). */
+uint16_t pmtu_mss_cap(const struct lp_engine *e);
+/* An RTO of established data: after repeated ones, smaller segments. */
+void pmtu_on_timeout(struct lp_engine *e);
+/* base, or base and the last ICMP error taken (RFC 1122 4.2.3.9). */
+const char *icmp_giveup_reason(struct lp_engine *e, const char *base);
 
 /* engine_tx.c: the send side */
 void tx_rtt_sample(struct lp_engine *e, uint64_t r);

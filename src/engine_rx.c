@@ -289,8 +289,11 @@ bool rx_negotiate(struct lp_engine *e, const struct lp_tcpopts *po)
 	 * MUST-16; RFC 6691): a segment carries what the MSS leaves after them. */
 	ts.opts.has_ts = e->ts_ok;
 	fixed = lp_pkt_opts_len(&ts);
+	if (eff > pmtu_mss_cap(e))
+		eff = pmtu_mss_cap(e); /* what the path takes (RFC 1191, 8201) */
 	if (eff <= fixed)
 		return false;
+	e->fixed_opts = (uint8_t)fixed;
 	e->eff_mss = eff;
 	e->mss = (uint16_t)(eff - fixed);
 	/* RFC 6928: IW = min(10 * MSS, max(2 * MSS, 14600)). */
@@ -537,6 +540,8 @@ int lp_engine_input(struct lp_engine *e, const uint8_t *pkt, size_t len, uint64_
 
 	e->now = now_ns;
 	rc = lp_pkt_parse(pkt, len, &s);
+	if (rc == -EINVAL && eng_icmp_packet(e, pkt, len) == 0)
+		return 0;
 	if (rc < 0) {
 		e->st.packets_ignored++;
 		return rc == -EINVAL ? -EINVAL : 0;

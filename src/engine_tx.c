@@ -441,7 +441,7 @@ void tx_on_persist(struct lp_engine *e)
 		return;
 	if (e->snd_wnd == 0 && e->snd_una < e->app_len) {
 		if (e->probes >= e->cfg.retries + 1) {
-			eng_fail(e, "peer unresponsive (zero window)");
+			eng_fail(e, icmp_giveup_reason(e, "peer unresponsive (zero window)"));
 			return;
 		}
 		e->probes++;
@@ -468,7 +468,7 @@ void tx_on_rto(struct lp_engine *e)
 	e->rto_at = 0;
 	if (e->tcp == T_SYN_SENT || e->tcp == T_SYN_RCVD) {
 		if (e->retries_cur >= e->cfg.retries) {
-			eng_fail(e, "peer unresponsive");
+			eng_fail(e, icmp_giveup_reason(e, "peer unresponsive"));
 			return;
 		}
 		e->retries_cur++;
@@ -486,13 +486,16 @@ void tx_on_rto(struct lp_engine *e)
 	 * tcp_retransmit_timer). */
 	zero = e->wnd_known && e->snd_wnd == 0;
 	if (zero ? e->probes >= e->cfg.retries + 1 : e->retries_cur >= e->cfg.retries) {
-		eng_fail(e, zero ? "peer unresponsive (zero window)" : "peer unresponsive");
+		eng_fail(e, icmp_giveup_reason(e, zero ? "peer unresponsive (zero window)"
+						       : "peer unresponsive"));
 		return;
 	}
-	if (zero)
+	if (zero) {
 		e->probes++;
-	else
+	} else {
 		e->retries_cur++;
+		pmtu_on_timeout(e);
+	}
 	e->backoff++;
 	e->rtt_timing = false;
 	cc_on_rto(e);

@@ -7,18 +7,22 @@
 #include <string.h>
 
 #include "tcpliveplay/fault.h"
+#include "tcpliveplay/icmp.h"
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/rng.h"
 
 #define MAX_DELAY_MS 3600000u
 #define MAX_WINDOW (65535u << 14)
+/* unreachable without a CODE: administratively prohibited. */
+#define CODE_DEFAULT UINT32_MAX
 
 struct fault {
 	enum lp_fault_kind kind;
 	enum lp_fault_side side;
 	uint8_t ldir;        /* direction of the label: the side's own, the peer's for zero-window */
 	uint32_t seg;        /* label, for by-segment kinds */
-	uint32_t arg;        /* delay ms, truncate bytes, zero-window ms, window bytes */
+	uint32_t arg;        /* delay ms, truncate bytes, zero-window ms, window bytes, mtu
+			      * bytes, unreachable code */
 	uint32_t ppm;        /* probabilistic kinds: parts per million */
 	bool used;
 };
@@ -41,7 +45,8 @@ static const struct {
 	{ "truncate", LP_FAULT_TRUNCATE }, { "corrupt", LP_FAULT_CORRUPT },
 	{ "rst", LP_FAULT_RST },         { "stall", LP_FAULT_STALL },
 	{ "loss", LP_FAULT_LOSS_P },     { "zero-window", LP_FAULT_ZERO_WINDOW },
-	{ "window", LP_FAULT_WINDOW },
+	{ "window", LP_FAULT_WINDOW },   { "mtu", LP_FAULT_MTU },
+	{ "unreachable", LP_FAULT_UNREACH },
 };
 
 const char *lp_fault_kind_str(enum lp_fault_kind k)
@@ -73,6 +78,10 @@ const char *lp_fault_kind_str(enum lp_fault_kind k)
 		return "zero-window";
 	case LP_FAULT_WINDOW:
 		return "window";
+	case LP_FAULT_MTU:
+		return "mtu";
+	case LP_FAULT_UNREACH:
+		return "unreachable";
 	}
 	return "?";
 }
@@ -87,6 +96,9 @@ static unsigned kind_place(enum lp_fault_kind k)
 	case LP_FAULT_ZERO_WINDOW:
 	case LP_FAULT_WINDOW:
 		return LP_FAULT_ON_WINDOW;
+	case LP_FAULT_MTU:
+	case LP_FAULT_UNREACH:
+		return LP_FAULT_ON_PATH;
 	case LP_FAULT_NONE:
 		return 0;
 	default:
@@ -312,6 +324,43 @@ badseg:
 	return -EINVAL;
 }
 
+static bool token_is(const char *tok, size_t len, const char *word)
+{
+	return strlen(word) == len && strncmp(tok, word, len) == 0;
+}
+
+/* The arguments of the path's faults: mtu:BYTES, unreachable:SEG|syn[:CODE]
+ * (tok[0..nt) after the kind). */
+static int parse_icmp_args(struct fault *f, const char *spec, const char **tok, const size_t *tlen,
+			   size_t nt, char *err, size_t errlen)
+{
+	uint64_t v;
+
+	f->arg = CODE_DEFAULT;
+	if (f->kind == LP_FAULT_MTU) {
+		if (nt != 1 || parse_num(tok[0], tlen[0], LP_MIN_MTU4, 65535, &v) < 0) {
+			snprintf(err, errlen, "fault '%s': mtu needs BYTES (%u-65535)", spec,
+				 LP_MIN_MTU4);
+			return -EINVAL;
+		}
+		f->arg = (uint32_t)v;
+		return 0;
+	}
+	if (nt < 1 || nt > 2 ||
+	    (!token_is(tok[0], tlen[0], "syn") && parse_label(tok[0], tlen[0], f->ldir, &f->seg)))
+		goto bad;
+	if (nt == 2) {
+		if (parse_num(tok[1], tlen[1], 0, 255, &v) < 0)
+			goto bad;
+		f->arg = (uint32_t)v;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "fault '%s': unreachable needs SEG (%c1...) or syn, then an optional "
+		 "CODE (0-255)", spec, f->ldir == LP_C2S ? 'C' : 'S');
+	return -EINVAL;
+}
+
 int lp_fault_plan_add(struct lp_fault_plan *p, const char *spec, char *err, size_t errlen)
 {
 	const char *tok[6];
@@ -335,7 +384,7 @@ int lp_fault_plan_add(struct lp_fault_plan *p, const char *spec, char *err, size
 		return -EINVAL;
 	}
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (strlen(kinds[i].name) == tlen[k] && strncmp(kinds[i].name, tok[k], tlen[k]) == 0)
+		if (token_is(tok[k], tlen[k], kinds[i].name))
 			break;
 	if (i == sizeof(kinds) / sizeof(kinds[0])) {
 		snprintf(err, errlen, "fault '%s': unknown kind '%.*s'", spec, (int)tlen[k], tok[k]);
@@ -345,7 +394,10 @@ int lp_fault_plan_add(struct lp_fault_plan *p, const char *spec, char *err, size
 	f.ldir = f.side == LP_FAULT_CLIENT ? LP_C2S : LP_S2C;
 	if (f.kind == LP_FAULT_ZERO_WINDOW)
 		f.ldir = (uint8_t)!f.ldir;
-	rc = parse_args(&f, spec, tok + k + 1, tlen + k + 1, nt - k - 1, err, errlen);
+	if (kind_place(f.kind) == LP_FAULT_ON_PATH)
+		rc = parse_icmp_args(&f, spec, tok + k + 1, tlen + k + 1, nt - k - 1, err, errlen);
+	else
+		rc = parse_args(&f, spec, tok + k + 1, tlen + k + 1, nt - k - 1, err, errlen);
 	if (rc == -E2BIG)
 		goto toolong;
 	if (rc)
@@ -396,8 +448,8 @@ int lp_fault_plan_check_live(const struct lp_fault_plan *p, enum lp_fault_side l
 		snprintf(err, errlen, "fault %s: the live %s's %s is its own; its faults here act on what "
 			 "arrives from it (drop, dup, delay, reorder, corrupt, loss)",
 			 fault_str(f, name, sizeof(name)), side_str(f->side),
-			 f->kind == LP_FAULT_ZERO_WINDOW || f->kind == LP_FAULT_WINDOW ? "window"
-										 : "application");
+			 kind_place(f->kind) == LP_FAULT_ON_WINDOW ? "window" :
+			 kind_place(f->kind) == LP_FAULT_ON_PATH ? "path" : "application");
 		return -EINVAL;
 	}
 	return 0;
@@ -691,4 +743,53 @@ uint64_t lp_fault_key(struct lp_fault_keys *k, uint64_t seq_off, uint64_t ack_of
 		k->n++;
 	}
 	return mix(h ^ (uint64_t)s->count++ * 0x9e3779b97f4a7c15ull);
+}
+
+/* ---- the path's faults ---- */
+
+/* The error for pkt: packet too big announcing mtu (mtu > 0), else
+ * destination unreachable of code, from pkt's destination (the far end of
+ * the emulated path). */
+static int icmp_answer(const uint8_t *pkt, size_t len, uint32_t mtu, uint32_t code, uint8_t *buf,
+		       size_t cap)
+{
+	bool v6 = len >= 1 && (pkt[0] >> 4) == 6;
+	uint8_t type = v6 ? LP_ICMP6_UNREACH : LP_ICMP4_UNREACH;
+
+	if (len < (v6 ? LP_IPV6_HDR : LP_IPV4_HDR))
+		return 0;
+	if (mtu) {
+		type = v6 ? LP_ICMP6_TOO_BIG : LP_ICMP4_UNREACH;
+		code = v6 ? 0 : LP_ICMP4_FRAG_NEEDED;
+	} else if (code == CODE_DEFAULT) {
+		code = v6 ? 1 : 13;
+	}
+	return lp_icmp_build_error(buf, cap, pkt, len, type, (uint8_t)code, mtu,
+				   pkt + (v6 ? 24 : 16));
+}
+
+int lp_fault_icmp(struct lp_fault_plan *p, enum lp_fault_side side, const uint8_t *pkt, size_t len,
+		  const struct lp_pktinfo *pi, uint64_t now_ns, uint8_t *buf, size_t cap,
+		  struct lp_fault_fired *what)
+{
+	for (size_t i = 0; p && i < p->n; i++) {
+		struct fault *f = &p->f[i];
+		bool mtu = f->kind == LP_FAULT_MTU;
+		int n;
+
+		if (f->side != side || kind_place(f->kind) != LP_FAULT_ON_PATH)
+			continue;
+		/* unreachable: its segment's first transmission, or the first SYN. */
+		if (mtu ? len <= f->arg
+			: f->used || (f->seg ? !pi->first || f->seg < pi->first || f->seg > pi->last
+					     : !(pi->flags & LP_TH_SYN)))
+			continue;
+		n = icmp_answer(pkt, len, mtu ? f->arg : 0, f->arg, buf, cap);
+		if (n <= 0)
+			return n;
+		f->used = !mtu;
+		fire(p, f, mtu ? pi->label : f->seg, now_ns, what);
+		return n;
+	}
+	return 0;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tcpliveplay/faultwire.h"
+#include "tcpliveplay/icmp.h"
 #include "tcpliveplay/pkt.h"
 
 #define MAX_QUEUE 256                        /* packets held, both ways */
@@ -24,6 +25,8 @@ struct held {
 struct lp_fwire {
 	struct lp_fwire_cfg c;
 	bool faults[2];                /* the plan has wire faults for this way */
+	bool path;                     /* ... the path's faults (ICMP) for what we send */
+	uint8_t icmp[LP_MIN_MTU6];     /* what one answers */
 	struct lp_fault_keys *keys[2];
 	struct held *q;                /* NULL until first needed */
 	size_t nq, qcap;
@@ -44,6 +47,7 @@ int lp_fwire_new(const struct lp_fwire_cfg *cfg, struct lp_fwire **out)
 	fw->c = *cfg;
 	fw->faults[OUT] = lp_fault_plan_has(cfg->plan, cfg->local, LP_FAULT_ON_WIRE);
 	fw->faults[IN] = lp_fault_plan_has(cfg->plan, remote, LP_FAULT_ON_WIRE);
+	fw->path = lp_fault_plan_has(cfg->plan, cfg->local, LP_FAULT_ON_PATH);
 	fw->hold[OUT] = fw->hold[IN] = -1;
 	for (int w = 0; w < 2 && !rc; w++)
 		if (fw->faults[w])
@@ -151,12 +155,32 @@ static void verdict(struct lp_fwire *fw, enum way w, const uint8_t *ip, size_t l
 		lp_fault_emit(&v->what[i], fw->c.on_event, fw->c.ctx);
 }
 
+/* The path's faults for a packet we send: true when one answered it (the
+ * error delivered to the engine instead). */
+static bool path_answers(struct lp_fwire *fw, const uint8_t *ip, size_t len, uint64_t now)
+{
+	struct lp_fault_fired what;
+	struct lp_pktinfo pi;
+	int n;
+
+	lp_engine_output_info(fw->c.e, &pi);
+	n = lp_fault_icmp(fw->c.plan, fw->c.local, ip, len, &pi, now, fw->icmp, sizeof(fw->icmp),
+			  &what);
+	if (n <= 0)
+		return false;
+	lp_fault_emit(&what, fw->c.on_event, fw->c.ctx);
+	fw->c.io.deliver(fw->c.io.ctx, fw->icmp, (size_t)n, now);
+	return true;
+}
+
 static void through(struct lp_fwire *fw, enum way w, uint8_t *mine, const uint8_t *ip, size_t len,
 		    uint64_t now)
 {
 	struct lp_fault_verdict v;
 
 	if (!fw->faults[w]) {
+		if (w == OUT && fw->path && path_answers(fw, ip, len, now))
+			return;
 		if (fw->nway[w])
 			enqueue(fw, w, ip, len, now, false, false, now);
 		else
@@ -164,7 +188,7 @@ static void through(struct lp_fwire *fw, enum way w, uint8_t *mine, const uint8_
 		return;
 	}
 	verdict(fw, w, ip, len, now, &v);
-	if (v.drop)
+	if (v.drop || (w == OUT && fw->path && path_answers(fw, ip, len, now)))
 		return;
 	if (v.corrupt && mine) {
 		lp_pkt_corrupt(mine, len);

@@ -16,6 +16,7 @@
 
 #include "link_int.h"
 #include "tcpliveplay/bytes.h"
+#include "tcpliveplay/icmp.h"
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/util.h"
 
@@ -105,18 +106,10 @@ static int send_nd(struct lp_link *l, uint8_t type, const uint8_t *dmac, const u
 	uint8_t *f = l->frame, *ip, *icmp;
 	size_t n = eth_header(f, dmac, l->cfg.local_mac, ETHERTYPE_IPV6);
 	const size_t icmplen = 8 + 16 + 8;
-	uint8_t pseudo[8] = { 0 };
-	uint32_t sum = 0;
 
 	ip = f + n;
-	memset(ip, 0, 40);
-	ip[0] = 0x60;
-	lp_put16(ip + 4, (uint16_t)icmplen);
-	ip[6] = 58;       /* ICMPv6 */
+	icmp = ip + lp_ip_header(ip, AF_INET6, l->cfg.local.addr, dip, 58, icmplen);
 	ip[7] = 255;      /* hop limit: neighbour discovery must not be routed */
-	memcpy(ip + 8, l->cfg.local.addr, 16);
-	memcpy(ip + 24, dip, 16);
-	icmp = ip + 40;
 	memset(icmp, 0, icmplen);
 	icmp[0] = type;
 	if (type == ND_NA)
@@ -125,12 +118,7 @@ static int send_nd(struct lp_link *l, uint8_t type, const uint8_t *dmac, const u
 	icmp[24] = type == ND_NA ? 2 : 1;   /* target / source link-layer address */
 	icmp[25] = 1;
 	memcpy(icmp + 26, l->cfg.local_mac, 6);
-	pseudo[3] = (uint8_t)icmplen;
-	pseudo[7] = 58;
-	sum = lp_csum_add(sum, ip + 8, 32);
-	sum = lp_csum_add(sum, pseudo, 8);
-	sum = lp_csum_add(sum, icmp, icmplen);
-	lp_put16(icmp + 2, lp_csum_fold(sum));
+	lp_put16(icmp + 2, lp_icmp_csum(ip, icmp, icmplen));
 	return l->ops->xmit(l, f, n + 40 + icmplen);
 }
 
@@ -219,36 +207,60 @@ static bool to_local(const struct lp_link *l, const uint8_t *ip, size_t len)
 	return len >= 40 && (ip[0] >> 4) == 6 && !memcmp(ip + 24, l->cfg.local.addr, 16);
 }
 
+/* The connection a packet is about, seen from our side: a TCP segment's
+ * addresses and ports, or those an ICMP or ICMPv6 error addressed to us
+ * quotes from one of our segments (ic holds it). False for anything else. */
+static bool tuple_of(const struct lp_link *l, const uint8_t *ip, size_t len, struct lp_icmp *ic,
+		     const uint8_t **local, const uint8_t **remote, uint16_t *lport,
+		     uint16_t *rport)
+{
+	bool v4 = l->cfg.local.family == AF_INET;
+	size_t hl;
+
+	if (len < (v4 ? LP_IPV4_HDR : LP_IPV6_HDR) || (ip[0] >> 4) != (v4 ? 4 : 6))
+		return false;
+	hl = v4 ? (size_t)(ip[0] & 15) * 4 : LP_IPV6_HDR;
+	if (hl < LP_IPV4_HDR)
+		return false;
+	if (ip[v4 ? 9 : 6] == 6) {
+		if (len < hl + 4)
+			return false;
+		*remote = ip + (v4 ? 12 : 8);
+		*local = ip + (v4 ? 16 : 24);
+		*rport = lp_get16(ip + hl);
+		*lport = lp_get16(ip + hl + 2);
+		return true;
+	}
+	if (lp_icmp_parse(ip, len, ic) == 0 && ic->family == l->cfg.local.family &&
+	    !memcmp(ic->to, l->cfg.local.addr, alen(ic->family))) {
+		*local = ic->qsrc;
+		*remote = ic->qdst;
+		*lport = ic->qsport;
+		*rport = ic->qdport;
+		return true;
+	}
+	return false;
+}
+
 /* Is this IP packet the connection's (a packet socket's kernel filter lets
- * neighbour discovery through too; a TAP has no filter at all)? */
+ * neighbour discovery and ICMP errors through too; a TAP has no filter at
+ * all)? An ICMP error is when it quotes one of the connection's segments. */
 static bool ours(const struct lp_link *l, const uint8_t *ip, size_t len)
 {
 	const struct lp_endpoint *lo = &l->cfg.local, *re = &l->cfg.remote;
-	size_t hl, al = alen(lo->family);
-	const uint8_t *src, *dst, *tcp;
+	const uint8_t *src, *dst;
+	size_t al = alen(lo->family);
+	uint16_t lport, rport;
+	struct lp_icmp ic;
 
-	if (lo->family == AF_INET) {
-		if (len < 20 || (ip[0] >> 4) != 4 || ip[9] != 6)
-			return false;
-		hl = (size_t)(ip[0] & 15) * 4;
-		src = ip + 12;
-		dst = ip + 16;
-	} else {
-		if (len < 40 || (ip[0] >> 4) != 6 || ip[6] != 6)
-			return false;
-		hl = 40;
-		src = ip + 8;
-		dst = ip + 24;
-	}
-	if (hl < 20 || len < hl + 4)
+	if (!tuple_of(l, ip, len, &ic, &dst, &src, &lport, &rport))
 		return false;
-	tcp = ip + hl;
-	if (memcmp(dst, lo->addr, al) || lp_get16(tcp + 2) < lo->port ||
-	    lp_get16(tcp + 2) > (l->cfg.local_port_last > lo->port ? l->cfg.local_port_last : lo->port))
+	if (memcmp(dst, lo->addr, al) || lport < lo->port ||
+	    lport > (l->cfg.local_port_last > lo->port ? l->cfg.local_port_last : lo->port))
 		return false;
 	if (re->family && memcmp(src, re->addr, al))
 		return false;
-	return !re->port || lp_get16(tcp) == re->port;
+	return !re->port || rport == re->port;
 }
 
 void lp_link_input(struct lp_link *l, const uint8_t *data, size_t caplen)

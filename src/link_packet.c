@@ -205,9 +205,15 @@ static int build_filter(const struct lp_link_cfg *c, char *buf, size_t len)
 		snprintf(lport, sizeof(lport), "portrange %u-%u", c->local.port, c->local_port_last);
 	else
 		snprintf(lport, sizeof(lport), "port %u", c->local.port);
+	/* ICMPv6 comes through whole (neighbour discovery); of ICMP, the
+	 * errors a segment can draw: unreachable, time exceeded, parameter
+	 * problem. link.c keeps those that quote our segments. */
 	n = snprintf(buf, len, "(%s and tcp and dst host %s and dst %s%s%s%s) or %s", ipkw, la,
 		     lport, c->remote.family ? " and src host " : "", c->remote.family ? ra : "",
-		     rport, c->local.family == AF_INET ? "arp" : "icmp6");
+		     rport, c->local.family == AF_INET ? "arp or (icmp and dst host " : "icmp6");
+	if (n > 0 && (size_t)n < len && c->local.family == AF_INET)
+		n += snprintf(buf + n, len - (size_t)n,
+			      "%s and (icmp[0] == 3 or icmp[0] == 11 or icmp[0] == 12))", la);
 	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
 }
 

@@ -9,6 +9,7 @@
 #include "tcpliveplay/bytes.h"
 #include "tcpliveplay/faultwire.h"
 #include "tcpliveplay/flowset.h"
+#include "tcpliveplay/icmp.h"
 #include "tcpliveplay/multi.h"
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/util.h"
@@ -52,18 +53,23 @@ static uint64_t mono_ns(const struct multi *m)
 
 int lp_multi_dport(const uint8_t *ip, size_t len)
 {
+	struct lp_icmp ic;
 	size_t hl;
 
 	if (len < 1)
 		return -1;
 	if ((ip[0] >> 4) == 4) {
 		hl = (size_t)(ip[0] & 15) * 4;
-		if (len < 20 || hl < 20 || ip[9] != 6 || len < hl + 4)
+		if (len < 20 || hl < 20 || len < hl + 4)
 			return -1;
+		if (ip[9] != 6)
+			return lp_icmp_parse(ip, len, &ic) == 0 ? ic.qsport : -1;
 	} else if ((ip[0] >> 4) == 6) {
 		hl = 40;
-		if (len < hl + 4 || ip[6] != 6)
+		if (len < hl + 4)
 			return -1;
+		if (ip[6] != 6)
+			return lp_icmp_parse(ip, len, &ic) == 0 ? ic.qsport : -1;
 	} else {
 		return -1;
 	}
@@ -257,6 +263,7 @@ static int start_flow(struct multi *m, size_t idx, uint64_t now)
 	cfg.ts_base = lp_rng_u32(o->rng);
 	cfg.ts_origin_ns = now;
 	cfg.mss = mf->mss;
+	cfg.pmtu = mf->pmtu;
 	cfg.rto_jitter_seed = lp_flowset_seed(o->seed, mf->fl->id);
 	cfg.on_event = o->event ? event_tramp : NULL;
 	cfg.ctx = s;

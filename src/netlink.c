@@ -344,8 +344,32 @@ static const struct attr_policy route_policy[RTA_VIA + 1] = {
 	[RTA_OIF] = { "RTA_OIF", MNL_TYPE_U32, 0 },
 	[RTA_GATEWAY] = { "RTA_GATEWAY", MNL_TYPE_BINARY, ADDR_LEN },
 	[RTA_PREFSRC] = { "RTA_PREFSRC", MNL_TYPE_BINARY, ADDR_LEN },
+	[RTA_METRICS] = { "RTA_METRICS", MNL_TYPE_NESTED, 0 },
 	[RTA_VIA] = { "RTA_VIA", MNL_TYPE_BINARY, 0 },
 };
+
+static const struct attr_policy metrics_policy[RTAX_MTU + 1] = {
+	[RTAX_MTU] = { "RTAX_MTU", MNL_TYPE_U32, 0 },
+};
+
+/* RTAX_MTU of a route's metrics: 0 when absent; -EBADMSG when malformed. */
+static int route_mtu(const struct nlattr *metrics, unsigned *mtu, struct reply *r)
+{
+	const struct nlattr *tb[RTAX_MTU + 1] = { NULL };
+	struct attr_table t = { metrics_policy, RTAX_MTU, 0, tb, NULL };
+
+	*mtu = 0;
+	if (!metrics)
+		return 0;
+	if (mnl_attr_parse_nested(metrics, attr_collect, &t) < 0) {
+		lp_set_err(r->err, r->errlen, "bad %s attribute", t.bad ? t.bad : "RTA_METRICS");
+		r->error = -EBADMSG;
+		return -EBADMSG;
+	}
+	if (tb[RTAX_MTU])
+		*mtu = mnl_attr_get_u32(tb[RTAX_MTU]);
+	return 0;
+}
 
 struct route_ctx {
 	int family;
@@ -413,6 +437,8 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	rt->family = c->family;
 	rt->ifindex = (int)oif;
 	rt->local = rtm->rtm_type == RTN_LOCAL;
+	if (route_mtu(tb[RTA_METRICS], &rt->mtu, r))
+		return MNL_CB_ERROR;
 	if (tb[RTA_PREFSRC]) {
 		memcpy(rt->src, mnl_attr_get_payload(tb[RTA_PREFSRC]), alen);
 		rt->has_src = true;

@@ -304,6 +304,22 @@ bad:
 	}
 }
 
+bool lp_ip6_skip_ext(const uint8_t *p, size_t len, uint8_t *nh, size_t *off)
+{
+	while (*nh == 0 || *nh == 43 || *nh == 60) {
+		size_t hl;
+
+		if (*off + 8 > len)
+			return false;
+		hl = ((size_t)p[*off + 1] + 1) * 8;
+		if (hl > len - *off)
+			return false;
+		*nh = p[*off];
+		*off += hl;
+	}
+	return true;
+}
+
 int lp_pkt_parse(const uint8_t *pkt, size_t len, struct lp_seg *s)
 {
 	const uint8_t *tcp;
@@ -345,18 +361,8 @@ int lp_pkt_parse(const uint8_t *pkt, size_t len, struct lp_seg *s)
 		if (plen > len - LP_IPV6_HDR)
 			return -EINVAL;
 		nh = pkt[6];
-		/* Skip hop-by-hop, routing and destination options headers. */
-		while (nh == 0 || nh == 43 || nh == 60) {
-			size_t hl;
-
-			if (off + 8 > LP_IPV6_HDR + plen)
-				return -EINVAL;
-			hl = ((size_t)pkt[off + 1] + 1) * 8;
-			if (hl > LP_IPV6_HDR + plen - off)
-				return -EINVAL;
-			nh = pkt[off];
-			off += hl;
-		}
+		if (!lp_ip6_skip_ext(pkt, LP_IPV6_HDR + plen, &nh, &off))
+			return -EINVAL;
 		if (nh == 44)
 			return -EPROTONOSUPPORT;
 		if (nh != 6)

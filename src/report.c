@@ -158,11 +158,20 @@ void lp_report_from_engine(struct lp_report *r, const struct lp_engine *e, const
 		r->verdict = LP_VERDICT_MATCHED;
 	}
 	r->exit_code = r->verdict == LP_VERDICT_MATCHED ? 0 : 1;
+	r->path_mtu = st.path_mtu;
+	r->path_mtu_start = st.path_mtu_start;
+	r->mtu_blackhole = st.mtu_blackhole;
+	r->icmp_accepted = st.icmp_accepted;
+	r->icmp_ignored = st.icmp_ignored;
+	snprintf(r->icmp_error, sizeof(r->icmp_error), "%s",
+		 lp_engine_icmp_error(e) ? lp_engine_icmp_error(e) : "");
 	/* The host's kernel answered the handshake, but no socket ever took our
 	 * data: what a listener whose accept queue is full does (its SYN
-	 * cookies or SYN-ACK complete the handshake, then it drops the ACKs). */
+	 * cookies or SYN-ACK complete the handshake, then it drops the ACKs).
+	 * Not so when the network said why (an ICMP error). */
 	r->data_unacked = r->verdict == LP_VERDICT_FAILED && lp_engine_role(e) == LP_ROLE_CLIENT &&
-			  st.connected && st.sent_bytes && !st.acked_bytes && !st.received_bytes;
+			  st.connected && st.sent_bytes && !st.acked_bytes && !st.received_bytes &&
+			  !lp_engine_icmp_error(e);
 	if (r->data_unacked) {
 		size_t n = strlen(r->reason);
 
@@ -178,6 +187,30 @@ static void fmt_duration(uint64_t ns, char *buf, size_t len)
 static const char *family_str(int family)
 {
 	return family == AF_INET6 ? "IPv6" : "IPv4";
+}
+
+/* The path MTU when known, how it came down; the ICMP errors seen. */
+static void print_path(const struct lp_report *r, FILE *fp)
+{
+	if (r->path_mtu) {
+		fprintf(fp, "path MTU: %u", r->path_mtu);
+		if (r->path_mtu != r->path_mtu_start) {
+			fprintf(fp, " (");
+			if (r->path_mtu_start)
+				fprintf(fp, "from %u, ", r->path_mtu_start);
+			fprintf(fp, "%s)", r->mtu_blackhole
+						   ? "black hole suspected: timeouts without ICMP"
+						   : "lowered by ICMP");
+		}
+		fputc('\n', fp);
+	}
+	if (r->icmp_accepted || r->icmp_ignored) {
+		fprintf(fp, "ICMP errors: %" PRIu64 " taken, %" PRIu64 " ignored", r->icmp_accepted,
+			r->icmp_ignored);
+		if (r->icmp_error[0])
+			fprintf(fp, " (last: %s)", r->icmp_error);
+		fputc('\n', fp);
+	}
 }
 
 int lp_report_print_text(const struct lp_report *r, FILE *fp)
@@ -213,6 +246,7 @@ int lp_report_print_text(const struct lp_report *r, FILE *fp)
 	if (r->faults_fired > r->nfaults || r->nfaults > TEXT_FAULTS)
 		fprintf(fp, "fault: ... %" PRIu64 " more\n",
 			r->faults_fired - (r->nfaults < TEXT_FAULTS ? r->nfaults : TEXT_FAULTS));
+	print_path(r, fp);
 	fprintf(fp, "duration: %s s\n", d);
 	if (r->duration_ns) {
 		double mb = (double)(r->sent.bytes + r->received.bytes) / 1e6;
@@ -237,6 +271,14 @@ static void json_str(FILE *fp, const char *s)
 			fputc(c, fp);
 	}
 	fputc('"', fp);
+}
+
+static void json_mtu(FILE *fp, const char *key, unsigned mtu)
+{
+	if (mtu)
+		fprintf(fp, "\"%s\":%u,", key, mtu);
+	else
+		fprintf(fp, "\"%s\":null,", key);
 }
 
 /* The report's JSON object, without a newline. */
@@ -293,7 +335,17 @@ static void json_report(const struct lp_report *r, FILE *fp)
 			fputs("null", fp);
 		fprintf(fp, ",\"time_s\":%s}", t);
 	}
-	fprintf(fp, "],\"duration_s\":%s,\"version\":", d);
+	fprintf(fp, "],");
+	json_mtu(fp, "path_mtu", r->path_mtu);
+	json_mtu(fp, "path_mtu_start", r->path_mtu_start);
+	fprintf(fp, "\"mtu_blackhole\":%s,\"icmp\":{\"accepted\":%" PRIu64 ",\"ignored\":%" PRIu64
+		",\"last_error\":", r->mtu_blackhole ? "true" : "false", r->icmp_accepted,
+		r->icmp_ignored);
+	if (r->icmp_error[0])
+		json_str(fp, r->icmp_error);
+	else
+		fprintf(fp, "null");
+	fprintf(fp, "},\"duration_s\":%s,\"version\":", d);
 	json_str(fp, LP_VERSION);
 	fputc('}', fp);
 }
@@ -316,6 +368,8 @@ int lp_report_print_line(const struct lp_report *r, FILE *fp)
 		fprintf(fp, ", sent %" PRIu64 " B, received %" PRIu64 " B of %" PRIu64
 			", %" PRIu64 " retransmissions, %s s", r->sent.bytes, r->received.bytes,
 			r->expected_received_bytes, r->retransmissions, d);
+	if (r->path_mtu != r->path_mtu_start)
+		fprintf(fp, ", path MTU %u", r->path_mtu);
 	if (r->reason[0])
 		fprintf(fp, " (%s)", r->reason);
 	fputc('\n', fp);
@@ -350,6 +404,8 @@ void lp_totals_add(struct lp_totals *t, const struct lp_report *r)
 	t->expected_received_bytes += r->expected_received_bytes;
 	t->retransmissions += r->retransmissions;
 	t->faults_fired += r->faults_fired;
+	t->icmp_accepted += r->icmp_accepted;
+	t->icmp_ignored += r->icmp_ignored;
 }
 
 int lp_totals_print_text(const struct lp_totals *t, FILE *fp)
@@ -369,6 +425,9 @@ int lp_totals_print_text(const struct lp_totals *t, FILE *fp)
 	fprintf(fp, "retransmissions: %" PRIu64 "\n", t->retransmissions);
 	if (t->faults_fired)
 		fprintf(fp, "faults fired: %" PRIu64 "\n", t->faults_fired);
+	if (t->icmp_accepted || t->icmp_ignored)
+		fprintf(fp, "ICMP errors: %" PRIu64 " taken, %" PRIu64 " ignored\n",
+			t->icmp_accepted, t->icmp_ignored);
 	fprintf(fp, "duration: %s s\n", d);
 	if (t->duration_ns)
 		fprintf(fp, "throughput: %.3f MB/s, %.1f flows/s\n",
@@ -406,8 +465,9 @@ int lp_json_flows_end(FILE *fp, const struct lp_totals *t)
 	fprintf(fp, "\"received\":{\"segments\":%" PRIu64 ",\"bytes\":%" PRIu64 "},",
 		t->received.segments, t->received.bytes);
 	fprintf(fp, "\"expected_received_bytes\":%" PRIu64 ",\"retransmissions\":%" PRIu64
-		",\"faults_fired\":%" PRIu64 ",\"duration_s\":%s},", t->expected_received_bytes,
-		t->retransmissions, t->faults_fired, d);
+		",\"faults_fired\":%" PRIu64 ",\"icmp\":{\"accepted\":%" PRIu64
+		",\"ignored\":%" PRIu64 "},\"duration_s\":%s},", t->expected_received_bytes,
+		t->retransmissions, t->faults_fired, t->icmp_accepted, t->icmp_ignored, d);
 	fprintf(fp, "\"verdict\":\"%s\",\"exit_code\":%d,\"seed\":%" PRIu64 ",\"version\":",
 		all ? "matched" : t->diverged && !t->failed ? "diverged" : "failed", t->exit_code, t->seed);
 	json_str(fp, LP_VERSION);
@@ -473,6 +533,11 @@ const char *lp_event_str(const struct lp_event *ev, char *buf, size_t len)
 	case LP_EV_FAULT:
 		snprintf(buf, len, "fault %s%s%s", ev->reason ? ev->reason : "", lab[0] ? " on " : "",
 			 lab);
+		break;
+	case LP_EV_ICMP:
+	case LP_EV_ICMP_IGNORED:
+	case LP_EV_PMTU:
+		snprintf(buf, len, "%s", ev->reason ? ev->reason : "");
 		break;
 	}
 	return buf - n;

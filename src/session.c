@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "tcpliveplay/icmp.h"
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/session.h"
 #include "tcpliveplay/bytes.h"
@@ -212,38 +213,16 @@ static int echo4(const uint8_t *pkt, size_t len, uint8_t *out, size_t cap)
 	if (tot < hl + 8 || tot > len || (lp_get16(pkt + 6) & 0x3fff))
 		return 0;
 	ilen = tot - hl;
-	if (pkt[hl] != 8 || pkt[hl + 1] != 0 || lp_csum_fold(lp_csum_add(0, pkt + hl, ilen)) != 0)
+	if (pkt[hl] != 8 || pkt[hl + 1] != 0 || lp_icmp_csum(pkt, pkt + hl, ilen) != 0)
 		return 0;
 	if (cap < 20 + ilen)
 		return -ENOBUFS;
-	memset(out, 0, 20);
-	out[0] = 0x45;
-	lp_put16(out + 2, (uint16_t)(20 + ilen));
-	out[8] = 64;
-	out[9] = 1;
-	memcpy(out + 12, pkt + 16, 4);
-	memcpy(out + 16, pkt + 12, 4);
-	lp_put16(out + 10, lp_csum_fold(lp_csum_add(0, out, 20)));
-	icmp = out + 20;
+	icmp = out + lp_ip_header(out, AF_INET, pkt + 16, pkt + 12, 1, ilen);
 	memcpy(icmp, pkt + hl, ilen);
 	icmp[0] = 0;
 	icmp[2] = icmp[3] = 0;
-	lp_put16(icmp + 2, lp_csum_fold(lp_csum_add(0, icmp, ilen)));
+	lp_put16(icmp + 2, lp_icmp_csum(out, icmp, ilen));
 	return (int)(20 + ilen);
-}
-
-static uint16_t csum6(const uint8_t *ip, const uint8_t *icmp, size_t ilen)
-{
-	uint8_t pseudo[8] = { 0 };
-	uint32_t sum = lp_csum_add(0, ip + 8, 32);
-
-	pseudo[0] = (uint8_t)(ilen >> 24);
-	pseudo[1] = (uint8_t)(ilen >> 16);
-	pseudo[2] = (uint8_t)(ilen >> 8);
-	pseudo[3] = (uint8_t)ilen;
-	pseudo[7] = 58;
-	sum = lp_csum_add(sum, pseudo, 8);
-	return lp_csum_fold(lp_csum_add(sum, icmp, ilen));
 }
 
 static int echo6(const uint8_t *pkt, size_t len, uint8_t *out, size_t cap)
@@ -256,22 +235,15 @@ static int echo6(const uint8_t *pkt, size_t len, uint8_t *out, size_t cap)
 	ilen = lp_get16(pkt + 4);
 	if (ilen < 8 || ilen > len - 40)
 		return 0;
-	if (pkt[40] != 128 || pkt[41] != 0 || csum6(pkt, pkt + 40, ilen) != 0)
+	if (pkt[40] != 128 || pkt[41] != 0 || lp_icmp_csum(pkt, pkt + 40, ilen) != 0)
 		return 0;
 	if (cap < 40 + ilen)
 		return -ENOBUFS;
-	memset(out, 0, 40);
-	out[0] = 0x60;
-	lp_put16(out + 4, (uint16_t)ilen);
-	out[6] = 58;
-	out[7] = 64;
-	memcpy(out + 8, pkt + 24, 16);
-	memcpy(out + 24, pkt + 8, 16);
-	icmp = out + 40;
+	icmp = out + lp_ip_header(out, AF_INET6, pkt + 24, pkt + 8, 58, ilen);
 	memcpy(icmp, pkt + 40, ilen);
 	icmp[0] = 129;
 	icmp[2] = icmp[3] = 0;
-	lp_put16(icmp + 2, csum6(out, icmp, ilen));
+	lp_put16(icmp + 2, lp_icmp_csum(out, icmp, ilen));
 	return (int)(40 + ilen);
 }
 

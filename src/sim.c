@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tcpliveplay/icmp.h"
 #include "tcpliveplay/link_mem.h"
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/rng.h"
@@ -20,9 +21,11 @@ struct sim {
 	struct lp_link_mem *link;
 	struct lp_fault_plan *faults;
 	struct lp_fault_keys *keys[2];  /* per side, when it has wire faults */
+	bool path[2];                 /* per side: it has the path's faults (ICMP) */
 	lp_event_fn cb;
 	void *ctx;
 	uint8_t buf[PKT_BUF];
+	uint8_t icmp[LP_MIN_MTU6];    /* what an ICMP fault answers */
 };
 
 void lp_sim_opts_init(struct lp_sim_opts *o)
@@ -33,6 +36,40 @@ void lp_sim_opts_init(struct lp_sim_opts *o)
 	o->timing.speed = 1.0;
 }
 
+/* One packet of side's (n bytes in s->buf) onto the wire, through the
+ * wire faults (only a side that has some has keys to name its packets by),
+ * then the path's: an ICMP fault answers it back to side. */
+static int wire(struct sim *s, unsigned side, int n, uint64_t now)
+{
+	enum lp_fault_side fs = (enum lp_fault_side)side;
+	struct lp_fault_verdict v, *pv = NULL;
+	struct lp_fault_fired what;
+	struct lp_fault_pkt fp;
+	struct lp_pktinfo pi;
+	int rc = 0;
+
+	if (!s->keys[side] && !s->path[side])
+		return lp_link_mem_send(s->link, 1 - side, s->buf, (size_t)n, now, NULL);
+	lp_engine_output_info(s->eng[side], &pi);
+	if (s->keys[side]) {
+		lp_fault_pkt_from(&fp, &pi, s->keys[side]);
+		lp_fault_wire(s->faults, fs, &fp, now, &v);
+		for (unsigned i = 0; i < v.fired && i < LP_FAULT_PER_PKT; i++)
+			lp_fault_emit(&v.what[i], s->cb, s->ctx);
+		pv = &v;
+	}
+	if (s->path[side] && !(pv && pv->drop))
+		rc = lp_fault_icmp(s->faults, fs, s->buf, (size_t)n, &pi, now, s->icmp,
+				   sizeof(s->icmp), &what);
+	if (rc < 0)
+		return rc;
+	if (rc > 0) {
+		lp_fault_emit(&what, s->cb, s->ctx);
+		return lp_link_mem_send(s->link, side, s->icmp, (size_t)rc, now, NULL);
+	}
+	return lp_link_mem_send(s->link, 1 - side, s->buf, (size_t)n, now, pv);
+}
+
 /* Move every packet both engines have to send onto the wire. */
 static int drain(struct sim *s, uint64_t now)
 {
@@ -40,24 +77,8 @@ static int drain(struct sim *s, uint64_t now)
 		int n;
 
 		while ((n = lp_engine_output(s->eng[side], s->buf, sizeof(s->buf), now)) > 0) {
-			struct lp_fault_verdict v;
-			struct lp_fault_pkt fp;
-			struct lp_pktinfo pi;
-			int rc;
+			int rc = wire(s, side, n, now);
 
-			/* Only a side with wire faults has keys to name its packets by. */
-			if (!s->keys[side]) {
-				rc = lp_link_mem_send(s->link, 1 - side, s->buf, (size_t)n, now, NULL);
-				if (rc < 0)
-					return rc;
-				continue;
-			}
-			lp_engine_output_info(s->eng[side], &pi);
-			lp_fault_pkt_from(&fp, &pi, s->keys[side]);
-			lp_fault_wire(s->faults, (enum lp_fault_side)side, &fp, now, &v);
-			for (unsigned i = 0; i < v.fired && i < LP_FAULT_PER_PKT; i++)
-				lp_fault_emit(&v.what[i], s->cb, s->ctx);
-			rc = lp_link_mem_send(s->link, 1 - side, s->buf, (size_t)n, now, &v);
 			if (rc < 0)
 				return rc;
 		}
@@ -158,6 +179,7 @@ int lp_sim_run_detail(const struct lp_flow *fl, const struct lp_sim_opts *o, str
 			rc = -ENOMEM;
 			goto out;
 		}
+		s->path[i] = lp_fault_plan_has(o->faults, (enum lp_fault_side)i, LP_FAULT_ON_PATH);
 	}
 
 	for (int i = 0; i < 2; i++) {

@@ -176,6 +176,8 @@ static void usage(FILE *out)
 		"                        truncate:SEG:BYTES rst:SEG stall:SEG loss:P%% dup:P%% reorder:P%%\n"
 		"                        zero-window:SEG:MS (the side's window shut for MS once the\n"
 		"                        peer's SEG is in) window:BYTES (the side's window never more);\n"
+		"                        mtu:BYTES (a smaller hop: ICMP packet too big),\n"
+		"                        unreachable:SEG|syn[:CODE] (ICMP unreachable);\n"
 		"                        SEG: a label as --dump prints it (C3, S2); no prefix means\n"
 		"                        server. Live, the server's faults act on what arrives from\n"
 		"                        it (the first packet with any byte of SEG): drop, dup,\n"
@@ -205,7 +207,8 @@ static void usage(FILE *out)
 		"  All of these apply to live replays too.\n"
 		"\n"
 		"General:\n"
-		"  -v, --verbose         say more (repeat for debugging output)\n"
+		"  -v, --verbose         say more (repeat for debugging output, and ICMP errors\n"
+		"                        not taken)\n"
 		"  -q, --quiet           print errors only\n"
 		"  -h, --help            this text\n"
 		"  -V, --version         the version\n"
@@ -430,12 +433,19 @@ out:
 	return rc;
 }
 
+/* Events for -v; an ICMP error not taken only for -vv. */
+static bool event_shown(const struct lp_event *ev)
+{
+	return ev->kind != LP_EV_ICMP_IGNORED || lp_log_threshold >= LP_LOG_DEBUG;
+}
+
 static void print_event(void *opaque, const struct lp_event *ev)
 {
-	char line[256];
+	char line[320];
 
 	(void)opaque;
-	printf("  %s\n", lp_event_str(ev, line, sizeof(line)));
+	if (event_shown(ev))
+		printf("  %s\n", lp_event_str(ev, line, sizeof(line)));
 }
 
 /* Write the report to fp (when open) and close it; 0 or an exit status. */
@@ -645,10 +655,11 @@ static void many_done(void *opaque, const struct lp_report *r)
 
 static void many_event(void *opaque, unsigned flow_id, const struct lp_event *ev)
 {
-	char line[256];
+	char line[320];
 
 	(void)opaque;
-	printf("  [flow %u] %s\n", flow_id, lp_event_str(ev, line, sizeof(line)));
+	if (event_shown(ev))
+		printf("  [flow %u] %s\n", flow_id, lp_event_str(ev, line, sizeof(line)));
 }
 
 /* A flow of a many-flow replay that is not replayed. */
@@ -1077,10 +1088,17 @@ static int live_setup(const struct ctx *c, struct live_run *lr, const uint8_t *d
 	for (size_t i = 0; i < p->nmf; i++) {
 		struct lp_multi_flow *mf = &p->mfs[i];
 
-		for (size_t k = 0; k < sc->nhops; k++)
-			if (addr_eq(&lr->hops[k].dst, &mf->remote))
-				memcpy(mf->mac, lr->hops[k].mac, 6);
-		mf->mss = lp_engine_pick_mss(&mf->fl->dir[LP_C2S].opts, p->family, lr->su.ifi.mtu);
+		mf->pmtu = lr->su.ifi.mtu;
+		for (size_t k = 0; k < sc->nhops; k++) {
+			if (!addr_eq(&lr->hops[k].dst, &mf->remote))
+				continue;
+			memcpy(mf->mac, lr->hops[k].mac, 6);
+			/* What the kernel knows of the path: the route's MTU or
+			 * the path MTU it learnt (RFC 1191, 8201). */
+			if (lr->hops[k].route.mtu && lr->hops[k].route.mtu < mf->pmtu)
+				mf->pmtu = lr->hops[k].route.mtu;
+		}
+		mf->mss = lp_engine_pick_mss(&mf->fl->dir[LP_C2S].opts, p->family, mf->pmtu);
 		if (c->timing.mode == LP_TIMING_CAPTURE)
 			mf->start_ns = (uint64_t)((double)(mf->fl->first_ts - p->first_ts) / c->timing.speed);
 	}
@@ -1186,6 +1204,7 @@ static int run_one(struct ctx *c, struct live_run *lr)
 	lo.engine.isn = lp_rng_u32(&lr->rng);
 	lo.engine.ts_base = lp_rng_u32(&lr->rng);
 	lo.engine.mss = mf->mss;
+	lo.engine.pmtu = mf->pmtu;
 	lo.engine.match = c->match;
 	lo.engine.timing = c->timing;
 	lo.engine.faults = mf->faults;

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "tcpliveplay/fault.h"
+#include "tcpliveplay/icmp.h"
+#include "tcpliveplay/pkt.h"
 #include "tcpliveplay/rng.h"
 #include "testflow.h"
 
@@ -24,7 +26,9 @@ START_TEST(test_parse_good)
 		"loss:5%", "client:loss:0.5%", "dup:3%", "reorder:100%", "loss:0.0001%",
 		"drop:S1", "client:drop:C2", "client:truncate:C1:5", "client:zero-window:S3:200",
 		"server:zero-window:C1:1", "zero-window:2:3600000", "client:window:1",
-		"window:1073725440",
+		"window:1073725440", "mtu:1280", "client:mtu:68", "mtu:65535", "unreachable:2",
+		"unreachable:S2", "unreachable:syn", "client:unreachable:syn:3",
+		"server:unreachable:1:0", "client:unreachable:C3:255",
 	};
 	struct lp_fault_plan *p = plan();
 	char err[200] = "";
@@ -50,6 +54,10 @@ START_TEST(test_parse_bad)
 		"zero-window:S1:0", "client:zero-window:C1:5",
 		"client:zero-window:S1:3600001", "window:0", "window:1073725441", "window:S1",
 		"window:5%", "zero-window:5%", "window:100:1",
+		"mtu", "mtu:", "mtu:67", "mtu:65536", "mtu:1280:1", "mtu:5%", "client:mtu:x",
+		"unreachable", "unreachable:", "unreachable:0", "unreachable:x",
+		"unreachable:1:256", "unreachable:1:2:3", "unreachable:SYN", "unreachable:5%",
+		"unreachable:syn:-1", "unreachable:C1", "client:unreachable:S1",
 	};
 	struct lp_fault_plan *p = plan();
 
@@ -290,6 +298,11 @@ START_TEST(test_check_live)
 		{ "client:drop:C1", LP_FAULT_SERVER, 0 },
 		{ "client:stall:C1", LP_FAULT_SERVER, -EINVAL },
 		{ "client:zero-window:S1:9", LP_FAULT_SERVER, -EINVAL },
+		{ "client:mtu:1280", LP_FAULT_CLIENT, 0 },
+		{ "server:unreachable:syn", LP_FAULT_SERVER, 0 },
+		{ "server:unreachable:S1", LP_FAULT_CLIENT, -EINVAL },
+		{ "server:mtu:1280", LP_FAULT_SERVER, 0 },
+		{ "client:unreachable:syn", LP_FAULT_SERVER, -EINVAL },
 	};
 	char err[256];
 
@@ -306,6 +319,92 @@ START_TEST(test_check_live)
 }
 END_TEST
 
+/* A segment of side from the test flow's endpoints, len bytes of data. */
+static int segment(struct tflow *t, int side, uint8_t flags, uint32_t len, uint8_t *buf)
+{
+	static const uint8_t zero[1500];
+	const struct lp_endpoint *a = side ? &t->fl.server : &t->fl.client;
+	const struct lp_endpoint *b = side ? &t->fl.client : &t->fl.server;
+	struct lp_seg s = { .family = a->family, .sport = a->port, .dport = b->port,
+			    .flags = flags, .payload = zero, .len = len };
+
+	memcpy(s.src, a->addr, 16);
+	memcpy(s.dst, b->addr, 16);
+	return lp_pkt_build(buf, 2048, &s);
+}
+
+/* What an engine says of a packet: the labels it fires for, its flags. */
+static int fire(struct lp_fault_plan *p, enum lp_fault_side side, const uint8_t *pkt, int len,
+		uint32_t first, uint32_t last, uint8_t out[2048], struct lp_fault_fired *what)
+{
+	struct lp_pktinfo pi = { .first = first, .last = last, .label = first, .flags = pkt[33] };
+
+	return lp_fault_icmp(p, side, pkt, (size_t)len, &pi, 7, out, 2048, what);
+}
+
+/* mtu answers every packet of its side longer than BYTES; unreachable
+ * answers its segment (or the first SYN) once; both from the packet's
+ * destination, with the default code or the one given; what fired logged. */
+START_TEST(test_fire_icmp)
+{
+	struct tflow *t = tf_new(AF_INET, 300, 300);
+	struct lp_fault_plan *p = plan();
+	uint8_t big[2048], small[2048], syn[2048], out[2048];
+	struct lp_fault_fired what;
+	int nb, ns, nsyn;
+	struct lp_icmp ic;
+	char err[200];
+
+	tf_data(t, 0, 300, 100);
+	tf_data(t, 1, 300, 150);
+	nb = segment(t, 1, LP_TH_ACK, 1460, big);
+	ns = segment(t, 1, LP_TH_ACK, 1000, small);
+	nsyn = segment(t, 0, LP_TH_SYN, 0, syn);
+	ck_assert_int_eq(lp_fault_plan_add(p, "mtu:1280", err, sizeof(err)), 0);
+	ck_assert_int_eq(lp_fault_plan_add(p, "client:unreachable:syn:3", err, sizeof(err)), 0);
+	ck_assert_int_eq(lp_fault_plan_add(p, "unreachable:S2", err, sizeof(err)), 0);
+	ck_assert_int_eq(lp_fault_plan_validate(p, &t->fl, err, sizeof(err)), 0);
+	ck_assert(lp_fault_plan_has(p, LP_FAULT_SERVER, LP_FAULT_ON_PATH));
+	ck_assert(!lp_fault_plan_has(p, LP_FAULT_SERVER, LP_FAULT_ON_WIRE));
+	for (int i = 0; i < 2; i++) {
+		int n = fire(p, LP_FAULT_SERVER, big, nb, 0, 0, out, &what);
+
+		ck_assert_int_gt(n, 0);
+		ck_assert_int_eq(what.kind, LP_FAULT_MTU);
+		ck_assert_int_eq(lp_icmp_parse(out, (size_t)n, &ic), 0);
+		ck_assert_int_eq(ic.cls, LP_ICMP_TOO_BIG);
+		ck_assert_uint_eq(ic.mtu, 1280);
+		ck_assert_mem_eq(ic.from, t->fl.client.addr, 4);
+		ck_assert_mem_eq(ic.to, t->fl.server.addr, 4);
+	}
+	ck_assert_int_eq(fire(p, LP_FAULT_SERVER, small, ns, 0, 0, out, &what), 0);
+	ck_assert_int_eq(fire(p, LP_FAULT_CLIENT, big, nb, 0, 0, out, &what), 0);
+	ck_assert_int_eq(fire(p, LP_FAULT_CLIENT, small, ns, 1, 1, out, &what), 0);
+	ck_assert_int_gt(fire(p, LP_FAULT_CLIENT, syn, nsyn, 0, 0, out, &what), 0);
+	ck_assert_int_eq(what.kind, LP_FAULT_UNREACH);
+	ck_assert_int_eq(what.side, LP_FAULT_CLIENT);
+	ck_assert_int_eq(lp_icmp_parse(out, sizeof(out), &ic), 0);
+	ck_assert_uint_eq(ic.type, 3);
+	ck_assert_uint_eq(ic.code, 3);
+	ck_assert_int_eq(fire(p, LP_FAULT_CLIENT, syn, nsyn, 0, 0, out, &what), 0);
+	ck_assert_int_eq(fire(p, LP_FAULT_SERVER, small, ns, 1, 1, out, &what), 0);
+	ck_assert_int_gt(fire(p, LP_FAULT_SERVER, small, ns, 1, 3, out, &what), 0);
+	ck_assert_uint_eq(what.label, 2);
+	ck_assert_int_eq(lp_icmp_parse(out, sizeof(out), &ic), 0);
+	ck_assert_uint_eq(ic.code, 13);
+	ck_assert_int_eq(fire(p, LP_FAULT_SERVER, small, ns, 2, 2, out, &what), 0);
+	ck_assert_uint_eq(lp_fault_plan_fired(p), 4);
+	ck_assert_uint_eq(lp_fault_plan_nlog(p), 4);
+	ck_assert_str_eq(lp_fault_fired_str(lp_fault_plan_log(p, 3), (char *)out, 64),
+			 "server:unreachable:S2");
+	ck_assert_int_eq(lp_fault_plan_add(p, "unreachable:3", err, sizeof(err)), 0);
+	ck_assert_int_eq(lp_fault_plan_validate(p, &t->fl, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "fault server:unreachable:S3: the server sends 2 data segments");
+	lp_fault_plan_free(p);
+	tf_free(t);
+}
+END_TEST
+
 Suite *fault_suite(void)
 {
 	Suite *s = suite_create("fault");
@@ -319,6 +418,7 @@ Suite *fault_suite(void)
 	tcase_add_test(tc, test_keys);
 	tcase_add_test(tc, test_window_faults);
 	tcase_add_test(tc, test_check_live);
+	tcase_add_test(tc, test_fire_icmp);
 	suite_add_tcase(s, tc);
 	return s;
 }

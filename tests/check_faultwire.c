@@ -325,6 +325,38 @@ START_TEST(test_same_seed_same_faults)
 }
 END_TEST
 
+/* The path's faults of the sending side: a packet larger than the emulated
+ * hop never reaches the wire, its error goes back to the engine, which
+ * sends smaller segments; an unreachable for the SYN ends the connection. */
+START_TEST(test_path_faults)
+{
+	static const char *const cl[] = { "client:mtu:1000" }, *const sv[] = { "server:mtu:800" };
+	static const char *const syn[] = { "client:unreachable:syn" };
+	struct lp_engine_stats c, s;
+	struct tflow *t = flow();
+	struct pair pr;
+
+	run(&pr, &t->fl, cl, 1, sv, 1, 3);
+	both_done(&pr, t);
+	lp_engine_stats(pr.end[0].e, &c);
+	lp_engine_stats(pr.end[1].e, &s);
+	ck_assert_uint_eq(c.path_mtu, 1000);
+	ck_assert_uint_eq(s.path_mtu, 800);
+	ck_assert_uint_ge(c.icmp_accepted, 1);
+	ck_assert_uint_ge(lp_fault_plan_fired(pr.end[1].plan), 1);
+	ck_assert_int_eq(lp_fault_plan_log(pr.end[1].plan, 0)->kind, LP_FAULT_MTU);
+	done(&pr);
+
+	run(&pr, &t->fl, syn, 1, NULL, 0, 3);
+	ck_assert_int_eq(lp_engine_state(pr.end[0].e), LP_ENGINE_FAILED);
+	ck_assert_str_eq(lp_engine_reason(pr.end[0].e), "ICMP destination unreachable "
+			 "(administratively prohibited) from 198.18.0.2");
+	ck_assert_uint_eq(pr.end[0].sent, 0);
+	done(&pr);
+	tf_free(t);
+}
+END_TEST
+
 Suite *faultwire_suite(void)
 {
 	Suite *s = suite_create("faultwire");
@@ -334,6 +366,7 @@ Suite *faultwire_suite(void)
 	tcase_add_test(tc, test_receive_side_other_cut);
 	tcase_add_test(tc, test_send_side);
 	tcase_add_test(tc, test_same_seed_same_faults);
+	tcase_add_test(tc, test_path_faults);
 	suite_add_tcase(s, tc);
 	return s;
 }

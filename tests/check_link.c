@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "tcpliveplay/bytes.h"
+#include "tcpliveplay/icmp.h"
 #include "tcpliveplay/link_tap.h"
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/rng.h"
@@ -303,6 +304,59 @@ START_TEST(test_tap_filter)
 }
 END_TEST
 
+/* An ICMP error from the host about our segment from sport (to another
+ * address than ours when dst is given), in a frame; damaged when bad. */
+static size_t icmp_frame(uint8_t *f, int family, uint16_t sport, const char *dst, bool bad)
+{
+	bool v4 = family == AF_INET;
+	size_t n = eth(f, our_mac, host_mac, v4 ? 0x0800 : 0x86dd);
+	uint8_t seg[128], host[16];
+	struct lp_seg s;
+	int m, k;
+
+	memset(&s, 0, sizeof(s));
+	s.family = family;
+	inet_pton(family, dst ? dst : v4 ? "198.18.0.2" : "2001:db8::2", s.src);
+	inet_pton(family, v4 ? "198.18.0.1" : "2001:db8::1", s.dst);
+	inet_pton(family, v4 ? "198.18.0.1" : "2001:db8::1", host);
+	s.sport = sport;
+	s.dport = 8000;
+	s.flags = LP_TH_SYN;
+	m = lp_pkt_build(seg, sizeof(seg), &s);
+	ck_assert_int_gt(m, 0);
+	k = lp_icmp_build_error(f + n, 300, seg, (size_t)m, v4 ? 3 : 1, v4 ? 13 : 1, 0, host);
+	ck_assert_int_gt(k, 0);
+	if (bad)
+		f[n + (size_t)k - 1] ^= 1;
+	return n + (size_t)k;
+}
+
+/* ICMP errors quoting the connection's segments are the connection's, on
+ * any link kind (a TAP sees every frame); others are not. */
+START_TEST(test_tap_icmp)
+{
+	int fam = _i ? AF_INET6 : AF_INET;
+	uint8_t f[512];
+	struct rig r;
+	size_t n;
+
+	rig_open(&r, fam, false);
+	n = icmp_frame(f, fam, 50004, NULL, false);
+	host_sends(&r, f, n);
+	ck_assert_int_eq(lp_link_dispatch(r.link, on_rx, &r), 1);
+	ck_assert_int_eq(r.nrx, 1);
+	ck_assert_mem_eq(r.last, f + 14, n - 14);
+	host_sends(&r, f, icmp_frame(f, fam, 50010, NULL, false));
+	host_sends(&r, f, icmp_frame(f, fam, 50004, fam == AF_INET ? "198.18.0.9" : "2001:db8::9",
+				     false));
+	host_sends(&r, f, icmp_frame(f, fam, 50004, NULL, true));
+	ck_assert_int_eq(lp_link_dispatch(r.link, on_rx, &r), 3);
+	ck_assert_int_eq(r.nrx, 1);
+	ck_assert_int_eq(r.nother, 0);
+	rig_close(&r);
+}
+END_TEST
+
 /* One dispatch reads one batch (32 frames); the rest waits for the next. */
 START_TEST(test_tap_batches)
 {
@@ -518,6 +572,7 @@ Suite *link_suite(void)
 	tcase_add_test(tc, test_tap_arp);
 	tcase_add_test(tc, test_tap_ndp);
 	tcase_add_loop_test(tc, test_tap_filter, 0, 2);
+	tcase_add_loop_test(tc, test_tap_icmp, 0, 2);
 	tcase_add_test(tc, test_tap_batches);
 	tcase_add_test(tc, test_tap_resolve);
 	tcase_add_test(tc, test_tap_hostile);

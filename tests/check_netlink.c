@@ -161,6 +161,42 @@ START_TEST(test_parse_route_good)
 }
 END_TEST
 
+/* RTA_METRICS: the route's MTU (a metric, or the kernel's cached PMTU). */
+START_TEST(test_parse_route_mtu)
+{
+	struct msgbuf m = { .len = 0 };
+	struct nlmsghdr *nlh;
+	struct nlattr *nest;
+	struct lp_route rt;
+	uint16_t two = 1;
+	char err[128] = "";
+
+	nlh = route_msg(&m, RTN_UNICAST, true);
+	nest = mnl_attr_nest_start(nlh, RTA_METRICS);
+	mnl_attr_put_u32(nlh, RTAX_ADVMSS, 1400);
+	mnl_attr_put_u32(nlh, RTAX_MTU, 1280);
+	mnl_attr_put_u32(nlh, RTAX_HOPLIMIT, 64);
+	mnl_attr_nest_end(nlh, nest);
+	msg_end(&m, nlh);
+	ck_assert_int_eq(parse_route(&m, &rt, err, sizeof(err)), 0);
+	ck_assert_uint_eq(rt.mtu, 1280);
+	/* None: 0, the interface's MTU applies. */
+	m.len = 0;
+	msg_end(&m, route_msg(&m, RTN_UNICAST, true));
+	ck_assert_int_eq(parse_route(&m, &rt, err, sizeof(err)), 0);
+	ck_assert_uint_eq(rt.mtu, 0);
+	/* A 2-byte RTAX_MTU. */
+	m.len = 0;
+	nlh = route_msg(&m, RTN_UNICAST, true);
+	nest = mnl_attr_nest_start(nlh, RTA_METRICS);
+	mnl_attr_put(nlh, RTAX_MTU, 2, &two);
+	mnl_attr_nest_end(nlh, nest);
+	msg_end(&m, nlh);
+	ck_assert_int_eq(parse_route(&m, &rt, err, sizeof(err)), -EBADMSG);
+	ck_assert_str_eq(err, "bad RTAX_MTU attribute");
+}
+END_TEST
+
 START_TEST(test_parse_route_refused)
 {
 	static const struct {
@@ -850,6 +886,33 @@ static int add_neigh(int family, const char *addr, const uint8_t *mac, uint16_t 
 	return nl_ack(nlh);
 }
 
+/* 198.18.x.0/24 through lo with an mtu metric. */
+static int add_route_mtu(const char *net, uint32_t mtu)
+{
+	uint32_t buf[256];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlattr *nest;
+	struct rtmsg *rtm;
+	uint8_t a[16];
+
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = 24;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_STATIC;
+	rtm->rtm_scope = RT_SCOPE_LINK;
+	rtm->rtm_type = RTN_UNICAST;
+	addr_of(AF_INET, net, a);
+	mnl_attr_put(nlh, RTA_DST, 4, a);
+	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)lo_index());
+	nest = mnl_attr_nest_start(nlh, RTA_METRICS);
+	mnl_attr_put_u32(nlh, RTAX_MTU, mtu);
+	mnl_attr_nest_end(nlh, nest);
+	return nl_ack(nlh);
+}
+
 START_TEST(test_live_link)
 {
 	struct lp_ifinfo li;
@@ -899,6 +962,15 @@ START_TEST(test_live_route)
 	ck_assert_int_eq(lp_nl_route_get(AF_INET, a, 0, &rt, err, sizeof(err)), 0);
 	ck_assert(rt.has_src);
 	ck_assert_mem_eq(rt.src, a, 4);
+
+	/* A route with an mtu metric. */
+	ck_assert_int_eq(add_route_mtu("198.18.5.0", 1280), 0);
+	addr_of(AF_INET, "198.18.5.7", a);
+	ck_assert_int_eq(lp_nl_route_get(AF_INET, a, 0, &rt, err, sizeof(err)), 0);
+	ck_assert_uint_eq(rt.mtu, 1280);
+	addr_of(AF_INET, "127.0.0.1", a);
+	ck_assert_int_eq(lp_nl_route_get(AF_INET, a, 0, &rt, err, sizeof(err)), 0);
+	ck_assert_uint_eq(rt.mtu, 0);
 
 	/* Nothing routes 198.18.0.0/15 or 2001:db8::/32 in the new namespace. */
 	addr_of(AF_INET, "198.18.0.9", a);
@@ -1420,6 +1492,7 @@ Suite *netlink_suite(void)
 	TCase *live = tcase_create("live");
 
 	tcase_add_test(tc, test_parse_route_good);
+	tcase_add_test(tc, test_parse_route_mtu);
 	tcase_add_test(tc, test_parse_route_refused);
 	tcase_add_test(tc, test_parse_route_bad_attrs);
 	tcase_add_test(tc, test_parse_truncated);

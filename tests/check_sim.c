@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "tcpliveplay/icmp.h"
 #include "tcpliveplay/multi.h"
 #include "tcpliveplay/rng.h"
 #include "tcpliveplay/sim.h"
@@ -300,6 +301,67 @@ START_TEST(test_fault_verdicts)
 	}
 	if (ex->reason)
 		ck_assert_msg(strstr(x.r.reason, ex->reason), "%s: reason '%s'", ex->fault, x.r.reason);
+	tf_free(t);
+}
+END_TEST
+
+struct icmp_expect {
+	const char *fault;
+	enum shape sh;
+	int family;
+	enum lp_verdict verdict;
+	const char *reason;     /* the reason, or NULL */
+	unsigned path_mtu;      /* the client's at the end */
+	bool blackhole;
+};
+
+static const struct icmp_expect icmp_cases[] = {
+	{ "server:mtu:1280", SH_REQ_RESP, AF_INET, LP_VERDICT_MATCHED, NULL, 0, false },
+	{ "client:mtu:1280", SH_PIPELINE, AF_INET, LP_VERDICT_MATCHED, NULL, 1280, false },
+	{ "server:mtu:1280", SH_PIPELINE, AF_INET6, LP_VERDICT_MATCHED, NULL, 0, false },
+	{ "client:mtu:1280", SH_PIPELINE, AF_INET6, LP_VERDICT_MATCHED, NULL, 1280, false },
+	{ "client:mtu:576", SH_HALF_CLOSE, AF_INET, LP_VERDICT_MATCHED, NULL, 576, false },
+	/* An IPv6 MTU below 1280 is not taken: the black hole is found. */
+	{ "client:mtu:600", SH_HALF_CLOSE, AF_INET6, LP_VERDICT_MATCHED, NULL, 572, true },
+	{ "client:unreachable:syn", SH_BANNER, AF_INET, LP_VERDICT_FAILED,
+	  "ICMP destination unreachable (administratively prohibited) from 198.18.0.2", 0, false },
+	{ "client:unreachable:syn:4", SH_BANNER, AF_INET6, LP_VERDICT_FAILED,
+	  "ICMPv6 destination unreachable (port unreachable) from 2001:db8::2", 0, false },
+	{ "client:unreachable:syn:1", SH_BANNER, AF_INET, LP_VERDICT_FAILED,
+	  "ICMP destination unreachable (host unreachable) from 198.18.0.2", 0, false },
+	/* Established: soft, the retransmission gets through. */
+	{ "client:unreachable:2:1", SH_BANNER, AF_INET, LP_VERDICT_MATCHED, NULL, 0, false },
+	{ "server:unreachable:2:3", SH_BANNER, AF_INET6, LP_VERDICT_MATCHED, NULL, 0, false },
+};
+
+/* The emulated path's ICMP errors: smaller-MTU hops in either direction
+ * (RFC 1191, 8201), unreachables before and after the handshake. */
+START_TEST(test_icmp_faults)
+{
+	const struct icmp_expect *ex = &icmp_cases[_i];
+	struct tflow *t = shape(ex->sh, ex->family);
+	struct run x, y;
+
+	sim(&t->fl, &ex->fault, 1, 11, LP_MATCH_STREAM, &x, NULL, NULL);
+	ck_assert_int_eq(x.rc, 0);
+	if (x.r.verdict != ex->verdict)
+		explain(ex->fault, 11, &x);
+	ck_assert_msg(x.r.verdict == ex->verdict, "%s: %s", ex->fault, lp_verdict_str(x.r.verdict));
+	ck_assert_uint_ge(x.r.faults_fired, 1);
+	if (ex->verdict == LP_VERDICT_MATCHED)
+		ck_assert_msg(byte_exact(&t->fl, &x), "%s", ex->fault);
+	if (ex->reason)
+		ck_assert_str_eq(x.r.reason, ex->reason);
+	ck_assert_uint_eq(x.r.path_mtu, ex->path_mtu);
+	ck_assert(x.r.mtu_blackhole == ex->blackhole);
+	if (strstr(ex->fault, "client:unreachable:2")) {
+		ck_assert_uint_eq(x.r.icmp_accepted, 1);
+		ck_assert_str_eq(x.r.icmp_error,
+				 "ICMP destination unreachable (host unreachable) from 198.18.0.2");
+	}
+	/* The same seed, the same run. */
+	sim(&t->fl, &ex->fault, 1, 11, LP_MATCH_STREAM, &y, NULL, NULL);
+	ck_assert_uint_eq(json_hash(&x.r), json_hash(&y.r));
 	tf_free(t);
 }
 END_TEST
@@ -626,6 +688,16 @@ START_TEST(test_multi_dport)
 	ck_assert_int_eq(lp_multi_dport(v4, 0), -1);
 	v4[0] = 0x44;
 	ck_assert_int_eq(lp_multi_dport(v4, sizeof(v4)), -1);
+	/* An error quoting our segment: our (its source) port. */
+	{
+		uint8_t seg[40] = { 0x45, 0, 0, 40, [9] = 6, [20] = 0xd0, [21] = 0x07 };
+		uint8_t err[128];
+		int n = lp_icmp_build_error(err, sizeof(err), seg, sizeof(seg), 3, 13, 0, seg + 16);
+
+		ck_assert_int_eq(lp_multi_dport(err, (size_t)n), 0xd007);
+		err[n - 1] ^= 1;
+		ck_assert_int_eq(lp_multi_dport(err, (size_t)n), -1);
+	}
 }
 END_TEST
 
@@ -783,6 +855,8 @@ Suite *sim_suite(void)
 	tcase_add_loop_test(tc, test_synth_property, 0, SH_COUNT);
 	tcase_add_test(tc, test_determinism);
 	tcase_add_loop_test(tc, test_fault_verdicts, 0, (int)(sizeof(verdicts) / sizeof(verdicts[0])));
+	tcase_add_loop_test(tc, test_icmp_faults, 0,
+			    (int)(sizeof(icmp_cases) / sizeof(icmp_cases[0])));
 	tcase_add_loop_test(tc, test_zero_window, 0, 2);
 	tcase_add_loop_test(tc, test_window_cap, 0, 2);
 	tcase_add_test(tc, test_faults_json);

@@ -939,6 +939,35 @@ if [ -x "$gen" ]; then
 	[ "$(flow_ids)" = "2 " ] || note_failure "flows '$(flow_ids)', want '2 '"
 	end
 
+	begin "--simulate --fault client:unreachable:syn: failed at once, the error and its sender named"
+	mf_run --simulate -r "$g7" --flow 1 --fault client:unreachable:syn --seed 3
+	expect_rc 1
+	expect_grep out '^verdict: failed \(ICMP destination unreachable \(administratively prohibited\) from 198\.18\.0\.2\)$'
+	expect_grep out '^ICMP errors: 1 taken, 0 ignored'
+	end
+
+	begin "--simulate --fault client:unreachable:syn:3 --json -: icmp in the report"
+	mf_run --simulate -r "$g7" --flow 1 --fault client:unreachable:syn:3 --seed 3 --json -
+	expect_rc 1
+	expect_grep out '"icmp":\{"accepted":1,"ignored":0,"last_error":"ICMP destination unreachable \(port unreachable\) from 198\.18\.0\.2"\}'
+	end
+
+	begin "--simulate --flow all --fault server:mtu:576: every flow through the smaller hop, matched"
+	mf_run --simulate -r "$g7" --flow all --fault server:mtu:576 --seed 3
+	expect_rc 0
+	expect_grep out '^summary: 7 flows: 7 matched, 0 diverged, 0 failed, 0 skipped'
+	expect_grep out '^faults fired: [1-9]'
+	end
+
+	for f in mtu:10 mtu:70000 unreachable:x unreachable:1:300 client:mtu; do
+		begin "bad ICMP fault '$f'"
+		mf_run --simulate -r "$g7" --flow 1 --fault "$f"
+		expect_rc 2
+		expect_empty out
+		expect_grep err "^tcpliveplay: --fault $f: fault '$f': "
+		end
+	done
+
 	for sel in 0 3-1 1,,2 ,1 '1,' 1-x 5-0; do
 		begin "bad --flow list '$sel'"
 		mf_run --simulate -r "$g7" --flow "$sel"

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "engine_harness.h"
+#include "tcpliveplay/icmp.h"
 
 static void on_event(void *ctx, const struct lp_event *ev)
 {
@@ -145,4 +146,21 @@ void h_fire(struct harness *h)
 uint64_t h_off(const struct harness *h, size_t i)
 {
 	return (uint32_t)(h->out[i].seq - h->eiss - 1);
+}
+
+void h_icmp_about(struct harness *h, const uint8_t *pkt, size_t len, uint8_t type, uint8_t code,
+		  uint32_t mtu)
+{
+	uint8_t buf[2048];
+	int n = lp_icmp_build_error(buf, sizeof(buf), pkt, len, type, code, mtu,
+				    h->cfg.remote.addr);
+
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(lp_engine_input(h->e, buf, (size_t)n, h->now), 0);
+}
+
+void h_icmp(struct harness *h, size_t i, uint8_t type, uint8_t code, uint32_t mtu)
+{
+	ck_assert_uint_lt(i, h->nout);
+	h_icmp_about(h, h->raw[i], (size_t)h->rawlen[i], type, code, mtu);
 }

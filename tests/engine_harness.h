@@ -28,7 +28,7 @@ struct harness {
 	int rawlen[MAXOUT];
 	struct lp_seg out[MAXOUT];
 	size_t nout;
-	unsigned events[LP_EV_FAULT + 1];
+	unsigned events[LP_EV_PMTU + 1];
 	const char *last_reason;
 	struct lp_event last_div;
 };
@@ -49,6 +49,12 @@ void h_push(struct harness *h, uint8_t flags, uint64_t seq_off, uint64_t ack_off
 struct lp_seg *h_connect(struct harness *h, const struct lp_tcpopts *o, uint16_t win);
 /* Payload bytes the engine sent in out[from..]. */
 uint64_t out_bytes(const struct harness *h, size_t from);
+/* An ICMP error (the family's type and code numbers) about pkt, which the
+ * engine sent, from the peer's address. */
+void h_icmp_about(struct harness *h, const uint8_t *pkt, size_t len, uint8_t type, uint8_t code,
+		  uint32_t mtu);
+/* The same about the engine's packet out[i]. */
+void h_icmp(struct harness *h, size_t i, uint8_t type, uint8_t code, uint32_t mtu);
 /* Move the clock to the engine's next timer and run it. */
 void h_fire(struct harness *h);
 /* Stream offset of our segment i (relative to the engine's ISN). */

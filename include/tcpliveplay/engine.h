@@ -57,6 +57,9 @@ enum lp_event_kind {
 	LP_EV_DONE,
 	LP_EV_FAILED,
 	LP_EV_FAULT,          /* a fault of the plan fired */
+	LP_EV_ICMP,           /* an ICMP error about the connection taken (reason: which) */
+	LP_EV_ICMP_IGNORED,   /* an ICMP error not taken (reason: which, and why not) */
+	LP_EV_PMTU,           /* segments made smaller (len: the path MTU; reason: why) */
 };
 
 /* One event. label is a data-segment label (1-based) of direction dir, 0 when
@@ -93,6 +96,8 @@ struct lp_engine_cfg {
 	uint16_t mss;                      /* our MSS; 0 = the captured one or 1460 (1440 IPv6) */
 	uint32_t rcv_wnd;                  /* our receive buffer in bytes; 0 = a sixteenth of the
 					    * peer's captured stream, 256 KiB to 8 MiB */
+	unsigned pmtu;                     /* the path MTU known at the start (the route's, a
+					    * cached PMTU); 0: unknown. Segments fit it. */
 	struct lp_fault_plan *faults;      /* application (truncate, rst, stall) and window faults
 					    * (zero-window, window) of our side, or NULL */
 	lp_event_fn on_event;
@@ -109,6 +114,11 @@ struct lp_engine_stats {
 	uint64_t acked_bytes;      /* of our stream, acknowledged by the peer */
 	int64_t first_diff;        /* first received byte that differs from the capture, or -1 */
 	uint32_t ndivergences;
+	uint64_t icmp_accepted;    /* ICMP errors about the connection taken */
+	uint64_t icmp_ignored;     /* ICMP errors not taken (another connection, out of window) */
+	unsigned path_mtu;         /* the path MTU now (0: unknown) */
+	unsigned path_mtu_start;   /* cfg.pmtu */
+	bool mtu_blackhole;        /* segments were made smaller after timeouts without ICMP */
 };
 
 /* One divergence the engine found; lp_engine_divergence() lists them. */
@@ -130,9 +140,11 @@ void lp_engine_cfg_defaults(struct lp_engine_cfg *cfg);
 int lp_engine_new(const struct lp_flow *fl, const struct lp_engine_cfg *cfg, struct lp_engine **out);
 void lp_engine_free(struct lp_engine *e);
 
-/* Feed one received IP packet. Packets not for our 4-tuple, malformed or out
- * of window are counted and ignored. Returns 0, or -EINVAL for a packet that
- * is not IP/TCP at all (also ignored). */
+/* Feed one received IP packet: a TCP segment, or an ICMP or ICMPv6 error
+ * quoting one of ours (RFC 5927 checks: the quoted 4-tuple is ours, its
+ * sequence number within SND.UNA..SND.NXT). Packets not for our 4-tuple,
+ * malformed or out of window are counted and ignored. Returns 0, or -EINVAL
+ * for a packet that is neither (also ignored). */
 int lp_engine_input(struct lp_engine *e, const uint8_t *pkt, size_t len, uint64_t now_ns);
 
 /* Write the next packet to send into buf. Returns its length, 0 when nothing
@@ -176,8 +188,11 @@ void lp_engine_abort(struct lp_engine *e, uint64_t now_ns);
 
 enum lp_engine_state lp_engine_state(const struct lp_engine *e);
 enum lp_role lp_engine_role(const struct lp_engine *e);
-/* Why the engine failed (static string), or NULL. */
+/* Why the engine failed (valid while the engine lives), or NULL. */
 const char *lp_engine_reason(const struct lp_engine *e);
+/* The last ICMP error taken ("ICMP destination unreachable (port
+ * unreachable) from 198.18.0.2"), or NULL. */
+const char *lp_engine_icmp_error(const struct lp_engine *e);
 void lp_engine_stats(const struct lp_engine *e, struct lp_engine_stats *st);
 /* Divergence i (0-based) or NULL. */
 const struct lp_divergence *lp_engine_divergence(const struct lp_engine *e, uint32_t i);

@@ -9,6 +9,7 @@
  *   truncate:SEG:BYTES  rst:SEG  stall:SEG                      (in the engine)
  *   loss:P%  dup:P%  reorder:P%                                 (every packet)
  *   zero-window:SEG:MS  window:BYTES                            (the side's window)
+ *   mtu:BYTES  unreachable:SEG|syn[:CODE]                        (the path: ICMP errors)
  * truncate keeps only the first BYTES bytes of the segment (the application
  * wrote fewer bytes); rst sends a reset instead of the segment; stall stops
  * the side's application from that segment on. Wire faults by segment fire on
@@ -20,7 +21,11 @@
  * never advertises more than BYTES. Probabilistic faults act on packets that
  * carry data, a SYN or a FIN, and decide per packet from the seed and what
  * it carries (its sequence offsets and the how-many-th such packet it is),
- * not from the order of packets.
+ * not from the order of packets. mtu answers each packet of the side longer
+ * than BYTES with fragmentation needed / packet too big announcing BYTES (a
+ * smaller-MTU hop); unreachable answers segment SEG (or the side's first
+ * SYN) with a destination unreachable of CODE, the family's own code number
+ * (default: administratively prohibited). Either packet goes no further.
  */
 #ifndef TCPLIVEPLAY_FAULT_H
 #define TCPLIVEPLAY_FAULT_H
@@ -50,6 +55,8 @@ enum lp_fault_kind {
 	LP_FAULT_REORDER_P,
 	LP_FAULT_ZERO_WINDOW,
 	LP_FAULT_WINDOW,
+	LP_FAULT_MTU,
+	LP_FAULT_UNREACH,
 };
 
 /* Which side's packets a fault affects (the side that sends them). */
@@ -63,6 +70,7 @@ enum {
 	LP_FAULT_ON_WIRE = 1u << 0,    /* drop dup delay reorder corrupt, loss/dup/reorder P% */
 	LP_FAULT_ON_APP = 1u << 1,     /* truncate rst stall */
 	LP_FAULT_ON_WINDOW = 1u << 2,  /* zero-window window */
+	LP_FAULT_ON_PATH = 1u << 3,    /* mtu unreachable */
 };
 
 int lp_fault_plan_new(struct lp_fault_plan **out);
@@ -169,5 +177,14 @@ uint64_t lp_fault_key(struct lp_fault_keys *k, uint64_t seq_off, uint64_t ack_of
 		      uint8_t flags);
 
 const char *lp_fault_kind_str(enum lp_fault_kind k);
+
+/* The path's faults (mtu, unreachable) for a packet of len bytes that side
+ * sends, as the engine described it (pi). When one fires the packet goes no
+ * further: the ICMP error the emulated path answers with is written into buf
+ * (deliver it back to side) and its length returned, and what fired is
+ * logged and copied into *what; 0 when none fires; -ENOBUFS. */
+int lp_fault_icmp(struct lp_fault_plan *p, enum lp_fault_side side, const uint8_t *pkt, size_t len,
+		  const struct lp_pktinfo *pi, uint64_t now_ns, uint8_t *buf, size_t cap,
+		  struct lp_fault_fired *what);
 
 #endif

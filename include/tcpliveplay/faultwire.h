@@ -7,8 +7,10 @@
  * that carries any byte of the captured segment (the other side is a real
  * host: it may cut its stream otherwise than the capture shows). Held
  * packets wait in a small queue on the caller's clock: lp_fwire_next() says
- * when, lp_fwire_run() lets them go. Application and window faults are the
- * engine's (lp_engine_cfg.faults). One per connection: the one-flow loop,
+ * when, lp_fwire_run() lets them go. The path's faults of its own side
+ * (mtu, unreachable) answer what the engine sends with an ICMP error, given
+ * to the engine instead of sending the packet. Application and window faults
+ * are the engine's (lp_engine_cfg.faults). One per connection: the one-flow loop,
  * the many-flow loop and the responder's sessions use it alike.
  */
 #ifndef TCPLIVEPLAY_FAULTWIRE_H

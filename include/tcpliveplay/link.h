@@ -5,7 +5,8 @@
  * device, the local kernel on the other side) is used through these calls, so
  * the loops (live.c, multi.c, responder/serve.c) run on any of them. The
  * kinds share the frame handling here: Ethernet framing with the peer's MAC,
- * the software filter for the configured connection(s), ARP (RFC 826) and
+ * the software filter for the configured connection(s) (their TCP segments,
+ * and the ICMP and ICMPv6 errors quoting them), ARP (RFC 826) and
  * neighbour discovery (RFC 4861) answered for an address we emulate, and
  * resolving a neighbour's MAC. A kind only reads and writes whole frames.
  * The in-memory wire of the simulation (link_mem.h) is not a link of this
@@ -41,8 +42,8 @@ struct lp_link_cfg {
 	unsigned ring_mib;
 };
 
-/* Called with each inbound IP packet of the connection; data is valid only
- * during the call. */
+/* Called with each inbound IP packet of the connection (a segment, or an
+ * ICMP error quoting one of ours); data is valid only during the call. */
 typedef void (*lp_link_rx_fn)(void *ctx, const uint8_t *ip, size_t len);
 
 /* "packet socket", "TAP": for messages. */

@@ -27,6 +27,7 @@ struct lp_multi_flow {
 	struct lp_endpoint remote;     /* the live server */
 	uint8_t mac[6];                /* next hop towards it (links with MAC headers) */
 	uint16_t mss;                  /* 0: the engine's default */
+	unsigned pmtu;                 /* the path MTU known at the start; 0: unknown */
 	uint64_t start_ns;             /* with capture timing: start this long after the run's start */
 	struct lp_fault_plan *faults;  /* the flow's own (faultwire.h), or NULL; seeded here with
 					* lp_flowset_seed(seed, flow id) */
@@ -65,8 +66,9 @@ struct lp_multi_opts {
  * failed or memory ran out (message in err); *duration_ns is the run's length. */
 int lp_multi_run(const struct lp_multi_opts *o, uint64_t *duration_ns, char *err, size_t errlen);
 
-/* The destination port of an IPv4/IPv6 TCP packet without extension headers,
- * or -1. */
+/* Our port in a packet: the destination port of an IPv4/IPv6 TCP packet
+ * without extension headers, or the source port an ICMP or ICMPv6 error
+ * quotes from one of our segments; -1 for anything else. */
 int lp_multi_dport(const uint8_t *ip, size_t len);
 
 /* First of n consecutive source ports (n * nshards: 1 to 64,512), at random:

@@ -47,6 +47,9 @@ struct lp_route {
 	bool has_gateway;
 	uint8_t nexthop[16];     /* gateway, else the destination */
 	bool local;              /* RTN_LOCAL: destination is this host */
+	unsigned mtu;            /* the route's MTU (an mtu metric, or the path MTU the
+				  * kernel learnt from ICMP and keeps as an exception
+				  * for dst); 0: none, the interface's applies */
 };
 
 /* The interface called ifname. -ENODEV when there is none; other errors with

@@ -50,6 +50,11 @@ int lp_pkt_build(uint8_t *buf, size_t cap, const struct lp_seg *s);
  * checksum is wrong; -EPROTONOSUPPORT: an IP fragment. */
 int lp_pkt_parse(const uint8_t *pkt, size_t len, struct lp_seg *s);
 
+/* Skip the IPv6 hop-by-hop, routing and destination options headers from
+ * next header *nh at p + *off, within len bytes (a fragment header stops
+ * the walk). False when one runs past the end. */
+bool lp_ip6_skip_ext(const uint8_t *p, size_t len, uint8_t *nh, size_t *off);
+
 /* Damage the TCP checksum of a packet lp_pkt_build() wrote (a corrupt
  * fault): the receiver's stack discards it, its content intact. Nothing for
  * a packet too short to hold one. */

@@ -67,6 +67,11 @@ struct lp_report {
 	 * nothing received (the replayer's side only): reason ends with
 	 * LP_DATA_UNACKED_WHY. */
 	bool data_unacked;
+	/* The path (RFC 1191, 8201, 4821) and the ICMP errors seen. */
+	unsigned path_mtu, path_mtu_start;   /* 0: unknown */
+	bool mtu_blackhole;                  /* lowered after timeouts without ICMP */
+	uint64_t icmp_accepted, icmp_ignored;
+	char icmp_error[112];                /* the last ICMP error taken, "" when none */
 };
 
 #define LP_DATA_UNACKED_WHY \
@@ -105,7 +110,8 @@ int lp_report_print_text(const struct lp_report *r, FILE *fp);
 /* One JSON object and a newline: verdict, exit_code, seed, flow {client,
  * server, family}, sent, received, expected_received_bytes, retransmissions,
  * reason, data_unacked, divergences, faults_fired, faults [{side, kind,
- * segment, time_s}], duration_s, version.
+ * segment, time_s}], path_mtu, path_mtu_start (null when unknown),
+ * mtu_blackhole, icmp {accepted, ignored, last_error}, duration_s, version.
  * Returns 0 or -EIO. */
 int lp_report_print_json(const struct lp_report *r, FILE *fp);
 
@@ -119,6 +125,7 @@ struct lp_totals {
 	uint64_t data_unacked;     /* failed flows whose report says data_unacked */
 	struct lp_report_counts sent, received;
 	uint64_t expected_received_bytes, retransmissions, faults_fired;
+	uint64_t icmp_accepted, icmp_ignored;
 	uint64_t duration_ns;      /* the whole run, the caller's */
 	uint64_t seed;
 	int exit_code;             /* 0 when every flow replayed matched, else 1 */
