@@ -11,7 +11,7 @@ PKG_CONFIG ?= pkg-config
 CC ?= cc
 CFLAGS ?= -O2 -g
 # What the code needs stays even when CFLAGS is given on the command line.
-override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter
+override CFLAGS += -std=c11 -D_GNU_SOURCE -pthread -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter
 override CFLAGS += -Iinclude -DLP_VERSION='"$(VERSION)"'
 override CFLAGS += -MMD -MP
 ifneq ($(WERROR),)
@@ -103,6 +103,11 @@ $(BUILD)/gen-flows: $(BUILD)/tests/gen-flows.o $(BUILD)/tests/pcapgen.o
 	@$(if $(Q),echo '  LD      $@')
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# The kernel-TCP echo client of make bench (bench/README.md).
+$(BUILD)/bench-echo: $(BUILD)/bench/echo_client.o
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
 unit: $(BUILD)/check_runner $(PROGS)
 	$(Q)LP_BUILD=$(BUILD) $(BUILD)/check_runner
 
@@ -123,7 +128,7 @@ demo: deps
 # Benchmarks in a throw-away lab (bench/README.md): a Markdown table on
 # stdout, the same as JSON in $(BUILD)/bench.json.
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/lp-record
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/lp-record $(BUILD)/bench-echo
 	$(Q)LP_BUILD=$(BUILD) netns/run bench/run
 
 check: deps

@@ -4,7 +4,9 @@
 
 Run CMD once and print one line of JSON about it: wall time (from fork to
 reaping), the child's own user and system CPU seconds and peak RSS (wait4's
-rusage, so this wrapper's start-up is not counted), the exit status, and, with
+rusage, so this wrapper's start-up is not counted), its peak anonymous memory
+(RssAnon in /proc/PID/status, the largest of CMD's processes, sampled every
+5 ms: file pages such as a mapped capture are not in it), the exit status, and, with
 --iface, the packets the interface sent and received meanwhile (its
 /sys/class/net counters, the ones `ip -s link` shows). Run it inside the
 namespace that owns the interface (ip netns exec NS python3 measure.py ...), so
@@ -15,7 +17,50 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
+
+SAMPLE_S = 0.005
+
+
+def descendants(pid):
+    """pid and every process below it (through /proc/PID/task/*/children)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for t in os.listdir("/proc/%d/task" % p):
+                with open("/proc/%d/task/%s/children" % (p, t)) as f:
+                    todo.extend(int(c) for c in f.read().split())
+        except OSError:
+            pass
+    return out
+
+
+def rss_anon_kb(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+class AnonSampler(threading.Thread):
+    """The largest RssAnon any process of the tree showed, every SAMPLE_S s."""
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid, self.peak_kb, self.stop = pid, 0, threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            for p in descendants(self.pid):
+                self.peak_kb = max(self.peak_kb, rss_anon_kb(p))
+            self.stop.wait(SAMPLE_S)
 
 
 def counters(iface):
@@ -74,6 +119,8 @@ def main(argv):
         timed_out.append(1)
         os.killpg(pid, signal.SIGKILL)
 
+    sampler = AnonSampler(pid)
+    sampler.start()
     signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, timeout)
     # A blocking wait4 (retried after the alarm's handler): no polling to steal
@@ -81,6 +128,8 @@ def main(argv):
     _, status, ru = os.wait4(pid, 0)
     signal.setitimer(signal.ITIMER_REAL, 0)
     t1 = time.perf_counter()
+    sampler.stop.set()
+    sampler.join()
     tx1, rx1 = counters(iface)
     maxrss = ru.ru_maxrss
     rss_source = "wait4"
@@ -104,6 +153,7 @@ def main(argv):
         "user_s": ru.ru_utime,
         "sys_s": ru.ru_stime,
         "maxrss_kb": maxrss,
+        "peak_anon_kb": sampler.peak_kb,
         "rss_source": rss_source,
         "rc": rc,
         "timed_out": bool(timed_out),

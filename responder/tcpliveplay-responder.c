@@ -291,8 +291,10 @@ static void print_serving(const struct ctx *c, const struct lp_flow *const *sel,
 			  const struct lp_flowpick *pick, const struct lp_endpoint *local, const struct lp_setup *su)
 {
 	const struct lp_flow *fl = sel[0];
-	const char *how = su->guard ? "RST guard on" : "answering ARP/NDP for the address";
-	char a[64], b[64], l[64], pbuf[96];
+	const char *guard = su->guard ? "RST guard on" : "answering ARP/NDP for the address";
+	char a[64], b[64], l[64], pbuf[96], how[96];
+
+	snprintf(how, sizeof(how), "%s%s", guard, lp_link_ring_mib(su->link) ? ", receive ring" : "");
 
 	if (nsel == 1) {
 		printf("serving flow %u of %s (%s -> %s) as %s on %s, seed %llu, %s\n", fl->id, c->file,
@@ -390,6 +392,8 @@ static int serve(struct ctx *c)
 	local = c->ip ? c->ip_ep : sel[0]->server;
 	local.port = lp_flowpick_port(pick, 0);
 	su.want = c->link;
+	for (size_t i = 0; i < nsel; i++)
+		su.rx_expect += sel[i]->dir[LP_C2S].len;
 	rc = lp_setup_server(&su, &local, pick);
 	if (!rc)
 		rc = lp_setup_drop(c->user);

@@ -14,7 +14,11 @@
 #include "engine_int.h"
 #include "tcpliveplay/fault.h"
 
-#define DEFAULT_RCVBUF (256u * 1024u)
+/* The window offered by default: a sixteenth of what the capture shows the
+ * peer sending, within these bounds (Linux grows its receive buffer with a
+ * transfer; at veth speed 256 KiB is a quarter of a millisecond). */
+#define RCVBUF_MIN (256u * 1024u)
+#define RCVBUF_MAX (8u * 1024u * 1024u)
 
 void lp_engine_cfg_defaults(struct lp_engine_cfg *cfg)
 {
@@ -48,6 +52,12 @@ void eng_emit(struct lp_engine *e, enum lp_event_kind kind, uint8_t dir, uint32_
 	e->cfg.on_event(e->cfg.ctx, &ev);
 }
 
+/* The peer's i-th data segment of the capture. */
+static const struct lp_segment *peer_seg(const struct lp_engine *e, size_t i)
+{
+	return &e->fl->segs[e->theirs[i]];
+}
+
 /* Index of the peer data segment holding stream offset off (the last one
  * if past the end); ntheirs must be > 0. */
 static size_t peer_index_at(const struct lp_engine *e, uint64_t off)
@@ -56,8 +66,9 @@ static size_t peer_index_at(const struct lp_engine *e, uint64_t off)
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
+		const struct lp_segment *q = peer_seg(e, mid);
 
-		if (e->theirs[mid].end <= off)
+		if ((uint64_t)q->offset + q->len <= off)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -67,7 +78,7 @@ static size_t peer_index_at(const struct lp_engine *e, uint64_t off)
 
 uint32_t eng_peer_label_at(const struct lp_engine *e, uint64_t off)
 {
-	return e->ntheirs ? e->theirs[peer_index_at(e, off)].label : 0;
+	return e->ntheirs ? peer_seg(e, peer_index_at(e, off))->label : 0;
 }
 
 void eng_diverge(struct lp_engine *e, uint32_t label, uint64_t expected, uint64_t received,
@@ -110,7 +121,7 @@ void eng_fail(struct lp_engine *e, const char *reason)
 		return;
 	e->state = LP_ENGINE_FAILED;
 	e->reason = reason;
-	e->rto_at = e->persist_at = e->expect_at = e->release_at = e->ka_at = 0;
+	e->rto_at = e->persist_at = e->expect_at = e->release_at = e->delack_at = e->ka_at = 0;
 	tx_queue_abort(e);
 	eng_emit(e, LP_EV_FAILED, e->me, 0, 0, 0, reason);
 }
@@ -119,6 +130,10 @@ void eng_done(struct lp_engine *e, const char *reason)
 {
 	e->state = LP_ENGINE_DONE;
 	e->rto_at = e->persist_at = e->expect_at = e->ka_at = 0;
+	/* What is owed goes out now. */
+	if (e->delack_at)
+		e->ack_now = true;
+	e->delack_at = 0;
 	eng_emit(e, LP_EV_DONE, e->me, 0, 0, 0, reason);
 }
 
@@ -148,7 +163,7 @@ static bool boundary_is_causal(const struct lp_engine *e, const struct lp_segmen
 	if (!e->ntheirs)
 		return false;
 	i = peer_index_at(e, need);
-	return e->theirs[i].offset == need && e->theirs[i].ack > s->offset;
+	return peer_seg(e, i)->offset == need && peer_seg(e, i)->ack > s->offset;
 }
 
 /* Peer bytes received, counting those given up on as delivered: after a
@@ -251,7 +266,7 @@ static bool peer_waits_on_us(const struct lp_engine *e)
 {
 	if (!e->ncuts || !e->ntheirs)
 		return false;
-	return e->theirs[peer_index_at(e, eng_have(e))].ack > e->app_len;
+	return peer_seg(e, peer_index_at(e, eng_have(e)))->ack > e->app_len;
 }
 
 /* A stall fault stopped our application; we go on acknowledging. When the
@@ -412,8 +427,10 @@ static int window_faults_init(struct lp_engine *e)
 		lp_fault_zero_window(e->cfg.faults, side, i, &z->label, &z->ms);
 		z->done = true;
 		for (size_t k = 0; k < e->ntheirs; k++) {
-			if (e->theirs[k].label == z->label) {
-				z->end = e->theirs[k].end;
+			const struct lp_segment *q = peer_seg(e, k);
+
+			if (q->label == z->label) {
+				z->end = (uint64_t)q->offset + q->len;
 				z->done = false;
 				break;
 			}
@@ -460,11 +477,12 @@ void eng_note_window_cap(struct lp_engine *e)
 uint64_t lp_engine_next_timer(const struct lp_engine *e)
 {
 	uint64_t t = UINT64_MAX;
-	uint64_t c[6] = { e->rto_at, e->persist_at, e->expect_at, e->release_at, e->zw_until, e->ka_at };
+	uint64_t c[7] = { e->rto_at, e->persist_at, e->expect_at, e->release_at, e->zw_until, e->delack_at,
+			  e->ka_at };
 
 	if (e->state == LP_ENGINE_FAILED)
 		return UINT64_MAX;
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < 7; i++)
 		if (c[i] && c[i] < t)
 			t = c[i];
 	return t;
@@ -499,6 +517,10 @@ void lp_engine_timeout(struct lp_engine *e, uint64_t now_ns)
 	if (e->expect_at && now_ns >= e->expect_at) {
 		e->expect_at = 0;
 		e->expect_fired = true;
+	}
+	if (e->delack_at && now_ns >= e->delack_at) {
+		e->delack_at = 0;
+		e->ack_now = true;
 	}
 	wait_timer(e);
 	if (e->state == LP_ENGINE_FAILED)
@@ -604,14 +626,8 @@ static int build_schedule(struct lp_engine *e)
 	for (size_t i = 0; i < fl->nsegs; i++) {
 		const struct lp_segment *s = &fl->segs[i];
 
-		if (s->dir != e->me && s->len) {
-			e->theirs[e->ntheirs].offset = s->offset;
-			e->theirs[e->ntheirs].end = s->offset + s->len;
-			e->theirs[e->ntheirs].label = s->label;
-			e->theirs[e->ntheirs].ack = s->ack;
-			e->theirs[e->ntheirs].ts_ns = s->ts_ns;
-			e->ntheirs++;
-		}
+		if (s->dir != e->me && s->len)
+			e->theirs[e->ntheirs++] = (uint32_t)i;
 	}
 	for (size_t i = 0; i < fl->nsegs; i++) {
 		const struct lp_segment *s = &fl->segs[i];
@@ -628,7 +644,7 @@ static int build_schedule(struct lp_engine *e)
 		/* Think-time: from our previous segment or the peer segment that
 		 * completed this one's causal link, whichever came later. */
 		if (s->ack > 0 && e->ntheirs) {
-			const struct pseg *q = &e->theirs[peer_index_at(e, s->ack - 1)];
+			const struct lp_segment *q = peer_seg(e, peer_index_at(e, s->ack - 1));
 
 			if (q->ts_ns > base && q->ts_ns <= s->ts_ns)
 				base = q->ts_ns;
@@ -673,7 +689,11 @@ int lp_engine_new(const struct lp_flow *fl, const struct lp_engine_cfg *cfg, str
 	e->ssthresh = UINT64_MAX;
 	e->rto_ns = tx_rto_clamp(e, (uint64_t)e->cfg.rto_init_ms * NS_PER_MS);
 	lp_rng_seed(&e->jitter, cfg->rto_jitter_seed);
-	e->rcv_buf = cfg->rcv_wnd ? cfg->rcv_wnd : DEFAULT_RCVBUF;
+	e->rcv_buf = cfg->rcv_wnd;
+	if (!e->rcv_buf)
+		e->rcv_buf = e->peer_len / 16 < RCVBUF_MIN ? RCVBUF_MIN
+			     : e->peer_len / 16 > RCVBUF_MAX ? RCVBUF_MAX : e->peer_len / 16;
+	e->quick = QUICKACKS;
 	e->pmtu = cfg->pmtu;
 
 	cap = &fl->dir[e->me].opts;
@@ -715,11 +735,6 @@ int lp_engine_new(const struct lp_flow *fl, const struct lp_engine_cfg *cfg, str
 		if (rc < 0)
 			goto out;
 	}
-	e->ooo_buf = malloc(e->rcv_buf);
-	if (!e->ooo_buf) {
-		rc = -ENOMEM;
-		goto out;
-	}
 	if (cfg->role == LP_ROLE_CLIENT) {
 		e->tcp = T_SYN_SENT;
 		e->syn_pending = true;
@@ -744,6 +759,7 @@ void lp_engine_free(struct lp_engine *e)
 	free(e->wlabel);
 	free(e->zw);
 	free(e->ooo_buf);
+	free(e->scratch);
 	free(e);
 }
 

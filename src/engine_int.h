@@ -26,6 +26,13 @@
 #define MAX_CUTS 16
 #define MAX_MRU 4
 #define DUPTHRESH 3
+/* ACKs as a good receiver sends them (RFC 9293 3.8.6.3, RFC 5681 4.2, Linux):
+ * at least one for every second full-sized segment, the others delayed at
+ * most ACK_DELAY_NS; the first QUICKACKS data segments, and those after the
+ * peer was quiet for an RTO, at once (the peer's slow start, and a peer
+ * whose Nagle waits for our ACK). */
+#define ACK_DELAY_NS (40ull * NS_PER_MS)
+#define QUICKACKS 16
 
 enum tcp_state {
 	T_LISTEN,
@@ -39,13 +46,6 @@ enum tcp_state {
 struct mseg {
 	const struct lp_segment *s;
 	uint64_t gap_ns;      /* captured think-time before it */
-};
-
-/* A peer data segment of the capture, for attribution and size matching. */
-struct pseg {
-	uint64_t offset, end;
-	uint64_t ack, ts_ns;
-	uint32_t label;
 };
 
 struct range {
@@ -79,7 +79,8 @@ struct lp_engine {
 	struct mseg *mine;
 	size_t nmine, rel;
 	struct lp_segment *fills;   /* a segment of ours for each hole of our stream */
-	struct pseg *theirs;
+	uint32_t *theirs;           /* the peer's data segments (indexes into fl->segs), in stream
+				     * order: for attribution and size matching */
 	size_t ntheirs;
 	uint64_t peer_len;          /* bytes the capture shows from the peer */
 	bool peer_close_expected;
@@ -143,6 +144,11 @@ struct lp_engine {
 	uint32_t ts_recent;
 	bool ts_seen;
 	bool ack_now;
+	uint64_t delack_at;         /* a delayed ACK goes out then (0: none pending) */
+	uint64_t rcv_unacked;       /* in-order bytes taken since our last ACK */
+	uint64_t rcv_mss;           /* the largest data segment the peer sent */
+	uint64_t rcv_last_at;       /* when the peer's data last arrived */
+	unsigned quick;             /* data segments still to ACK at once */
 	bool oow_acked;
 	uint64_t oow_ack_at;        /* when we last answered an unacceptable segment */
 	uint64_t adv_edge;          /* the highest RCV.NXT + window we advertised */
@@ -152,7 +158,9 @@ struct lp_engine {
 	struct zwin *zw;
 	size_t nzw;
 	uint64_t zw_until;          /* our window is closed until then (0: open) */
-	uint8_t *ooo_buf;
+	uint8_t *ooo_buf;           /* rcv_buf bytes for data out of order, from its first */
+	uint8_t *scratch;           /* a segment's payload the capture holds in pieces */
+	uint32_t scratch_len;
 	struct range ooo[MAX_OOO];
 	size_t nooo;
 	uint64_t mru[MAX_MRU];      /* an offset in each block last received, newest first */

@@ -5,6 +5,7 @@
  * reassembly of the peer's stream, and the SACK blocks we send about it.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -12,44 +13,23 @@
 
 #define OOW_RATELIMIT_NS (500ull * NS_PER_MS)
 
-static bool range_in_holes(const struct lp_stream *s, uint64_t off)
-{
-	for (size_t i = 0; i < s->nholes; i++)
-		if (off >= s->holes[i].offset && off - s->holes[i].offset < s->holes[i].len)
-			return true;
-	return false;
-}
-
-/* Compare received bytes within the captured stream; returns the first
- * differing stream offset or -1. Bytes in the capture's holes match anything. */
-static int64_t compare(const struct lp_engine *e, uint64_t off, const uint8_t *p, uint64_t n)
-{
-	const struct lp_stream *s = &e->fl->dir[e->peer];
-
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t o = off + i;
-
-		if (s->data[o] != p[i] && !(s->nholes && range_in_holes(s, o)))
-			return (int64_t)o;
-	}
-	return -1;
-}
-
+/* Received bytes are compared with the capture (holes match anything) only
+ * under the bytes policy: the others count them. Bytes past the capture
+ * differ unless stream. */
 static void deliver(struct lp_engine *e, const uint8_t *p, uint64_t n)
 {
 	uint64_t off = e->rcv_nxt;
 	const struct lp_stream *s = &e->fl->dir[e->peer];
 	int64_t d = -1;
 
-	if (e->st.first_diff < 0) {
+	if (e->st.first_diff < 0 && e->cfg.match != LP_MATCH_STREAM) {
 		uint64_t in = off < s->len ? s->len - off : 0;
 
-		/* Bytes past the capture are extra: a difference unless stream. */
 		if (in > n)
 			in = n;
-		if (in && memcmp(s->data + off, p, in) != 0)
-			d = compare(e, off, p, in);
-		if (d < 0 && in < n && e->cfg.match != LP_MATCH_STREAM)
+		if (in && e->cfg.match == LP_MATCH_BYTES)
+			d = lp_stream_diff(s, off, p, in);
+		if (d < 0 && in < n)
 			d = (int64_t)(off + in);
 		if (d >= 0) {
 			e->st.first_diff = d;
@@ -168,8 +148,12 @@ static void ooo_store(struct lp_engine *e, uint64_t off, const uint8_t *p, uint6
 	uint64_t pos = off % e->rcv_buf;
 	uint64_t first = n < e->rcv_buf - pos ? n : e->rcv_buf - pos;
 
-	/* With no room to note the range, drop it: the peer will retransmit. */
-	if (!rx_range_insert(e->ooo, &e->nooo, off, off + n))
+	/* The window's worth of room is taken on the first data out of order;
+	 * without it, or room to note the range, the data is dropped: the peer
+	 * will retransmit. */
+	if (!e->ooo_buf)
+		e->ooo_buf = malloc(e->rcv_buf);
+	if (!e->ooo_buf || !rx_range_insert(e->ooo, &e->nooo, off, off + n))
 		return;
 	memcpy(e->ooo_buf + pos, p, first);
 	if (first < n)
@@ -192,37 +176,76 @@ uint64_t rx_wnd_accept(const struct lp_engine *e)
 	return w > before ? w : before;
 }
 
+
+/* n new in-order bytes taken (and consumed at once: the window reopens by
+ * as much): an ACK now for every second full-sized segment, for half the
+ * window offered (a window update, RFC 9293 3.8.6.2.2), or while quick;
+ * else one delayed at most ACK_DELAY_NS. */
+static void ack_later(struct lp_engine *e, uint64_t n)
+{
+	if (n > e->rcv_mss)
+		e->rcv_mss = n;
+	if (e->rcv_last_at && e->now - e->rcv_last_at > e->rto_ns)
+		e->quick = QUICKACKS;
+	e->rcv_last_at = e->now;
+	e->rcv_unacked += n;
+	if (e->quick) {
+		e->quick--;
+		e->ack_now = true;
+	} else if (e->rcv_unacked >= 2 * e->rcv_mss || e->rcv_unacked >= rx_wnd_offer(e) / 2) {
+		e->ack_now = true;
+	} else if (!e->delack_at) {
+		e->delack_at = e->now + ACK_DELAY_NS;
+	}
+}
+
+/* Data: delivered in order or kept aside. Out-of-order data, data that
+ * fills a hole, and data we have (or that lies outside the window) are
+ * acknowledged at once (with SACK blocks where agreed); new in-order data
+ * by ack_later(). */
 static void on_data(struct lp_engine *e, int64_t soff, const uint8_t *p, uint64_t n)
 {
 	uint64_t wend = e->rcv_nxt + rx_wnd_accept(e);
 	uint64_t off;
 
-	e->ack_now = true;
 	e->expect_at = 0;
-	if (e->peer_fin)
+	if (e->peer_fin) {
+		e->ack_now = true;
 		return;
+	}
 	if (soff < (int64_t)e->rcv_nxt) {
 		uint64_t skip = e->rcv_nxt - (uint64_t)soff;
 
-		if (skip >= n)
+		if (skip >= n) {
+			e->ack_now = true;
 			return;
+		}
 		p += skip;
 		n -= skip;
 		soff = (int64_t)e->rcv_nxt;
 	}
 	off = (uint64_t)soff;
-	if (off >= wend)
+	if (off >= wend) {
+		e->ack_now = true;
 		return;
+	}
 	if (n > wend - off)
 		n = wend - off;
 	e->st.received_segments++;
 	if (off == e->rcv_nxt) {
+		bool filled = e->nooo > 0;
+
 		deliver(e, p, n);
 		ooo_drain(e);
+		if (filled)
+			e->ack_now = true;
+		else
+			ack_later(e, n);
 		if (e->nzw)
 			eng_window_faults(e);
 	} else {
 		ooo_store(e, off, p, n);
+		e->ack_now = true;
 	}
 }
 

@@ -5,6 +5,8 @@
  * window avoidance (3.8.6.2.1), what goes next during loss recovery (the
  * accounting is engine_cc.c).
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -188,9 +190,24 @@ static int seg_write(struct lp_engine *e, uint8_t *buf, size_t cap, struct lp_se
 	int n;
 
 	if (len) {
-		uint64_t contig;
+		uint64_t contig, run;
+		uint64_t c = eng_wire_to_capture(e, off, &contig);
+		const struct lp_stream *st = &e->fl->dir[e->me];
 
-		s->payload = e->fl->dir[e->me].data + eng_wire_to_capture(e, off, &contig);
+		/* Straight from the capture when it holds the bytes in one run. */
+		s->payload = lp_stream_at(st, c, &run);
+		if (!s->payload || run < len) {
+			if (e->scratch_len < len) {
+				uint8_t *ns = realloc(e->scratch, len);
+
+				if (!ns)
+					return -ENOMEM;
+				e->scratch = ns;
+				e->scratch_len = len;
+			}
+			lp_stream_copy(st, c, len, e->scratch);
+			s->payload = e->scratch;
+		}
 		s->len = len;
 	}
 	n = lp_pkt_build(buf, cap, s);
@@ -200,8 +217,12 @@ static int seg_write(struct lp_engine *e, uint8_t *buf, size_t cap, struct lp_se
 		e->out_len = s->len;
 		e->out_flags = s->flags;
 		e->st.packets_out++;
-		if (s->flags & LP_TH_ACK)
+		if (s->flags & LP_TH_ACK) {
+			/* Any segment with an ACK is the ACK owed. */
 			e->ack_now = false;
+			e->delack_at = 0;
+			e->rcv_unacked = 0;
+		}
 	}
 	return n;
 }

@@ -6,14 +6,11 @@
  * descriptors whose release waits for an RCU grace period).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,6 +47,11 @@ void lp_link_init(struct lp_link *l, const struct lp_link_ops *ops, int fd, bool
 const char *lp_link_kind(const struct lp_link *l)
 {
 	return l->ops->kind;
+}
+
+unsigned lp_link_ring_mib(const struct lp_link *l)
+{
+	return l->ring_mib;
 }
 
 static size_t eth_header(uint8_t *f, const uint8_t *dst, const uint8_t *src, uint16_t type)
@@ -448,83 +450,17 @@ void lp_link_close(struct lp_link *l)
 	l->ops->destroy(l);
 }
 
-/* Close every descriptor but a and b (a != b): close_range(), else one by
- * one (a kernel before 5.9, a seccomp filter refusing it). */
-static void close_all_but(int a, int b)
+int lp_link_release_fd(const struct lp_link *l)
 {
-	int lo = a < b ? a : b, hi = a < b ? b : a;
-	long max;
-	bool ok = true;
-
-	if (lo > 0)
-		ok = close_range(0, (unsigned)lo - 1, 0) == 0;
-	if (ok && hi > lo + 1)
-		ok = close_range((unsigned)lo + 1, (unsigned)hi - 1, 0) == 0;
-	if (ok && close_range((unsigned)hi + 1, ~0u, 0) == 0)
-		return;
-	max = sysconf(_SC_OPEN_MAX);
-	if (max < 0 || max > 1048576)
-		max = 1048576;
-	for (int fd = 0; fd < (int)max; fd++)
-		if (fd != a && fd != b)
-			close(fd);
+	return l && l->ops->close_waits ? l->fd : -1;
 }
-
-/* LeakSanitizer stops the process with ptrace at exit to scan it; a process
- * that forked the closing helper was seen to hang there for good, so sanitizer
- * builds close in place. */
-#if defined(__SANITIZE_ADDRESS__)
-#define CLOSE_IN_PLACE 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CLOSE_IN_PLACE 1
-#endif
-#endif
-#ifndef CLOSE_IN_PLACE
-#define CLOSE_IN_PLACE 0
-#endif
 
 void lp_link_close_async(struct lp_link *l)
 {
-	int p[2];
-	pid_t pid;
-	char c;
+	int fd = lp_link_release_fd(l);
+	int go = fd >= 0 ? lp_release_helper(&fd, 1) : -1;
 
-	if (CLOSE_IN_PLACE || !l || !l->ops->close_waits || l->fd < 0 || pipe2(p, O_CLOEXEC) < 0) {
-		lp_link_close(l);
-		return;
-	}
-	pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		lp_link_close(l);
-		return;
-	}
-	if (pid == 0) {
-		/* The middle process leaves at once, so the helper is init's
-		 * child, never a zombie of ours. */
-		if (fork() == 0) {
-			/* The helper: the caller's streams and sockets are not
-			 * its to hold; the link's descriptor is, until the caller
-			 * has let go of it (end of file on the pipe). Signals end
-			 * it. */
-			signal(SIGINT, SIG_DFL);
-			signal(SIGTERM, SIG_DFL);
-			signal(SIGHUP, SIG_DFL);
-			close(p[1]);
-			close_all_but(l->fd, p[0]);
-			while (read(p[0], &c, 1) < 0 && errno == EINTR)
-				;
-		}
-		_exit(0);
-	}
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	close(p[0]);
-	/* Not the last reference: this returns at once. Then the helper goes. */
-	close(l->fd);
-	l->fd = -1;
-	close(p[1]);
+	/* With the helper holding it, not the last reference: at once. */
 	lp_link_close(l);
+	lp_release_go(go);
 }

@@ -39,6 +39,7 @@ struct lp_link {
 	const struct lp_link_ops *ops;
 	int fd;
 	bool has_mac;
+	unsigned ring_mib;            /* the kind's receive ring, 0: none */
 	struct lp_link_cfg cfg;
 	uint8_t peer_mac[6];
 	/* neighbour resolution in progress */

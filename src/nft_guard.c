@@ -36,6 +36,9 @@
 struct lp_nft_guard {
 	struct mnl_socket *nl;
 	char table[64];
+	struct lp_endpoint local, remote;  /* the connections guarded */
+	uint16_t last;
+	bool inbound;                      /* the netdev table too (same name) */
 };
 
 
@@ -150,37 +153,50 @@ static int match(struct nftnl_rule *r, uint32_t base, uint32_t offset, const voi
 	return rc ? rc : expr_cmp(r, NFT_REG_1, NFT_CMP_EQ, value, len);
 }
 
-/* ip[6] saddr L ip[6] daddr R tcp sport LP[-LAST] tcp dport RP tcp flags & rst != 0 drop
+/* Outbound (inet, output hook):
+ *   ip[6] saddr L ip[6] daddr R tcp sport LP[-LAST] tcp dport RP tcp flags & rst != 0 drop
+ * inbound (netdev, ingress hook):
+ *   meta protocol ip[6] ip[6] saddr R ip[6] daddr L tcp sport RP tcp dport LP[-LAST] drop
  * (ports are big-endian, so cmp's byte-wise >= and <= order them as numbers) */
 static int build_rule(struct nftnl_rule *r, const struct lp_endpoint *local, uint16_t last,
-		      const struct lp_endpoint *remote)
+		      const struct lp_endpoint *remote, bool inbound)
 {
 	bool v4 = local->family == AF_INET;
 	uint8_t nfproto = v4 ? NFPROTO_IPV4 : NFPROTO_IPV6, l4 = IPPROTO_TCP;
+	uint16_t ethertype = htons(v4 ? 0x0800 : 0x86dd);
 	uint8_t rst = TCP_FLAG_RST, zero = 0;
 	uint32_t alen = v4 ? 4 : 16, soff = v4 ? 12 : 8, doff = v4 ? 16 : 24;
+	uint32_t loff = inbound ? doff : soff, roff = inbound ? soff : doff;
+	uint32_t lport_off = inbound ? 2 : 0, rport_off = inbound ? 0 : 2;
 	uint16_t lport = htons(local->port), lastport = htons(last), rport = htons(remote->port);
 	int rc;
 
-	rc = expr_meta(r, NFT_META_NFPROTO, NFT_REG_1);
-	rc = rc ? rc : expr_cmp(r, NFT_REG_1, NFT_CMP_EQ, &nfproto, 1);
+	if (inbound) {
+		rc = expr_meta(r, NFT_META_PROTOCOL, NFT_REG_1);
+		rc = rc ? rc : expr_cmp(r, NFT_REG_1, NFT_CMP_EQ, &ethertype, 2);
+	} else {
+		rc = expr_meta(r, NFT_META_NFPROTO, NFT_REG_1);
+		rc = rc ? rc : expr_cmp(r, NFT_REG_1, NFT_CMP_EQ, &nfproto, 1);
+	}
 	rc = rc ? rc : expr_meta(r, NFT_META_L4PROTO, NFT_REG_1);
 	rc = rc ? rc : expr_cmp(r, NFT_REG_1, NFT_CMP_EQ, &l4, 1);
-	rc = rc ? rc : match(r, NFT_PAYLOAD_NETWORK_HEADER, soff, local->addr, alen);
+	rc = rc ? rc : match(r, NFT_PAYLOAD_NETWORK_HEADER, loff, local->addr, alen);
 	if (!rc && remote->family)
-		rc = match(r, NFT_PAYLOAD_NETWORK_HEADER, doff, remote->addr, alen);
+		rc = match(r, NFT_PAYLOAD_NETWORK_HEADER, roff, remote->addr, alen);
 	if (last > local->port) {
-		rc = rc ? rc : expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, NFT_REG_1);
+		rc = rc ? rc : expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, lport_off, 2, NFT_REG_1);
 		rc = rc ? rc : expr_cmp(r, NFT_REG_1, NFT_CMP_GTE, &lport, 2);
 		rc = rc ? rc : expr_cmp(r, NFT_REG_1, NFT_CMP_LTE, &lastport, 2);
 	} else {
-		rc = rc ? rc : match(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, &lport, 2);
+		rc = rc ? rc : match(r, NFT_PAYLOAD_TRANSPORT_HEADER, lport_off, &lport, 2);
 	}
 	if (!rc && remote->port)
-		rc = match(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, &rport, 2);
-	rc = rc ? rc : expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, TCP_FLAGS_OFFSET, 1, NFT_REG_1);
-	rc = rc ? rc : expr_bitwise(r, NFT_REG_1, &rst, &zero, 1);
-	rc = rc ? rc : expr_cmp(r, NFT_REG_1, NFT_CMP_NEQ, &zero, 1);
+		rc = match(r, NFT_PAYLOAD_TRANSPORT_HEADER, rport_off, &rport, 2);
+	if (!inbound) {
+		rc = rc ? rc : expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, TCP_FLAGS_OFFSET, 1, NFT_REG_1);
+		rc = rc ? rc : expr_bitwise(r, NFT_REG_1, &rst, &zero, 1);
+		rc = rc ? rc : expr_cmp(r, NFT_REG_1, NFT_CMP_NEQ, &zero, 1);
+	}
 	rc = rc ? rc : expr_verdict(r, NF_DROP);
 	return rc;
 }
@@ -256,10 +272,13 @@ static int send_batch(struct mnl_socket *nl, const void *buf, size_t len, struct
 	return -ETIMEDOUT;
 }
 
-static int build_install(char *buf, size_t size, uint32_t seq, const char *table,
-			 const struct lp_endpoint *local, uint16_t last,
-			 const struct lp_endpoint *remote, size_t *len)
+/* The batch that adds the owned table, its chain and its rule: the inet
+ * table's output chain against our kernel's resets, or (dev set) the netdev
+ * table's ingress chain on dev against the connections' inbound packets. */
+static int build_install(char *buf, size_t size, uint32_t seq, const struct lp_nft_guard *g,
+			 const char *dev, size_t *len)
 {
+	uint32_t family = dev ? NFPROTO_NETDEV : NFPROTO_INET;
 	struct nftnl_table *t = nftnl_table_alloc();
 	struct nftnl_chain *c = nftnl_chain_alloc();
 	struct nftnl_rule *r = nftnl_rule_alloc();
@@ -269,36 +288,38 @@ static int build_install(char *buf, size_t size, uint32_t seq, const char *table
 
 	if (!t || !c || !r || !b)
 		goto out;
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
-	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, g->table);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, family);
 	nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, NFT_TABLE_F_OWNER);
 
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, g->table);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, GUARD_CHAIN);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, family);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_LOCAL_OUT);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, dev ? NF_NETDEV_INGRESS : NF_INET_LOCAL_OUT);
+	if (dev)
+		nftnl_chain_set_str(c, NFTNL_CHAIN_DEV, dev);
 	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, 0); /* priority filter */
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, g->table);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, GUARD_CHAIN);
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	rc = build_rule(r, local, last, remote);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, family);
+	rc = build_rule(r, &g->local, g->last, &g->remote, dev != NULL);
 	if (rc)
 		goto out;
 
 	nftnl_batch_begin(mnl_nlmsg_batch_current(b), seq);
 	mnl_nlmsg_batch_next(b);
-	nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(b), NFT_MSG_NEWTABLE, NFPROTO_INET,
+	nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(b), NFT_MSG_NEWTABLE, (uint16_t)family,
 				    NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, seq + 1);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	mnl_nlmsg_batch_next(b);
-	nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(b), NFT_MSG_NEWCHAIN, NFPROTO_INET,
+	nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(b), NFT_MSG_NEWCHAIN, (uint16_t)family,
 				    NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, seq + 2);
 	nftnl_chain_nlmsg_build_payload(nlh, c);
 	mnl_nlmsg_batch_next(b);
-	nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(b), NFT_MSG_NEWRULE, NFPROTO_INET,
+	nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(b), NFT_MSG_NEWRULE, (uint16_t)family,
 				    NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK, seq + 3);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	mnl_nlmsg_batch_next(b);
@@ -332,16 +353,38 @@ int lp_nft_guard_install(const struct lp_endpoint *local, const struct lp_endpoi
 	return lp_nft_guard_install_range(local, local ? local->port : 0, remote, out, err, errlen);
 }
 
+/* Add g's table for dev (NULL: the inet one) over g's socket. */
+static int send_install(struct lp_nft_guard *g, const char *dev, char *err, size_t errlen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct acks a = { 0 };
+	uint32_t seq = next_seq();
+	size_t len;
+	int rc = build_install(buf, sizeof(buf), seq, g, dev, &len);
+
+	if (rc) {
+		lp_set_err(err, errlen, "building the nftables batch: %s", strerror(-rc));
+		return rc;
+	}
+	a.first = seq;
+	a.span = 4;
+	a.want = 3;
+	a.err = err;
+	a.errlen = errlen;
+	rc = send_batch(g->nl, buf, len, &a);
+	if (rc == -EPERM)
+		lp_set_err(err, errlen,
+			"no permission to add an nftables table (CAP_NET_ADMIN is needed): run as root, "
+			"or give the program the capability (setcap cap_net_admin,cap_net_raw+ep PROGRAM)");
+	return rc;
+}
+
 int lp_nft_guard_install_range(const struct lp_endpoint *local, uint16_t last,
 			       const struct lp_endpoint *remote, struct lp_nft_guard **out, char *err,
 			       size_t errlen)
 {
 	static atomic_uint guards;
 	struct lp_nft_guard *g = NULL;
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct acks a = { 0 };
-	uint32_t seq;
-	size_t len;
 	int rc;
 
 	if (!local || !remote || !endpoint_ok(local) || local->port == 0 || last < local->port ||
@@ -357,33 +400,35 @@ int lp_nft_guard_install_range(const struct lp_endpoint *local, uint16_t last,
 	}
 	snprintf(g->table, sizeof(g->table), "tcpliveplay_%ld_%u", (long)getpid(),
 		 atomic_fetch_add(&guards, 1));
+	g->local = *local;
+	g->remote = *remote;
+	g->last = last;
 	rc = open_socket(&g->nl, NFT_TIMEOUT_S);
 	if (rc) {
 		lp_set_err(err, errlen, "netfilter netlink socket: %s", strerror(-rc));
 		goto out;
 	}
-	seq = next_seq();
-	rc = build_install(buf, sizeof(buf), seq, g->table, local, last, remote, &len);
-	if (rc) {
-		lp_set_err(err, errlen, "building the nftables batch: %s", strerror(-rc));
-		goto out;
-	}
-	a.first = seq;
-	a.span = 4;
-	a.want = 3;
-	a.err = err;
-	a.errlen = errlen;
-	rc = send_batch(g->nl, buf, len, &a);
-	if (rc == -EPERM)
-		lp_set_err(err, errlen,
-			"no permission to add an nftables table (CAP_NET_ADMIN is needed): run as root, "
-			"or give the program the capability (setcap cap_net_admin,cap_net_raw+ep PROGRAM)");
+	rc = send_install(g, NULL, err, errlen);
 	if (rc)
 		goto out;
 	*out = g;
 	g = NULL;
 out:
 	lp_nft_guard_free(g);
+	return rc;
+}
+
+int lp_nft_guard_drop_inbound(struct lp_nft_guard *g, const char *ifname, char *err, size_t errlen)
+{
+	int rc;
+
+	if (!g || !ifname || !ifname[0] || g->inbound) {
+		lp_set_err(err, errlen, "RST guard: no guard, no interface, or dropping already");
+		return -EINVAL;
+	}
+	rc = send_install(g, ifname, err, errlen);
+	if (!rc)
+		g->inbound = true;
 	return rc;
 }
 
@@ -406,22 +451,27 @@ void lp_nft_guard_free(struct lp_nft_guard *g)
 	if (!t)
 		goto out;
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, g->table);
-	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
 	seq = next_seq();
 	b = mnl_nlmsg_batch_start(buf, sizeof(buf));
 	if (!b)
 		goto out;
 	nftnl_batch_begin(mnl_nlmsg_batch_current(b), seq);
 	mnl_nlmsg_batch_next(b);
-	nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(b), NFT_MSG_DELTABLE, NFPROTO_INET, NLM_F_ACK,
-				    seq + 1);
-	nftnl_table_nlmsg_build_payload(nlh, t);
-	mnl_nlmsg_batch_next(b);
-	nftnl_batch_end(mnl_nlmsg_batch_current(b), seq + 2);
+	/* The inet table, and the netdev one of the same name if any. */
+	for (int i = 0; i <= (int)g->inbound; i++) {
+		uint16_t family = i ? NFPROTO_NETDEV : NFPROTO_INET;
+
+		nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, family);
+		nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(b), NFT_MSG_DELTABLE, family, NLM_F_ACK,
+					    seq + 1 + (uint32_t)i);
+		nftnl_table_nlmsg_build_payload(nlh, t);
+		mnl_nlmsg_batch_next(b);
+	}
+	nftnl_batch_end(mnl_nlmsg_batch_current(b), seq + 2 + g->inbound);
 	mnl_nlmsg_batch_next(b);
 	a.first = seq;
-	a.span = 2;
-	a.want = 1;
+	a.span = 2 + g->inbound;
+	a.want = 1 + g->inbound;
 	a.err = err;
 	a.errlen = sizeof(err);
 	send_batch(g->nl, mnl_nlmsg_batch_head(b), mnl_nlmsg_batch_size(b), &a);
@@ -432,6 +482,11 @@ out:
 	if (g->nl)
 		mnl_socket_close(g->nl);
 	free(g);
+}
+
+int lp_nft_guard_fd(const struct lp_nft_guard *g)
+{
+	return g && g->nl ? mnl_socket_get_fd(g->nl) : -1;
 }
 
 const char *lp_nft_guard_table(const struct lp_nft_guard *g)
@@ -482,7 +537,7 @@ static int lookup_error_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_ERROR;
 }
 
-int lp_nft_table_lookup(const char *name, uint32_t *flags, uint32_t *owner)
+static int table_lookup(uint16_t family, const char *name, uint32_t *flags, uint32_t *owner)
 {
 	static const mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = lookup_error_cb };
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -505,7 +560,7 @@ int lp_nft_table_lookup(const char *name, uint32_t *flags, uint32_t *owner)
 		goto out;
 	}
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, seq);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, family, NLM_F_ACK, seq);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		rc = -errno;
@@ -544,4 +599,14 @@ out:
 		nftnl_table_free(t);
 	mnl_socket_close(nl);
 	return rc;
+}
+
+int lp_nft_table_lookup(const char *name, uint32_t *flags, uint32_t *owner)
+{
+	return table_lookup(NFPROTO_INET, name, flags, owner);
+}
+
+int lp_nft_netdev_table_lookup(const char *name, uint32_t *flags, uint32_t *owner)
+{
+	return table_lookup(NFPROTO_NETDEV, name, flags, owner);
 }

@@ -20,22 +20,49 @@ enum {
 
 uint32_t lp_csum_add(uint32_t sum, const uint8_t *data, size_t len)
 {
-	uint64_t acc = sum;
+	uint64_t acc = 0, w;
+	uint16_t tail = 0;
 	size_t i = 0;
 
-	/* 32-bit big-endian words: 2^16 = 1 modulo 0xffff, so their sum folds
-	 * to the same ones' complement sum as 16-bit words would. */
-	for (; i + 4 <= len; i += 4)
-		acc += (uint32_t)data[i] << 24 | (uint32_t)data[i + 1] << 16 | (uint32_t)data[i + 2] << 8 |
-		       data[i + 3];
-	for (; i + 1 < len; i += 2)
-		acc += (uint32_t)(data[i] << 8 | data[i + 1]);
-	if (i < len)
-		acc += (uint32_t)data[i] << 8;
-	/* 2^32 - 1 is a multiple of 0xffff: folding to 32 bits keeps the sum. */
-	acc = (acc & 0xffffffffu) + (acc >> 32);
-	acc = (acc & 0xffffffffu) + (acc >> 32);
-	return (uint32_t)acc;
+	/* RFC 1071: the ones' complement sum does not depend on byte order.
+	 * Sum 32-bit words as the machine holds them (2^32 - 1 is a multiple
+	 * of 0xffff, so carries fold back in at the end), then turn the
+	 * folded sum into network order. */
+	for (; i + 16 <= len; i += 16) {
+		uint32_t a, b, c, d;
+
+		memcpy(&a, data + i, 4);
+		memcpy(&b, data + i + 4, 4);
+		memcpy(&c, data + i + 8, 4);
+		memcpy(&d, data + i + 12, 4);
+		acc += (uint64_t)a + b + c + d;
+	}
+	for (; i + 4 <= len; i += 4) {
+		uint32_t a;
+
+		memcpy(&a, data + i, 4);
+		acc += a;
+	}
+	if (i + 2 <= len) {
+		memcpy(&tail, data + i, 2);
+		acc += tail;
+		i += 2;
+	}
+	if (i < len) {
+		/* The odd last byte is the high one of a 16-bit word, zero padded. */
+		uint8_t pad[2] = { data[i], 0 };
+
+		memcpy(&tail, pad, 2);
+		acc += tail;
+	}
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	w = acc;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	w = (uint64_t)(uint16_t)(w << 8 | w >> 8);
+#endif
+	w += sum;
+	return (uint32_t)((w & 0xffffffffu) + (w >> 32));
 }
 
 uint16_t lp_csum_fold(uint32_t sum)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <net/if_arp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,16 +65,74 @@ static int addr_local(const struct lp_endpoint *ep, bool *local)
 	return 0;
 }
 
-/* The link on an interface. Another kind of link on an interface (an AF_XDP
- * socket, say) is one more case here. */
-static int open_link(struct lp_setup *s, const struct lp_link_cfg *cfg)
+struct lp_setup_prep {
+	pthread_t thread;
+	struct lp_packet_sock *ps;
+};
+
+static void *prepare_thread(void *arg)
+{
+	struct lp_setup_prep *p = arg;
+
+	p->ps = lp_link_packet_prepare(LP_SETUP_RING_MIB);
+	return NULL;
+}
+
+void lp_setup_prepare(struct lp_setup *s, uint64_t file_bytes)
+{
+	/* A packet socket, whichever interface it is bound to later (-i, or
+	 * the route's). */
+	if (s->want.tap || file_bytes < LP_SETUP_RING_MIN || s->prep)
+		return;
+	s->prep = calloc(1, sizeof(*s->prep));
+	if (s->prep && pthread_create(&s->prep->thread, NULL, prepare_thread, s->prep)) {
+		free(s->prep);
+		s->prep = NULL;
+	}
+}
+
+/* The socket made ahead, if any, once made (NULL when it could not be). */
+static struct lp_packet_sock *prepared(struct lp_setup *s)
+{
+	struct lp_packet_sock *ps = NULL;
+
+	if (s->prep) {
+		pthread_join(s->prep->thread, NULL);
+		ps = s->prep->ps;
+		free(s->prep);
+		s->prep = NULL;
+	}
+	return ps;
+}
+
+/* The link on an interface, with a receive ring for a big transfer (made
+ * ahead, or now). Another kind of link on an interface (an AF_XDP socket,
+ * say) is one more case here. */
+static int open_link(struct lp_setup *s, struct lp_link_cfg *cfg)
 {
 	char err[512];
-	int rc = lp_link_packet_open(s->want.iface, cfg, &s->link, err, sizeof(err));
+	int rc;
+
+	if (s->rx_expect >= LP_SETUP_RING_MIN)
+		cfg->ring_mib = LP_SETUP_RING_MIB;
+	rc = lp_link_packet_open(s->want.iface, cfg, prepared(s), &s->link, err, sizeof(err));
 
 	if (rc)
 		return rc == -EPROTONOSUPPORT ? lp_usage_error("%s", err) : lp_env_error("%s", err);
 	return 0;
+}
+
+/* The guarded connections' inbound packets are dropped at the interface's
+ * ingress, after the packet socket has seen them: the kernel neither works
+ * on them nor makes a reset for each. Without it (a kernel without netdev
+ * tables) the guard still drops the resets: a warning. */
+static void keep_from_kernel(struct lp_setup *s)
+{
+	char err[512];
+
+	if (lp_nft_guard_drop_inbound(s->guard, s->want.iface, err, sizeof(err)))
+		log_warn("the local kernel still sees the replayed packets (and resets each, the RST guard "
+			 "dropping them): %s", err);
 }
 
 /* ---- the replayer ---- */
@@ -227,6 +286,7 @@ static int iface_client(struct lp_setup *s, struct lp_setup_client *c)
 		return rc;
 	if (lp_nft_guard_install_range(&c->src, c->port_last, &c->remote, &s->guard, err, sizeof(err)))
 		return lp_env_error("cannot install the RST guard: %s (or use --rst-guard off)", err);
+	keep_from_kernel(s);
 	return 0;
 }
 
@@ -338,6 +398,7 @@ static int iface_server(struct lp_setup *s, const struct lp_endpoint *local, con
 		return lp_env_error("cannot install the RST guard for %s%s: %s", lp_endpoint_str(local, a, sizeof(a)),
 				    last > local->port ? p : "", err);
 	}
+	keep_from_kernel(s);
 	return 0;
 }
 
@@ -696,10 +757,20 @@ int lp_setup_drop(const char *user)
 
 void lp_setup_end(struct lp_setup *s)
 {
+	/* Both the guard's socket and the packet socket wait for a grace
+	 * period on their last close: a helper takes that wait. The guard's
+	 * tables go when the helper closes its copy, a moment after. */
+	int fds[2] = { lp_link_release_fd(s->link), lp_nft_guard_fd(s->guard) };
+	int go;
+
+	/* A socket made ahead and not used (the run ended before its link). */
+	lp_link_packet_prepared_free(prepared(s));
+	go = lp_release_helper(fds, 2);
 	lp_nft_guard_free(s->guard);
 	s->guard = NULL;
-	lp_link_close_async(s->link);
+	lp_link_close(s->link);
 	s->link = NULL;
+	lp_release_go(go);
 	free(s->kernel_ports);
 	s->kernel_ports = NULL;
 }

@@ -448,7 +448,7 @@ static int do_extract(struct ctx *c)
 		int wrc;
 
 		snprintf(path, sizeof(path), "%s/%s", c->outdir, name);
-		wrc = lp_write_file(path, fl->dir[d].data, fl->dir[d].len);
+		wrc = lp_stream_write(&fl->dir[d], path);
 		if (wrc) {
 			log_err("cannot write %s: %s", path, strerror(-wrc));
 			rc = LP_EXIT_ENV;
@@ -1155,6 +1155,8 @@ static int live_setup(const struct ctx *c, struct live_run *lr, const uint8_t *d
 	if (p->nmf > 1)
 		sc->remote.port = 0;
 	lr->su.want = c->link;
+	for (size_t i = 0; i < p->nmf; i++)
+		lr->su.rx_expect += p->mfs[i].fl->dir[LP_S2C].len;
 	rc = lp_setup_client(&lr->su, sc);
 	if (rc)
 		return rc;
@@ -1205,9 +1207,9 @@ static void print_live_header(const struct ctx *c, const struct live_run *lr)
 	printf(" via %s", lr->su.where);
 	if (lp_link_has_mac(lr->su.link) && sc->nhops == 1)
 		printf(" (%s)", mac_str(lr->hops[0].mac, m, sizeof(m)));
-	printf(", seed %llu%s\n", (unsigned long long)c->seed,
+	printf(", seed %llu%s%s\n", (unsigned long long)c->seed,
 	       lr->su.guard ? ", RST guard on" : lr->su.addr_local ? ", RST guard off" :
-	       ", answering ARP/NDP for the source");
+	       ", answering ARP/NDP for the source", lp_link_ring_mib(lr->su.link) ? ", receive ring" : "");
 }
 
 /* The engine settings of a live replay that come from the command line. */
@@ -1364,6 +1366,7 @@ static int do_live(struct ctx *c)
 	struct live_run lr;
 	struct many_out mo;
 	uint8_t given_mac[6];
+	struct stat st;
 	bool mac_given;
 	int rc;
 
@@ -1376,9 +1379,13 @@ static int do_live(struct ctx *c)
 		return rc;
 	/* Shards draw ISNs and ports of their own from one --seed. */
 	lp_rng_seed(&lr.rng, c->shard_n > 1 ? lp_flowset_seed(c->seed, c->shard_k) : c->seed);
+	/* A big capture: its packet socket and ring are made while it loads. */
+	lr.su.want = c->link;
+	if (strcmp(c->file, "-") && !stat(c->file, &st) && S_ISREG(st.st_mode))
+		lp_setup_prepare(&lr.su, (uint64_t)st.st_size);
 	rc = load(c, &flows);
 	if (rc)
-		return rc;
+		goto out;
 	rc = choose_flows(c, flows, lr.many, &lr.rng, &lr.pl);
 	if (rc)
 		goto out;

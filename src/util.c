@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tcpliveplay/util.h"
@@ -25,29 +29,159 @@ int lp_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-int lp_write_file(const char *path, const uint8_t *data, uint64_t len)
+/* Close every descriptor but the n (sorted, distinct) in keep: close_range()
+ * between them, else one by one (a kernel before 5.9, a seccomp filter
+ * refusing it). */
+static void close_all_but(const int *keep, size_t n)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	int rc = 0;
+	unsigned from = 0;
+	bool ok = true;
+	long max;
 
-	if (fd < 0)
-		return -errno;
-	while (len) {
-		ssize_t n = write(fd, data, len > (1u << 30) ? (1u << 30) : (size_t)len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			goto out;
-		}
-		data += n;
-		len -= (uint64_t)n;
+	for (size_t i = 0; i < n && ok; i++) {
+		if ((unsigned)keep[i] > from)
+			ok = close_range(from, (unsigned)keep[i] - 1, 0) == 0;
+		from = (unsigned)keep[i] + 1;
 	}
-out:
-	if (close(fd) && !rc)
-		rc = -errno;
-	return rc;
+	if (ok && close_range(from, ~0u, 0) == 0)
+		return;
+	max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > 1048576)
+		max = 1048576;
+	for (int fd = 0; fd < (int)max; fd++) {
+		bool kept = false;
+
+		for (size_t i = 0; i < n; i++)
+			kept = kept || fd == keep[i];
+		if (!kept)
+			close(fd);
+	}
+}
+
+/* LeakSanitizer stops the process with ptrace at exit to scan it; a process
+ * that forked the helper was seen to hang there for good, so sanitizer builds
+ * close in place. */
+#if defined(__SANITIZE_ADDRESS__)
+#define CLOSE_IN_PLACE 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CLOSE_IN_PLACE 1
+#endif
+#endif
+#ifndef CLOSE_IN_PLACE
+#define CLOSE_IN_PLACE 0
+#endif
+
+#define RELEASE_MAX 4
+
+int lp_release_helper(const int *fds, size_t n)
+{
+	int p[2], keep[RELEASE_MAX + 1];
+	size_t k = 0;
+	pid_t pid;
+	char c;
+
+	for (size_t i = 0; i < n && n <= RELEASE_MAX; i++)
+		k += fds[i] >= 0;
+	if (CLOSE_IN_PLACE || !k || n > RELEASE_MAX || pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	k = 0;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		/* The middle process leaves at once, so the helper is init's
+		 * child, never a zombie of ours. */
+		if (fork() == 0) {
+			/* The helper: the caller's streams and sockets are not
+			 * its to hold; fds are, until the caller has let go of
+			 * them (end of file on the pipe). Signals end it. */
+			signal(SIGINT, SIG_DFL);
+			signal(SIGTERM, SIG_DFL);
+			signal(SIGHUP, SIG_DFL);
+			close(p[1]);
+			for (size_t i = 0; i < n; i++)
+				if (fds[i] >= 0)
+					keep[k++] = fds[i];
+			keep[k++] = p[0];
+			/* Sorted, for close_all_but(): a handful, by insertion. */
+			for (size_t i = 1; i < k; i++)
+				for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+					int t = keep[j];
+
+					keep[j] = keep[j - 1];
+					keep[j - 1] = t;
+				}
+			close_all_but(keep, k);
+			while (read(p[0], &c, 1) < 0 && errno == EINTR)
+				;
+		}
+		_exit(0);
+	}
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	close(p[0]);
+	return p[1];
+}
+
+void lp_release_go(int go)
+{
+	if (go >= 0)
+		close(go);
+}
+
+int lp_grow(void *arr, size_t n, size_t *cap, size_t size, size_t first)
+{
+	void *p;
+	size_t ncap;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : first;
+	memcpy(&p, arr, sizeof(p));
+	p = realloc(p, ncap * size);
+	if (!p)
+		return -ENOMEM;
+	memcpy(arr, &p, sizeof(p));
+	*cap = ncap;
+	return 0;
+}
+
+void lp_sort_nearly(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *, void *),
+		    void *arg)
+{
+	uint8_t *b = base, tmp[64];
+	size_t budget = 8 * n + 64;
+
+	if (size > sizeof(tmp))
+		goto fallback;
+	for (size_t i = 1; i < n; i++) {
+		size_t lo = 0, hi = i;
+
+		if (cmp(b + (i - 1) * size, b + i * size, arg) <= 0)
+			continue;
+		/* After the last element of the sorted prefix not above it. */
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (cmp(b + mid * size, b + i * size, arg) <= 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (i - lo > budget)
+			goto fallback;
+		budget -= i - lo;
+		memcpy(tmp, b + i * size, size);
+		memmove(b + (lo + 1) * size, b + lo * size, (i - lo) * size);
+		memcpy(b + lo * size, tmp, size);
+	}
+	return;
+fallback:
+	qsort_r(base, n, size, cmp, arg);
 }
 
 void lp_set_err(char *err, size_t errlen, const char *fmt, ...)

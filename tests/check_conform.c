@@ -19,7 +19,7 @@ static const struct lp_tcpopts sack_ts = { .has_mss = true, .mss = 1460, .sack_o
 /* Peer bytes of the flow, for data segments. */
 static const uint8_t *pdata(const struct harness *h, uint64_t off)
 {
-	return h->t->fl.dir[h->role == LP_ROLE_CLIENT ? LP_S2C : LP_C2S].data + off;
+	return h->t->bytes[h->role == LP_ROLE_CLIENT ? LP_S2C : LP_C2S] + off;
 }
 
 /* A peer segment with options o (tsval set by the caller). */

@@ -210,7 +210,7 @@ START_TEST(test_tsecr_echo)
 	uint8_t data[1000];
 	struct lp_seg *a;
 
-	memcpy(data, t->fl.dir[1].data, sizeof(data));
+	memcpy(data, t->bytes[1], sizeof(data));
 	h_start(&h, t, LP_ROLE_CLIENT);
 	h.now = 5000 * MS;
 	h.cfg.ts_origin_ns = 1000 * MS;
@@ -363,7 +363,7 @@ START_TEST(test_out_of_order)
 	struct tflow *t = simple_flow(100, 3000);
 	struct harness h;
 	struct lp_tcpopts o = { .has_mss = true, .mss = 1460, .sack_ok = true };
-	const uint8_t *d = t->fl.dir[1].data;
+	const uint8_t *d = t->bytes[1];
 	struct lp_engine_stats st;
 
 	h_start(&h, t, LP_ROLE_CLIENT);
@@ -396,6 +396,166 @@ START_TEST(test_out_of_order)
 }
 END_TEST
 
+/* Pure ACKs the engine sends now (from out[from..]). */
+static unsigned pure_acks(const struct harness *h, size_t from)
+{
+	unsigned n = 0;
+
+	for (size_t i = from; i < h->nout; i++)
+		n += h->out[i].flags == LP_TH_ACK && !h->out[i].len;
+	return n;
+}
+
+/* ACKs as a good receiver sends them: the first 16 data segments at once
+ * (the peer's slow start), then one for every second full-sized segment; a
+ * lone segment after a delay of 40 ms; out-of-order data and data that
+ * fills the hole at once, with SACK; a batch of segments read together, one
+ * cumulative ACK; after the peer was quiet for an RTO, at once again. */
+START_TEST(test_ack_policy)
+{
+	enum { MSS = 1448, N = 60 };
+	struct tflow *t = simple_flow(100, N * MSS);
+	struct harness h;
+	struct lp_tcpopts o = { .has_mss = true, .mss = 1460, .sack_ok = true };
+	const uint8_t *d = t->bytes[1];
+	uint64_t at;
+	size_t mark;
+	int k = 0;
+
+	h_start(&h, t, LP_ROLE_CLIENT);
+	h_new(&h);
+	h_connect(&h, &o, 65535);
+	ck_assert_uint_eq(out_bytes(&h, 0), 100);
+	/* Quick: every one of the first 16 is acknowledged on its own. */
+	for (; k < 16; k++) {
+		mark = h.nout;
+		h_push(&h, LP_TH_ACK, (uint64_t)k * MSS, 100, 65535, d + k * MSS, MSS);
+		ck_assert_uint_eq(h_pull(&h), 1);
+		ck_assert_uint_eq(pure_acks(&h, mark), 1);
+		ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + (uint32_t)((k + 1) * MSS));
+	}
+	/* Then every second full-sized segment: 10 segments, 5 ACKs. */
+	mark = h.nout;
+	for (; k < 26; k++) {
+		h.now += 100000;
+		h_push(&h, LP_TH_ACK, (uint64_t)k * MSS, 100, 65535, d + k * MSS, MSS);
+		h_pull(&h);
+		if (k % 2)
+			ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + (uint32_t)((k + 1) * MSS));
+	}
+	ck_assert_uint_eq(pure_acks(&h, mark), 5);
+	/* A lone segment: nothing now, its ACK 40 ms later. */
+	mark = h.nout;
+	h_push(&h, LP_TH_ACK, (uint64_t)k * MSS, 100, 65535, d + k * MSS, MSS);
+	k++;
+	ck_assert_uint_eq(h_pull(&h), 0);
+	at = lp_engine_next_timer(h.e);
+	ck_assert_uint_eq(at, h.now + 40 * MS);
+	h_fire(&h);
+	ck_assert_uint_eq(h.now, at);
+	ck_assert_uint_eq(h_pull(&h), 1);
+	ck_assert_uint_eq(pure_acks(&h, mark), 1);
+	ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + (uint32_t)(k * MSS));
+	/* Out of order (one segment lost): at once, with its SACK block; the
+	 * retransmission that fills the hole, at once too. */
+	mark = h.nout;
+	h_push(&h, LP_TH_ACK, (uint64_t)(k + 1) * MSS, 100, 65535, d + (k + 1) * MSS, MSS);
+	ck_assert_uint_eq(h_pull(&h), 1);
+	ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + (uint32_t)(k * MSS));
+	ck_assert_uint_eq(h_last(&h)->opts.nsack, 1);
+	h_push(&h, LP_TH_ACK, (uint64_t)k * MSS, 100, 65535, d + k * MSS, MSS);
+	ck_assert_uint_eq(h_pull(&h), 1);
+	ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + (uint32_t)((k + 2) * MSS));
+	ck_assert_uint_eq(h_last(&h)->opts.nsack, 0);
+	k += 2;
+	/* Eight segments read in one batch: one cumulative ACK. */
+	mark = h.nout;
+	for (int i = 0; i < 8; i++, k++)
+		h_push(&h, LP_TH_ACK, (uint64_t)k * MSS, 100, 65535, d + k * MSS, MSS);
+	ck_assert_uint_eq(h_pull(&h), 1);
+	ck_assert_uint_eq(pure_acks(&h, mark), 1);
+	ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + (uint32_t)(k * MSS));
+	/* The peer quiet for longer than an RTO: quick again. */
+	h.now += 2000 * MS;
+	mark = h.nout;
+	h_push(&h, LP_TH_ACK, (uint64_t)k * MSS, 100, 65535, d + k * MSS, MSS);
+	k++;
+	ck_assert_uint_eq(h_pull(&h), 1);
+	ck_assert_uint_eq(pure_acks(&h, mark), 1);
+	/* The rest in one batch, then the peer's FIN: at once. */
+	for (; k < N; k++)
+		h_push(&h, LP_TH_ACK, (uint64_t)k * MSS, 100, 65535, d + k * MSS, MSS);
+	h_pull(&h);
+	h_push(&h, LP_TH_ACK | LP_TH_FIN, (uint64_t)N * MSS, 100, 65535, NULL, 0);
+	ck_assert_uint_ge(h_pull(&h), 1);
+	ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + (uint32_t)(N * MSS) + 1);
+	lp_engine_free(h.e);
+	tf_free(t);
+}
+END_TEST
+
+/* A window update as data is consumed: with a 2 KiB window, each segment of
+ * 1200 bytes frees more than half of it, so each gets its ACK at once (the
+ * peer could not send a second full-sized one to earn it). */
+START_TEST(test_ack_window_update)
+{
+	enum { SEG = 1200, N = 24 };
+	struct tflow *t = tf_new(AF_INET, 100, N * SEG);
+	struct lp_tcpopts o = { .has_mss = true, .mss = 1460, .sack_ok = true };
+	struct harness h;
+
+	tf_seg(t, 0, 100, LP_TH_PSH, -1);
+	for (int i = 0; i < N; i++)
+		tf_seg(t, 1, SEG, LP_TH_PSH, -1);
+	tf_seg(t, 0, 0, LP_TH_FIN, -1);
+	tf_seg(t, 1, 0, LP_TH_FIN, -1);
+	h_start(&h, t, LP_ROLE_CLIENT);
+	h.cfg.rcv_wnd = 2048;
+	h_new(&h);
+	h_connect(&h, &o, 65535);
+	for (int k = 0; k < N; k++) {
+		size_t mark = h.nout;
+
+		h.now += MS;
+		h_push(&h, LP_TH_ACK, (uint64_t)k * SEG, 100, 65535, t->bytes[1] + k * SEG, SEG);
+		ck_assert_uint_eq(h_pull(&h), 1);
+		ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + (uint32_t)((k + 1) * SEG));
+		/* The last one's ACK rides on our FIN. */
+		if (k < N - 1)
+			ck_assert_uint_eq(pure_acks(&h, mark), 1);
+	}
+	lp_engine_free(h.e);
+	tf_free(t);
+}
+END_TEST
+
+/* The window offered grows with what the capture shows the peer sending: a
+ * sixteenth of it, at least 256 KiB (and at most 8 MiB). */
+START_TEST(test_window_sized_to_transfer)
+{
+	static const uint32_t sizes[] = { 100, 32u << 20 };
+	static const uint64_t want[] = { 256u << 10, 2u << 20 };
+	struct lp_tcpopts o = { .has_mss = true, .mss = 1460, .has_wscale = true, .wscale = 7 };
+
+	for (int i = 0; i < 2; i++) {
+		struct tflow *t = tf_new(AF_INET, 100, sizes[i]);
+		struct harness h;
+
+		tf_seg(t, 0, 100, LP_TH_PSH, -1);
+		tf_seg(t, 1, sizes[i], LP_TH_PSH, -1);
+		tf_seg(t, 0, 0, LP_TH_FIN, -1);
+		tf_seg(t, 1, 0, LP_TH_FIN, -1);
+		h_start(&h, t, LP_ROLE_CLIENT);
+		h_new(&h);
+		h_connect(&h, &o, 65535);
+		/* Our wscale is the captured 7. */
+		ck_assert_uint_eq((uint64_t)h_last(&h)->window << 7, want[i]);
+		lp_engine_free(h.e);
+		tf_free(t);
+	}
+}
+END_TEST
+
 /* The peer sends everything and its FIN before our second segment is due:
  * we keep sending (half-close), then close, and finish. */
 START_TEST(test_early_peer_fin)
@@ -415,7 +575,7 @@ START_TEST(test_early_peer_fin)
 	h_connect(&h, &o, 65535);
 	ck_assert_uint_eq(out_bytes(&h, 0), 100);
 	mark = h.nout;
-	h_push(&h, LP_TH_ACK | LP_TH_FIN, 0, 100, 65535, t->fl.dir[1].data, 200);
+	h_push(&h, LP_TH_ACK | LP_TH_FIN, 0, 100, 65535, t->bytes[1], 200);
 	ck_assert_uint_eq(h.events[LP_EV_FIN_RECEIVED], 1);
 	h_pull(&h);
 	ck_assert_uint_eq(out_bytes(&h, mark), 200);
@@ -457,7 +617,7 @@ START_TEST(test_window_faults)
 	struct tflow *t = simple_flow(100, 20000);
 	struct harness h;
 	struct lp_tcpopts o = { .has_mss = true, .mss = 1460, .has_wscale = true, .wscale = 7 };
-	const uint8_t *d = t->fl.dir[1].data;
+	const uint8_t *d = t->bytes[1];
 	struct lp_fault_plan *p;
 	uint64_t closed;
 
@@ -558,7 +718,7 @@ START_TEST(test_stall_ends)
 	h_connect(&h, &o, 65535);
 	ck_assert_uint_eq(out_bytes(&h, 0), 100);
 	mark = h.nout;
-	h_push(&h, LP_TH_ACK, 0, 100, 65535, t->fl.dir[1].data, 1000);
+	h_push(&h, LP_TH_ACK, 0, 100, 65535, t->bytes[1], 1000);
 	h_pull(&h);
 	ck_assert_uint_eq(out_bytes(&h, mark), 0);
 	ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + 1000);
@@ -659,7 +819,7 @@ START_TEST(test_match_bytes)
 	tf_seg(t, 0, 100, LP_TH_PSH, -1);
 	tf_data(t, 1, 3000, 1000);
 	tf_seg(t, 0, 100, LP_TH_PSH, -1);
-	memcpy(wrong, t->fl.dir[1].data, sizeof(wrong));
+	memcpy(wrong, t->bytes[1], sizeof(wrong));
 	wrong[2100] ^= 1;
 	for (int policy = LP_MATCH_STREAM; policy <= LP_MATCH_BYTES; policy += 2) {
 		h_start(&h, t, LP_ROLE_CLIENT);
@@ -715,7 +875,7 @@ START_TEST(test_random_input)
 
 		memset(data, 0xab, len);
 		if (off < t->fl.dir[1].len)
-			memcpy(data, t->fl.dir[1].data + off,
+			memcpy(data, t->bytes[1] + off,
 			       off + len <= t->fl.dir[1].len ? len : t->fl.dir[1].len - off);
 		po.has_ts = lp_rng_below(&r, 2);
 		po.tsval = (uint32_t)lp_rng_next(&r);
@@ -819,7 +979,7 @@ START_TEST(test_patience_slow_peer)
 		keepalive(&h, true);
 	ck_assert_uint_eq(h.now - t0, 12000 * MS);
 	ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_RUNNING);
-	h_push(&h, LP_TH_ACK | LP_TH_PSH | LP_TH_FIN, 0, 100, 65535, t->fl.dir[1].data, 500);
+	h_push(&h, LP_TH_ACK | LP_TH_PSH | LP_TH_FIN, 0, 100, 65535, t->bytes[1], 500);
 	h_pull(&h);
 	ck_assert(h_last(&h)->flags & LP_TH_FIN);
 	h_push(&h, LP_TH_ACK, 501, 101, 65535, NULL, 0);
@@ -859,7 +1019,7 @@ START_TEST(test_patience_partial_answer)
 	const struct lp_divergence *d;
 
 	wait_setup(&h, t, 5000, 6);
-	h_push(&h, LP_TH_ACK | LP_TH_PSH, 0, 100, 65535, t->fl.dir[1].data, 200);
+	h_push(&h, LP_TH_ACK | LP_TH_PSH, 0, 100, 65535, t->bytes[1], 200);
 	for (int i = 0; i < 10 && lp_engine_state(h.e) == LP_ENGINE_RUNNING; i++) {
 		h_fire(&h);
 		h_pull(&h);
@@ -914,6 +1074,9 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, test_synsent_unacceptable_ack);
 	tcase_add_test(tc, test_data_rto_backoff);
 	tcase_add_test(tc, test_out_of_order);
+	tcase_add_test(tc, test_ack_policy);
+	tcase_add_test(tc, test_window_sized_to_transfer);
+	tcase_add_test(tc, test_ack_window_update);
 	tcase_add_test(tc, test_early_peer_fin);
 	tcase_add_test(tc, test_rst);
 	tcase_add_test(tc, test_ignores_strangers);

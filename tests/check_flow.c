@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "pcapgen.h"
+#include "streambytes.h"
 #include "tmpdir.h"
 #include "tcpliveplay/flow.h"
+#include "tcpliveplay/util.h"
 
 #define REQ "GET /index.html HTTP/1.1\r\nHost: example\r\n\r\n"
 #define RESP1 "HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n"
@@ -113,7 +115,7 @@ static void assert_stream(const struct lp_stream *st, const void *want, uint64_t
 {
 	ck_assert_uint_eq(st->len, len);
 	if (len)
-		ck_assert_msg(!memcmp(st->data, want, len), "stream bytes differ");
+		ck_assert_msg(stream_mem_eq(st, 0, want, len), "stream bytes differ");
 }
 
 static void assert_seg(const struct lp_segment *s, int dir, uint64_t offset, uint32_t len, uint64_t ack,
@@ -764,7 +766,7 @@ START_TEST(snaplen_holes)
 	ck_assert_uint_eq(h.offset, 5);
 	ck_assert_uint_eq(h.len, QL - 5);
 	ck_assert_uint_eq(fl->dir[LP_C2S].len, QL);
-	ck_assert_mem_eq(fl->dir[LP_C2S].data, REQ, 5);
+	ck_assert(stream_mem_eq(&fl->dir[LP_C2S], 0, REQ, 5));
 	ck_assert_uint_eq(fl->dir[LP_S2C].nholes, 1);
 	lp_flows_free(fs);
 }
@@ -813,7 +815,7 @@ START_TEST(lost_in_capture)
 	ck_assert_int_eq(d, LP_S2C);
 	ck_assert_uint_eq(h.offset, 0);
 	ck_assert_uint_eq(h.len, R1);
-	ck_assert_mem_eq(fl->dir[LP_S2C].data + R1, RESP2, R2);
+	ck_assert(stream_mem_eq(&fl->dir[LP_S2C], R1, RESP2, R2));
 	ck_assert_uint_eq(fl->ndata[LP_S2C], 1);
 	assert_seg(&fl->segs[3], LP_S2C, R1, R2, QL, 1, PG_PA, 6);
 	ck_assert_str_eq(lp_flow_notes_str(fl->notes, names, sizeof(names)), "");
@@ -1297,7 +1299,7 @@ START_TEST(stale_ack_then_reset_then_syn_again)
 	ck_assert_uint_eq(fl->dir[LP_S2C].len, R1 + R2);
 	ck_assert_uint_eq(fl->dir[LP_S2C].nholes, 0);
 	ck_assert_uint_eq(fl->dir[LP_C2S].nholes, 0);
-	ck_assert_mem_eq(fl->dir[LP_S2C].data, RESP1, R1);
+	ck_assert(stream_mem_eq(&fl->dir[LP_S2C], 0, RESP1, R1));
 	/* The aborted attempt is out of the schedule: no reset, and the
 	 * client's FIN waits for the whole answer. */
 	ck_assert(fl->notes & LP_NOTE_RESTARTED);
@@ -1862,6 +1864,7 @@ START_TEST(hole_bytes_are_zero_after_origin_shift)
 	struct lp_flows *fs;
 	const struct lp_flow *fl;
 	const struct lp_stream *st;
+	uint8_t *bytes;
 
 	memset(stray, 's', sizeof(stray));
 	memset(tail, 't', sizeof(tail));
@@ -1869,13 +1872,146 @@ START_TEST(hole_bytes_are_zero_after_origin_shift)
 	fl = only(fs);
 	st = &fl->dir[LP_C2S];
 	ck_assert_uint_eq(st->len, 268);
-	ck_assert_mem_eq(st->data, "head", 4);
+	bytes = stream_bytes(st);
+	ck_assert_mem_eq(bytes, "head", 4);
 	ck_assert_uint_eq(st->nholes, 1);
 	ck_assert_uint_eq(st->holes[0].offset, 4);
 	ck_assert_uint_eq(st->holes[0].len, 264);
 	for (uint64_t i = 4; i < st->len; i++)
-		ck_assert_msg(st->data[i] == 0, "hole byte %llu is %#x", (unsigned long long)i, st->data[i]);
+		ck_assert_msg(bytes[i] == 0, "hole byte %llu is %#x", (unsigned long long)i, bytes[i]);
+	free(bytes);
 	lp_flows_free(fs);
+}
+END_TEST
+
+/* Data only before the origin (stray bytes before the SYN): the stream is
+ * empty, and its pieces, all cut away, are freed (a fuzz find). */
+START_TEST(data_only_before_origin)
+{
+	static char stray[64];
+	struct pg_pkt p[] = {
+		{ .dir = PG_C, .flags = PG_PA, .absolute = true, .seq = 1000 - 64, .ack = 5001, .data = stray,
+		  .len = 64 },
+		{ .dir = PG_C, .flags = PG_SYN },
+		{ .dir = PG_S, .flags = PG_SA, .ack = 1 },
+		{ .dir = PG_C, .flags = PG_FA, .seq = 1, .ack = 1 },
+	};
+	struct lp_flows *fs;
+	const struct lp_flow *fl;
+
+	memset(stray, 's', sizeof(stray));
+	fs = load_conv(PG_ETH, &conv4, p, 4, NULL);
+	fl = only(fs);
+	ck_assert_uint_eq(fl->dir[LP_C2S].len, 0);
+	ck_assert_uint_eq(fl->dir[LP_C2S].next, 0);
+	ck_assert_uint_eq(fl->dir[LP_C2S].nholes, 0);
+	lp_flows_free(fs);
+}
+END_TEST
+
+/* The capture's bytes are not copied: each data packet is one extent that
+ * points into the capture in memory, and a retransmission over two packets
+ * adds none. Reading across extents, comparing and holes. */
+START_TEST(streams_point_into_the_capture)
+{
+	static const char body[] = "aaaaaaaaaabbbbbbbbbbcccccccccc";
+	struct pg_pkt p[] = {
+		{ .dir = PG_C, .flags = PG_SYN },
+		{ .dir = PG_S, .flags = PG_SA, .ack = 1 },
+		{ .dir = PG_C, .flags = PG_PA, .seq = 1, .ack = 1, .data = body, .len = 10 },
+		{ .dir = PG_C, .flags = PG_PA, .seq = 11, .ack = 1, .data = body + 10, .len = 10 },
+		{ .dir = PG_C, .flags = PG_PA, .seq = 6, .ack = 1, .data = body + 5, .len = 10 },
+		{ .dir = PG_C, .flags = PG_PA, .seq = 26, .ack = 1, .data = body + 25, .len = 5 },
+	};
+	const char *path = tpath("mem.pcap");
+	struct lp_capture *cap;
+	struct lp_flows *fs;
+	const struct lp_flow *fl;
+	const struct lp_stream *st;
+	uint8_t *file, got[30], want[30];
+	uint64_t run;
+	char err[256];
+	size_t n;
+	FILE *fp;
+
+	ck_assert_int_eq(pg_write(path, PG_ETH, &conv4, p, 6), 0);
+	fp = fopen(path, "rb");
+	ck_assert_ptr_nonnull(fp);
+	file = malloc(4096);
+	ck_assert_ptr_nonnull(file);
+	n = fread(file, 1, 4096, fp);
+	fclose(fp);
+	ck_assert_int_eq(lp_capture_open_mem(file, n, NULL, &cap, err, sizeof(err)), 0);
+	ck_assert_int_eq(lp_flows_load_capture(cap, NULL, NULL, &fs, err, sizeof(err)), 0);
+	fl = only(fs);
+	st = &fl->dir[LP_C2S];
+	ck_assert_uint_eq(st->len, 30);
+	ck_assert_uint_eq(st->next, 4);   /* 10, 10, a hole of 5, 5 */
+	for (size_t k = 0; k < st->next; k++) {
+		if (k == 2) {
+			ck_assert_ptr_null(st->ext[k].p);
+			continue;
+		}
+		ck_assert(st->ext[k].p >= file && st->ext[k].p + st->ext[k].len <= file + n);
+	}
+	ck_assert_uint_eq(st->conflicts, 0);
+	ck_assert_ptr_null(stream_extents_wrong(st));
+	/* Across the first two packets, then into the hole. */
+	lp_stream_copy(st, 5, 20, got);
+	memcpy(want, body + 5, 15);
+	memset(want + 15, 0, 5);
+	ck_assert_mem_eq(got, want, 20);
+	ck_assert_ptr_null(lp_stream_at(st, 22, &run));
+	ck_assert_uint_eq(run, 3);
+	ck_assert(lp_stream_at(st, 25, &run) != NULL && run == 5);
+	ck_assert_ptr_null(lp_stream_at(st, 30, &run));
+	ck_assert_uint_eq(run, 0);
+	/* Holes match anything; past the end differs. */
+	memset(got, 'x', sizeof(got));
+	memcpy(got, body, 20);
+	memcpy(got + 25, body + 25, 5);
+	ck_assert_int_eq(lp_stream_diff(st, 0, (const uint8_t *)got, 30), -1);
+	got[12] = 'Z';
+	ck_assert_int_eq(lp_stream_diff(st, 0, (const uint8_t *)got, 30), 12);
+	ck_assert_int_eq(lp_stream_diff(st, 28, (const uint8_t *)"cc?", 3), 30);
+	lp_flows_free(fs);
+	free(file);
+}
+END_TEST
+
+struct kv {
+	uint32_t key, order;
+};
+
+static int kv_cmp(const void *a, const void *b, void *arg)
+{
+	const struct kv *x = a, *y = b;
+
+	(void)arg;
+	return (x->key > y->key) - (x->key < y->key);
+}
+
+/* lp_sort_nearly: stable, by insertion on data nearly in order (a
+ * retransmission far back included), by qsort_r on data in reverse. */
+START_TEST(sort_nearly)
+{
+	enum { N = 5000 };
+	static struct kv v[N];
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint32_t i = 0; i < N; i++)
+			v[i] = (struct kv){ pass ? N - i : i / 2, i };
+		if (!pass) {
+			v[4000].key = 7;      /* far out of place */
+			v[10].key = 2400;
+		}
+		lp_sort_nearly(v, N, sizeof(*v), kv_cmp, NULL);
+		for (uint32_t i = 1; i < N; i++) {
+			ck_assert_uint_le(v[i - 1].key, v[i].key);
+			if (v[i - 1].key == v[i].key)
+				ck_assert_uint_lt(v[i - 1].order, v[i].order);
+		}
+	}
 }
 END_TEST
 
@@ -1993,16 +2129,18 @@ START_TEST(random_reassembly)
 		size_t h = 0;
 		uint64_t hb = 0, next = base[d];
 		uint32_t label = 0;
+		uint8_t *bytes;
 
 		ck_assert_uint_eq(st->isn, (d ? c.sisn : c.cisn) + base[d]);
 		ck_assert_uint_eq(st->len, end[d] - base[d]);
 		ck_assert_uint_eq(st->retransmissions, want_retrans[d]);
 		ck_assert_uint_eq(st->conflicts, 0);
+		bytes = stream_bytes(st);
 		for (uint32_t b = base[d]; b < end[d]; b++) {
 			if (hd[b])
-				ck_assert_msg(st->data[b - base[d]] == stream[d][b], "seed %d dir %d byte %u", _i, d, b);
+				ck_assert_msg(bytes[b - base[d]] == stream[d][b], "seed %d dir %d byte %u", _i, d, b);
 			else
-				ck_assert_msg(st->data[b - base[d]] == 0, "seed %d dir %d hole byte %u", _i, d, b);
+				ck_assert_msg(bytes[b - base[d]] == 0, "seed %d dir %d hole byte %u", _i, d, b);
 			if (!hd[b] && (b == base[d] || hd[b - 1])) {
 				uint32_t e = b;
 
@@ -2015,6 +2153,7 @@ START_TEST(random_reassembly)
 				h++;
 			}
 		}
+		free(bytes);
 		ck_assert_uint_eq(st->nholes, h);
 		ck_assert_uint_eq(st->hole_bytes, hb);
 		/* Data segments: in stream order, disjoint, covering exactly the
@@ -2115,6 +2254,9 @@ Suite *flow_suite(void)
 	tcase_add_test(tr, retransmission_fills_lost_packet);
 	tcase_add_test(tr, retransmission_over_holes);
 	tcase_add_test(tr, hole_bytes_are_zero_after_origin_shift);
+	tcase_add_test(tr, data_only_before_origin);
+	tcase_add_test(tr, streams_point_into_the_capture);
+	tcase_add_test(tr, sort_nearly);
 	tcase_add_loop_test(tr, random_reassembly, 0, 40);
 	suite_add_tcase(s, tr);
 

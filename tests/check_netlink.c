@@ -1138,8 +1138,18 @@ START_TEST(test_live_guard_table)
 	ck_assert_str_ne(lp_nft_guard_table(g2), name);
 	lp_nft_guard_free(g2);
 
+	/* Inbound packets dropped at lo's ingress: a netdev table of the same
+	 * name, owned too; both go with the guard. */
+	ck_assert_int_eq(lp_nft_netdev_table_lookup(name, NULL, NULL), -ENOENT);
+	rc = lp_nft_guard_drop_inbound(g, "lo", err, sizeof(err));
+	ck_assert_msg(rc == 0, "drop inbound: %s", err);
+	ck_assert_int_eq(lp_nft_netdev_table_lookup(name, &flags, &owner), 0);
+	ck_assert_uint_eq(flags & NFT_TABLE_F_OWNER, NFT_TABLE_F_OWNER);
+	ck_assert_int_eq(lp_nft_guard_drop_inbound(g, "lo", err, sizeof(err)), -EINVAL);
+
 	lp_nft_guard_free(g);
 	ck_assert_int_eq(lp_nft_table_lookup(name, NULL, NULL), -ENOENT);
+	ck_assert_int_eq(lp_nft_netdev_table_lookup(name, NULL, NULL), -ENOENT);
 	lp_nft_guard_free(NULL);
 
 	/* Bad endpoints. */

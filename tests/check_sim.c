@@ -52,7 +52,8 @@ static void sim(const struct lp_flow *fl, const char *const *faults, size_t nfau
 	lp_fault_plan_free(p);
 }
 
-/* Matched, and each side received exactly the other's captured stream. */
+/* Matched, and each side received exactly the other's captured stream (its
+ * bytes compared under the bytes policy only). */
 static bool byte_exact(const struct lp_flow *fl, const struct run *x)
 {
 	return x->rc == 0 && x->r.verdict == LP_VERDICT_MATCHED && x->r.exit_code == 0 &&
@@ -178,7 +179,7 @@ START_TEST(test_synth_property)
 	for (uint64_t seed = 1; seed <= PROPERTY_SEEDS; seed++) {
 		struct run x;
 
-		sim(&t->fl, noisy, 6, seed, LP_MATCH_STREAM, &x, NULL, NULL);
+		sim(&t->fl, noisy, 6, seed, LP_MATCH_BYTES, &x, NULL, NULL);
 		if (!byte_exact(&t->fl, &x)) {
 			bad++;
 			explain("synth property", seed, &x);
@@ -289,8 +290,11 @@ START_TEST(test_fault_verdicts)
 	ck_assert_msg(x.r.verdict == ex->verdict, "%s: %s", ex->fault, lp_verdict_str(x.r.verdict));
 	ck_assert_int_eq(x.r.exit_code, ex->verdict == LP_VERDICT_MATCHED ? 0 : 1);
 	ck_assert_uint_ge(x.r.faults_fired, 1);
-	if (ex->verdict == LP_VERDICT_MATCHED)
+	if (ex->verdict == LP_VERDICT_MATCHED) {
+		/* The bytes too: only the bytes policy compares them. */
+		sim(&t->fl, &ex->fault, 1, 7, LP_MATCH_BYTES, &x, NULL, NULL);
 		ck_assert_msg(byte_exact(&t->fl, &x), "%s", ex->fault);
+	}
 	if (ex->segment) {
 		ck_assert_uint_ge(x.r.ndiv, 1);
 		ck_assert_str_eq(x.r.div[0].segment, ex->segment);
@@ -483,7 +487,8 @@ START_TEST(test_faults_json)
 END_TEST
 
 /* A truncated S2 under each policy: the divergence names S2 with the byte
- * counts, and for bytes the first differing offset. */
+ * counts, and for bytes the first differing offset (the other policies
+ * count bytes, they do not compare them). */
 START_TEST(test_truncate_policies)
 {
 	struct tflow *t = shape(SH_BANNER, AF_INET);
@@ -501,7 +506,7 @@ START_TEST(test_truncate_policies)
 		ck_assert_int_eq(x.r.exit_code, 1);
 		/* S3 was cut to 500 bytes; S4 (652) followed, shifted. */
 		ck_assert_str_eq(x.r.div[0].segment, "S3");
-		ck_assert_int_eq(x.r.div[0].first_diff, (int64_t)(s3->offset + 500));
+		ck_assert_int_eq(x.r.div[0].first_diff, m == LP_MATCH_BYTES ? (int64_t)(s3->offset + 500) : -1);
 		if (m == LP_MATCH_BYTES) {
 			ck_assert_str_eq(x.r.div[0].message + 0, x.r.reason);
 			ck_assert(strstr(x.r.reason, "bytes differ"));
@@ -528,7 +533,7 @@ START_TEST(test_coalesced_fault)
 		tf_seg(t, 1, 10, LP_TH_PSH, 10);
 	tf_seg(t, 0, 0, LP_TH_FIN, -1);
 	tf_seg(t, 1, 0, LP_TH_FIN, -1);
-	sim(&t->fl, &f, 1, 1, LP_MATCH_STREAM, &x, NULL, NULL);
+	sim(&t->fl, &f, 1, 1, LP_MATCH_BYTES, &x, NULL, NULL);
 	ck_assert_uint_eq(x.r.faults_fired, 1);
 	ck_assert(byte_exact(&t->fl, &x));
 	tf_free(t);
@@ -814,7 +819,7 @@ static void capture_property(const char *name, const struct lp_flow *fl, unsigne
 	for (uint64_t seed = 1; seed <= PROPERTY_SEEDS; seed++) {
 		struct run x;
 
-		sim(fl, noisy, 6, seed, LP_MATCH_STREAM, &x, NULL, NULL);
+		sim(fl, noisy, 6, seed, LP_MATCH_BYTES, &x, NULL, NULL);
 		if (!byte_exact(fl, &x)) {
 			failed++;
 			explain(name, seed, &x);
@@ -847,6 +852,7 @@ END_TEST
 START_TEST(test_hole_filled)
 {
 	struct tflow *t = shape(SH_BANNER, AF_INET);
+	struct lp_extent ext[3];
 	struct lp_hole hole;
 	size_t k = 0;
 	struct run x;
@@ -862,7 +868,14 @@ START_TEST(test_hole_filled)
 		t->fl.segs[k++] = *g;
 	}
 	t->fl.nsegs = k;
-	memset(t->fl.dir[LP_C2S].data + hole.offset, 0, hole.len);
+	/* The stream's extents: bytes, the hole (none), bytes. */
+	ext[0] = (struct lp_extent){ 0, (uint32_t)hole.offset, t->bytes[LP_C2S] };
+	ext[1] = (struct lp_extent){ (uint32_t)hole.offset, (uint32_t)hole.len, NULL };
+	ext[2] = (struct lp_extent){ (uint32_t)(hole.offset + hole.len),
+				     (uint32_t)(t->fl.dir[LP_C2S].len - hole.offset - hole.len),
+				     t->bytes[LP_C2S] + hole.offset + hole.len };
+	t->fl.dir[LP_C2S].ext = ext;
+	t->fl.dir[LP_C2S].next = 3;
 	t->fl.dir[LP_C2S].holes = &hole;
 	t->fl.dir[LP_C2S].nholes = 1;
 	t->fl.dir[LP_C2S].hole_bytes = hole.len;
@@ -871,6 +884,7 @@ START_TEST(test_hole_filled)
 		ck_assert_msg(byte_exact(&t->fl, &x), "%s: %s", lp_match_str((enum lp_match)m), x.r.reason);
 	}
 	t->fl.dir[LP_C2S].holes = NULL;
+	t->fl.dir[LP_C2S].ext = &t->ext[LP_C2S];
 	tf_free(t);
 }
 END_TEST

@@ -29,6 +29,9 @@
 #define GF_MAX_FLOWS 60000u
 #define GF_MAX_ADDRS 16
 #define GF_MAX_BYTES (1u << 20)
+/* Larger responses (one flow of up to 2 GiB, for the memory tests) repeat
+ * their pattern from a small buffer. */
+#define GF_MAX_RESP 0x7ffff000u
 #define GF_MSS 1460u
 #define GF_STEP_NS 50000ull
 
@@ -51,11 +54,12 @@ struct gf_opts {
 struct gf_slot {
 	uint64_t ts;
 	uint32_t flow;
-	uint16_t k;
+	uint32_t k;
 };
 
 static const char gf_syn_opts[] = "\x02\x04\x05\xb4\x01\x03\x03\x07\x04\x02";
 static char *req_buf, *resp_buf;
+static size_t resp_head;    /* the response head's length */
 
 static void usage(FILE *to)
 {
@@ -71,7 +75,8 @@ static void usage(FILE *to)
 		"      --servers A,B,..  server addresses, taken round-robin\n"
 		"      --port N          server port (default 80)\n"
 		"      --req BYTES       request bytes per flow (default 100)\n"
-		"      --resp BYTES      response bytes per flow (default 1000)\n"
+		"      --resp BYTES      response bytes per flow (default 1000; over 1 MiB\n"
+		"                        only with -n 1, up to 2 GiB)\n"
 		"      --spacing-us N    microseconds between flow starts (default 1000)\n"
 		"      --pcapng          write pcapng: even flows on an Ethernet interface,\n"
 		"                        odd ones on a Linux cooked one (default: pcap)\n",
@@ -132,6 +137,15 @@ static void flow_conv(const struct gf_opts *o, uint32_t i, struct pg_conv *c)
 	c->sisn = 0x80000000u + i * 40503u * 65537u;
 }
 
+/* The response's bytes from offset off (at most GF_MSS of them): past the
+ * head, 'a' + offset % 26, found in the buffer at the same phase. */
+static const char *resp_at(const struct gf_opts *o, uint32_t off)
+{
+	if (o->resp <= GF_MAX_BYTES || off < resp_head)
+		return resp_buf + off;
+	return resp_buf + resp_head + (off - resp_head) % 26;
+}
+
 /* Packet k of a flow (relative sequence numbers: data starts at 1). */
 static void flow_pkt(const struct gf_opts *o, unsigned k, struct pg_pkt *p)
 {
@@ -166,7 +180,7 @@ static void flow_pkt(const struct gf_opts *o, unsigned k, struct pg_pkt *p)
 		uint32_t len = o->resp - off < GF_MSS ? o->resp - off : GF_MSS;
 
 		*p = (struct pg_pkt){ .dir = PG_S, .flags = k + 1 == nresp ? PG_PA : PG_ACK, .seq = 1 + off,
-				      .ack = cend, .data = resp_buf + off, .len = len, .window = 502 };
+				      .ack = cend, .data = resp_at(o, off), .len = len, .window = 502 };
 		return;
 	}
 	k -= nresp;
@@ -262,7 +276,7 @@ static int parse_args(int argc, char **argv, struct gf_opts *o)
 			bad = parse_uint(optarg, 1, GF_MAX_BYTES, &o->req);
 			break;
 		case O_RESP:
-			bad = parse_uint(optarg, 0, GF_MAX_BYTES, &o->resp);
+			bad = parse_uint(optarg, 0, GF_MAX_RESP, &o->resp);
 			break;
 		case O_SPACING:
 			bad = parse_uint(optarg, 0, 10000000, &o->spacing_us);
@@ -283,6 +297,10 @@ static int parse_args(int argc, char **argv, struct gf_opts *o)
 					c == 'n' ? "flows" : lopts[c - O_FAMILY + 2].name);
 			return -EINVAL;
 		}
+	}
+	if (o->resp > GF_MAX_BYTES && o->n != 1) {
+		fprintf(stderr, "gen-flows: --resp over %u needs -n 1\n", GF_MAX_BYTES);
+		return -EINVAL;
 	}
 	if (optind != argc || !o->n || !o->out) {
 		fprintf(stderr, "gen-flows: -n N and -o FILE are needed%s\n",
@@ -333,7 +351,8 @@ int main(int argc, char **argv)
 			 o.resp > hl ? o.resp - hl : 0);
 	}
 	req_buf = fill(o.req, "GET /gen-flows HTTP/1.1\r\nHost: lab\r\nX-Pad: ");
-	resp_buf = fill(o.resp, o.resp >= strlen(head) ? head : "");
+	resp_head = o.resp >= strlen(head) ? strlen(head) : 0;
+	resp_buf = fill(o.resp <= GF_MAX_BYTES ? o.resp : (unsigned)resp_head + 26 + GF_MSS, resp_head ? head : "");
 	per = flow_pkts(&o);
 	total = (size_t)o.n * per;
 	slots = calloc(total, sizeof(*slots));
@@ -345,7 +364,7 @@ int main(int argc, char **argv)
 		for (unsigned k = 0; k < per; k++)
 			slots[j++] = (struct gf_slot){
 				.ts = base + (uint64_t)i * o.spacing_us * 1000u + k * GF_STEP_NS,
-				.flow = i, .k = (uint16_t)k };
+				.flow = i, .k = k };
 	qsort(slots, total, sizeof(*slots), slot_cmp);
 	if (o.pcapng) {
 		ng = pg_ng_open(o.out, false);

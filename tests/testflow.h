@@ -17,6 +17,8 @@ struct tflow {
 	struct lp_segment segs[TF_MAXSEG];
 	uint64_t cap[2];
 	uint64_t ts;
+	uint8_t *bytes[2];          /* each stream's bytes: one extent */
+	struct lp_extent ext[2];
 };
 
 /* A flow between 198.18.0.1:40000 and 198.18.0.2:80 (or 2001:db8::1/2),
@@ -43,11 +45,14 @@ static inline struct tflow *tf_new(int family, uint64_t cbytes, uint64_t sbytes)
 	for (int d = 0; d < 2; d++) {
 		struct lp_stream *s = &t->fl.dir[d];
 
-		s->data = calloc(1, t->cap[d] ? t->cap[d] : 1);
-		if (!s->data)
+		t->bytes[d] = calloc(1, t->cap[d] ? t->cap[d] : 1);
+		if (!t->bytes[d])
 			abort();
 		for (uint64_t i = 0; i < t->cap[d]; i++)
-			s->data[i] = (uint8_t)((i * 7 + (i >> 8) + (uint64_t)d * 13) & 0xff);
+			t->bytes[d][i] = (uint8_t)((i * 7 + (i >> 8) + (uint64_t)d * 13) & 0xff);
+		t->ext[d] = (struct lp_extent){ 0, (uint32_t)t->cap[d], t->bytes[d] };
+		s->ext = &t->ext[d];
+		s->next = 1;
 		s->syn = true;
 		s->isn_from_syn = true;
 		s->opts.seen = true;
@@ -110,8 +115,8 @@ static inline void tf_free(struct tflow *t)
 {
 	if (!t)
 		return;
-	free(t->fl.dir[0].data);
-	free(t->fl.dir[1].data);
+	free(t->bytes[0]);
+	free(t->bytes[1]);
 	free(t);
 }
 

@@ -100,7 +100,8 @@ struct lp_engine_cfg {
 	uint64_t ts_origin_ns;             /* TSval clock: TSval = ts_base + (now - origin) / 1 ms */
 	uint32_t ts_base;
 	uint16_t mss;                      /* our MSS; 0 = the captured one or 1460 (1440 IPv6) */
-	uint32_t rcv_wnd;                  /* our receive buffer in bytes; 0 = 256 KiB */
+	uint32_t rcv_wnd;                  /* our receive buffer in bytes; 0 = a sixteenth of the
+					    * peer's captured stream, 256 KiB to 8 MiB */
 	unsigned pmtu;                     /* the path MTU known at the start (the route's, a
 					    * cached PMTU); 0: unknown. Segments fit it. */
 	struct lp_fault_plan *faults;      /* application (truncate, rst, stall) and window faults
@@ -153,7 +154,8 @@ void lp_engine_free(struct lp_engine *e);
 int lp_engine_input(struct lp_engine *e, const uint8_t *pkt, size_t len, uint64_t now_ns);
 
 /* Write the next packet to send into buf. Returns its length, 0 when nothing
- * is due now, or -ENOBUFS when cap is too small (the packet stays queued). */
+ * is due now, or -ENOBUFS when cap is too small or -ENOMEM (the packet stays
+ * queued). */
 int lp_engine_output(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t now_ns);
 
 /* What the fault plan needs to know of a packet (struct lp_fault_pkt). */

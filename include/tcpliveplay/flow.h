@@ -41,10 +41,19 @@ struct lp_hole {
 	uint64_t offset, len;
 };
 
+/* A run of a stream's bytes: len bytes from stream offset off, where the
+ * capture holds them (p points into the mapped capture), or a hole (p NULL:
+ * not captured, read as zeros). Streams are shorter than 2^31 bytes. */
+struct lp_extent {
+	uint32_t off, len;
+	const uint8_t *p;
+};
+
 /* One direction of a connection. Offsets count from the first byte after the
- * SYN (sequence number ISN + 1). */
+ * SYN (sequence number ISN + 1). Its bytes are read with lp_stream_*(). */
 struct lp_stream {
-	uint8_t *data;           /* len bytes; bytes in holes are zero */
+	struct lp_extent *ext;   /* in order, covering [0, len) exactly */
+	size_t next;
 	uint64_t len;            /* stream length (the FIN's offset when seen) */
 	uint32_t isn;            /* sequence number of the SYN (or inferred) */
 	bool isn_from_syn;       /* isn comes from a captured SYN / SYN-ACK */
@@ -61,14 +70,15 @@ struct lp_stream {
 };
 
 /* One replayable step. Data segments are labelled 1, 2, ... per direction in
- * stream order (C1, C2, ... and S1, S2, ... as --dump prints them). */
+ * stream order (C1, C2, ... and S1, S2, ... as --dump prints them). 32 bytes:
+ * a capture holds one per data packet. */
 struct lp_segment {
 	uint64_t ts_ns;      /* capture time */
-	uint64_t offset;     /* stream offset of the first byte (or of the FIN) */
+	uint32_t offset;     /* stream offset of the first byte (or of the FIN) */
 	/* Peer stream bytes this side had received when it sent this: the causal
 	 * link. Never more than the peer had sent earlier in segs[]; peer length + 1
 	 * when this side had also received the peer's FIN. */
-	uint64_t ack;
+	uint32_t ack;
 	uint32_t len;        /* payload bytes */
 	uint32_t packet;     /* packet number in the capture file */
 	uint32_t label;      /* 1-based data-segment label, 0 for SYN/FIN/RST only */
@@ -134,7 +144,8 @@ struct lp_flows;
 typedef void (*lp_warn_fn)(void *ctx, uint32_t packet, const char *what);
 
 /* Read a whole capture and build every flow. Returns 0, or a negative errno
- * with a message naming the packet in err (size errlen). *out is NULL on failure. */
+ * with a message naming the packet in err (size errlen). *out is NULL on failure.
+ * The capture stays mapped until lp_flows_free(): the streams point into it. */
 int lp_flows_load(const char *path, lp_warn_fn warn, void *ctx, struct lp_flows **out,
 		  char *err, size_t errlen);
 
@@ -168,6 +179,22 @@ int lp_flows_select_many(const struct lp_flows *f, const char *sel, const struct
 			 size_t *n);
 
 void lp_flows_free(struct lp_flows *f);
+
+/* Where stream offset off lies: a pointer to its byte and *n, how many bytes
+ * follow it there contiguously; NULL in a hole (*n bytes of it). *n is 0 at or
+ * past the end. */
+const uint8_t *lp_stream_at(const struct lp_stream *st, uint64_t off, uint64_t *n);
+
+/* Copy n bytes from offset off to dst: bytes in holes, or past the end, are zero. */
+void lp_stream_copy(const struct lp_stream *st, uint64_t off, uint64_t n, uint8_t *dst);
+
+/* The first offset from off at which p[0, n) differs from the stream, or -1.
+ * Bytes in holes match anything; bytes past the end differ. */
+int64_t lp_stream_diff(const struct lp_stream *st, uint64_t off, const uint8_t *p, uint64_t n);
+
+/* Write the whole stream to path (created or truncated, mode 0644), holes as
+ * zeros. 0 or -errno. */
+int lp_stream_write(const struct lp_stream *st, const char *path);
 
 /* The first hole of either stream (client first), or false if none. */
 bool lp_flow_first_hole(const struct lp_flow *fl, enum lp_dir *dir, struct lp_hole *hole);

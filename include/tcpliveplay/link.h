@@ -34,6 +34,12 @@ struct lp_link_cfg {
 	 * others go to the callback set with lp_link_set_other(). */
 	bool all_to_local;
 	unsigned buffer_kib;          /* kernel receive buffer, where the kind has one; 0 = 4096 */
+	/* Read through a receive ring of this size (MiB), where the kind has
+	 * one (a packet socket: TPACKET_V3, frames read in place, no system call
+	 * per frame;
+	 * setting it up waits for an RCU grace period, some 15 ms, so it is
+	 * for big transfers); 0: frames are read in batches. */
+	unsigned ring_mib;
 };
 
 /* Called with each inbound IP packet of the connection (a segment, or an
@@ -91,6 +97,9 @@ int lp_link_wait(struct lp_link *l, uint64_t timeout_ns, lp_link_rx_fn rx, void 
 int lp_link_resolve(struct lp_link *l, const uint8_t *addr, uint8_t mac[6], unsigned timeout_ms,
 		    unsigned tries);
 
+/* The receive ring's size in MiB, 0 when frames are read in batches. */
+unsigned lp_link_ring_mib(const struct lp_link *l);
+
 /* Packets the kernel dropped before we read them. */
 unsigned lp_link_drops(struct lp_link *l);
 
@@ -98,6 +107,10 @@ const char *lp_link_error(const struct lp_link *l);
 
 /* Release the link. Accepts NULL. */
 void lp_link_close(struct lp_link *l);
+
+/* The descriptor whose close waits for an RCU grace period (a packet
+ * socket's), or -1: for lp_release_helper() (util.h). */
+int lp_link_release_fd(const struct lp_link *l);
 
 /* The same for a program about to exit. The kernel's release of a packet
  * socket waits for an RCU grace period (synchronize_net() in

@@ -13,10 +13,21 @@
 
 #include "tcpliveplay/link.h"
 
-/* Open the link on interface ifname. -EPERM without the privilege
- * (CAP_NET_RAW), -ENODEV for an unknown interface, -ENETDOWN for one that is
- * down, -EPROTONOSUPPORT for a link type we cannot frame; the message in err. */
-int lp_link_packet_open(const char *ifname, const struct lp_link_cfg *cfg, struct lp_link **out, char *err,
-			size_t errlen);
+/* A packet socket made ahead, bound to nothing (it sees no packet), with a
+ * receive ring of ring_mib MiB (where the kernel allows one): the ring's
+ * set-up waits for an RCU grace period, which a thread can take while the
+ * capture loads. NULL when no socket can be made (the open says why). */
+struct lp_packet_sock;
+struct lp_packet_sock *lp_link_packet_prepare(unsigned ring_mib);
+/* Close a socket made ahead and not used. Accepts NULL. */
+void lp_link_packet_prepared_free(struct lp_packet_sock *ps);
+
+/* Open the link on interface ifname, on ps when not NULL (taken over, on
+ * failure too; its ring is used whatever cfg's). -EPERM without the
+ * privilege (CAP_NET_RAW), -ENODEV for an unknown interface, -ENETDOWN for
+ * one that is down, -EPROTONOSUPPORT for a link type we cannot frame; the
+ * message in err. */
+int lp_link_packet_open(const char *ifname, const struct lp_link_cfg *cfg, struct lp_packet_sock *ps,
+			struct lp_link **out, char *err, size_t errlen);
 
 #endif

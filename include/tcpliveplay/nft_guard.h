@@ -3,7 +3,9 @@
  * RST guard: the local kernel answers a connection it did not open with a
  * reset. The guard is an nftables table (family inet) owned by the process
  * (NFT_TABLE_F_OWNER, Linux >= 5.12) holding one output-hook chain with one
- * rule that drops outgoing TCP RSTs of exactly one connection. The kernel
+ * rule that drops outgoing TCP RSTs of exactly one connection (or a port
+ * range), and on a packet-socket link a netdev table that keeps the
+ * connection's inbound packets from the local kernel altogether. The kernel
  * deletes an owned table when the netlink socket that made it closes, so the
  * guard disappears when the process exits, even on kill -9. The socket is
  * close-on-exec; a forked child holding it keeps the table alive.
@@ -31,8 +33,20 @@ int lp_nft_guard_install_range(const struct lp_endpoint *local, uint16_t last,
 			       const struct lp_endpoint *remote, struct lp_nft_guard **out, char *err,
 			       size_t errlen);
 
-/* Delete the table and close its socket. Accepts NULL. */
+/* Also drop the guarded connections' inbound TCP at the ingress of interface
+ * ifname: an owned netdev table of the same name, on the same socket. A packet
+ * socket has seen those packets by then (packet taps run before the ingress
+ * hook), the local kernel never does: it neither works on them nor answers
+ * them with resets. For a packet-socket link only (a TAP's inbound packets
+ * are the local kernel's to take). 0, or a negative errno and err. */
+int lp_nft_guard_drop_inbound(struct lp_nft_guard *g, const char *ifname, char *err, size_t errlen);
+
+/* Delete the table(s) and close the socket. Accepts NULL. */
 void lp_nft_guard_free(struct lp_nft_guard *g);
+
+/* The netlink socket owning the tables (its last close deletes them, after an
+ * RCU grace period), or -1: for lp_release_helper() (util.h). */
+int lp_nft_guard_fd(const struct lp_nft_guard *g);
 
 /* The table's name: tcpliveplay_<pid>_<n>. */
 const char *lp_nft_guard_table(const struct lp_nft_guard *g);
@@ -41,5 +55,7 @@ const char *lp_nft_guard_table(const struct lp_nft_guard *g);
  * flags and owner port id (0 when not owned), -ENOENT when there is none,
  * another negative errno when the question failed. */
 int lp_nft_table_lookup(const char *name, uint32_t *flags, uint32_t *owner);
+/* The same for a netdev table (lp_nft_guard_drop_inbound()). */
+int lp_nft_netdev_table_lookup(const char *name, uint32_t *flags, uint32_t *owner);
 
 #endif

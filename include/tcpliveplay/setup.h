@@ -22,8 +22,13 @@
 #include "tcpliveplay/netlink.h"
 
 struct lp_nft_guard;
+struct lp_setup_prep;
 
 #define LP_SETUP_MAX_TAP_ADDRS 16
+/* A big transfer: a ring's set-up (an RCU grace period, some 15 ms) pays. */
+#define LP_SETUP_RING_MIN (32ull << 20)
+/* Twice the largest window the engine offers: a ring never fills. */
+#define LP_SETUP_RING_MIB 16
 
 /* The link the command line chose: one of */
 struct lp_link_choice {
@@ -49,6 +54,9 @@ struct lp_setup {
 	struct lp_link_choice want;   /* the command line's choice (the replayer without -i or
 				       * --tap: want.iface is set to the route's interface) */
 	char route_iface[IF_NAMESIZE];
+	uint64_t rx_expect;           /* what the capture shows arriving, in all: from
+				       * LP_SETUP_RING_MIN bytes on, a packet socket reads
+				       * through a receive ring of LP_SETUP_RING_MIB */
 	/* What set-up made. */
 	char where[IF_NAMESIZE + 8];  /* "IFACE" or "TAP NAME", for messages */
 	struct lp_ifinfo ifi;         /* the interface, or the TAP's host side */
@@ -59,6 +67,7 @@ struct lp_setup {
 	uint8_t *kernel_ports;        /* responder, addr_local: bitmap of the ports the host's
 				       * own programs listen on (port p: bit p % 8 of byte
 				       * p / 8), else NULL */
+	struct lp_setup_prep *prep;   /* a packet socket being made ahead, or NULL */
 };
 
 /* Where packets to one live server go: its route and next hop's MAC. */
@@ -83,6 +92,13 @@ struct lp_setup_client {
 	struct lp_hop *hops;          /* in: each live server's dst; out: route and MAC */
 	size_t nhops;
 };
+
+/* Before the capture loads: for a run on an interface (-i, or the route's) whose
+ * capture is a file of file_bytes, from LP_SETUP_RING_MIN on, a thread makes
+ * the packet socket and its receive ring meanwhile (the ring's grace period
+ * is then no longer the run's); the set-up takes it. Nothing otherwise, or
+ * when no thread can be made. */
+void lp_setup_prepare(struct lp_setup *s, uint64_t file_bytes);
 
 /* The replayer's set-up: route and source for every hop, the link, the
  * next hops' MACs (the first is the link's peer), the guard. On an

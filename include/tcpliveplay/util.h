@@ -10,8 +10,30 @@
  * Returns 0 and sets *out, or -EINVAL / -ERANGE. */
 int lp_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
-/* Write len bytes to path (created or truncated, mode 0644). 0 or -errno. */
-int lp_write_file(const char *path, const uint8_t *data, uint64_t len);
+/* For a program about to exit, whose descriptors' release waits for an RCU
+ * grace period (a packet socket; a netfilter socket owning nftables tables):
+ * a helper process (a grandchild, so never a zombie of ours; it dies on
+ * INT, TERM and HUP) keeps a copy of each of the n descriptors fds and
+ * nothing else. The caller then closes its own copies, at once since they
+ * are not the last, and lets the helper go with lp_release_go(), whereupon
+ * the helper's close waits instead. Returns what to pass to lp_release_go(),
+ * -1 when there is no helper (a sanitizer build, no fork): then the
+ * caller's close waits. */
+int lp_release_helper(const int *fds, size_t n);
+/* Let the helper close its copies and exit; -1 does nothing. */
+void lp_release_go(int go);
+
+/* Room for one more element in the array *arr (any object pointer, passed as
+ * its address) of n used and *cap allocated elements of size bytes: the
+ * capacity doubles, from first. 0, or -ENOMEM with the array as it was. */
+int lp_grow(void *arr, size_t n, size_t *cap, size_t size, size_t first);
+
+/* Sort n elements of size bytes (at most 64) in place with cmp, stable. Fast
+ * on data nearly in order (a capture's packets, retransmissions aside): an
+ * insertion sort while it moves fewer than about 8 elements each, else
+ * qsort_r (whose merge sort takes a copy of the array). */
+void lp_sort_nearly(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *, void *),
+		    void *arg);
 
 /* Format a message into err (size errlen); nothing when err is NULL. */
 void lp_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -121,14 +121,18 @@ else
 	head1=$("$LP" --list "$MF/rec.pcap" 2>/dev/null | head -1)
 	nflows=$("$LP" --list "$MF/rec.pcap" 2>/dev/null | grep -vc '^#')
 	busiest=$(sed -n 's/.* TCP flows (at most \([0-9]*\) at once).*/\1/p' <<<"$head1")
+	# The busiest moment counted by a reader that owes nothing to ours; a
+	# connection is open until its last packet, so the closing handshakes of
+	# curl's finished connections can overlap its next ones (20 may show as 22).
+	theirs=$(python3 tests/e2e/tools/pcapcheck.py busiest "$MF/rec.pcap" 8080 2>&1)
 	gets=$(grep -c '"GET /f.bin?n=' "$MF/http.log")
 	if [ $crc -eq 0 ] && [ "$nflows" -eq 200 ] && [ "$gets" -eq 200 ] && [ -n "$busiest" ] &&
-		[ "$busiest" -ge 1 ] && [ "$busiest" -le 21 ]; then
+		[ "$busiest" -ge 1 ] && [ "$busiest" = "$theirs" ]; then
 		ok "many flows: curl --parallel-max 20 recorded 200 connections, 200 GETs, at most $busiest at once"
 	else
 		not_ok "many flows: curl --parallel-max 20 recorded 200 connections, 200 GETs" \
 			"curl exit $crc, $nflows flows in the recording, $gets GETs served" "$head1" \
-			"$(head -5 "$MF/curl.err")"
+			"busiest moment by pcapcheck.py: $theirs" "$(head -5 "$MF/curl.err")"
 	fi
 
 	if [ "$nflows" -eq 200 ]; then

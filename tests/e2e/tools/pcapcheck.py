@@ -14,6 +14,8 @@ that owes nothing to tcpliveplay's own parsers:
                checksum, and how many of them the client sent again with a right
                one that the server acknowledged (and had not before)
   packets      TCP packets of the port
+  busiest      the most connections open at once, each open from its first
+               packet to its last (one ending as another begins counts once)
 
 Only the client's packets are checksummed: the server's own leave its stack
 before their checksums are filled in (the recorder sees them first)."""
@@ -36,7 +38,7 @@ def packets(path):
     link = struct.unpack(e + "I", raw[20:24])[0]
     off = 24
     while off + 16 <= len(raw):
-        _, _, incl, _ = struct.unpack(e + "IIII", raw[off:off + 16])
+        sec, frac, incl, _ = struct.unpack(e + "IIII", raw[off:off + 16])
         frame = raw[off + 16:off + 16 + incl]
         off += 16 + incl
         if link == 1:
@@ -47,6 +49,7 @@ def packets(path):
             continue
         p = tcp(et, l3)
         if p:
+            p["ts"] = (sec, frac)
             yield p
 
 
@@ -116,6 +119,18 @@ def main():
                 elif p["sport"] == port and was_zero and not zero and p["len"] > 1:
                     data_after = True
         print(probes, "yes" if data_after else "no")
+    elif query == "busiest":
+        # Ends before opens at the same instant: a connection that closes as
+        # the next opens is not counted twice.
+        edges = []
+        for ps in conns.values():
+            edges.append((ps[0]["ts"], 1))
+            edges.append((max(ps[-1]["ts"], ps[0]["ts"]), 0 if ps[-1]["ts"] > ps[0]["ts"] else 2))
+        best = cur = 0
+        for _, kind in sorted(edges):
+            cur += 1 if kind == 1 else -1
+            best = max(best, cur)
+        print(best)
     elif query == "rsts":
         print(sum(1 for p in mine if p["dport"] == port and p["flags"] & 4))
     elif query == "badsum":
