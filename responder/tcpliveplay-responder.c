@@ -418,34 +418,6 @@ out:
 /* --help and --version: exit 0. */
 #define OPT_DONE (-1)
 
-/* --ip ADDR, ADDR:PORT or [ADDR]:PORT, as tcpliveplay's --dst; an IPv6
- * zone names the interface. */
-static int ip_option(struct ctx *c, const char *arg)
-{
-	struct lp_ep_arg ea;
-	const char *kind;
-	int rc = lp_ep_parse(arg, &ea);
-
-	if (rc == -ENODEV)
-		return lp_usage_error("--ip %s: no interface has that zone's number", arg);
-	if (rc)
-		return lp_usage_error("--ip: '%s' is not ADDR, ADDR:PORT or [ADDR]:PORT", arg);
-	kind = lp_addr_kind_str(lp_addr_kind(&ea.ep));
-	if (kind)
-		return lp_usage_error("--ip %s: a%s %s address cannot be a TCP peer", arg,
-				      kind[0] == 'u' ? "n" : "", kind);
-	if (ea.maybe_port)
-		log_warn("--ip %s is read as one IPv6 address; for address %s and port %u write [%s]:%u", arg,
-			 ea.alt_addr, ea.alt_port, ea.alt_addr, ea.alt_port);
-	rc = lp_setup_zone(&c->link, "--ip", arg, ea.zone);
-	if (rc)
-		return rc;
-	c->ip = arg;
-	c->ip_ep = ea.ep;
-	c->ip_port = ea.ep.port;
-	return 0;
-}
-
 static int option(struct ctx *c, int opt, const char *arg)
 {
 	uint64_t v;
@@ -461,7 +433,11 @@ static int option(struct ctx *c, int opt, const char *arg)
 		c->flow = arg;
 		return 0;
 	case OPT_IP:
-		return ip_option(c, arg);
+		/* In the forms of tcpliveplay's --dst; a zone names the interface. */
+		c->ip = arg;
+		rc = lp_cli_peer("--ip", arg, arg, &c->link, &c->ip_ep);
+		c->ip_port = c->ip_ep.port;
+		return rc;
 	case OPT_SHARD:
 		if (lp_flowset_parse_shard(arg, LP_FLOWSET_MAX_SHARDS, &c->shard_k, &c->shard_n))
 			return lp_usage_error("--shard: '%s' is not K/N with 1 <= K <= N <= %d", arg,

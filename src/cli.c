@@ -11,6 +11,7 @@
 #include "tcpliveplay/faultcap.h"
 #include "tcpliveplay/log.h"
 #include "tcpliveplay/report.h"
+#include "tcpliveplay/setup.h"
 #include "tcpliveplay/trace.h"
 #include "tcpliveplay/util.h"
 
@@ -466,4 +467,30 @@ int lp_cli_getopt_error(int opt, char *const *argv, int optind_now)
 	if (optopt && (arg[0] != '-' || arg[1] != '-'))
 		return lp_usage_error("invalid option -- '%c'", optopt);
 	return lp_usage_error("unrecognized option '%s'", arg);
+}
+
+int lp_cli_peer(const char *opt, const char *arg, const char *s, struct lp_link_choice *link,
+		struct lp_endpoint *ep)
+{
+	struct lp_ep_arg ea;
+	const char *kind;
+	int rc = lp_ep_parse(s, &ea);
+
+	if (rc == -ENODEV)
+		return lp_usage_error("%s %s: no interface has the zone's number", opt, arg);
+	if (rc && s == arg)
+		return lp_usage_error("%s: '%s' is not ADDR, ADDR:PORT or [ADDR]:PORT", opt, s);
+	if (rc)
+		return lp_usage_error("%s %s: '%s' is not ADDR, ADDR:PORT or [ADDR]:PORT", opt, arg, s);
+	*ep = ea.ep;
+	if (!link)
+		return 0;
+	kind = lp_addr_kind_str(lp_addr_kind(ep));
+	if (kind)
+		return lp_usage_error("%s %s: a%s %s address cannot be a TCP peer", opt, arg,
+				      kind[0] == 'u' ? "n" : "", kind);
+	if (ea.maybe_port)
+		log_warn("%s %s is read as one IPv6 address; for address %s and port %u write [%s]:%u", opt, s,
+			 ea.alt_addr, ea.alt_port, ea.alt_addr, ea.alt_port);
+	return lp_setup_zone(link, opt, arg, ea.zone);
 }

@@ -539,32 +539,6 @@ static const char *old_str(const struct dst_map *d, const char *arg)
 	return buf;
 }
 
-/* One address of --dst arg (s: its OLD or its NEW part): parsed; a live one
- * (NEW, or a plain --dst) can be a TCP peer, and its IPv6 zone names the
- * interface. 0 or an exit status. */
-static int dst_addr(struct ctx *c, const char *arg, const char *s, bool live, struct lp_endpoint *ep)
-{
-	struct lp_ep_arg ea;
-	const char *kind;
-	int rc = lp_ep_parse(s, &ea);
-
-	if (rc == -ENODEV)
-		return lp_usage_error("--dst %s: no interface has the zone's number", arg);
-	if (rc)
-		return lp_usage_error("--dst %s: '%s' is not ADDR, ADDR:PORT or [ADDR]:PORT", arg, s);
-	*ep = ea.ep;
-	if (!live)
-		return 0;
-	kind = lp_addr_kind_str(lp_addr_kind(ep));
-	if (kind)
-		return lp_usage_error("--dst %s: a%s %s address cannot be a TCP peer", arg,
-				      kind[0] == 'u' ? "n" : "", kind);
-	if (ea.maybe_port)
-		log_warn("--dst %s is read as one IPv6 address; for address %s and port %u write [%s]:%u", s,
-			 ea.alt_addr, ea.alt_port, ea.alt_addr, ea.alt_port);
-	return lp_setup_zone(&c->link, "--dst", arg, ea.zone);
-}
-
 static int parse_dsts(struct ctx *c)
 {
 	struct dst_map *maps = c->maps;
@@ -584,7 +558,7 @@ static int parse_dsts(struct ctx *c)
 				return lp_usage_error("--dst: '%s' is not OLD=NEW", s);
 			memcpy(old, s, n);
 			old[n] = '\0';
-			rc = dst_addr(c, s, old, false, &d->old);
+			rc = lp_cli_peer("--dst", s, old, NULL, &d->old);
 			if (rc)
 				return rc;
 			d->has_old = true;
@@ -592,7 +566,7 @@ static int parse_dsts(struct ctx *c)
 		} else if (++plain > 1) {
 			return lp_usage_error("--dst: give one ADDR[:PORT] for every flow, or OLD=NEW mappings");
 		}
-		rc = dst_addr(c, c->dsts[i], s, true, &d->live);
+		rc = lp_cli_peer("--dst", c->dsts[i], s, &c->link, &d->live);
 		if (rc)
 			return rc;
 		if (d->has_old && d->old.family != d->live.family)

@@ -105,6 +105,16 @@ int lp_cli_holes_opt(const char *arg, bool *zero);
  * --holes zero) and LP_EXIT_BADINPUT. */
 int lp_cli_check_holes(const char *file, const struct lp_flow *fl, enum lp_dir d, bool zero);
 
+struct lp_link_choice;
+
+/* The address s of option opt's argument arg (s: arg itself, or a part of
+ * it), as ADDR, IPv4ADDR:PORT or [ADDR]:PORT with an IPv6 zone: into *ep.
+ * With link, it is a TCP peer's (no multicast, broadcast, unspecified), a
+ * bare IPv6 address that reads as ADDR:PORT is warned about, and the zone
+ * names link's interface. 0 or the usage error. */
+int lp_cli_peer(const char *opt, const char *arg, const char *s, struct lp_link_choice *link,
+		struct lp_endpoint *ep);
+
 /* getopt_long() (called with opterr 0 and a ':' first in its option string)
  * returned '?' or ':' for the argument before optind_now: the usage error,
  * said as getopt would, under the program's own name. */
