@@ -37,11 +37,6 @@ struct rsp_opts {
 	enum lp_match match;
 	unsigned patience_ms;             /* how long a client may stay silent while a session
 					   * waits for its bytes; 0: the engine's default */
-	const char *const *faults;        /* server-side fault specs, each session gets its own plan */
-	size_t nfaults;
-	const uint32_t *client_drop;      /* client segment labels to ignore once (every
-					   * served flow has them) */
-	size_t nclient_drop;
 	struct lp_fault_plan *const *plans; /* by flow id (plans[fl->id], NULL: none): each
 					   * session plays a copy, seeded with
 					   * lp_flowset_seed(seed, its number) */

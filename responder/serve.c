@@ -75,7 +75,8 @@ static void on_event(void *ctx, const struct lp_event *ev)
 	char line[320];
 
 	/* Timers and ICMP errors not taken: -vv only. */
-	if ((ev->kind == LP_EV_TIMER || ev->kind == LP_EV_ICMP_IGNORED) && lp_log_threshold < LP_LOG_DEBUG)
+	if ((ev->kind == LP_EV_TIMER || ev->kind == LP_EV_ICMP_IGNORED) &&
+	    lp_log_threshold < LP_LOG_DEBUG)
 		return;
 	fprintf(stderr, "[%u] %s\n", s->id, lp_event_str(ev, line, sizeof(line)));
 }
@@ -262,11 +263,12 @@ static void report_session(struct server *sv, struct session *s, const char *why
 		printf("[%u] session from %s (flow %u): verdict %s%s%s%s\n", s->id,
 		       lp_endpoint_str(&s->client, a, sizeof(a)), s->fl->id, lp_verdict_str(r.verdict),
 		       r.reason[0] ? " (" : "", r.reason, r.reason[0] ? ")" : "");
-		printf("[%u]   sent %" PRIu64 " segment%s, %" PRIu64 " byte%s; received %" PRIu64
-		       " segment%s, %" PRIu64 " byte%s (capture shows %" PRIu64 "); retransmissions %" PRIu64
-		       "; faults fired %" PRIu64 "; %.3f s\n", s->id, r.sent.segments, lp_plural(r.sent.segments),
-		       r.sent.bytes, lp_plural(r.sent.bytes), r.received.segments, lp_plural(r.received.segments),
-		       r.received.bytes, lp_plural(r.received.bytes), r.expected_received_bytes, r.retransmissions,
+		printf("[%u]   sent %" PRIu64 " segment%s, %" PRIu64 " byte%s; ", s->id, r.sent.segments,
+		       lp_plural(r.sent.segments), r.sent.bytes, lp_plural(r.sent.bytes));
+		printf("received %" PRIu64 " segment%s, %" PRIu64 " byte%s (capture shows %" PRIu64 "); ",
+		       r.received.segments, lp_plural(r.received.segments), r.received.bytes,
+		       lp_plural(r.received.bytes), r.expected_received_bytes);
+		printf("retransmissions %" PRIu64 "; faults fired %" PRIu64 "; %.3f s\n", r.retransmissions,
 		       r.faults_fired, (double)r.duration_ns / 1e9);
 		if (r.path_mtu != r.path_mtu_start || r.icmp_accepted || r.icmp_ignored)
 			printf("[%u]   path MTU %u%s; ICMP errors: %" PRIu64 " taken, %" PRIu64
@@ -485,7 +487,8 @@ static void on_rx(void *ctx, const uint8_t *ip, size_t len)
 				char a[64];
 
 				fprintf(stderr, "refused %s: %s\n", lp_endpoint_str(&key, a, sizeof(a)),
-					o->once ? "--once serves one session" : "--max-sessions reached");
+					o->once ? "--once serves one session" :
+					"--max-sessions reached");
 			}
 			send_rst(sv, mac, ip, len);
 			return;

@@ -163,7 +163,8 @@ static int drop_holes(const struct ctx *c, const struct lp_flow **sel, size_t *n
 		return lp_cli_check_holes(c->file, sel[0], LP_S2C, c->holes_zero);
 	for (size_t i = 0; i < *n; i++) {
 		if (!c->holes_zero && lp_cli_hole(sel[i], LP_S2C, what, sizeof(what)))
-			log_warn("%s: flow %u is not served: %s (--holes zero sends zeros)", c->file, sel[i]->id, what);
+			log_warn("%s: flow %u is not served: %s (--holes zero sends zeros)", c->file,
+				 sel[i]->id, what);
 		else
 			sel[k++] = sel[i];
 	}
@@ -555,20 +556,14 @@ int main(int argc, char **argv)
 	/* Errors are said here, under the program's name (not argv[0]'s path). */
 	opterr = 0;
 	while (!rc && (opt = getopt_long(argc, argv, ":i:r:f:vqhV", longopts, NULL)) != -1)
-		rc = opt == '?' || opt == ':' ? lp_cli_getopt_error(opt, argv, optind) : option(&c, opt, optarg);
+		rc = opt == '?' || opt == ':' ? lp_cli_getopt_error(opt, argv, optind) :
+						option(&c, opt, optarg);
 	if (!rc)
 		rc = check_options(&c, argc - optind, argv + optind);
 	if (!rc)
 		rc = lp_cli_json_open(&json_out, c.json);
 	if (!rc)
 		rc = serve(&c);
-	/* --json -: a JSON line on standard output also when it failed at once. */
-	if (!json_out.fp && rc && rc != OPT_DONE) {
-		const char *j = c.json ? c.json : lp_cli_json_arg(argc, argv);
-
-		if (j && !strcmp(j, "-"))
-			lp_cli_json_open(&json_out, j);
-	}
 	lp_cli_faults_free(&c.faults);
-	return rc == OPT_DONE ? LP_EXIT_MATCHED : lp_cli_json_close(&json_out, rc);
+	return rc == OPT_DONE ? LP_EXIT_MATCHED : lp_cli_json_close(&json_out, c.json, argc, argv, rc);
 }

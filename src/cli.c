@@ -221,7 +221,8 @@ int lp_cli_json_open(struct lp_json_out *j, const char *path)
 	if (!path)
 		return 0;
 	if (!*path)
-		return lp_usage_error("--json: an empty file name (give FILE, or - for standard output)");
+		return lp_usage_error("--json: an empty file name (give FILE, or - for standard "
+				      "output)");
 	if (!strcmp(path, "-")) {
 		j->fp = stdout;
 		return 0;
@@ -329,12 +330,37 @@ void lp_cli_faults_free(struct lp_cli_faults *f)
 	f->plan = NULL;
 }
 
-int lp_cli_json_close(struct lp_json_out *j, int rc)
+/* --json's value, for an error met before every option was read (getopt
+ * takes any unambiguous prefix of --json). */
+static const char *json_arg(int argc, char **argv)
+{
+	const char *v = NULL;
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		const char *a = argv[i], *eq = strchr(a, '=');
+		size_t n = eq ? (size_t)(eq - a) : strlen(a);
+
+		if (n < 4 || strncmp(a, "--json", n))
+			continue;
+		if (eq)
+			v = eq + 1;
+		else if (i + 1 < argc)
+			v = argv[++i];
+	}
+	return v;
+}
+
+int lp_cli_json_close(struct lp_json_out *j, const char *path, int argc, char **argv, int rc)
 {
 	const char *why = lp_log_first_error();
 	char dflt[64];
 	bool bad;
 
+	if (!path)
+		path = json_arg(argc, argv);
+	/* --json -: one document on standard output whatever happened. */
+	if (!j->fp && rc && path && !strcmp(path, "-"))
+		lp_cli_json_open(j, path);
 	if (!j->fp)
 		return rc;
 	if (!j->written && rc) {
@@ -355,25 +381,6 @@ int lp_cli_json_close(struct lp_json_out *j, int rc)
 	return rc;
 }
 
-/* --json's value, for an error met before every option was read (getopt
- * takes any unambiguous prefix of --json). */
-const char *lp_cli_json_arg(int argc, char **argv)
-{
-	const char *v = NULL;
-
-	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
-		const char *a = argv[i], *eq = strchr(a, '=');
-		size_t n = eq ? (size_t)(eq - a) : strlen(a);
-
-		if (n < 4 || strncmp(a, "--json", n))
-			continue;
-		if (eq)
-			v = eq + 1;
-		else if (i + 1 < argc)
-			v = argv[++i];
-	}
-	return v;
-}
 
 /* The packet that holds the first byte after stream offset end. */
 static uint32_t packet_at(const struct lp_flow *fl, enum lp_dir d, uint64_t end)
@@ -408,8 +415,8 @@ bool lp_cli_hole(const struct lp_flow *fl, enum lp_dir d, char *buf, size_t len)
 		snprintf(more, sizeof(more), "; %zu holes, %llu bytes in all", st->nholes,
 			 (unsigned long long)st->hole_bytes);
 	snprintf(buf, len, "the %s stream lacks %llu bytes at offset %llu (not captured%s%s)",
-		 d == LP_C2S ? "client" : "server", (unsigned long long)h->len, (unsigned long long)h->offset,
-		 next, more);
+		 d == LP_C2S ? "client" : "server", (unsigned long long)h->len,
+		 (unsigned long long)h->offset, next, more);
 	return true;
 }
 
@@ -431,7 +438,8 @@ int lp_cli_check_holes(const char *file, const struct lp_flow *fl, enum lp_dir d
 	if (!lp_cli_hole(fl, d, what, sizeof(what)))
 		return 0;
 	if (zero) {
-		log_warn("%s: flow %u: %s; --holes zero: zeros go in their place", file, fl->id, what);
+		log_warn("%s: flow %u: %s; --holes zero: zeros go in their place", file, fl->id,
+			 what);
 		return 0;
 	}
 	log_err("%s: flow %u: %s; a replay would send zeros in their place, so nothing is sent (--holes "

@@ -168,12 +168,15 @@ static int route_iface(struct lp_setup *s, const struct lp_setup_client *c)
  * the replay sends (else the replay would speak where the host would not:
  * an ARP that no one answers, a loopback that drops it), and not to a
  * broadcast address. With --dst-mac the user says where to send. */
-static int route_check(const struct lp_setup *s, const struct lp_setup_client *c, const struct lp_hop *h)
+static int route_check(const struct lp_setup *s, const struct lp_setup_client *c,
+		       const struct lp_hop *h)
 {
 	struct lp_route rt;
 	char a[64], via[IF_NAMESIZE], err[512];
 
-	if (lp_addr_link_local(&h->dst) || lp_nl_route_get(c->family, h->dst.addr, 0, &rt, err, sizeof(err)))
+	/* No route: the route lookup through the interface says so later. */
+	if (lp_addr_link_local(&h->dst) ||
+	    lp_nl_route_get(c->family, h->dst.addr, 0, &rt, err, sizeof(err)))
 		return 0;
 	inet_ntop(c->family, h->dst.addr, a, sizeof(a));
 	index_name(rt.ifindex, via);
@@ -186,12 +189,13 @@ static int route_check(const struct lp_setup *s, const struct lp_setup_client *c
 		return lp_env_error("%s is this host's own address (the kernel delivers it on %s, not %s): leave "
 				    "-i out to replay on %s, or replay behind a TAP (--tap NAME)", a, via,
 				    s->want.iface, via);
-	if (s->ifi.type == ARPHRD_LOOPBACK || !c->dst_mac)
+	if (s->ifi.type == ARPHRD_LOOPBACK)
 		return lp_env_error("the route to %s goes via %s, not %s: leave -i out (the route's interface is "
-				    "taken)%s%s%s", a, via, s->want.iface,
-				    s->ifi.type == ARPHRD_LOOPBACK ? "" : ", or give --dst-mac MAC to send on ",
-				    s->ifi.type == ARPHRD_LOOPBACK ? "" : s->want.iface,
-				    s->ifi.type == ARPHRD_LOOPBACK ? "" : " all the same");
+				    "taken)", a, via, s->want.iface);
+	if (!c->dst_mac)
+		return lp_env_error("the route to %s goes via %s, not %s: leave -i out (the route's interface is "
+				    "taken), or give --dst-mac MAC to send on %s all the same", a, via,
+				    s->want.iface, s->want.iface);
 	log_warn("the route to %s goes via %s; sending on %s to --dst-mac as asked", a, via, s->want.iface);
 	return 0;
 }

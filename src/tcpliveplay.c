@@ -466,7 +466,8 @@ out:
 /* Events for -v; the timers and an ICMP error not taken only for -vv. */
 static bool event_shown(const struct lp_event *ev)
 {
-	return (ev->kind != LP_EV_ICMP_IGNORED && ev->kind != LP_EV_TIMER) || lp_log_threshold >= LP_LOG_DEBUG;
+	return (ev->kind != LP_EV_ICMP_IGNORED && ev->kind != LP_EV_TIMER) ||
+	       lp_log_threshold >= LP_LOG_DEBUG;
 }
 
 static void print_event(void *opaque, const struct lp_event *ev)
@@ -910,7 +911,8 @@ static int check_maps(const struct ctx *c, const struct lp_flow *const *sel, siz
 		bool used = false;
 
 		for (size_t k = 0; k < n && d->has_old && !used; k++)
-			used = addr_eq(&d->old, &sel[k]->server) && (!d->old.port || d->old.port == sel[k]->server.port);
+			used = addr_eq(&d->old, &sel[k]->server) &&
+			       (!d->old.port || d->old.port == sel[k]->server.port);
 		if (d->has_old && !used)
 			return lp_usage_error("--dst %s: no selected flow goes to %s (tcpliveplay --list shows each "
 					      "flow's server)", c->dsts[i], old_str(d, c->dsts[i]));
@@ -921,7 +923,8 @@ static int check_maps(const struct ctx *c, const struct lp_flow *const *sel, siz
 /* Why a flow of many is skipped: another family than the replayed host's,
  * another client (unless --any-client), a hole in its client's stream
  * (unless --holes zero). */
-static enum skip_why skip_flow(const struct ctx *c, const struct lp_flow *fl, const struct lp_endpoint *host)
+static enum skip_why skip_flow(const struct ctx *c, const struct lp_flow *fl,
+			       const struct lp_endpoint *host)
 {
 	if (fl->client.family != host->family)
 		return SKIP_FAMILY;
@@ -959,7 +962,8 @@ static int choose_flows(const struct ctx *c, const struct lp_flows *flows, bool 
 	p->host = p->sel[0]->client;
 	p->first_ts = UINT64_MAX;
 	for (size_t i = 0; i < nsel; i++)
-		if ((!many || skip_flow(c, p->sel[i], &p->host) == SKIP_NONE) && p->sel[i]->first_ts < p->first_ts)
+		if ((!many || skip_flow(c, p->sel[i], &p->host) == SKIP_NONE) &&
+		    p->sel[i]->first_ts < p->first_ts)
 			p->first_ts = p->sel[i]->first_ts;
 	total = nsel;
 	if (c->shard_n)
@@ -1275,7 +1279,7 @@ static int run_one(struct ctx *c, struct live_run *lr)
 			 "run with --rst-guard auto (the default)");
 	if (lr->text && lp_log_threshold >= LP_LOG_INFO)
 		lp_report_print_text(&rep, stdout);
-	if (!strncmp(rep.reason, "no answer from the peer", 23))
+	if (strstr(rep.reason, "no answer from the peer"))
 		log_info("hint: a slow peer is waited for up to --patience S (default: --timeout's, else %d s)",
 			 DEFAULT_PATIENCE_S);
 	rc = json_write(&rep);
@@ -1733,14 +1737,7 @@ int main(int argc, char **argv)
 		rc = run_mode(&c);
 	if (c.writer && lp_pcapw_close(c.writer))
 		rc = lp_env_error("cannot write %s", c.write);
-	/* --json -: one JSON document on standard output whatever happened. */
-	if (!json_out.fp && rc) {
-		const char *j = c.json ? c.json : lp_cli_json_arg(argc, argv);
-
-		if (j && !strcmp(j, "-"))
-			lp_cli_json_open(&json_out, j);
-	}
-	rc = lp_cli_json_close(&json_out, rc);
+	rc = lp_cli_json_close(&json_out, c.json, argc, argv, rc);
 out:
 	lp_cli_faults_free(&c.faults);
 	return rc;

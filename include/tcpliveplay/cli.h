@@ -137,12 +137,10 @@ int lp_cli_json_open(struct lp_json_out *j, const char *path);
 
 /* At the end of the run: when no report was written and rc says why, an
  * error document ({"verdict":"error","exit_code":rc,"error":...}, the
- * first error logged); then the file is closed. rc, or LP_EXIT_ENV when
- * writing failed (said). */
-int lp_cli_json_close(struct lp_json_out *j, int rc);
-
-/* --json's value in argv, for an error met before every option was read;
- * NULL when not given. */
-const char *lp_cli_json_arg(int argc, char **argv);
+ * first error logged), also on standard output for --json - (path, or
+ * found in argv when the error came before --json was read) that was never
+ * opened; then the file is closed. rc, or LP_EXIT_ENV when writing failed
+ * (said). */
+int lp_cli_json_close(struct lp_json_out *j, const char *path, int argc, char **argv, int rc);
 
 #endif

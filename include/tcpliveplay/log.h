@@ -15,7 +15,8 @@ extern const char *lp_log_prog;
 /* "PROG: [warning: ]message" on stderr (information and debugging output
  * without the prefix), when level is within the threshold. */
 void lp_log(enum lp_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void lp_log_v(enum lp_log_level level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+void lp_log_v(enum lp_log_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 
 /* The first error logged (without the program's name), "" when none: for a
  * JSON report of a run that ended in an error. */

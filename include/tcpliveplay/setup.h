@@ -38,8 +38,9 @@ struct lp_link_choice {
 							     * addresses, for a TAP made here
 							     * (the kernel adds their routes) */
 	size_t ntap_addr;
-	char zone[IF_NAMESIZE];       /* an address's IPv6 zone: the interface, when -i is not given */
-	const char *zone_opt, *zone_arg;  /* the option that gave it and its argument, for messages */
+	char zone[IF_NAMESIZE];       /* an address's IPv6 zone: the interface (-i's when
+				       * -i is not given) */
+	const char *zone_opt, *zone_arg;  /* the option that gave it, and its argument */
 };
 
 /* The getopt values of --tap and --tap-addr in both programs. */
