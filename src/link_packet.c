@@ -46,7 +46,7 @@
 #define SNAPLEN (65535 + 64)
 /* The ring's blocks: each holds a whole 64 KiB aggregate with its headers.
  * A block goes to us when full or RING_BLOCK_MS after its first frame. */
-#define RING_BLOCK (128u << 10)
+#define RING_BLOCK (512u << 10)
 #define RING_BLOCK_MS 1
 
 /* A TPACKET_V3 receive ring and where we are in it. */
