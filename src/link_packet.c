@@ -102,31 +102,34 @@ static int packet_xmit(struct lp_link *l, const uint8_t *frame, size_t len)
 	return pl->vnet ? send_iov(l, iov, 2) : send_iov(l, iov + 1, 1);
 }
 
-/* The IP packet behind the link header; a super-segment goes with its
- * virtio_net_hdr (the fields in the host's byte order, as the kernel reads
- * a packet socket's): the kernel cuts it (skb_gso_segment(), in software
- * when the interface has no TSO) and completes each segment's checksum
- * from the pseudo-header sum the packet holds (NEEDS_CSUM). */
+/* The IP packet behind the link header, with its virtio_net_hdr. */
 static int packet_xmit_ip(struct lp_link *l, const uint8_t *hdr, size_t hlen, const uint8_t *ip,
 			  size_t len, const struct lp_gso *g)
 {
 	struct packet_link *pl = (struct packet_link *)l;
-	struct virtio_net_hdr vh = { 0 };
+	struct virtio_net_hdr vh;
 	struct iovec iov[3] = {
 		{ .iov_base = &vh, .iov_len = sizeof(vh) },
 		{ .iov_base = (void *)hdr, .iov_len = hlen },
 		{ .iov_base = (void *)ip, .iov_len = len },
 	};
 
-	if (g && g->seg_len && pl->vnet) {
-		vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-		vh.gso_type = (ip[0] >> 4) == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
-		vh.hdr_len = (uint16_t)(hlen + g->hdr_len);
-		vh.gso_size = g->seg_len;
-		vh.csum_start = (uint16_t)(hlen + g->l4_off);
-		vh.csum_offset = 16;
-	}
+	lp_link_packet_vnet(&vh, hlen, ip, g);
 	return pl->vnet ? send_iov(l, iov, 3) : send_iov(l, iov + 1, 2);
+}
+
+void lp_link_packet_vnet(struct virtio_net_hdr *vh, size_t hlen, const uint8_t *ip,
+			 const struct lp_gso *g)
+{
+	memset(vh, 0, sizeof(*vh));
+	if (!g || !g->seg_len)
+		return;
+	vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	vh->gso_type = (ip[0] >> 4) == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
+	vh->hdr_len = (uint16_t)(hlen + g->hdr_len);
+	vh->gso_size = g->seg_len;
+	vh->csum_start = (uint16_t)(hlen + g->l4_off);
+	vh->csum_offset = 16;   /* the TCP checksum's place in its header */
 }
 
 /* Up to LP_LINK_RX_BATCH frames from the ring, each block handed back to

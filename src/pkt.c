@@ -266,6 +266,15 @@ int lp_gso_segment(const uint8_t *pkt, size_t len, const struct lp_gso *g, unsig
 	uint32_t sum;
 	int family;
 
+	if (!g->seg_len) {
+		/* A plain packet is its own only segment. */
+		if (i > 0)
+			return 0;
+		if (len > cap)
+			return -ENOBUFS;
+		memcpy(out, pkt, len);
+		return (int)len;
+	}
 	if (hl > len || (size_t)g->l4_off + LP_TCP_HDR > hl || len < 1)
 		return -EINVAL;
 	family = pkt[0] >> 4 == 4 ? AF_INET : AF_INET6;
@@ -274,8 +283,8 @@ int lp_gso_segment(const uint8_t *pkt, size_t len, const struct lp_gso *g, unsig
 	if (i >= count)
 		return 0;
 	pl = len - hl;
-	off = g->seg_len ? (size_t)i * g->seg_len : 0;
-	n = g->seg_len && pl - off > g->seg_len ? g->seg_len : pl - off;
+	off = (size_t)i * g->seg_len;
+	n = pl - off > g->seg_len ? g->seg_len : pl - off;
 	if (hl + n > cap)
 		return -ENOBUFS;
 	memcpy(out, pkt, hl);

@@ -70,9 +70,10 @@ int lp_pkt_build_gso(uint8_t *buf, size_t cap, const struct lp_seg *s, uint16_t 
 unsigned lp_gso_count(size_t len, const struct lp_gso *g);
 
 /* Write wire segment i (0-based) of the super-segment pkt of len bytes
- * into out, as a segmenter puts it on the wire (valid checksums). Returns
- * its length, 0 when there is no segment i, -ENOBUFS when cap is too small
- * or -EINVAL for a g that does not fit pkt. */
+ * into out, as a segmenter puts it on the wire (valid checksums); a plain
+ * packet (g->seg_len 0) is its own only segment. Returns its length, 0 when
+ * there is no segment i, -ENOBUFS when cap is too small or -EINVAL for a g
+ * that does not fit pkt. */
 int lp_gso_segment(const uint8_t *pkt, size_t len, const struct lp_gso *g, unsigned i, uint8_t *out,
 		   size_t cap);
 
