@@ -78,7 +78,7 @@ static int send_ip(struct lp_link *l, const uint8_t *mac, const uint8_t *ip, siz
 	if (len == 0 || len > 65535)
 		return -EMSGSIZE;
 	if (l->has_mac)
-		off = eth_header(l->has_mac && l->ops->xmit_ip ? eth : l->frame, mac ? mac : l->peer_mac,
+		off = eth_header(l->ops->xmit_ip ? eth : l->frame, mac ? mac : l->peer_mac,
 				 l->cfg.local_mac, (ip[0] >> 4) == 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4);
 	if (l->ops->xmit_ip)
 		return l->ops->xmit_ip(l, eth, off, ip, len, g);
