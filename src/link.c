@@ -111,10 +111,17 @@ static int send_cut(struct lp_link *l, const uint8_t *mac, const uint8_t *ip, si
 int lp_link_send_gso(struct lp_link *l, const uint8_t *mac, const uint8_t *ip, size_t len,
 		     const struct lp_gso *g)
 {
+	int rc;
+
 	if (!g || !g->seg_len)
 		return send_ip(l, mac, ip, len, NULL);
-	if (l->gso_segs >= lp_gso_count(len, g))
-		return send_ip(l, mac, ip, len, g);
+	if (l->gso_segs < lp_gso_count(len, g))
+		return send_cut(l, mac, ip, len, g);
+	rc = send_ip(l, mac, ip, len, g);
+	if (rc != -EINVAL)
+		return rc;
+	/* A kernel that refuses the offload's header: without it from now on. */
+	l->gso_segs = 1;
 	return send_cut(l, mac, ip, len, g);
 }
 

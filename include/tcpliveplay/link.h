@@ -86,7 +86,8 @@ unsigned lp_link_gso_segs(const struct lp_link *l);
 /* Send a TCP super-segment (struct lp_gso, pkt.h; g NULL or seg_len 0: a
  * plain packet) to mac as lp_link_send_to() does: one send where the link
  * has the offload for that many segments, else cut into wire segments here
- * and sent one by one. 0 or a negative errno. */
+ * and sent one by one (and so from then on when the kernel refuses the
+ * offload). 0 or a negative errno. */
 int lp_link_send_gso(struct lp_link *l, const uint8_t *mac, const uint8_t *ip, size_t len,
 		     const struct lp_gso *g);
 
