@@ -14,19 +14,22 @@ GS=$T/gso
 mkdir -p "$GS"
 head -c $((8 << 20)) /dev/urandom > "$GS/file"
 bg ip netns exec "$S_NS" socat -U -b 65536 TCP-LISTEN:9088,reuseaddr,fork OPEN:"$GS/file"
+bg ip netns exec "$S_NS" socat -U -b 65536 TCP6-LISTEN:9087,reuseaddr,fork OPEN:"$GS/file"
 bg ip netns exec "$S_NS" socat -u -b 65536 TCP-LISTEN:9089,reuseaddr,fork CREATE:"$GS/up.got"
-for p in 9088 9089; do
+for p in 9087 9088 9089; do
 	wait_for 100 listening "$S_NS" $p || not_ok "gso: socat on port $p did not start"
 done
-# The captures: an 8 MiB download and an 8 MiB upload by socat's own client,
-# the sender held to 1 Gbit/s so that the recorder keeps up.
+# The captures: an 8 MiB download (over IPv4 and over IPv6) and an 8 MiB
+# upload by socat's own client, the sender held to 1 Gbit/s so that the
+# recorder keeps up.
 ins tc qdisc add dev vs root tbf rate 1gbit burst 256kb latency 100ms
 record "$C_NS" vc "$GS/down.pcap" inc socat -b 65536 -u "TCP:$S4:9088" CREATE:"$GS/down.got"
+record "$C_NS" vc "$GS/down6.pcap" inc socat -b 65536 -u "TCP6:[$S6]:9087" CREATE:"$GS/down.got"
 ins tc qdisc del dev vs root
 inc tc qdisc add dev vc root tbf rate 1gbit burst 256kb latency 100ms
 record "$C_NS" vc "$GS/up.pcap" inc socat -b 65536 -u OPEN:"$GS/file" "TCP:$S4:9089"
 inc tc qdisc del dev vc root
-for c in down up; do
+for c in down down6 up; do
 	if ! "$LP" --list "$GS/$c.pcap" | grep -q 'holes=none'; then
 		not_ok "gso: record the 8 MiB $c" "$("$LP" --list "$GS/$c.pcap" 2>&1 | head -3)"
 	fi
@@ -50,29 +53,34 @@ egress_count() {
 	ip netns exec "$1" nft list table netdev lpgso | sed -n 's/.*counter packets \([0-9]*\) .*/\1/p'
 }
 
-# serve_once NAME ARGS...: the responder serves the download once on
-# 198.18.0.6:9088 while socat fetches it and the client's side records;
-# sets out (socat's and the responder's words), rc, rrc, seen (the egress
-# count on vs) and wire (pcapcheck's "PACKETS LARGEST BAD" of what arrived).
+# serve_once NAME [6] ARGS...: the responder serves the download once on
+# 198.18.0.6:9088 (6: the IPv6 one on [2001:db8::6]:9087) while socat
+# fetches it and the client's side records; sets out (the responder's last
+# words), rc, rrc, seen (the egress count on vs) and wire (pcapcheck's
+# "PACKETS LARGEST BAD" of what arrived).
 serve_once() {
-	local name=$1
+	local name=$1 cap=$GS/down.pcap ip=198.18.0.6 port=9088 to=TCP:198.18.0.6:9088
 	shift
+	if [ "${1:-}" = 6 ]; then
+		cap=$GS/down6.pcap ip=2001:db8::6 port=9087 to="TCP6:[2001:db8::6]:9087"
+		shift
+	fi
 	: > "$GS/$name.log"
 	egress_count_start "$S_NS" vs
-	ip netns exec "$S_NS" timeout 60 "$B/tcpliveplay-responder" -i vs -r "$GS/down.pcap" \
-		--ip 198.18.0.6 --port 9088 --once --seed 8 "$@" > "$GS/$name.log" 2>&1 &
+	ip netns exec "$S_NS" timeout 60 "$B/tcpliveplay-responder" -i vs -r "$cap" \
+		--ip $ip --port $port --once --seed 8 "$@" > "$GS/$name.log" 2>&1 &
 	local rpid=$!
 	rc=99 rrc=99 seen=- wire=-
 	if wait_for 100 grep -q '^serving' "$GS/$name.log"; then
 		ins tc qdisc add dev vs root tbf rate 1gbit burst 256kb latency 100ms
-		record "$C_NS" vc "$GS/$name.pcap" inc timeout 30 socat -b 65536 -u TCP:198.18.0.6:9088 \
+		record "$C_NS" vc "$GS/$name.pcap" inc timeout 30 socat -b 65536 -u "$to" \
 			CREATE:"$GS/$name.got"
 		rc=$?
 		ins tc qdisc del dev vs root
 		wait "$rpid"
 		rrc=$?
 		seen=$(egress_count "$S_NS")
-		wire=$(python3 tests/e2e/tools/pcapcheck.py wire "$GS/$name.pcap" 9088 "$GS/$name.stream" 2>&1)
+		wire=$(python3 tests/e2e/tools/pcapcheck.py wire "$GS/$name.pcap" $port "$GS/$name.stream" 2>&1)
 	else
 		kill "$rpid" 2>/dev/null
 		wait "$rpid" 2>/dev/null
@@ -95,6 +103,16 @@ serve_once plain
 if [ $rc -eq 0 ] && [ $rrc -eq 0 ] && [ "${seen:-0}" -gt 0 ] 2>/dev/null && wire_ok "$wire" &&
 	cmp -s "$GS/plain.got" "$GS/file" && cmp -s "$GS/plain.stream" "$GS/file"; then
 	ok "$name ($seen super-segments; arrived: $wire packets/largest/bad)"
+else
+	not_ok "$name" "socat $rc, responder $rrc, super-segments ${seen:-?}, arrived ${wire:-?}" "$out"
+fi
+
+# 1b: the same over IPv6.
+name="gso: the same over IPv6: super-segments left, socat got every byte, wire-sized"
+serve_once plain6 6
+if [ $rc -eq 0 ] && [ $rrc -eq 0 ] && [ "${seen:-0}" -gt 0 ] 2>/dev/null && wire_ok "$wire" &&
+	cmp -s "$GS/plain6.got" "$GS/file" && cmp -s "$GS/plain6.stream" "$GS/file"; then
+	ok "$name ($seen super-segments; arrived: $wire)"
 else
 	not_ok "$name" "socat $rc, responder $rrc, super-segments ${seen:-?}, arrived ${wire:-?}" "$out"
 fi
