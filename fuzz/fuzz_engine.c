@@ -280,6 +280,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.ts_base = 5;
 	cfg.match = (enum lp_match)((data[0] >> 1) % 3);
 	cfg.rcv_wnd = data[0] & 8 ? 4096 : 0;
+	/* The wait for the peer: keepalives, and a patience or none. */
+	cfg.keepalive_ms = data[0] & 4 ? 2000 : 0;
+	cfg.expect_timeout_ms = data[0] & 64 ? 0 : 5000;
 	plan = faults(data[0], server);
 	cfg.faults = plan;
 	if (lp_engine_new(&flow->fl, &cfg, &e)) {

@@ -35,13 +35,15 @@ struct rsp_opts {
 	uint64_t idle_ns;                 /* free a session this long without input */
 	bool once;                        /* serve one session, then return */
 	enum lp_match match;
+	unsigned patience_ms;             /* how long a client may stay silent while a session
+					   * waits for its bytes; 0: the engine's default */
 	struct lp_fault_plan *const *plans; /* by flow id (plans[fl->id], NULL: none): each
 					   * session plays a copy, seeded with
 					   * lp_flowset_seed(seed, its number) */
 	size_t nplans;
 	uint64_t seed;
-	int verbose;                      /* 1: each step */
-	bool quiet;                       /* one line per session */
+	int verbose;                      /* 1: each step (on stderr) */
+	bool quiet;                       /* errors only */
 	bool text;                        /* false: no text on stdout (JSON goes there) */
 	FILE *json;                       /* one report per session, or NULL */
 	volatile sig_atomic_t *stop;

@@ -74,9 +74,11 @@ static void on_event(void *ctx, const struct lp_event *ev)
 	struct session *s = ctx;
 	char line[320];
 
-	/* An ICMP error not taken: -vv only. */
-	if (ev->kind != LP_EV_ICMP_IGNORED || lp_log_threshold >= LP_LOG_DEBUG)
-		printf("[%u] %s\n", s->id, lp_event_str(ev, line, sizeof(line)));
+	/* Timers and ICMP errors not taken: -vv only. */
+	if ((ev->kind == LP_EV_TIMER || ev->kind == LP_EV_ICMP_IGNORED) &&
+	    lp_log_threshold < LP_LOG_DEBUG)
+		return;
+	fprintf(stderr, "[%u] %s\n", s->id, lp_event_str(ev, line, sizeof(line)));
 }
 
 static void heap_set(struct server *sv, size_t i, struct session *s)
@@ -262,16 +264,16 @@ static void report_session(struct server *sv, struct session *s, const char *why
 		sv->once_done = true;
 		sv->once_exit = r.exit_code;
 	}
-	if (o->text && o->quiet) {
-		printf("[%u] %s (flow %u)\n", s->id, lp_verdict_str(r.verdict), s->fl->id);
-	} else if (o->text) {
+	if (o->text && !o->quiet) {
 		printf("[%u] session from %s (flow %u): verdict %s%s%s%s\n", s->id,
 		       lp_endpoint_str(&s->client, a, sizeof(a)), s->fl->id, lp_verdict_str(r.verdict),
 		       r.reason[0] ? " (" : "", r.reason, r.reason[0] ? ")" : "");
-		printf("[%u]   sent %" PRIu64 " segments, %" PRIu64 " bytes; received %" PRIu64
-		       " segments, %" PRIu64 " bytes (capture shows %" PRIu64 "); retransmissions %" PRIu64
-		       "; faults fired %" PRIu64 "; %.3f s\n", s->id, r.sent.segments, r.sent.bytes,
-		       r.received.segments, r.received.bytes, r.expected_received_bytes, r.retransmissions,
+		printf("[%u]   sent %" PRIu64 " segment%s, %" PRIu64 " byte%s; ", s->id, r.sent.segments,
+		       lp_plural(r.sent.segments), r.sent.bytes, lp_plural(r.sent.bytes));
+		printf("received %" PRIu64 " segment%s, %" PRIu64 " byte%s (capture shows %" PRIu64 "); ",
+		       r.received.segments, lp_plural(r.received.segments), r.received.bytes,
+		       lp_plural(r.received.bytes), r.expected_received_bytes);
+		printf("retransmissions %" PRIu64 "; faults fired %" PRIu64 "; %.3f s\n", r.retransmissions,
 		       r.faults_fired, (double)r.duration_ns / 1e9);
 		if (r.path_mtu != r.path_mtu_start || r.icmp_accepted || r.icmp_ignored)
 			printf("[%u]   path MTU %u%s; ICMP errors: %" PRIu64 " taken, %" PRIu64
@@ -339,10 +341,12 @@ static int new_session(struct server *sv, const struct lp_endpoint *client, cons
 	cfg.ts_base = lp_rng_u32(&sv->rng);
 	cfg.ts_origin_ns = now;
 	cfg.match = o->match;
+	if (o->patience_ms)
+		cfg.expect_timeout_ms = o->patience_ms;
 	cfg.mss = lp_engine_pick_mss(&fl->dir[LP_S2C].opts, o->local.family, o->mtu);
 	cfg.pmtu = o->mtu;
 	cfg.faults = s->faults;
-	if (o->verbose >= 1 && !o->quiet && o->text)
+	if (o->verbose >= 1 && !o->quiet)
 		cfg.on_event = on_event;
 	cfg.ctx = s;
 	rc = lp_engine_new(fl, &cfg, &s->eng);
@@ -485,11 +489,12 @@ static void on_rx(void *ctx, const uint8_t *ip, size_t len)
 		if ((o->once && sv->once_started) ||
 		    (lp_sess_table_count(sv->tab) >= o->max_sessions && !evict_finished(sv))) {
 			sv->sum->refused++;
-			if (o->verbose >= 1 && !o->quiet && o->text) {
+			if (o->verbose >= 1 && !o->quiet) {
 				char a[64];
 
-				printf("refused %s: %s\n", lp_endpoint_str(&key, a, sizeof(a)),
-				       o->once ? "--once serves one session" : "--max-sessions reached");
+				fprintf(stderr, "refused %s: %s\n", lp_endpoint_str(&key, a, sizeof(a)),
+					o->once ? "--once serves one session" :
+					"--max-sessions reached");
 			}
 			send_rst(sv, mac, ip, len);
 			return;

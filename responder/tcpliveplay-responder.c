@@ -18,6 +18,7 @@
 
 #include "responder.h"
 #include "tcpliveplay/cli.h"
+#include "tcpliveplay/endpoint.h"
 #include "tcpliveplay/fault.h"
 #include "tcpliveplay/flow.h"
 #include "tcpliveplay/flowpick.h"
@@ -38,6 +39,8 @@ struct ctx {
 	const char *flow;
 	unsigned shard_k, shard_n;          /* --shard K/N; 0/0: none */
 	const char *ip;
+	struct lp_endpoint ip_ep;           /* --ip's address */
+	uint16_t ip_port;                   /* --ip's port, 0 when none */
 	uint16_t port;
 	uint64_t max_sessions;
 	uint64_t idle_s;
@@ -51,6 +54,8 @@ struct ctx {
 	int verbose;
 	bool quiet;
 	bool strict;
+	bool holes_zero;                    /* --holes zero */
+	uint64_t patience_s;                /* --patience; 0: the default */
 };
 
 enum {
@@ -66,6 +71,8 @@ enum {
 	OPT_USER,
 	OPT_SHARD,
 	OPT_STRICT,
+	OPT_HOLES,
+	OPT_PATIENCE,
 };
 
 static void usage(FILE *out)
@@ -96,16 +103,23 @@ static void usage(FILE *out)
 		"                        order), starting over after the last\n"
 		"      --shard K/N       serve only the K-th of N parts of the selected flows,\n"
 		"                        the flows tcpliveplay --shard K/N replays\n"
-		"      --ip ADDR         the address to serve (default: the captured server's,\n"
-		"                        of the first selected flow); ARP and neighbour\n"
-		"                        solicitations for it are answered when the interface\n"
-		"                        does not have it\n"
+		"      --ip ADDR[:PORT]  the address to serve: ADDR, IPv4ADDR:PORT or [ADDR]:PORT,\n"
+		"                        as tcpliveplay's --dst (an IPv6 zone names the\n"
+		"                        interface); default: the captured server's, of the\n"
+		"                        first selected flow. ARP and neighbour solicitations\n"
+		"                        for it are answered when the interface does not have it\n"
 		"      --port N          the service port (default: each flow's captured server\n"
 		"                        port); only when the selected flows share one\n"
 		"      --max-sessions N  concurrent sessions, more are refused with a RST\n"
 		"                        (default %d, at most %d)\n"
 		"      --idle-timeout S  end a session that received nothing for S seconds\n"
 		"                        (default 60)\n"
+		"      --patience S      how long a client may stay silent while its session\n"
+		"                        waits for its bytes (default 10); then the session\n"
+		"                        fails (nothing came) or diverges (part came)\n"
+		"      --holes refuse|zero  a served flow's server stream lacks bytes: refuse\n"
+		"                        (default: exit 2; with many flows, leave the flow out)\n"
+		"                        or send zeros in their place\n"
 		"      --once            serve one session and exit with its verdict\n"
 		"      --match POLICY    judge the client's stream: stream (default), size, bytes\n"
 		"      --fault SPEC      misbehave on purpose, repeatable; each session plays the\n"
@@ -124,16 +138,41 @@ static void usage(FILE *out)
 		"      --user USER       once set up, run as USER (when started as root); every\n"
 		"                        capability is dropped after set-up in any case\n"
 		"      --json FILE       one JSON report per session, one per line ('-': stdout\n"
-		"                        only)\n"
-		"  -v, --verbose         print each step of each session (twice: and the ICMP\n"
-		"                        errors not taken)\n"
-		"  -q, --quiet           one line per session and errors only\n"
+		"                        only; a JSON line with the error when it cannot start)\n"
+		"  -v, --verbose         each step of each session, on stderr; -vv also each\n"
+		"                        packet in and out, each timer and the ICMP errors not\n"
+		"                        taken\n"
+		"  -q, --quiet           print errors only (the exit status tells the verdicts)\n"
 		"  -h, --help            this text\n"
 		"  -V, --version         the version\n"
 		"\n"
 		"Exit status: 0 every session matched (with --once: the session matched), 1 a\n"
 		"session diverged or failed, 2 bad usage or input, 3 environment (permission,\n"
 		"interface).\n", DEFAULT_SESSIONS, MAX_SESSIONS);
+}
+
+/* The server's stream is what the responder sends: one with a hole is
+ * refused (one flow), or left out with a warning (many), unless --holes
+ * zero. 0 or an exit status. */
+static int drop_holes(const struct ctx *c, const struct lp_flow **sel, size_t *n)
+{
+	char what[224];
+	size_t k = 0;
+
+	if (*n == 1)
+		return lp_cli_check_holes(c->file, sel[0], LP_S2C, c->holes_zero);
+	for (size_t i = 0; i < *n; i++) {
+		if (!c->holes_zero && lp_cli_hole(sel[i], LP_S2C, what, sizeof(what)))
+			log_warn("%s: flow %u is not served: %s (--holes zero sends zeros)", c->file,
+				 sel[i]->id, what);
+		else
+			sel[k++] = sel[i];
+	}
+	if (!k)
+		return lp_usage_error("%s: every selected flow lacks bytes of its server's stream; --holes zero "
+				      "sends zeros in their place", c->file);
+	*n = k;
+	return 0;
 }
 
 /* Read the capture and pick the flows to serve (an array to free()); an
@@ -154,6 +193,9 @@ static int load_flows(struct ctx *c, struct lp_flows **flows, const struct lp_fl
 		if (!*n)
 			return lp_usage_error("--shard %u/%u: no flow in this part", c->shard_k, c->shard_n);
 	}
+	rc = drop_holes(c, *sel, n);
+	if (rc)
+		return rc;
 	for (size_t i = 0; i < *n; i++) {
 		const struct lp_flow *fl = (*sel)[i];
 
@@ -262,8 +304,8 @@ static void print_serving(const struct ctx *c, const struct lp_flow *const *sel,
 		return;
 	}
 	if (!c->ip && several_servers(sel, nsel))
-		printf("note: the selected flows have several server addresses; all are served at %s\n",
-		       addr_str(local, a, sizeof(a)));
+		log_info("note: the selected flows have several server addresses; all are served at %s",
+			 addr_str(local, a, sizeof(a)));
 	printf("serving %zu flows of %s on port%s %s as %s on %s, seed %llu, %s\n", nsel, c->file,
 	       lp_flowpick_nports(pick) == 1 ? "" : "s", ports_str(pick, pbuf, sizeof(pbuf)),
 	       addr_str(local, l, sizeof(l)), su->where, (unsigned long long)c->seed, how);
@@ -279,11 +321,13 @@ static void print_summary(const struct rsp_summary *sum)
 	       (unsigned long long)sum->echoes);
 }
 
+/* The --json report: one line per session, opened before any work. */
+static struct lp_json_out json_out;
+
 /* Serve on the link set up: the loop's options from the command line, the
  * flows' fault plans by flow id. */
 static int run(const struct ctx *c, const struct lp_setup *su, struct lp_flowpick *pick,
-	       const struct lp_endpoint *local, struct lp_fault_plan *const *plans, size_t nplans,
-	       FILE *json)
+	       const struct lp_endpoint *local, struct lp_fault_plan *const *plans, size_t nplans)
 {
 	struct rsp_opts o;
 	struct rsp_summary sum;
@@ -301,16 +345,18 @@ static int run(const struct ctx *c, const struct lp_setup *su, struct lp_flowpic
 	o.idle_ns = c->idle_s * 1000000000ull;
 	o.once = c->once;
 	o.match = c->match;
+	o.patience_ms = (unsigned)c->patience_s * 1000u;
 	o.plans = plans;
 	o.nplans = nplans;
 	o.seed = c->seed;
 	o.verbose = c->verbose;
 	o.quiet = c->quiet;
 	o.text = !c->json || strcmp(c->json, "-");
-	o.json = json;
+	o.json = json_out.fp;
 	o.stop = &lp_stop_requested;
 	lp_catch_signals();
 	rc = rsp_serve(&o, &sum, err, sizeof(err));
+	json_out.written = sum.sessions > 0;
 	if (rc)
 		return lp_env_error("%s", err);
 	if (o.text && !c->quiet)
@@ -329,12 +375,9 @@ static int serve(struct ctx *c)
 	struct lp_setup su;
 	struct lp_fault_plan **plans = NULL;
 	size_t nsel = 0, nplans = 0;
-	FILE *json = NULL;
 	int rc;
 
 	memset(&su, 0, sizeof(su));
-	if (c->ip && lp_addr_parse(c->ip, &local))
-		return lp_usage_error("--ip: '%s' is not an IPv4 or IPv6 address", c->ip);
 	if (!c->have_seed && getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed))
 		return lp_env_error("no randomness for a seed: %s", strerror(errno));
 	rc = load_flows(c, &flows, &sel, &nsel);
@@ -347,25 +390,22 @@ static int serve(struct ctx *c)
 		rc = lp_env_error("cannot set up the flows: %s", strerror(-rc));
 		goto out;
 	}
-	if (!c->ip)
-		local = sel[0]->server;
+	local = c->ip ? c->ip_ep : sel[0]->server;
 	local.port = lp_flowpick_port(pick, 0);
 	su.want = c->link;
 	for (size_t i = 0; i < nsel; i++)
 		su.rx_expect += sel[i]->dir[LP_C2S].len;
 	rc = lp_setup_server(&su, &local, pick);
 	if (!rc)
-		rc = lp_cli_open_json(c->json, &json);
-	if (!rc)
 		rc = lp_setup_drop(c->user);
 	if (rc)
 		goto out;
 	if ((!c->json || strcmp(c->json, "-")) && !c->quiet)
 		print_serving(c, sel, nsel, pick, &local, &su);
-	rc = run(c, &su, pick, &local, plans, nplans, json);
+	if (c->verbose > 1)
+		lp_cli_trace(su.link);
+	rc = run(c, &su, pick, &local, plans, nplans);
 out:
-	if (json && json != stdout && fclose(json) && !rc)
-		rc = lp_env_error("cannot write %s", c->json);
 	lp_setup_end(&su);
 	lp_flowpick_free(pick);
 	for (size_t i = 0; i < nplans; i++)
@@ -394,8 +434,11 @@ static int option(struct ctx *c, int opt, const char *arg)
 		c->flow = arg;
 		return 0;
 	case OPT_IP:
+		/* In the forms of tcpliveplay's --dst; a zone names the interface. */
 		c->ip = arg;
-		return 0;
+		rc = lp_cli_peer("--ip", arg, arg, &c->link, &c->ip_ep);
+		c->ip_port = c->ip_ep.port;
+		return rc;
 	case OPT_SHARD:
 		if (lp_flowset_parse_shard(arg, LP_FLOWSET_MAX_SHARDS, &c->shard_k, &c->shard_n))
 			return lp_usage_error("--shard: '%s' is not K/N with 1 <= K <= N <= %d", arg,
@@ -433,6 +476,10 @@ static int option(struct ctx *c, int opt, const char *arg)
 	case OPT_STRICT:
 		c->strict = true;
 		return 0;
+	case OPT_HOLES:
+		return lp_cli_holes_opt(arg, &c->holes_zero);
+	case OPT_PATIENCE:
+		return lp_opt_uint("--patience", arg, 1, 86400, "of seconds ", &c->patience_s);
 	case 'v':
 		c->verbose++;
 		lp_log_threshold = c->verbose > 1 ? LP_LOG_DEBUG : LP_LOG_INFO;
@@ -448,9 +495,29 @@ static int option(struct ctx *c, int opt, const char *arg)
 		printf(PROG " %s\n", LP_VERSION);
 		return OPT_DONE;
 	default:
-		fprintf(stderr, "Try '" PROG " --help' for more information.\n");
-		return LP_EXIT_BADINPUT;
+		return lp_usage_error("option %d not handled", opt);
 	}
+}
+
+/* The options given go together; operands are not taken. */
+static int check_options(struct ctx *c, int nargs, char **args)
+{
+	int rc;
+
+	if (nargs)
+		return lp_usage_error("unexpected argument '%s'", args[0]);
+	if (c->ip_port && c->port && c->ip_port != c->port)
+		return lp_usage_error("--ip %s and --port %u name two ports", c->ip, c->port);
+	if (c->ip_port)
+		c->port = c->ip_port;
+	rc = lp_setup_check_opts(&c->link);
+	if (rc)
+		return rc;
+	if (!c->link.iface && !c->link.tap)
+		return lp_usage_error("no interface: give -i IFACE or --tap NAME");
+	if (!c->file)
+		return lp_usage_error("no capture: give -r FILE");
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -472,6 +539,8 @@ int main(int argc, char **argv)
 		{ "json", required_argument, NULL, OPT_JSON },
 		{ "user", required_argument, NULL, OPT_USER },
 		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ "holes", required_argument, NULL, OPT_HOLES },
+		{ "patience", required_argument, NULL, OPT_PATIENCE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -484,18 +553,17 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	lp_log_prog = PROG;
-	while (!rc && (opt = getopt_long(argc, argv, "i:r:f:vqhV", longopts, NULL)) != -1)
-		rc = option(&c, opt, optarg);
-	if (rc)
-		rc = rc == OPT_DONE ? LP_EXIT_MATCHED : rc;
-	else if (optind < argc)
-		rc = lp_usage_error("unexpected argument '%s'", argv[optind]);
-	else if (!c.link.iface && !c.link.tap)
-		rc = lp_usage_error("no interface: give -i IFACE or --tap NAME");
-	else if (!(rc = lp_setup_check_opts(&c.link)) && !c.file)
-		rc = lp_usage_error("no capture: give -r FILE");
-	else if (!rc)
+	/* Errors are said here, under the program's name (not argv[0]'s path). */
+	opterr = 0;
+	while (!rc && (opt = getopt_long(argc, argv, ":i:r:f:vqhV", longopts, NULL)) != -1)
+		rc = opt == '?' || opt == ':' ? lp_cli_getopt_error(opt, argv, optind) :
+						option(&c, opt, optarg);
+	if (!rc)
+		rc = check_options(&c, argc - optind, argv + optind);
+	if (!rc)
+		rc = lp_cli_json_open(&json_out, c.json);
+	if (!rc)
 		rc = serve(&c);
 	lp_cli_faults_free(&c.faults);
-	return rc;
+	return rc == OPT_DONE ? LP_EXIT_MATCHED : lp_cli_json_close(&json_out, c.json, argc, argv, rc);
 }

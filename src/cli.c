@@ -7,8 +7,12 @@
 #include <unistd.h>
 
 #include "tcpliveplay/cli.h"
+#include "tcpliveplay/endpoint.h"
 #include "tcpliveplay/faultcap.h"
 #include "tcpliveplay/log.h"
+#include "tcpliveplay/report.h"
+#include "tcpliveplay/setup.h"
+#include "tcpliveplay/trace.h"
 #include "tcpliveplay/util.h"
 
 #define MAX_WARNINGS 10
@@ -33,21 +37,14 @@ void lp_catch_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
-/* "PROG: message" on stderr, without the newline. */
-static void vmessage(const char *fmt, va_list ap)
-{
-	fprintf(stderr, "%s: ", lp_log_prog);
-	vfprintf(stderr, fmt, ap);
-}
-
 int lp_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmessage(fmt, ap);
+	lp_log_v(LP_LOG_ERR, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help' for more information.\n", lp_log_prog);
+	fprintf(stderr, "Try '%s --help' for more information.\n", lp_log_prog);
 	return LP_EXIT_BADINPUT;
 }
 
@@ -64,9 +61,8 @@ int lp_env_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmessage(fmt, ap);
+	lp_log_v(LP_LOG_ERR, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return LP_EXIT_ENV;
 }
 
@@ -147,10 +143,21 @@ int lp_cli_load(struct lp_loader *l, struct lp_flows **out)
 	return 0;
 }
 
+/* --flow as given, in the form the flow model takes: "A:P -> B:P" as --list
+ * prints a flow is "A:P-B:P". NULL stays NULL. */
+static const char *flow_sel(const char *sel, char *buf, size_t len)
+{
+	if (!sel || lp_flow_sel_normalize(sel, buf, len))
+		return sel;
+	return buf;
+}
+
 int lp_cli_select(const char *file, const struct lp_flows *flows, const char *sel,
 		  const struct lp_flow **out)
 {
-	switch (lp_flows_select(flows, sel, out)) {
+	char norm[256];
+
+	switch (lp_flows_select(flows, flow_sel(sel, norm, sizeof(norm)), out)) {
 	case 0:
 		return 0;
 	case -ENOTUNIQ:
@@ -172,23 +179,26 @@ int lp_cli_select(const char *file, const struct lp_flows *flows, const char *se
 			"number from tcpliveplay --list", file, sel);
 		return LP_EXIT_BADINPUT;
 	default:
-		return lp_usage_error("--flow: '%s' is neither a flow number nor ADDR:PORT-ADDR:PORT", sel);
+		return lp_usage_error("--flow: '%s' is neither a flow number nor ADDR:PORT-ADDR:PORT "
+				      "(or ADDR:PORT -> ADDR:PORT, as --list prints it)", sel);
 	}
 }
 
 int lp_cli_select_many(const char *file, const struct lp_flows *flows, const char *sel,
 		       const struct lp_flow ***out, size_t *n)
 {
+	char norm[256];
+	const char *ns = flow_sel(sel, norm, sizeof(norm));
 	int rc;
 
-	if (!lp_flows_sel_is_list(sel)) {
+	if (!lp_flows_sel_is_list(ns)) {
 		const struct lp_flow *one;
 
 		rc = lp_cli_select(file, flows, sel, &one);
 		if (rc)
 			return rc;
 	}
-	switch (lp_flows_select_many(flows, sel, out, n)) {
+	switch (lp_flows_select_many(flows, ns, out, n)) {
 	case 0:
 		return 0;
 	case -ENOMEM:
@@ -204,24 +214,29 @@ int lp_cli_select_many(const char *file, const struct lp_flows *flows, const cha
 	}
 }
 
-int lp_cli_open_json(const char *path, FILE **fp)
+int lp_cli_json_open(struct lp_json_out *j, const char *path)
 {
-	*fp = NULL;
+	memset(j, 0, sizeof(*j));
+	j->path = path;
 	if (!path)
 		return 0;
+	if (!*path)
+		return lp_usage_error("--json: an empty file name (give FILE, or - for standard "
+				      "output)");
 	if (!strcmp(path, "-")) {
-		*fp = stdout;
+		j->fp = stdout;
 		return 0;
 	}
-	*fp = fopen(path, "w");
-	if (!*fp)
+	j->fp = fopen(path, "w");
+	if (!j->fp)
 		return lp_env_error("cannot write %s: %s", path, strerror(errno));
 	return 0;
 }
 
 int lp_cli_fault_arg(struct lp_cli_faults *f, const char *arg)
 {
-	char err[256];
+	char err[320], pre[128];
+	const char *why = err;
 
 	if (!strcmp(arg, "captured")) {
 		f->captured = true;
@@ -229,8 +244,13 @@ int lp_cli_fault_arg(struct lp_cli_faults *f, const char *arg)
 	}
 	if (!f->plan && lp_fault_plan_new(&f->plan))
 		return lp_env_error("out of memory");
-	if (lp_fault_plan_add(f->plan, arg, err, sizeof(err)))
-		return lp_usage_error("--fault %s: %s", arg, err);
+	if (lp_fault_plan_add(f->plan, arg, err, sizeof(err))) {
+		/* The message names the spec as "fault 'SPEC': "; ours does already. */
+		snprintf(pre, sizeof(pre), "fault '%s': ", arg);
+		if (!strncmp(err, pre, strlen(pre)))
+			why += strlen(pre);
+		return lp_usage_error("--fault %s: %s", arg, why);
+	}
 	return lp_cli_faults_check(f);
 }
 
@@ -308,4 +328,177 @@ void lp_cli_faults_free(struct lp_cli_faults *f)
 {
 	lp_fault_plan_free(f->plan);
 	f->plan = NULL;
+}
+
+/* --json's value, for an error met before every option was read (getopt
+ * takes any unambiguous prefix of --json). */
+static const char *json_arg(int argc, char **argv)
+{
+	const char *v = NULL;
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		const char *a = argv[i], *eq = strchr(a, '=');
+		size_t n = eq ? (size_t)(eq - a) : strlen(a);
+
+		if (n < 4 || strncmp(a, "--json", n))
+			continue;
+		if (eq)
+			v = eq + 1;
+		else if (i + 1 < argc)
+			v = argv[++i];
+	}
+	return v;
+}
+
+int lp_cli_json_close(struct lp_json_out *j, const char *path, int argc, char **argv, int rc)
+{
+	const char *why = lp_log_first_error();
+	char dflt[64];
+	bool bad;
+
+	if (!path)
+		path = json_arg(argc, argv);
+	/* --json -: one document on standard output whatever happened. */
+	if (!j->fp && rc && path && !strcmp(path, "-"))
+		lp_cli_json_open(j, path);
+	if (!j->fp)
+		return rc;
+	if (!j->written && rc) {
+		if (!*why) {
+			snprintf(dflt, sizeof(dflt), "exit status %d", rc);
+			why = dflt;
+		}
+		lp_report_print_json_error(j->fp, rc, why);
+	}
+	bad = fflush(j->fp) || ferror(j->fp);
+	if (j->fp != stdout && fclose(j->fp))
+		bad = true;
+	if (bad) {
+		log_err("cannot write %s", j->fp == stdout ? "standard output" : j->path);
+		rc = LP_EXIT_ENV;
+	}
+	j->fp = NULL;
+	return rc;
+}
+
+
+/* The packet that holds the first byte after stream offset end. */
+static uint32_t packet_at(const struct lp_flow *fl, enum lp_dir d, uint64_t end)
+{
+	const struct lp_segment *best = NULL;
+
+	for (size_t i = 0; i < fl->nsegs; i++) {
+		const struct lp_segment *s = &fl->segs[i];
+
+		if (s->dir != d || !s->len || s->offset + s->len <= end)
+			continue;
+		if (!best || s->offset < best->offset)
+			best = s;
+	}
+	return best ? best->packet : 0;
+}
+
+bool lp_cli_hole(const struct lp_flow *fl, enum lp_dir d, char *buf, size_t len)
+{
+	const struct lp_stream *st = &fl->dir[d];
+	const struct lp_hole *h;
+	char next[48] = "", more[96] = "";
+	uint32_t pkt;
+
+	if (!st->nholes)
+		return false;
+	h = &st->holes[0];
+	pkt = packet_at(fl, d, h->offset + h->len);
+	if (pkt)
+		snprintf(next, sizeof(next), "; the bytes after it are in packet %u", pkt);
+	if (st->nholes > 1)
+		snprintf(more, sizeof(more), "; %zu holes, %llu bytes in all", st->nholes,
+			 (unsigned long long)st->hole_bytes);
+	snprintf(buf, len, "the %s stream lacks %llu bytes at offset %llu (not captured%s%s)",
+		 d == LP_C2S ? "client" : "server", (unsigned long long)h->len,
+		 (unsigned long long)h->offset, next, more);
+	return true;
+}
+
+int lp_cli_holes_opt(const char *arg, bool *zero)
+{
+	if (!strcmp(arg, "refuse"))
+		*zero = false;
+	else if (!strcmp(arg, "zero"))
+		*zero = true;
+	else
+		return lp_usage_error("--holes: '%s' is neither refuse nor zero", arg);
+	return 0;
+}
+
+int lp_cli_check_holes(const char *file, const struct lp_flow *fl, enum lp_dir d, bool zero)
+{
+	char what[256];
+
+	if (!lp_cli_hole(fl, d, what, sizeof(what)))
+		return 0;
+	if (zero) {
+		log_warn("%s: flow %u: %s; --holes zero: zeros go in their place", file, fl->id,
+			 what);
+		return 0;
+	}
+	log_err("%s: flow %u: %s; a replay would send zeros in their place, so nothing is sent (--holes "
+		"zero sends them knowingly)", file, fl->id, what);
+	return LP_EXIT_BADINPUT;
+}
+
+static uint64_t trace_base;
+
+static void trace_packet(void *ctx, bool out, const uint8_t *ip, size_t len)
+{
+	uint64_t t = lp_clock_ns(CLOCK_MONOTONIC) - trace_base;
+	char line[512], ts[32];
+
+	(void)ctx;
+	snprintf(ts, sizeof(ts), "%llu.%06llu", (unsigned long long)(t / 1000000000u),
+		 (unsigned long long)(t % 1000000000u / 1000u));
+	fprintf(stderr, "  %11s %s %s\n", ts, out ? "out" : "in ", lp_pkt_str(ip, len, line, sizeof(line)));
+}
+
+void lp_cli_trace(struct lp_link *link)
+{
+	trace_base = lp_clock_ns(CLOCK_MONOTONIC);
+	lp_link_set_trace(link, trace_packet, NULL);
+}
+
+int lp_cli_getopt_error(int opt, char *const *argv, int optind_now)
+{
+	const char *arg = optind_now > 0 ? argv[optind_now - 1] : "";
+
+	if (opt == ':')
+		return lp_usage_error("option '%s' requires an argument", arg);
+	if (optopt && (arg[0] != '-' || arg[1] != '-'))
+		return lp_usage_error("invalid option -- '%c'", optopt);
+	return lp_usage_error("unrecognized option '%s'", arg);
+}
+
+int lp_cli_peer(const char *opt, const char *arg, const char *s, struct lp_link_choice *link,
+		struct lp_endpoint *ep)
+{
+	struct lp_ep_arg ea;
+	const char *kind;
+	int rc = lp_ep_parse(s, &ea);
+
+	if (rc == -ENODEV)
+		return lp_usage_error("%s %s: no interface has the zone's number", opt, arg);
+	if (rc && s == arg)
+		return lp_usage_error("%s: '%s' is not ADDR, ADDR:PORT or [ADDR]:PORT", opt, s);
+	if (rc)
+		return lp_usage_error("%s %s: '%s' is not ADDR, ADDR:PORT or [ADDR]:PORT", opt, arg, s);
+	*ep = ea.ep;
+	if (!link)
+		return 0;
+	kind = lp_addr_kind_str(lp_addr_kind(ep));
+	if (kind)
+		return lp_usage_error("%s %s: a%s %s address cannot be a TCP peer", opt, arg,
+				      kind[0] == 'u' ? "n" : "", kind);
+	if (ea.maybe_port)
+		log_warn("%s %s is read as one IPv6 address; for address %s and port %u write [%s]:%u", opt, s,
+			 ea.alt_addr, ea.alt_port, ea.alt_addr, ea.alt_port);
+	return lp_setup_zone(link, opt, arg, ea.zone);
 }

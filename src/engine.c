@@ -29,7 +29,7 @@ void lp_engine_cfg_defaults(struct lp_engine_cfg *cfg)
 	cfg->rto_min_ms = 200;
 	cfg->rto_init_ms = 1000;
 	cfg->retries = 6;
-	cfg->expect_timeout_ms = 5000;
+	cfg->expect_timeout_ms = 10000;
 }
 
 void eng_emit(struct lp_engine *e, enum lp_event_kind kind, uint8_t dir, uint32_t label,
@@ -121,7 +121,7 @@ void eng_fail(struct lp_engine *e, const char *reason)
 		return;
 	e->state = LP_ENGINE_FAILED;
 	e->reason = reason;
-	e->rto_at = e->persist_at = e->expect_at = e->release_at = e->delack_at = 0;
+	e->rto_at = e->persist_at = e->expect_at = e->release_at = e->delack_at = e->ka_at = 0;
 	tx_queue_abort(e);
 	eng_emit(e, LP_EV_FAILED, e->me, 0, 0, 0, reason);
 }
@@ -129,7 +129,7 @@ void eng_fail(struct lp_engine *e, const char *reason)
 void eng_done(struct lp_engine *e, const char *reason)
 {
 	e->state = LP_ENGINE_DONE;
-	e->rto_at = e->persist_at = e->expect_at = 0;
+	e->rto_at = e->persist_at = e->expect_at = e->ka_at = 0;
 	/* What is owed goes out now. */
 	if (e->delack_at)
 		e->ack_now = true;
@@ -288,7 +288,7 @@ static void stall_progress(struct lp_engine *e)
 		e->expect_fired = false;
 		eng_fail(e, "stalled: the peer sent nothing more");
 	} else if (all_acked(e) && e->snd_una >= e->snd_max) {
-		if (!e->expect_at)
+		if (!e->expect_at && e->cfg.expect_timeout_ms)
 			e->expect_at = e->now + 2 * (uint64_t)e->cfg.expect_timeout_ms * NS_PER_MS;
 	} else {
 		e->expect_at = 0;
@@ -312,6 +312,8 @@ void eng_progress(struct lp_engine *e)
 				waiting = true;
 				break;
 			}
+			if (!e->peer_fin && wait_no_answer(e, need))
+				return;
 			e->expect_fired = false;
 			shortfall(e, need, e->peer_fin ? "peer closed early" : "peer sent fewer bytes");
 			e->last_met = need;
@@ -362,6 +364,8 @@ void eng_progress(struct lp_engine *e)
 		if (eng_have(e) < e->peer_len && !e->tail_waived) {
 			if (e->peer_fin) {
 				shortfall(e, e->peer_len, "peer closed early");
+			} else if (fired && wait_no_answer(e, e->peer_len)) {
+				return;
 			} else if (fired) {
 				shortfall(e, e->peer_len, "peer sent fewer bytes");
 				fired = false;
@@ -381,12 +385,7 @@ void eng_progress(struct lp_engine *e)
 			}
 		}
 	}
-	if (waiting && all_acked(e) && e->snd_una >= e->snd_max && !peer_waits_on_us(e)) {
-		if (!e->expect_at)
-			e->expect_at = e->now + (uint64_t)e->cfg.expect_timeout_ms * NS_PER_MS;
-	} else {
-		e->expect_at = 0;
-	}
+	wait_update(e, waiting && all_acked(e) && e->snd_una >= e->snd_max && !peer_waits_on_us(e));
 	e->expect_fired = false;
 	tx_update_persist(e);
 	finish_check(e);
@@ -478,14 +477,27 @@ void eng_note_window_cap(struct lp_engine *e)
 uint64_t lp_engine_next_timer(const struct lp_engine *e)
 {
 	uint64_t t = UINT64_MAX;
-	uint64_t c[6] = { e->rto_at, e->persist_at, e->expect_at, e->release_at, e->zw_until, e->delack_at };
+	uint64_t c[7] = { e->rto_at, e->persist_at, e->expect_at, e->release_at, e->zw_until, e->delack_at,
+			  e->ka_at };
 
 	if (e->state == LP_ENGINE_FAILED)
 		return UINT64_MAX;
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < 7; i++)
 		if (c[i] && c[i] < t)
 			t = c[i];
 	return t;
+}
+
+/* Debugging output: which timers fire at now_ns. */
+static void timers_due(struct lp_engine *e, uint64_t now_ns)
+{
+	static const char *const names[] = { "retransmission", "persist", "patience", "think-time",
+					      "zero window reopens", "keepalive" };
+	uint64_t at[] = { e->rto_at, e->persist_at, e->expect_at, e->release_at, e->zw_until, e->ka_at };
+
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]) && e->cfg.on_event; i++)
+		if (at[i] && now_ns >= at[i])
+			eng_emit(e, LP_EV_TIMER, e->me, 0, 0, 0, names[i]);
 }
 
 void lp_engine_timeout(struct lp_engine *e, uint64_t now_ns)
@@ -493,6 +505,7 @@ void lp_engine_timeout(struct lp_engine *e, uint64_t now_ns)
 	e->now = now_ns;
 	if (e->state == LP_ENGINE_FAILED)
 		return;
+	timers_due(e, now_ns);
 	if (e->rto_at && now_ns >= e->rto_at)
 		tx_on_rto(e);
 	if (e->state != LP_ENGINE_RUNNING && e->state != LP_ENGINE_DONE)
@@ -509,6 +522,9 @@ void lp_engine_timeout(struct lp_engine *e, uint64_t now_ns)
 		e->delack_at = 0;
 		e->ack_now = true;
 	}
+	wait_timer(e);
+	if (e->state == LP_ENGINE_FAILED)
+		return;
 	if (e->zw_until && now_ns >= e->zw_until) {
 		/* The zero window reopens: a window update says so. */
 		e->zw_until = 0;
@@ -522,7 +538,7 @@ void lp_engine_abort(struct lp_engine *e, uint64_t now_ns)
 	e->now = now_ns;
 	if (e->state != LP_ENGINE_RUNNING)
 		return;
-	e->rto_at = e->persist_at = e->expect_at = e->release_at = 0;
+	e->rto_at = e->persist_at = e->expect_at = e->release_at = e->ka_at = 0;
 	tx_queue_abort(e);
 	if (!e->abort_rst)
 		e->tcp = T_CLOSED; /* not synchronized: nothing to reset */
@@ -564,11 +580,29 @@ const struct lp_divergence *lp_engine_divergence(const struct lp_engine *e, uint
 	return &e->div[i];
 }
 
+/* A hole of our stream (bytes the capture lacks, which the caller chose to
+ * send as zeros) becomes a segment of its own, before the one after it.
+ * When it went out is not known: at once after our previous segment, so
+ * that the peer, answering it, lets the exchange go on. */
+static void fill_hole(struct lp_engine *e, const struct lp_hole *h, const struct lp_segment *next,
+		      uint64_t prev_ack, struct lp_segment *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->ts_ns = next->ts_ns;
+	f->offset = h->offset;
+	f->len = (uint32_t)h->len;
+	f->ack = prev_ack;
+	f->dir = e->me;
+	f->flags = LP_TH_ACK | LP_TH_PSH;
+	f->packet = next->packet;
+}
+
 static int build_schedule(struct lp_engine *e)
 {
 	const struct lp_flow *fl = e->fl;
-	uint64_t prev_ts = fl->first_ts;
-	size_t nm = 0, nt = 0, nd = 0;
+	const struct lp_stream *ms = &fl->dir[e->me];
+	uint64_t prev_ts = fl->first_ts, prev_ack = 0;
+	size_t nm = ms->nholes, nt = 0, nd = ms->nholes, nh = 0;
 
 	for (size_t i = 0; i < fl->nsegs; i++) {
 		const struct lp_segment *s = &fl->segs[i];
@@ -583,10 +617,11 @@ static int build_schedule(struct lp_engine *e)
 		}
 	}
 	e->mine = calloc(nm ? nm : 1, sizeof(*e->mine));
+	e->fills = calloc(ms->nholes ? ms->nholes : 1, sizeof(*e->fills));
 	e->theirs = calloc(nt ? nt : 1, sizeof(*e->theirs));
 	e->wstart = calloc(nd ? nd : 1, sizeof(*e->wstart));
 	e->wlabel = calloc(nd ? nd : 1, sizeof(*e->wlabel));
-	if (!e->mine || !e->theirs || !e->wstart || !e->wlabel)
+	if (!e->mine || !e->fills || !e->theirs || !e->wstart || !e->wlabel)
 		return -ENOMEM;
 	for (size_t i = 0; i < fl->nsegs; i++) {
 		const struct lp_segment *s = &fl->segs[i];
@@ -600,6 +635,12 @@ static int build_schedule(struct lp_engine *e)
 
 		if (s->dir != e->me || !(s->len || (s->flags & (LP_TH_FIN | LP_TH_RST))))
 			continue;
+		for (; nh < ms->nholes && ms->holes[nh].offset + ms->holes[nh].len <= s->offset; nh++) {
+			fill_hole(e, &ms->holes[nh], s, prev_ack, &e->fills[nh]);
+			e->mine[e->nmine].s = &e->fills[nh];
+			e->nmine++;
+		}
+		prev_ack = s->ack;
 		/* Think-time: from our previous segment or the peer segment that
 		 * completed this one's causal link, whichever came later. */
 		if (s->ack > 0 && e->ntheirs) {
@@ -712,6 +753,7 @@ void lp_engine_free(struct lp_engine *e)
 	if (!e)
 		return;
 	free(e->mine);
+	free(e->fills);
 	free(e->theirs);
 	free(e->wstart);
 	free(e->wlabel);

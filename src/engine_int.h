@@ -78,6 +78,7 @@ struct lp_engine {
 	/* schedule */
 	struct mseg *mine;
 	size_t nmine, rel;
+	struct lp_segment *fills;   /* a segment of ours for each hole of our stream */
 	uint32_t *theirs;           /* the peer's data segments (indexes into fl->segs), in stream
 				     * order: for attribution and size matching */
 	size_t ntheirs;
@@ -176,6 +177,10 @@ struct lp_engine {
 	bool rtt_timing;
 	uint64_t rtt_end, rtt_t0;
 	bool expect_fired;
+	/* waiting for the peer (engine_wait.c) */
+	uint64_t ka_at;             /* next keepalive (0 = off) */
+	unsigned ka_sent, ka_unanswered;
+	bool ka_due;                /* a keepalive goes next */
 	bool tail_waived, close_waived;
 	uint64_t short_at;          /* rcv_nxt at the last shortfall reported */
 	uint64_t slack;             /* peer bytes given up on after shortfalls */
@@ -245,6 +250,18 @@ uint64_t eng_wire_to_capture(const struct lp_engine *e, uint64_t w, uint64_t *co
  * window we advertise notes a window cap. */
 void eng_window_faults(struct lp_engine *e);
 void eng_note_window_cap(struct lp_engine *e);
+
+/* engine_wait.c: waiting for the peer */
+/* The application waits for the peer (or no longer): the patience and the
+ * keepalives start (or stop). */
+void wait_update(struct lp_engine *e, bool waiting);
+/* A segment of the connection came from the peer. */
+void wait_heard(struct lp_engine *e);
+/* The keepalive timer, at lp_engine_timeout(): one more, or the failure. */
+void wait_timer(struct lp_engine *e);
+/* The patience ran out waiting for the peer's bytes up to need: when
+ * nothing of that answer came, the replay fails saying so (true). */
+bool wait_no_answer(struct lp_engine *e, uint64_t need);
 
 /* engine_rx.c: the receive side */
 bool rx_range_insert(struct range *a, size_t *n, uint64_t start, uint64_t end);

@@ -551,6 +551,7 @@ int lp_engine_input(struct lp_engine *e, const uint8_t *pkt, size_t len, uint64_
 		return 0;
 	}
 	e->st.packets_in++;
+	wait_heard(e);
 	if (e->tcp == T_LISTEN)
 		input_listen(e, &s);
 	else if (e->tcp == T_SYN_SENT)

@@ -684,6 +684,11 @@ int lp_engine_output(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t now
 	}
 	if (e->ack_now)
 		return build(e, buf, cap, LP_TH_ACK, e->snd_max, false);
+	if (e->ka_due) {
+		/* A keepalive: one below SND.NXT, no data (engine_wait.c). */
+		e->ka_due = false;
+		return build(e, buf, cap, LP_TH_ACK, e->snd_nxt - 1, false);
+	}
 	return 0;
 }
 

@@ -49,6 +49,16 @@ static const struct {
 	{ "unreachable", LP_FAULT_UNREACH },
 };
 
+/* "fault 'SPEC': unknown kind 'K' (the kinds: drop, dup, ...)". */
+static void unknown_kind(const char *spec, const char *tok, size_t len, char *err, size_t errlen)
+{
+	int n = snprintf(err, errlen, "fault '%s': unknown kind '%.*s' (the kinds:", spec, (int)len, tok);
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]) && n > 0 && (size_t)n < errlen; i++)
+		n += snprintf(err + n, errlen - (size_t)n, " %s%s", kinds[i].name,
+			      i + 1 < sizeof(kinds) / sizeof(kinds[0]) ? "," : ")");
+}
+
 const char *lp_fault_kind_str(enum lp_fault_kind k)
 {
 	switch (k) {
@@ -387,7 +397,7 @@ int lp_fault_plan_add(struct lp_fault_plan *p, const char *spec, char *err, size
 		if (token_is(tok[k], tlen[k], kinds[i].name))
 			break;
 	if (i == sizeof(kinds) / sizeof(kinds[0])) {
-		snprintf(err, errlen, "fault '%s': unknown kind '%.*s'", spec, (int)tlen[k], tok[k]);
+		unknown_kind(spec, tok[k], tlen[k], err, errlen);
 		return -EINVAL;
 	}
 	f.kind = kinds[i].kind;

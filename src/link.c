@@ -83,6 +83,8 @@ static int send_ip(struct lp_link *l, const uint8_t *mac, const uint8_t *ip, siz
 	if (l->ops->xmit_ip)
 		return l->ops->xmit_ip(l, eth, off, ip, len, g);
 	memcpy(l->frame + off, ip, len);
+	if (l->trace)
+		l->trace(l->trace_ctx, true, ip, len);
 	return l->ops->xmit(l, l->frame, off + len);
 }
 
@@ -339,9 +341,13 @@ void lp_link_input(struct lp_link *l, const uint8_t *data, size_t caplen)
 	if (len >= 40 && (p[0] >> 4) == 6 && p[6] == 58 && handle_icmp6(l, smac, p, len))
 		return;
 	if (ours(l, p, len)) {
+		if (l->trace && l->rx)
+			l->trace(l->trace_ctx, false, p, len);
 		if (l->rx)
 			l->rx(l->rx_ctx, p, len);
 	} else if (l->other && l->cfg.all_to_local && to_local(l, p, len)) {
+		if (l->trace)
+			l->trace(l->trace_ctx, false, p, len);
 		l->other(l->other_ctx, p, len);
 	}
 }
@@ -435,6 +441,12 @@ int lp_link_resolve(struct lp_link *l, const uint8_t *addr, uint8_t mac[6], unsi
 void lp_link_set_peer_mac(struct lp_link *l, const uint8_t mac[6])
 {
 	memcpy(l->peer_mac, mac, 6);
+}
+
+void lp_link_set_trace(struct lp_link *l, lp_link_trace_fn fn, void *ctx)
+{
+	l->trace = fn;
+	l->trace_ctx = ctx;
 }
 
 void lp_link_set_other(struct lp_link *l, lp_link_rx_fn other, void *ctx)

@@ -58,6 +58,8 @@ struct lp_link {
 	void *rx_ctx;
 	lp_link_rx_fn other;
 	void *other_ctx;
+	lp_link_trace_fn trace;       /* -vv: every packet in and out */
+	void *trace_ctx;
 	uint8_t rx_mac[6];            /* source MAC of the frame being handled */
 	int handled;                  /* frames handled by this dispatch */
 	char err[320];

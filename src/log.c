@@ -7,16 +7,35 @@
 enum lp_log_level lp_log_threshold = LP_LOG_INFO;
 const char *lp_log_prog = "tcpliveplay";
 
-void lp_log(enum lp_log_level level, const char *fmt, ...)
-{
-	va_list ap;
+static char first_error[512];
 
+void lp_log_v(enum lp_log_level level, const char *fmt, va_list ap)
+{
+	if (level == LP_LOG_ERR && !first_error[0]) {
+		va_list copy;
+
+		va_copy(copy, ap);
+		vsnprintf(first_error, sizeof(first_error), fmt, copy);
+		va_end(copy);
+	}
 	if (level > lp_log_threshold)
 		return;
 	if (level <= LP_LOG_WARN)
 		fprintf(stderr, "%s: %s", lp_log_prog, level == LP_LOG_WARN ? "warning: " : "");
-	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
-	va_end(ap);
 	fputc('\n', stderr);
+}
+
+void lp_log(enum lp_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	lp_log_v(level, fmt, ap);
+	va_end(ap);
+}
+
+const char *lp_log_first_error(void)
+{
+	return first_error;
 }

@@ -445,6 +445,7 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	rt->family = c->family;
 	rt->ifindex = (int)oif;
 	rt->local = rtm->rtm_type == RTN_LOCAL;
+	rt->broadcast = rtm->rtm_type == RTN_BROADCAST;
 	if (route_mtu(tb[RTA_METRICS], &rt->mtu, r))
 		return MNL_CB_ERROR;
 	if (tb[RTA_PREFSRC]) {

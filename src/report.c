@@ -24,6 +24,11 @@ void lp_report_init(struct lp_report *r)
 		r->div[i].first_diff = -1;
 }
 
+const char *lp_plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 const char *lp_verdict_str(enum lp_verdict v)
 {
 	switch (v) {
@@ -62,7 +67,13 @@ void lp_report_add_divergence(struct lp_report *r, const struct lp_divergence *d
 	rd->expected = d->expected;
 	rd->received = d->received;
 	rd->first_diff = d->first_diff;
-	if (d->first_diff >= 0)
+	if (d->first_diff >= 0 && d->reason &&
+	    (!strcmp(d->reason, "bytes differ") || !strcmp(d->reason, "more bytes than captured")))
+		/* Found as the bytes came: the counts of that moment would not
+		 * agree with the report's; the offset says it all. */
+		snprintf(rd->message, sizeof(rd->message), "%s%s%s: first difference at offset %" PRId64,
+			 d->reason, seg[0] ? " at " : "", seg, d->first_diff);
+	else if (d->first_diff >= 0)
 		snprintf(rd->message, sizeof(rd->message),
 			 "%s%s%s: expected %" PRIu64 " bytes, received %" PRIu64
 			 ", first difference at offset %" PRId64,
@@ -152,8 +163,11 @@ void lp_report_from_engine(struct lp_report *r, const struct lp_engine *e, const
 		r->verdict = LP_VERDICT_DIVERGED;
 		snprintf(r->reason, sizeof(r->reason), "%s", r->div[0].message);
 	} else if (state == LP_ENGINE_RUNNING) {
+		char what[96];
+		const char *w = lp_engine_awaits(e, what, sizeof(what));
+
 		r->verdict = LP_VERDICT_FAILED;
-		snprintf(r->reason, sizeof(r->reason), "replay did not finish");
+		snprintf(r->reason, sizeof(r->reason), "replay did not finish%s%s", w ? ", " : "", w ? w : "");
 	} else {
 		r->verdict = LP_VERDICT_MATCHED;
 	}
@@ -177,6 +191,16 @@ void lp_report_from_engine(struct lp_report *r, const struct lp_engine *e, const
 
 		snprintf(r->reason + n, sizeof(r->reason) - n, ": %s", LP_DATA_UNACKED_WHY);
 	}
+}
+
+/* "sent: N segments, N bytes" and "received: ... (capture shows N)". */
+static void print_counts(FILE *fp, const struct lp_report_counts *sent, const struct lp_report_counts *rcvd,
+			 uint64_t expected)
+{
+	fprintf(fp, "sent: %" PRIu64 " segment%s, %" PRIu64 " byte%s\n", sent->segments, lp_plural(sent->segments),
+		sent->bytes, lp_plural(sent->bytes));
+	fprintf(fp, "received: %" PRIu64 " segment%s, %" PRIu64 " byte%s (capture shows %" PRIu64 ")\n",
+		rcvd->segments, lp_plural(rcvd->segments), rcvd->bytes, lp_plural(rcvd->bytes), expected);
 }
 
 static void fmt_duration(uint64_t ns, char *buf, size_t len)
@@ -223,9 +247,7 @@ int lp_report_print_text(const struct lp_report *r, FILE *fp)
 		fprintf(fp, " (%s)", r->reason);
 	fprintf(fp, "\nflow: %s -> %s (%s)\n", lp_endpoint_str(&r->client, a, sizeof(a)),
 		lp_endpoint_str(&r->server, b, sizeof(b)), family_str(r->client.family));
-	fprintf(fp, "sent: %" PRIu64 " segments, %" PRIu64 " bytes\n", r->sent.segments, r->sent.bytes);
-	fprintf(fp, "received: %" PRIu64 " segments, %" PRIu64 " bytes (capture shows %" PRIu64 ")\n",
-		r->received.segments, r->received.bytes, r->expected_received_bytes);
+	print_counts(fp, &r->sent, &r->received, r->expected_received_bytes);
 	if (r->received.bytes > r->expected_received_bytes)
 		fprintf(fp, "note: the peer sent %" PRIu64 " bytes more than the capture shows\n",
 			r->received.bytes - r->expected_received_bytes);
@@ -248,7 +270,9 @@ int lp_report_print_text(const struct lp_report *r, FILE *fp)
 			r->faults_fired - (r->nfaults < TEXT_FAULTS ? r->nfaults : TEXT_FAULTS));
 	print_path(r, fp);
 	fprintf(fp, "duration: %s s\n", d);
-	if (r->duration_ns) {
+	/* A rate says something of a run that moved its bytes, not of one
+	 * that failed. */
+	if (r->duration_ns && r->verdict != LP_VERDICT_FAILED && r->sent.bytes + r->received.bytes) {
 		double mb = (double)(r->sent.bytes + r->received.bytes) / 1e6;
 
 		fprintf(fp, "throughput: %.3f MB/s\n", mb / ((double)r->duration_ns / 1e9));
@@ -357,6 +381,16 @@ int lp_report_print_json(const struct lp_report *r, FILE *fp)
 	return ferror(fp) ? -EIO : 0;
 }
 
+int lp_report_print_json_error(FILE *fp, int exit_code, const char *error)
+{
+	fprintf(fp, "{\"verdict\":\"error\",\"exit_code\":%d,\"error\":", exit_code);
+	json_str(fp, error);
+	fprintf(fp, ",\"version\":");
+	json_str(fp, LP_VERSION);
+	fprintf(fp, "}\n");
+	return ferror(fp) ? -EIO : 0;
+}
+
 int lp_report_print_line(const struct lp_report *r, FILE *fp)
 {
 	char a[64], b[64], d[32];
@@ -366,8 +400,8 @@ int lp_report_print_line(const struct lp_report *r, FILE *fp)
 		lp_endpoint_str(&r->client, a, sizeof(a)), lp_endpoint_str(&r->server, b, sizeof(b)));
 	if (r->verdict != LP_VERDICT_SKIPPED)
 		fprintf(fp, ", sent %" PRIu64 " B, received %" PRIu64 " B of %" PRIu64
-			", %" PRIu64 " retransmissions, %s s", r->sent.bytes, r->received.bytes,
-			r->expected_received_bytes, r->retransmissions, d);
+			", %" PRIu64 " retransmission%s, %s s", r->sent.bytes, r->received.bytes,
+			r->expected_received_bytes, r->retransmissions, lp_plural(r->retransmissions), d);
 	if (r->path_mtu != r->path_mtu_start)
 		fprintf(fp, ", path MTU %u", r->path_mtu);
 	if (r->reason[0])
@@ -419,9 +453,7 @@ int lp_totals_print_text(const struct lp_totals *t, FILE *fp)
 	if (t->data_unacked)
 		fprintf(fp, "unacknowledged: %" PRIu64 " flow%s: %s\n", t->data_unacked,
 			t->data_unacked == 1 ? "" : "s", LP_DATA_UNACKED_WHY);
-	fprintf(fp, "sent: %" PRIu64 " segments, %" PRIu64 " bytes\n", t->sent.segments, t->sent.bytes);
-	fprintf(fp, "received: %" PRIu64 " segments, %" PRIu64 " bytes (capture shows %" PRIu64 ")\n",
-		t->received.segments, t->received.bytes, t->expected_received_bytes);
+	print_counts(fp, &t->sent, &t->received, t->expected_received_bytes);
 	fprintf(fp, "retransmissions: %" PRIu64 "\n", t->retransmissions);
 	if (t->faults_fired)
 		fprintf(fp, "faults fired: %" PRIu64 "\n", t->faults_fired);
@@ -429,7 +461,7 @@ int lp_totals_print_text(const struct lp_totals *t, FILE *fp)
 		fprintf(fp, "ICMP errors: %" PRIu64 " taken, %" PRIu64 " ignored\n",
 			t->icmp_accepted, t->icmp_ignored);
 	fprintf(fp, "duration: %s s\n", d);
-	if (t->duration_ns)
+	if (t->duration_ns && t->matched + t->diverged)
 		fprintf(fp, "throughput: %.3f MB/s, %.1f flows/s\n",
 			(double)(t->sent.bytes + t->received.bytes) / 1e6 / ((double)t->duration_ns / 1e9),
 			(double)(t->flows - t->skipped) / ((double)t->duration_ns / 1e9));
@@ -471,6 +503,10 @@ int lp_json_flows_end(FILE *fp, const struct lp_totals *t)
 	fprintf(fp, "\"verdict\":\"%s\",\"exit_code\":%d,\"seed\":%" PRIu64 ",\"version\":",
 		all ? "matched" : t->diverged && !t->failed ? "diverged" : "failed", t->exit_code, t->seed);
 	json_str(fp, LP_VERSION);
+	if (t->error) {
+		fprintf(fp, ",\"error\":");
+		json_str(fp, t->error);
+	}
 	fprintf(fp, "}\n");
 	return ferror(fp) ? -EIO : 0;
 }
@@ -493,8 +529,12 @@ const char *lp_event_str(const struct lp_event *ev, char *buf, size_t len)
 		snprintf(buf, len, "connected");
 		break;
 	case LP_EV_SENT:
-		snprintf(buf, len, "sends %s: %" PRIu64 " bytes at offset %" PRIu64, lab, ev->len,
-			 ev->offset);
+		if (lab[0])
+			snprintf(buf, len, "sends %s: %" PRIu64 " bytes at offset %" PRIu64, lab, ev->len,
+				 ev->offset);
+		else
+			snprintf(buf, len, "sends %" PRIu64 " zero bytes at offset %" PRIu64 " (a hole of the capture)",
+				 ev->len, ev->offset);
 		break;
 	case LP_EV_RECEIVED:
 		snprintf(buf, len, "received %" PRIu64 " bytes at offset %" PRIu64 " (%s)", ev->len,
@@ -538,6 +578,9 @@ const char *lp_event_str(const struct lp_event *ev, char *buf, size_t len)
 	case LP_EV_ICMP_IGNORED:
 	case LP_EV_PMTU:
 		snprintf(buf, len, "%s", ev->reason ? ev->reason : "");
+		break;
+	case LP_EV_TIMER:
+		snprintf(buf, len, "timer: %s", ev->reason ? ev->reason : "");
 		break;
 	}
 	return buf - n;

@@ -334,7 +334,7 @@ static int ng_packet(struct lp_savefile *sf, uint32_t type, const uint8_t *body,
 		     struct lp_record *r)
 {
 	uint32_t id, caplen, len;
-	uint64_t ticks;
+	uint64_t ticks = 0;   /* simple packet blocks carry none */
 	size_t hdr = type == NG_SPB ? 4 : 20;
 	const struct iface *ifc;
 

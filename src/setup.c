@@ -2,6 +2,7 @@
 /* The set-up of a live run for both programs; see include/tcpliveplay/setup.h. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <net/if_arp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "tcpliveplay/cli.h"
+#include "tcpliveplay/endpoint.h"
 #include "tcpliveplay/link_packet.h"
 #include "tcpliveplay/link_tap.h"
 #include "tcpliveplay/log.h"
@@ -78,7 +80,9 @@ static void *prepare_thread(void *arg)
 
 void lp_setup_prepare(struct lp_setup *s, uint64_t file_bytes)
 {
-	if (!s->want.iface || file_bytes < LP_SETUP_RING_MIN || s->prep)
+	/* A packet socket, whichever interface it is bound to later (-i, or
+	 * the route's). */
+	if (s->want.tap || file_bytes < LP_SETUP_RING_MIN || s->prep)
 		return;
 	s->prep = calloc(1, sizeof(*s->prep));
 	if (s->prep && pthread_create(&s->prep->thread, NULL, prepare_thread, s->prep)) {
@@ -147,6 +151,69 @@ static void keep_from_kernel(struct lp_setup *s)
 
 /* ---- the replayer ---- */
 
+/* The name of interface ifindex, for messages. */
+static const char *index_name(int ifindex, char buf[IF_NAMESIZE])
+{
+	if (!if_indextoname((unsigned)ifindex, buf))
+		snprintf(buf, IF_NAMESIZE, "#%d", ifindex);
+	return buf;
+}
+
+/* No -i: the interface of the kernel's route to the first server, as ping
+ * and curl take it. */
+static int route_iface(struct lp_setup *s, const struct lp_setup_client *c)
+{
+	const struct lp_hop *h = &c->hops[0];
+	struct lp_route rt;
+	char a[64], err[512];
+
+	inet_ntop(c->family, h->dst.addr, a, sizeof(a));
+	if (lp_addr_link_local(&h->dst))
+		return lp_usage_error("--dst %s: a link-local address needs its interface: -i IFACE, or "
+				      "ADDR%%IFACE", a);
+	if (lp_nl_route_get(c->family, h->dst.addr, 0, &rt, err, sizeof(err)))
+		return lp_env_error("no route to %s: %s", a, err);
+	s->want.iface = index_name(rt.ifindex, s->route_iface);
+	log_dbg("the route to %s goes via %s", a, s->want.iface);
+	return 0;
+}
+
+/* The kernel's own route to h: it must leave through our interface, where
+ * the replay sends (else the replay would speak where the host would not:
+ * an ARP that no one answers, a loopback that drops it), and not to a
+ * broadcast address. With --dst-mac the user says where to send. */
+static int route_check(const struct lp_setup *s, const struct lp_setup_client *c,
+		       const struct lp_hop *h)
+{
+	struct lp_route rt;
+	char a[64], via[IF_NAMESIZE], err[512];
+
+	/* No route: the route lookup through the interface says so later. */
+	if (lp_addr_link_local(&h->dst) ||
+	    lp_nl_route_get(c->family, h->dst.addr, 0, &rt, err, sizeof(err)))
+		return 0;
+	inet_ntop(c->family, h->dst.addr, a, sizeof(a));
+	index_name(rt.ifindex, via);
+	if (rt.broadcast)
+		return lp_usage_error("--dst %s is the broadcast address of %s's subnet: a broadcast address "
+				      "cannot be a TCP peer", a, via);
+	if (rt.ifindex == s->ifi.ifindex)
+		return 0;
+	if (rt.local)
+		return lp_env_error("%s is this host's own address (the kernel delivers it on %s, not %s): leave "
+				    "-i out to replay on %s, or replay behind a TAP (--tap NAME)", a, via,
+				    s->want.iface, via);
+	if (s->ifi.type == ARPHRD_LOOPBACK)
+		return lp_env_error("the route to %s goes via %s, not %s: leave -i out (the route's interface is "
+				    "taken)", a, via, s->want.iface);
+	if (!c->dst_mac)
+		return lp_env_error("the route to %s goes via %s, not %s: leave -i out (the route's interface is "
+				    "taken), or give --dst-mac MAC to send on %s all the same", a, via,
+				    s->want.iface, s->want.iface);
+	log_warn("the route to %s goes via %s; sending on %s to --dst-mac as asked", a, via, s->want.iface);
+	return 0;
+}
+
 /* A route to every live server; the source is the first route's unless
  * given. */
 static int client_routes(struct lp_setup *s, struct lp_setup_client *c)
@@ -156,8 +223,10 @@ static int client_routes(struct lp_setup *s, struct lp_setup_client *c)
 
 	for (size_t k = 0; k < c->nhops; k++) {
 		struct lp_hop *h = &c->hops[k];
-		int rc;
+		int rc = route_check(s, c, h);
 
+		if (rc)
+			return rc;
 		lp_endpoint_str(&h->dst, a, sizeof(a));
 		rc = lp_nl_route_get(c->family, h->dst.addr, s->ifi.ifindex, &h->route, err, sizeof(err));
 		if (!rc)
@@ -225,9 +294,9 @@ static int iface_client(struct lp_setup *s, struct lp_setup_client *c)
 	if (s->ifi.type == ARPHRD_LOOPBACK && c->family == AF_INET &&
 	    (!sysctl_on("net/ipv4/conf/lo/accept_local") ||
 	     (c->src.addr[0] == 127 && !sysctl_on("net/ipv4/conf/lo/route_localnet"))))
-		log_warn("on %s the kernel drops injected packets from its own addresses unless "
-			 "net.ipv4.conf.lo.accept_local=1 (and net.ipv4.conf.lo.route_localnet=1 for "
-			 "127.0.0.0/8)", s->want.iface);
+		return lp_env_error("on %s the kernel drops the packets we inject from its own addresses; as root: "
+				    "sysctl -w net.ipv4.conf.lo.accept_local=1%s", s->want.iface,
+				    c->src.addr[0] == 127 ? " net.ipv4.conf.lo.route_localnet=1" : "");
 	rc = open_link(s, &cfg);
 	if (!rc)
 		rc = client_next_hops(s, c);
@@ -564,6 +633,12 @@ static void set_where(struct lp_setup *s)
 
 int lp_setup_client(struct lp_setup *s, struct lp_setup_client *c)
 {
+	int rc = 0;
+
+	if (!s->want.tap && !s->want.iface)
+		rc = route_iface(s, c);
+	if (rc)
+		return rc;
 	set_where(s);
 	return s->want.tap ? tap_client(s, c) : iface_client(s, c);
 }
@@ -619,12 +694,33 @@ int lp_setup_option(struct lp_link_choice *ch, int opt, const char *arg)
 	}
 }
 
-int lp_setup_check_opts(const struct lp_link_choice *ch)
+int lp_setup_zone(struct lp_link_choice *ch, const char *opt, const char *arg, const char *zone)
+{
+	if (!zone[0])
+		return 0;
+	if (ch->zone[0] && strcmp(ch->zone, zone))
+		return lp_usage_error("%s %s: its zone %s is not %s %s's (%s): one interface per run", opt, arg,
+				      zone, ch->zone_opt, ch->zone_arg, ch->zone);
+	snprintf(ch->zone, sizeof(ch->zone), "%s", zone);
+	ch->zone_opt = opt;
+	ch->zone_arg = arg;
+	return 0;
+}
+
+int lp_setup_check_opts(struct lp_link_choice *ch)
 {
 	if (ch->iface && ch->tap)
 		return lp_usage_error("-i and --tap: one or the other");
 	if (ch->ntap_addr && !ch->tap)
 		return lp_usage_error("--tap-addr goes with --tap");
+	if (ch->zone[0] && ch->tap)
+		return lp_usage_error("%s %s: an address with a zone goes with -i, not --tap", ch->zone_opt,
+				      ch->zone_arg);
+	if (ch->zone[0] && ch->iface && strcmp(ch->iface, ch->zone))
+		return lp_usage_error("%s %s names interface %s, but -i names %s", ch->zone_opt, ch->zone_arg,
+				      ch->zone, ch->iface);
+	if (ch->zone[0])
+		ch->iface = ch->zone;
 	return 0;
 }
 

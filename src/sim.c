@@ -24,6 +24,7 @@ struct sim {
 	bool path[2];                 /* per side: it has the path's faults (ICMP) */
 	lp_event_fn cb;
 	void *ctx;
+	const struct lp_sim_opts *o;
 	uint8_t buf[PKT_BUF];
 	uint8_t icmp[LP_MIN_MTU6];    /* what an ICMP fault answers */
 };
@@ -77,8 +78,11 @@ static int drain(struct sim *s, uint64_t now)
 		int n;
 
 		while ((n = lp_engine_output(s->eng[side], s->buf, sizeof(s->buf), now)) > 0) {
-			int rc = wire(s, side, n, now);
+			int rc;
 
+			if (s->o->trace)
+				s->o->trace(s->o->trace_ctx, (enum lp_role)side, now, s->buf, (size_t)n);
+			rc = wire(s, side, n, now);
 			if (rc < 0)
 				return rc;
 		}
@@ -168,6 +172,7 @@ int lp_sim_run_detail(const struct lp_flow *fl, const struct lp_sim_opts *o, str
 	if (!s)
 		return -ENOMEM;
 	s->fl = fl;
+	s->o = o;
 	s->faults = o->faults;
 	s->cb = cb;
 	s->ctx = ctx;

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include "tcpliveplay/cli.h"
+#include "tcpliveplay/endpoint.h"
 #include "tcpliveplay/engine.h"
 #include "tcpliveplay/fault.h"
 #include "tcpliveplay/flow.h"
@@ -31,6 +32,7 @@
 #include "tcpliveplay/rng.h"
 #include "tcpliveplay/setup.h"
 #include "tcpliveplay/sim.h"
+#include "tcpliveplay/trace.h"
 #include "tcpliveplay/util.h"
 
 enum mode { MODE_NONE, MODE_LIST, MODE_EXTRACT, MODE_DUMP, MODE_SIMULATE, MODE_LIVE };
@@ -38,11 +40,22 @@ enum mode { MODE_NONE, MODE_LIST, MODE_EXTRACT, MODE_DUMP, MODE_SIMULATE, MODE_L
 enum rst_guard { GUARD_AUTO, GUARD_OFF };
 
 #define MAX_DST 64
+/* How long the peer may stay silent while we wait for its bytes. */
+#define DEFAULT_PATIENCE_S 10
+/* Meanwhile a keepalive every so often tells a live peer from a gone one. */
+#define KEEPALIVE_MS 2000
 #define CONCURRENCY_UNLIMITED SIZE_MAX
 /* Retransmission timers of many flows: up to this much longer, at random. */
 #define RTO_JITTER_PCT 25
 /* Source ports 1024 to 65535, one per flow. */
 #define MAX_FLOWS (65536 - 1024)
+
+/* A --dst: OLD=NEW maps a captured server (address, or address and port)
+ * to a live one; a plain ADDR[:PORT] takes every flow no mapping names. */
+struct dst_map {
+	bool has_old;
+	struct lp_endpoint old, live;
+};
 
 struct ctx {
 	enum mode mode;
@@ -59,6 +72,7 @@ struct ctx {
 	/* live replay */
 	struct lp_link_choice link;  /* -i IFACE, or --tap NAME and --tap-addr */
 	const char *dsts[MAX_DST];/* ADDR[:PORT] or OLD=NEW */
+	struct dst_map maps[MAX_DST];/* each of dsts, parsed */
 	size_t ndst;
 	size_t concurrency;       /* many flows: in flight at most; 0: the capture's busiest moment */
 	unsigned shard_k, shard_n;/* --shard K/N; 0/0: none */
@@ -67,13 +81,17 @@ struct ctx {
 	const char *src;
 	const char *sport;        /* N or "random" */
 	const char *write;
+	struct lp_pcapw *writer;  /* --write, open from the start */
 	const char *user;
 	enum rst_guard guard;
 	bool guard_set;
 	uint64_t timeout_s;
+	uint64_t patience_s;      /* --patience; 0: --timeout's, else DEFAULT_PATIENCE_S */
 	bool classic;
 	int verbose;
 	bool strict;
+	bool holes_zero;          /* --holes zero: send zeros for bytes the capture lacks */
+	bool holes_set;
 };
 
 enum {
@@ -96,6 +114,8 @@ enum {
 	OPT_ANY_CLIENT,
 	OPT_SHARD,
 	OPT_STRICT,
+	OPT_HOLES,
+	OPT_PATIENCE,
 };
 
 /* The live replay's part of --help. */
@@ -104,9 +124,11 @@ static void usage_live(FILE *out)
 	fprintf(out,
 		"Live replay on an interface (needs CAP_NET_RAW, and CAP_NET_ADMIN for the\n"
 		"RST guard):\n"
-		"  -i, --interface IFACE send and capture on IFACE\n"
-		"      --dst ADDR[:PORT] the live host ([ADDR]:PORT for IPv6); the port defaults\n"
-		"                        to the captured server port\n"
+		"  -i, --interface IFACE send and capture on IFACE (default: the interface of the\n"
+		"                        kernel's route to --dst; a given one must be that)\n"
+		"      --dst ADDR[:PORT] the live host: ADDR, IPv4ADDR:PORT or [ADDR]:PORT; an IPv6\n"
+		"                        zone (fe80::1%%eth0, [fe80::1%%eth0]:80) names the\n"
+		"                        interface; the port defaults to the captured server's\n"
 		"      --dst OLD=NEW     repeatable: flows to the captured server OLD (ADDR or\n"
 		"                        ADDR:PORT) go to NEW (ADDR[:PORT]); a plain --dst takes\n"
 		"                        the flows no mapping names\n"
@@ -118,10 +140,11 @@ static void usage_live(FILE *out)
 		"      --sport N|random  source port (default random: in 49152-65535, clear of\n"
 		"                        the kernel's ephemeral ports when they leave room);\n"
 		"                        with many flows, the first of consecutive ports\n"
-		"      --rst-guard auto|off  drop the local kernel's RSTs for this connection with\n"
-		"                        an nftables table owned by the process (default auto:\n"
-		"                        when the source address is local)\n"
-		"      --timeout S       give up after S seconds\n"
+		"      --rst-guard auto|on|off  drop the local kernel's RSTs for this connection\n"
+		"                        with an nftables table owned by the process (default\n"
+		"                        auto, or on: when the source address is local)\n"
+		"      --timeout S       give up after S seconds (and wait that long for a slow\n"
+		"                        peer, unless --patience says otherwise)\n"
 		"      --write FILE      record the live conversation as a pcap\n"
 		"      --user USER       once set up, run as USER (when started as root); every\n"
 		"                        capability is dropped after set-up in any case\n"
@@ -142,10 +165,10 @@ static void usage_live(FILE *out)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: tcpliveplay [OPTIONS] -i IFACE -r FILE --dst ADDR[:PORT]\n"
+		"Usage: tcpliveplay [OPTIONS] [-i IFACE] -r FILE --dst ADDR[:PORT]\n"
 		"       tcpliveplay [OPTIONS] --tap NAME -r FILE --dst ADDR[:PORT]\n"
 		"       tcpliveplay [OPTIONS] IFACE FILE DST_IP DST_MAC SPORT|random\n"
-		"       tcpliveplay --list FILE\n"
+		"       tcpliveplay --list FILE   (or --list -r FILE)\n"
 		"       tcpliveplay --dump -r FILE [--flow SEL] [--fault captured]\n"
 		"       tcpliveplay --extract DIR -r FILE [--flow SEL]\n"
 		"       tcpliveplay --simulate -r FILE [--flow SEL] [--fault SPEC]... [--seed N]\n"
@@ -155,15 +178,17 @@ static void usage(FILE *out)
 	usage_live(out);
 	fprintf(out,
 		"Capture inspection:\n"
-		"  -l, --list FILE       list every TCP flow of FILE, one line each, numbered\n"
+		"  -l, --list [FILE]     list every TCP flow of FILE (or -r FILE), one line each,\n"
+		"                        numbered\n"
 		"  -d, --dump            print the segment schedule of one flow\n"
 		"  -x, --extract DIR     write DIR/client.bin and DIR/server.bin, the two streams\n"
 		"  -r, --read FILE       the capture: pcap or pcapng, plain or compressed (gzip,\n"
 		"                        xz, zstd); '-' reads standard input (so does --list -)\n"
 		"      --strict          refuse a damaged capture (default: read every packet\n"
 		"                        before the damage, with a warning)\n"
-		"  -f, --flow SEL        the flow: a number from --list, or ADDR:PORT-ADDR:PORT\n"
-		"                        ([ADDR]:PORT for IPv6); not needed for a single flow.\n"
+		"  -f, --flow SEL        the flow: a number from --list, ADDR:PORT-ADDR:PORT or\n"
+		"                        'ADDR:PORT -> ADDR:PORT' as --list prints it ([ADDR]:PORT\n"
+		"                        for IPv6); not needed for a single flow.\n"
 		"                        Replays (live and --simulate) also take 'all' or a list\n"
 		"                        such as 1,3,5-9: the flows run concurrently, each with\n"
 		"                        its own source port, with a line per flow and a summary\n"
@@ -193,7 +218,16 @@ static void usage(FILE *out)
 		"                        (think-times divided by N)\n"
 		"      --rto MS          retransmission timeout floor (default 200)\n"
 		"      --retries N       retransmissions of one segment before giving up (default 6)\n"
-		"      --json FILE       also write the report as JSON to FILE ('-': stdout only)\n"
+		"      --patience S      how long the peer may stay silent while the replay waits\n"
+		"                        for its bytes (default: --timeout's, else 10); then the\n"
+		"                        replay fails (no answer) or, if part of the answer came,\n"
+		"                        diverges. Live, keepalives check the peer meanwhile\n"
+		"      --holes refuse|zero  a stream the replay sends lacks bytes (not captured):\n"
+		"                        refuse (default: exit 2 before anything is sent; with\n"
+		"                        many flows, skip that flow) or send zeros in their place\n"
+		"      --json FILE       also write the report as JSON to FILE; '-': standard\n"
+		"                        output only, one JSON document whatever happens (an error\n"
+		"                        too: exit_code, error)\n"
 		"      --concurrency N|unlimited  many flows: at most N in flight (default: as\n"
 		"                        many as the capture had open at its busiest moment, as\n"
 		"                        --list prints; with --timing capture, no limit: flows\n"
@@ -207,9 +241,9 @@ static void usage(FILE *out)
 		"  All of these apply to live replays too.\n"
 		"\n"
 		"General:\n"
-		"  -v, --verbose         say more (repeat for debugging output, and ICMP errors\n"
-		"                        not taken)\n"
-		"  -q, --quiet           print errors only\n"
+		"  -v, --verbose         each step of the replay, on stderr; -vv also each packet\n"
+		"                        in and out, each timer and the ICMP errors not taken\n"
+		"  -q, --quiet           print errors only (the exit status tells the verdict)\n"
 		"  -h, --help            this text\n"
 		"  -V, --version         the version\n"
 		"\n"
@@ -287,7 +321,7 @@ static int flows_str(const struct lp_flows *flows, char *buf, size_t len)
 	}
 	free(all);
 	if (n)
-		snprintf(buf, len, "%zu TCP flows (at most %zu at once)", n, busiest);
+		snprintf(buf, len, "%zu TCP flow%s (at most %zu at once)", n, lp_plural(n), busiest);
 	else
 		snprintf(buf, len, "0 TCP flows");
 	return 0;
@@ -307,9 +341,9 @@ static int do_list(struct ctx *c)
 		return lp_env_error("out of memory");
 	}
 	st = lp_flows_stats(flows);
-	printf("# %s: %u packets, link type%s %s, %s, %u not TCP, %u fragments, %u malformed",
-	       c->file, st->packets, strchr(st->linktype_name, '+') ? "s" : "", st->linktype_name, nflows,
-	       st->other, st->fragments, st->malformed);
+	printf("# %s: %u packet%s, link type%s %s, %s, %u not TCP, %u fragment%s, %u malformed",
+	       c->file, st->packets, lp_plural(st->packets), strchr(st->linktype_name, '+') ? "s" : "",
+	       st->linktype_name, nflows, st->other, st->fragments, lp_plural(st->fragments), st->malformed);
 	if (st->unread)
 		printf(", %u on link types not read (%s)", st->unread, st->unread_names);
 	if (st->damaged_at)
@@ -409,11 +443,6 @@ static int do_extract(struct ctx *c)
 		rc = LP_EXIT_BADINPUT;
 		goto out;
 	}
-	if (mkdir(c->outdir, 0755) && errno != EEXIST) {
-		log_err("cannot create %s: %s", c->outdir, strerror(errno));
-		rc = LP_EXIT_ENV;
-		goto out;
-	}
 	for (int d = 0; d < 2; d++) {
 		const char *name = d == LP_C2S ? "client.bin" : "server.bin";
 		int wrc;
@@ -425,7 +454,8 @@ static int do_extract(struct ctx *c)
 			rc = LP_EXIT_ENV;
 			goto out;
 		}
-		log_info("%s: %llu bytes", path, (unsigned long long)fl->dir[d].len);
+		if (lp_log_threshold >= LP_LOG_INFO)
+			printf("%s: %llu bytes\n", path, (unsigned long long)fl->dir[d].len);
 	}
 	rc = LP_EXIT_MATCHED;
 out:
@@ -433,10 +463,11 @@ out:
 	return rc;
 }
 
-/* Events for -v; an ICMP error not taken only for -vv. */
+/* Events for -v; the timers and an ICMP error not taken only for -vv. */
 static bool event_shown(const struct lp_event *ev)
 {
-	return ev->kind != LP_EV_ICMP_IGNORED || lp_log_threshold >= LP_LOG_DEBUG;
+	return (ev->kind != LP_EV_ICMP_IGNORED && ev->kind != LP_EV_TIMER) ||
+	       lp_log_threshold >= LP_LOG_DEBUG;
 }
 
 static void print_event(void *opaque, const struct lp_event *ev)
@@ -445,66 +476,20 @@ static void print_event(void *opaque, const struct lp_event *ev)
 
 	(void)opaque;
 	if (event_shown(ev))
-		printf("  %s\n", lp_event_str(ev, line, sizeof(line)));
+		fprintf(stderr, "  %s\n", lp_event_str(ev, line, sizeof(line)));
 }
 
-/* Write the report to fp (when open) and close it; 0 or an exit status. */
-static int finish_json(const struct ctx *c, FILE *fp, const struct lp_report *rep)
-{
-	int rc = 0;
+/* The --json report, opened before any work and closed by main(). */
+static struct lp_json_out json_out;
 
-	if (!fp)
+/* A one-flow report as JSON, when asked for. 0 or an exit status. */
+static int json_write(const struct lp_report *rep)
+{
+	if (!json_out.fp)
 		return 0;
-	if (rep && lp_report_print_json(rep, fp))
-		rc = LP_EXIT_ENV;
-	if (fp == stdout)
-		return rc;
-	if (fclose(fp) || rc) {
-		log_err("cannot write %s", c->json);
-		return LP_EXIT_ENV;
-	}
-	return 0;
-}
-
-/* ADDR, [ADDR]:PORT or IPv4ADDR:PORT; port 0 when absent. */
-static int parse_addr_port(const char *s, struct lp_endpoint *ep)
-{
-	char buf[INET6_ADDRSTRLEN + 16];
-	const char *addr = s, *port = NULL;
-	uint64_t v;
-	size_t n = strlen(s);
-
-	if (n >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, s, n + 1);
-	if (buf[0] == '[') {
-		char *rb = strchr(buf, ']');
-
-		if (!rb)
-			return -EINVAL;
-		*rb = '\0';
-		addr = buf + 1;
-		if (rb[1] == ':')
-			port = rb + 2;
-		else if (rb[1])
-			return -EINVAL;
-	} else {
-		char *colon = strchr(buf, ':');
-
-		addr = buf;
-		/* One colon: IPv4:PORT; more: a bare IPv6 address. */
-		if (colon && !strchr(colon + 1, ':')) {
-			*colon = '\0';
-			port = colon + 1;
-		}
-	}
-	if (lp_addr_parse(addr, ep))
-		return -EINVAL;
-	if (port) {
-		if (lp_parse_uint(port, 1, 65535, &v))
-			return -EINVAL;
-		ep->port = (uint16_t)v;
-	}
+	json_out.written = true;
+	if (lp_report_print_json(rep, json_out.fp))
+		return lp_env_error("cannot write %s", json_out.path);
 	return 0;
 }
 
@@ -533,18 +518,10 @@ static void progress(void *opaque, uint64_t elapsed_ns, uint64_t sent, uint64_t 
 	(void)opaque;
 	if (elapsed_ns < 1000000000ull)
 		return;
-	printf("\r  %6.1f s  sent %llu/%llu B  received %llu/%llu B ", (double)elapsed_ns / 1e9,
-	       (unsigned long long)sent, (unsigned long long)sent_total, (unsigned long long)received,
-	       (unsigned long long)received_total);
-	fflush(stdout);
+	fprintf(stderr, "\r  %6.1f s  sent %llu/%llu B  received %llu/%llu B ", (double)elapsed_ns / 1e9,
+		(unsigned long long)sent, (unsigned long long)sent_total, (unsigned long long)received,
+		(unsigned long long)received_total);
 }
-
-/* A --dst: OLD=NEW maps a captured server (address, or address and port)
- * to a live one; a plain ADDR[:PORT] takes every flow no mapping names. */
-struct dst_map {
-	bool has_old;
-	struct lp_endpoint old, live;
-};
 
 static bool addr_eq(const struct lp_endpoint *a, const struct lp_endpoint *b);
 
@@ -563,9 +540,11 @@ static const char *old_str(const struct dst_map *d, const char *arg)
 	return buf;
 }
 
-static int parse_dsts(const struct ctx *c, struct dst_map *maps)
+static int parse_dsts(struct ctx *c)
 {
+	struct dst_map *maps = c->maps;
 	size_t plain = 0;
+	int rc;
 
 	for (size_t i = 0; i < c->ndst; i++) {
 		const char *s = c->dsts[i], *eq = strchr(s, '=');
@@ -580,15 +559,17 @@ static int parse_dsts(const struct ctx *c, struct dst_map *maps)
 				return lp_usage_error("--dst: '%s' is not OLD=NEW", s);
 			memcpy(old, s, n);
 			old[n] = '\0';
-			if (parse_addr_port(old, &d->old))
-				return lp_usage_error("--dst %s: '%s' is not ADDR, ADDR:PORT or [ADDR]:PORT", s, old);
+			rc = lp_cli_peer("--dst", s, old, NULL, &d->old);
+			if (rc)
+				return rc;
 			d->has_old = true;
 			s = eq + 1;
 		} else if (++plain > 1) {
 			return lp_usage_error("--dst: give one ADDR[:PORT] for every flow, or OLD=NEW mappings");
 		}
-		if (parse_addr_port(s, &d->live))
-			return lp_usage_error("--dst: '%s' is not ADDR, ADDR:PORT or [ADDR]:PORT", s);
+		rc = lp_cli_peer("--dst", c->dsts[i], s, &c->link, &d->live);
+		if (rc)
+			return rc;
 		if (d->has_old && d->old.family != d->live.family)
 			return lp_usage_error("--dst %s: the two addresses are of different families", c->dsts[i]);
 		for (size_t k = 0; k < i && d->has_old; k++)
@@ -659,7 +640,7 @@ static void many_event(void *opaque, unsigned flow_id, const struct lp_event *ev
 
 	(void)opaque;
 	if (event_shown(ev))
-		printf("  [flow %u] %s\n", flow_id, lp_event_str(ev, line, sizeof(line)));
+		fprintf(stderr, "  [flow %u] %s\n", flow_id, lp_event_str(ev, line, sizeof(line)));
 }
 
 /* A flow of a many-flow replay that is not replayed. */
@@ -677,22 +658,40 @@ static void many_skip(struct many_out *mo, const struct lp_flow *fl, const char 
 	many_done(mo, &r);
 }
 
+/* The start of a many-flow report: the JSON document opens. */
+static void many_begin(struct many_out *mo)
+{
+	mo->json = json_out.fp;
+	if (!mo->json)
+		return;
+	json_out.written = true;
+	lp_json_flows_begin(mo->json);
+}
+
 /* The end of a many-flow report: the summary, the JSON document's end; the
- * exit status. Closes mo->json. */
+ * exit status. */
 static int many_end(struct many_out *mo)
 {
 	int rc = mo->totals.exit_code;
 
 	if (mo->text && lp_log_threshold >= LP_LOG_INFO)
 		lp_totals_print_text(&mo->totals, stdout);
-	else if (mo->text)
-		printf("%s\n", mo->totals.exit_code ? "failed" : "matched");
 	if (mo->json && lp_json_flows_end(mo->json, &mo->totals))
-		rc = LP_EXIT_ENV;
-	if (finish_json(mo->c, mo->json, NULL))
-		rc = LP_EXIT_ENV;
+		rc = lp_env_error("cannot write %s", json_out.path);
 	mo->json = NULL;
 	return rc;
+}
+
+/* -vv of a simulation: every packet on the in-memory wire, on stderr. */
+static void sim_trace(void *ctx, enum lp_role from, uint64_t now_ns, const uint8_t *ip, size_t len)
+{
+	char line[512], t[32];
+
+	(void)ctx;
+	snprintf(t, sizeof(t), "%llu.%06llu", (unsigned long long)(now_ns / 1000000000u),
+		 (unsigned long long)(now_ns % 1000000000u / 1000u));
+	fprintf(stderr, "  %11s %s out %s\n", t, from == LP_ROLE_CLIENT ? "client" : "server",
+		lp_pkt_str(ip, len, line, sizeof(line)));
 }
 
 /* The simulation options of the command line, for the run of one flow with
@@ -706,6 +705,9 @@ static void sim_opts(const struct ctx *c, struct lp_fault_plan *faults, struct l
 	so->timing = c->timing;
 	so->rto_min_ms = c->rto_ms;
 	so->retries = c->retries;
+	so->expect_timeout_ms = (unsigned)c->patience_s * 1000u;
+	if (c->verbose > 1)
+		so->trace = sim_trace;
 }
 
 /* --simulate of several flows, one after the other, each with its own seed
@@ -715,33 +717,33 @@ static int simulate_many(struct ctx *c, const struct lp_flow **sel, size_t nsel,
 	struct lp_fault_plan **plans = calloc(nsel ? nsel : 1, sizeof(*plans));
 	struct many_out mo;
 	struct lp_sim_opts so;
-	FILE *json = NULL;
-	uint64_t t0;
 	int rc = plans ? 0 : lp_env_error("out of memory");
 
 	/* Every flow's plan is checked before any runs. */
 	for (size_t i = 0; !rc && i < nsel; i++)
 		rc = lp_cli_flow_faults(&c->faults, sel[i], true, &plans[i]);
-	if (!rc)
-		rc = lp_cli_open_json(c->json, &json);
 	if (rc)
 		goto out;
 	memset(&mo, 0, sizeof(mo));
 	mo.c = c;
 	mo.text = text;
-	mo.json = json;
 	mo.totals.seed = c->seed;
-	if (json)
-		lp_json_flows_begin(json);
+	many_begin(&mo);
 	if (text && lp_log_threshold >= LP_LOG_INFO)
 		printf("simulate %zu flows of %s, seed %llu\n", nsel, c->file, (unsigned long long)c->seed);
-	t0 = lp_clock_ns(CLOCK_MONOTONIC);
 	for (size_t i = 0; i < nsel; i++) {
 		struct lp_report rep;
+		char hole[224], why[320];
 
+		if (!c->holes_zero && (lp_cli_hole(sel[i], LP_C2S, hole, sizeof(hole)) ||
+				       lp_cli_hole(sel[i], LP_S2C, hole, sizeof(hole)))) {
+			snprintf(why, sizeof(why), "%s; --holes zero sends zeros", hole);
+			many_skip(&mo, sel[i], why);
+			continue;
+		}
 		sim_opts(c, plans[i], &so);
 		so.seed = lp_flowset_seed(c->seed, sel[i]->id);
-		rc = lp_sim_run(sel[i], &so, &rep, text && c->verbose ? print_event : NULL, c);
+		rc = lp_sim_run(sel[i], &so, &rep, c->verbose ? print_event : NULL, c);
 		if (rc == -ENOMEM) {
 			log_err("out of memory");
 			mo.totals.exit_code = LP_EXIT_ENV;
@@ -758,9 +760,11 @@ static int simulate_many(struct ctx *c, const struct lp_flow **sel, size_t nsel,
 		}
 		rep.flow_id = sel[i]->id;
 		rep.seed = so.seed;
+		/* The flows play one after the other in virtual time: the
+		 * summary counts in the time the lines show. */
+		mo.totals.duration_ns += rep.duration_ns;
 		many_done(&mo, &rep);
 	}
-	mo.totals.duration_ns = lp_clock_ns(CLOCK_MONOTONIC) - t0;
 	rc = many_end(&mo);
 out:
 	for (size_t i = 0; plans && i < nsel; i++)
@@ -800,6 +804,9 @@ static int do_simulate(struct ctx *c)
 		goto out;
 	}
 	rc = lp_cli_select(c->file, flows, c->flow, &fl);
+	/* Both sides are played: neither stream may lack bytes. */
+	for (int d = 0; d < 2 && !rc; d++)
+		rc = lp_cli_check_holes(c->file, fl, (enum lp_dir)d, c->holes_zero);
 	if (rc)
 		goto out;
 	rc = lp_cli_flow_faults(&c->faults, fl, false, &faults);
@@ -810,27 +817,18 @@ static int do_simulate(struct ctx *c)
 		printf("simulate flow %u: %s -> %s, seed %llu\n", fl->id,
 		       lp_endpoint_str(&fl->client, a, sizeof(a)),
 		       lp_endpoint_str(&fl->server, b, sizeof(b)), (unsigned long long)c->seed);
-	rc = lp_sim_run(fl, &so, &rep, text && c->verbose ? print_event : NULL, c);
+	rc = lp_sim_run(fl, &so, &rep, c->verbose ? print_event : NULL, c);
 	if (rc) {
 		log_err("%s: flow %u cannot be simulated: %s", c->file, fl->id, strerror(-rc));
 		rc = rc == -ENOMEM ? LP_EXIT_ENV : LP_EXIT_BADINPUT;
 		goto out;
 	}
+	rep.flow_id = fl->id;
 	if (text && lp_log_threshold >= LP_LOG_INFO)
 		lp_report_print_text(&rep, stdout);
-	else if (text)
-		printf("%s\n", lp_verdict_str(rep.verdict));
-	rc = rep.exit_code;
-	rep.flow_id = fl->id;
-	if (c->json) {
-		FILE *fp;
-		int jrc = lp_cli_open_json(c->json, &fp);
-
-		if (!jrc)
-			jrc = finish_json(c, fp, &rep);
-		if (jrc)
-			rc = jrc;
-	}
+	rc = json_write(&rep);
+	if (!rc)
+		rc = rep.exit_code;
 out:
 	lp_fault_plan_free(faults);
 	lp_flows_free(flows);
@@ -866,9 +864,13 @@ static int by_start(const void *pa, const void *pb)
 	return a->fl->id < b->fl->id ? -1 : a->fl->id > b->fl->id;
 }
 
+/* Why a flow of many is not replayed. */
+enum skip_why { SKIP_NONE, SKIP_HOST, SKIP_FAMILY, SKIP_HOLE };
+
 /* The flows of a live replay, where they go and from which ports. */
 struct plan {
 	const struct lp_flow **sel;   /* the selection; its first nskip: the flows skipped */
+	unsigned char *why;           /* enum skip_why of each skipped flow */
 	size_t nskip;
 	struct lp_multi_flow *mfs;    /* the flows replayed */
 	size_t nmf;
@@ -901,10 +903,42 @@ static int plan_ports(const struct ctx *c, size_t block, struct lp_rng *rng, str
 	return 0;
 }
 
+/* Every --dst OLD=NEW names a server of the selected flows (of every shard). */
+static int check_maps(const struct ctx *c, const struct lp_flow *const *sel, size_t n)
+{
+	for (size_t i = 0; i < c->ndst; i++) {
+		const struct dst_map *d = &c->maps[i];
+		bool used = false;
+
+		for (size_t k = 0; k < n && d->has_old && !used; k++)
+			used = addr_eq(&d->old, &sel[k]->server) &&
+			       (!d->old.port || d->old.port == sel[k]->server.port);
+		if (d->has_old && !used)
+			return lp_usage_error("--dst %s: no selected flow goes to %s (tcpliveplay --list shows each "
+					      "flow's server)", c->dsts[i], old_str(d, c->dsts[i]));
+	}
+	return 0;
+}
+
+/* Why a flow of many is skipped: another family than the replayed host's,
+ * another client (unless --any-client), a hole in its client's stream
+ * (unless --holes zero). */
+static enum skip_why skip_flow(const struct ctx *c, const struct lp_flow *fl,
+			       const struct lp_endpoint *host)
+{
+	if (fl->client.family != host->family)
+		return SKIP_FAMILY;
+	if (!c->any_client && !addr_eq(&fl->client, host))
+		return SKIP_HOST;
+	if (fl->dir[LP_C2S].nholes && !c->holes_zero)
+		return SKIP_HOLE;
+	return SKIP_NONE;
+}
+
 /* Choose the flows of --flow (and --shard), their live servers and ports.
  * 0 or an exit status (the message written). */
-static int choose_flows(const struct ctx *c, const struct lp_flows *flows, const struct dst_map *maps,
-			bool many, struct lp_rng *rng, struct plan *p)
+static int choose_flows(const struct ctx *c, const struct lp_flows *flows, bool many, struct lp_rng *rng,
+			struct plan *p)
 {
 	const struct lp_flow **part = NULL;
 	size_t nsel = 0, total;
@@ -915,16 +949,20 @@ static int choose_flows(const struct ctx *c, const struct lp_flows *flows, const
 	if (rc)
 		return rc;
 	p->mfs = calloc(nsel, sizeof(*p->mfs));
+	p->why = calloc(nsel, sizeof(*p->why));
 	part = calloc(nsel, sizeof(*part));
-	if (!p->mfs || !part) {
+	if (!p->mfs || !p->why || !part) {
 		rc = lp_env_error("out of memory");
 		goto out;
 	}
+	rc = check_maps(c, p->sel, nsel);
+	if (rc)
+		goto out;
 	/* What every shard sees alike: the host, the capture's time origin. */
 	p->host = p->sel[0]->client;
 	p->first_ts = UINT64_MAX;
 	for (size_t i = 0; i < nsel; i++)
-		if ((!many || c->any_client || addr_eq(&p->sel[i]->client, &p->host)) &&
+		if ((!many || skip_flow(c, p->sel[i], &p->host) == SKIP_NONE) &&
 		    p->sel[i]->first_ts < p->first_ts)
 			p->first_ts = p->sel[i]->first_ts;
 	total = nsel;
@@ -934,11 +972,19 @@ static int choose_flows(const struct ctx *c, const struct lp_flows *flows, const
 		const struct lp_flow *fl = p->sel[i];
 		struct lp_multi_flow *mf = &p->mfs[p->nmf];
 
-		if (many && !c->any_client && !addr_eq(&fl->client, &p->host)) {
+		enum skip_why why = skip_flow(c, fl, &p->host);
+
+		if (many && why != SKIP_NONE) {
+			p->why[p->nskip] = (unsigned char)why;
 			p->sel[p->nskip++] = fl;   /* reported once the output is open */
 			continue;
 		}
-		if (map_dst(maps, c->ndst, fl, &mf->remote)) {
+		if (!many) {
+			rc = lp_cli_check_holes(c->file, fl, LP_C2S, c->holes_zero);
+			if (rc)
+				goto out;
+		}
+		if (map_dst(c->maps, c->ndst, fl, &mf->remote)) {
 			rc = lp_usage_error("flow %u: no --dst for its server %s (give --dst %s=NEW or one --dst "
 					    "ADDR for every flow)", fl->id,
 					    lp_endpoint_str(&fl->server, a, sizeof(a)),
@@ -987,40 +1033,49 @@ static void print_many_header(const struct ctx *c, const struct plan *p, size_t 
 }
 
 /* A many-flow replay's report: the skipped flows, then (with o) the run,
- * then the summary. Takes json (may be NULL). The exit status. */
-static int many_report(const struct ctx *c, struct many_out *mo, const struct plan *p, FILE *json,
+ * then the summary. The exit status. */
+static int many_report(const struct ctx *c, struct many_out *mo, const struct plan *p,
 		       const struct lp_multi_opts *o)
 {
 	char a[64], b[64], err[512];
 	uint64_t dur = 0;
 	int rc = 0;
 
-	mo->json = json;
-	if (json)
-		lp_json_flows_begin(json);
+	many_begin(mo);
 	for (size_t i = 0; i < p->nskip; i++) {
-		char why[256];
+		const struct lp_flow *fl = p->sel[i];
+		char why[256], hole[224];
 
-		snprintf(why, sizeof(why), "its client %s is not the replayed host %s (give --any-client)",
-			 inet_ntop(p->sel[i]->client.family, p->sel[i]->client.addr, a, sizeof(a)) ? a : "?",
-			 inet_ntop(p->host.family, p->host.addr, b, sizeof(b)) ? b : "?");
-		many_skip(mo, p->sel[i], why);
+		if (p->why[i] == SKIP_HOLE && lp_cli_hole(fl, LP_C2S, hole, sizeof(hole)))
+			snprintf(why, sizeof(why), "%s; --holes zero sends zeros", hole);
+		else if (p->why[i] == SKIP_FAMILY)
+			snprintf(why, sizeof(why), "an %s flow, and the replayed host's is %s: one family per run "
+				 "(replay it with --flow %u)", fl->client.family == AF_INET ? "IPv4" : "IPv6",
+				 p->host.family == AF_INET ? "IPv4" : "IPv6", fl->id);
+		else
+			snprintf(why, sizeof(why), "its client %s is not the replayed host %s (give --any-client)",
+				 inet_ntop(fl->client.family, fl->client.addr, a, sizeof(a)) ? a : "?",
+				 inet_ntop(p->host.family, p->host.addr, b, sizeof(b)) ? b : "?");
+		many_skip(mo, fl, why);
 	}
+	if (o && c->verbose > 1)
+		lp_cli_trace(o->link);
 	if (o)
 		rc = lp_multi_run(o, &dur, err, sizeof(err));
 	mo->totals.duration_ns = dur;
 	if (rc) {
 		/* No summary, but a whole JSON document saying how it ended. */
 		mo->totals.exit_code = lp_env_error("%s", err);
+		mo->totals.error = err;
 		mo->text = false;
 		many_end(mo);
 		return mo->totals.exit_code;
 	}
 	rc = many_end(mo);
-	if (mo->totals.data_unacked && mo->text && lp_log_threshold >= LP_LOG_INFO && o) {
+	if (mo->totals.data_unacked && o) {
 		snprintf(a, sizeof(a), "%zu at once", o->concurrency);
-		printf("hint: try a lower --concurrency (this run: %s; the capture's busiest moment: %zu)\n",
-		       o->concurrency ? a : "all at once", p->busiest);
+		log_info("hint: try a lower --concurrency (this run: %s; the capture's busiest moment: %zu)",
+			 o->concurrency ? a : "all at once", p->busiest);
 	}
 	return rc;
 }
@@ -1032,8 +1087,6 @@ struct live_run {
 	struct lp_setup_client sc;
 	struct lp_hop hops[MAX_HOPS];
 	struct lp_rng rng;
-	struct lp_pcapw *writer;
-	FILE *json;
 	size_t concurrency;
 	bool text, many;
 };
@@ -1113,21 +1166,6 @@ static int live_setup(const struct ctx *c, struct live_run *lr, const uint8_t *d
 	return 0;
 }
 
-/* The recording and the JSON report are opened with the privileges, then
- * they go. */
-static int live_outputs(const struct ctx *c, struct live_run *lr)
-{
-	char err[512];
-	int rc;
-
-	if (c->write && lp_pcapw_open(c->write, &lr->writer, err, sizeof(err)))
-		return lp_env_error("cannot write %s: %s", c->write, err);
-	rc = lp_cli_open_json(c->json, &lr->json);
-	if (!rc)
-		rc = lp_setup_drop(c->user);
-	return rc;
-}
-
 static void print_live_header(const struct ctx *c, const struct live_run *lr)
 {
 	const struct plan *p = &lr->pl;
@@ -1152,21 +1190,31 @@ static void print_live_header(const struct ctx *c, const struct live_run *lr)
 	       ", answering ARP/NDP for the source", lp_link_ring_mib(lr->su.link) ? ", receive ring" : "");
 }
 
+/* The engine settings of a live replay that come from the command line. */
+static void live_engine(const struct ctx *c, struct lp_engine_cfg *e)
+{
+	e->match = c->match;
+	e->timing = c->timing;
+	if (c->rto_ms)
+		e->rto_min_ms = c->rto_ms;
+	if (c->retries)
+		e->retries = c->retries;
+	/* A slow peer is waited for as long as the run may last: with
+	 * --timeout, the deadline decides. */
+	e->expect_timeout_ms = (unsigned)(c->patience_s ? c->patience_s : c->timeout_s ? 0 :
+					  DEFAULT_PATIENCE_S) * 1000u;
+	e->keepalive_ms = KEEPALIVE_MS;
+}
+
 /* Many flows through lp_multi_run(): a line each and the summary. */
 static int run_many(const struct ctx *c, struct live_run *lr, struct many_out *mo)
 {
 	struct lp_multi_opts o;
-	int rc;
 
 	memset(&o, 0, sizeof(o));
 	lp_engine_cfg_defaults(&o.engine);
 	o.engine.local = lr->sc.src;
-	o.engine.match = c->match;
-	o.engine.timing = c->timing;
-	if (c->rto_ms)
-		o.engine.rto_min_ms = c->rto_ms;
-	if (c->retries)
-		o.engine.retries = c->retries;
+	live_engine(c, &o.engine);
 	o.engine.rto_jitter_pct = RTO_JITTER_PCT;
 	o.flows = lr->pl.mfs;
 	o.nflows = lr->pl.nmf;
@@ -1175,16 +1223,14 @@ static int run_many(const struct ctx *c, struct live_run *lr, struct many_out *m
 	o.capture_timing = c->timing.mode == LP_TIMING_CAPTURE;
 	o.rng = &lr->rng;
 	o.link = lr->su.link;
-	o.writer = lr->writer;
+	o.writer = c->writer;
 	o.timeout_ns = c->timeout_s * 1000000000ull;
 	o.stop = &lp_stop_requested;
 	o.seed = c->seed;
 	o.done = many_done;
-	o.event = lr->text && c->verbose ? many_event : NULL;
+	o.event = c->verbose ? many_event : NULL;
 	o.ctx = mo;
-	rc = many_report(c, mo, &lr->pl, lr->json, &o);
-	lr->json = NULL;
-	return rc;
+	return many_report(c, mo, &lr->pl, &o);
 }
 
 /* One flow through lp_live_run(): the report, the JSON. */
@@ -1194,7 +1240,7 @@ static int run_one(struct ctx *c, struct live_run *lr)
 	struct lp_live_opts lo;
 	struct lp_report rep;
 	char err[512];
-	int rc, jrc;
+	int rc;
 
 	memset(&lo, 0, sizeof(lo));
 	lp_engine_cfg_defaults(&lo.engine);
@@ -1205,27 +1251,24 @@ static int run_one(struct ctx *c, struct live_run *lr)
 	lo.engine.ts_base = lp_rng_u32(&lr->rng);
 	lo.engine.mss = mf->mss;
 	lo.engine.pmtu = mf->pmtu;
-	lo.engine.match = c->match;
-	lo.engine.timing = c->timing;
+	live_engine(c, &lo.engine);
 	lo.engine.faults = mf->faults;
 	lp_fault_plan_reset(lo.engine.faults, c->seed);
-	if (c->rto_ms)
-		lo.engine.rto_min_ms = c->rto_ms;
-	if (c->retries)
-		lo.engine.retries = c->retries;
-	if (lr->text && c->verbose)
+	if (c->verbose)
 		lo.engine.on_event = print_event;
 	lo.engine.ctx = c;
 	lo.link = lr->su.link;
-	lo.writer = lr->writer;
+	lo.writer = c->writer;
 	lo.timeout_ns = c->timeout_s * 1000000000ull;
 	lo.stop = &lp_stop_requested;
-	if (lr->text && !c->verbose && lp_log_threshold >= LP_LOG_INFO && isatty(STDOUT_FILENO))
+	if (!c->verbose && lp_log_threshold >= LP_LOG_INFO && isatty(STDERR_FILENO))
 		lo.progress = progress;
 	lo.progress_ctx = c;
+	if (c->verbose > 1)
+		lp_cli_trace(lo.link);
 	rc = lp_live_run(mf->fl, &lo, &rep, err, sizeof(err));
 	if (lo.progress)
-		printf("\r\033[K");
+		fprintf(stderr, "\r\033[K");
 	if (rc)
 		return lp_env_error("%s", err);
 	rep.seed = c->seed;
@@ -1236,28 +1279,31 @@ static int run_one(struct ctx *c, struct live_run *lr)
 			 "run with --rst-guard auto (the default)");
 	if (lr->text && lp_log_threshold >= LP_LOG_INFO)
 		lp_report_print_text(&rep, stdout);
-	else if (lr->text)
-		printf("%s\n", lp_verdict_str(rep.verdict));
-	jrc = finish_json(c, lr->json, &rep);
-	lr->json = NULL;
-	return jrc ? jrc : rep.exit_code;
+	if (strstr(rep.reason, "no answer from the peer"))
+		log_info("hint: a slow peer is waited for up to --patience S (default: --timeout's, else %d s)",
+			 DEFAULT_PATIENCE_S);
+	rc = json_write(&rep);
+	return rc ? rc : rep.exit_code;
 }
 
-/* The command line's parts of a live replay: the --dst mappings, the MAC,
- * the source, the seed. */
-static int live_args(struct ctx *c, struct dst_map *maps, uint8_t mac[6], bool *mac_given,
-		     struct lp_endpoint *src)
+/* The command line's parts of a live replay: the MAC, the source, the seed. */
+static int live_args(struct ctx *c, uint8_t mac[6], bool *mac_given, struct lp_endpoint *src)
 {
-	int rc = parse_dsts(c, maps);
+	struct lp_ep_arg ea;
+	const char *kind;
 
-	if (rc)
-		return rc;
 	*mac_given = c->dst_mac && strcmp(c->dst_mac, "auto");
 	if (*mac_given && parse_mac(c->dst_mac, mac))
 		return lp_usage_error("MAC '%s' is not of the form 00:11:22:33:44:55", c->dst_mac);
 	memset(src, 0, sizeof(*src));
-	if (c->src && (parse_addr_port(c->src, src) || src->port))
+	if (c->src && (lp_ep_parse(c->src, &ea) || ea.ep.port || ea.zone[0]))
 		return lp_usage_error("--src: '%s' is not an address", c->src);
+	kind = c->src ? lp_addr_kind_str(lp_addr_kind(&ea.ep)) : NULL;
+	if (kind)
+		return lp_usage_error("--src %s: a%s %s address cannot be the source of a TCP connection",
+				      c->src, kind[0] == 'u' ? "n" : "", kind);
+	if (c->src)
+		*src = ea.ep;
 	if (!c->have_seed && getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed))
 		return lp_env_error("no randomness for a seed: %s", strerror(errno));
 	return 0;
@@ -1268,8 +1314,9 @@ static int do_live_run(struct ctx *c, struct live_run *lr, struct many_out *mo, 
 {
 	int rc = live_setup(c, lr, dst_mac);
 
+	/* Everything that needed a privilege is open, the outputs too. */
 	if (!rc)
-		rc = live_outputs(c, lr);
+		rc = lp_setup_drop(c->user);
 	if (rc)
 		return rc;
 	if (lr->text && lp_log_threshold >= LP_LOG_INFO)
@@ -1278,9 +1325,6 @@ static int do_live_run(struct ctx *c, struct live_run *lr, struct many_out *mo, 
 	rc = lr->many ? run_many(c, lr, mo) : run_one(c, lr);
 	if (lp_link_drops(lr->su.link))
 		log_warn("the kernel dropped %u packets before they were read", lp_link_drops(lr->su.link));
-	if (lr->writer && lp_pcapw_close(lr->writer))
-		rc = lp_env_error("cannot write %s", c->write);
-	lr->writer = NULL;
 	return rc;
 }
 
@@ -1298,7 +1342,6 @@ static int do_live(struct ctx *c)
 {
 	struct lp_flows *flows = NULL;
 	struct live_run lr;
-	struct dst_map maps[MAX_DST];
 	struct many_out mo;
 	uint8_t given_mac[6];
 	struct stat st;
@@ -1309,7 +1352,7 @@ static int do_live(struct ctx *c)
 	memset(&mo, 0, sizeof(mo));
 	lr.text = !c->json || strcmp(c->json, "-");
 	lr.many = lp_flows_sel_is_list(c->flow) || c->shard_n;
-	rc = live_args(c, maps, given_mac, &mac_given, &lr.sc.src);
+	rc = live_args(c, given_mac, &mac_given, &lr.sc.src);
 	if (rc)
 		return rc;
 	/* Shards draw ISNs and ports of their own from one --seed. */
@@ -1321,7 +1364,7 @@ static int do_live(struct ctx *c)
 	rc = load(c, &flows);
 	if (rc)
 		goto out;
-	rc = choose_flows(c, flows, maps, lr.many, &lr.rng, &lr.pl);
+	rc = choose_flows(c, flows, lr.many, &lr.rng, &lr.pl);
 	if (rc)
 		goto out;
 	mo.c = c;
@@ -1329,10 +1372,7 @@ static int do_live(struct ctx *c)
 	mo.totals.seed = c->seed;
 	if (!lr.pl.nmf) {
 		/* An empty shard: a report of what it skipped, if anything. */
-		rc = lp_cli_open_json(c->json, &lr.json);
-		if (!rc)
-			rc = many_report(c, &mo, &lr.pl, lr.json, NULL);
-		lr.json = NULL;
+		rc = many_report(c, &mo, &lr.pl, NULL);
 		goto out;
 	}
 	if (c->src && lr.sc.src.family != lr.pl.family) {
@@ -1343,12 +1383,11 @@ static int do_live(struct ctx *c)
 	if (!rc)
 		rc = do_live_run(c, &lr, &mo, mac_given ? given_mac : NULL);
 out:
-	finish_json(c, lr.json, NULL);
-	lp_pcapw_close(lr.writer);
 	lp_setup_end(&lr.su);
 	for (size_t i = 0; lr.pl.mfs && i < lr.pl.nmf; i++)
 		lp_fault_plan_free(lr.pl.mfs[i].faults);
 	free(lr.pl.mfs);
+	free(lr.pl.why);
 	free(lr.pl.sel);
 	lp_flows_free(flows);
 	return rc;
@@ -1416,12 +1455,12 @@ static int opt_live(struct ctx *c, int opt, const char *arg)
 		return lp_opt_uint("--timeout", arg, 1, 86400, "of seconds ", &c->timeout_s);
 	case OPT_RST_GUARD:
 		c->guard_set = true;
-		if (!strcmp(arg, "auto"))
+		if (!strcmp(arg, "auto") || !strcmp(arg, "on"))
 			c->guard = GUARD_AUTO;
 		else if (!strcmp(arg, "off"))
 			c->guard = GUARD_OFF;
 		else
-			return lp_usage_error("--rst-guard: '%s' is neither auto nor off", arg);
+			return lp_usage_error("--rst-guard: '%s' is not auto, on or off", arg);
 		return 0;
 	case OPT_WRITE:
 		c->write = arg;
@@ -1471,6 +1510,11 @@ static int opt_replay(struct ctx *c, int opt, const char *arg)
 	case OPT_JSON:
 		c->json = arg;
 		return 0;
+	case OPT_HOLES:
+		c->holes_set = true;
+		return lp_cli_holes_opt(arg, &c->holes_zero);
+	case OPT_PATIENCE:
+		return lp_opt_uint("--patience", arg, 1, 86400, "of seconds ", &c->patience_s);
 	default:
 		return OPT_NOT_MINE;
 	}
@@ -1481,7 +1525,8 @@ static int opt_general(struct ctx *c, int opt, const char *arg)
 {
 	switch (opt) {
 	case 'l':
-		c->file = arg;
+		if (arg)
+			c->file = arg;
 		return set_mode(c, MODE_LIST);
 	case 'd':
 		return set_mode(c, MODE_DUMP);
@@ -1489,6 +1534,8 @@ static int opt_general(struct ctx *c, int opt, const char *arg)
 		c->outdir = arg;
 		return set_mode(c, MODE_EXTRACT);
 	case 'r':
+		if (c->file)
+			return lp_usage_error("one capture: -r %s and %s", arg, c->file);
 		c->file = arg;
 		return 0;
 	case 'f':
@@ -1511,15 +1558,14 @@ static int opt_general(struct ctx *c, int opt, const char *arg)
 		printf("tcpliveplay %s\n", LP_VERSION);
 		return OPT_DONE;
 	default:
-		fprintf(stderr, "Try 'tcpliveplay --help' for more information.\n");
-		return LP_EXIT_BADINPUT;
+		return lp_usage_error("option %d not handled", opt);
 	}
 }
 
 static int parse_options(struct ctx *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "list", required_argument, NULL, 'l' },
+		{ "list", optional_argument, NULL, 'l' },
 		{ "dump", no_argument, NULL, 'd' },
 		{ "extract", required_argument, NULL, 'x' },
 		{ "read", required_argument, NULL, 'r' },
@@ -1546,6 +1592,8 @@ static int parse_options(struct ctx *c, int argc, char **argv)
 		{ "any-client", no_argument, NULL, OPT_ANY_CLIENT },
 		{ "shard", required_argument, NULL, OPT_SHARD },
 		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ "holes", required_argument, NULL, OPT_HOLES },
+		{ "patience", required_argument, NULL, OPT_PATIENCE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1554,7 +1602,11 @@ static int parse_options(struct ctx *c, int argc, char **argv)
 	};
 	int opt, rc;
 
-	while ((opt = getopt_long(argc, argv, "+l:dx:r:f:Si:vqhV", longopts, NULL)) != -1) {
+	/* Errors are said here, under the program's name (not argv[0]'s path). */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":ldx:r:f:Si:vqhV", longopts, NULL)) != -1) {
+		if (opt == '?' || opt == ':')
+			return lp_cli_getopt_error(opt, argv, optind);
 		rc = opt_live(c, opt, optarg);
 		if (rc == OPT_NOT_MINE)
 			rc = opt_replay(c, opt, optarg);
@@ -1563,7 +1615,14 @@ static int parse_options(struct ctx *c, int argc, char **argv)
 		if (rc)
 			return rc;
 	}
+	/* --list FILE: the capture as an operand (or -r FILE). */
+	if (c->mode == MODE_LIST && !c->file && argc - optind == 1)
+		c->file = argv[optind++];
 	/* The classic call: IFACE FILE DST_IP DST_MAC SPORT|random. */
+	if (c->mode == MODE_NONE && optind < argc && argc - optind != 5 && !c->link.iface && !c->link.tap &&
+	    !c->ndst)
+		return lp_usage_error("the classic call takes 5 arguments: IFACE FILE DST_IP DST_MAC SPORT|random "
+				      "(%d given)", argc - optind);
 	if (c->mode == MODE_NONE && argc - optind == 5) {
 		c->classic = true;
 		c->link.iface = argv[optind];
@@ -1588,14 +1647,19 @@ static int check_options(struct ctx *c)
 	if (c->mode == MODE_NONE && (c->link.iface || c->link.tap || c->ndst))
 		c->mode = MODE_LIVE;
 	if (c->mode == MODE_NONE)
-		return lp_usage_error("nothing to do: give -i IFACE --dst ADDR, or --list, --dump, --extract, --simulate");
+		return lp_usage_error("nothing to do: give --dst ADDR (a live replay), or --list, --dump, --extract, "
+				      "--simulate");
+	if (c->mode == MODE_LIST && !c->file)
+		return lp_usage_error("--list needs a capture: --list FILE, or --list -r FILE");
 	if (!c->file)
 		return lp_usage_error("no capture: give -r FILE");
 	if (c->mode == MODE_DUMP && c->faults.plan)
 		return lp_usage_error("--dump takes --fault captured only (it prints the plan derived from the capture)");
 	if (c->mode != MODE_SIMULATE && c->mode != MODE_LIVE &&
-	    ((c->mode != MODE_DUMP && c->faults.captured) || c->faults.plan || c->have_seed || c->json || c->shard_n))
-		return lp_usage_error("--fault, --seed, --json and --shard go with a replay (live or --simulate)");
+	    ((c->mode != MODE_DUMP && c->faults.captured) || c->faults.plan || c->have_seed || c->json ||
+	     c->shard_n || c->holes_set || c->patience_s))
+		return lp_usage_error("--fault, --seed, --json, --shard, --holes and --patience go with a replay "
+				      "(live or --simulate)");
 	if (c->mode != MODE_LIVE && (c->concurrency || c->any_client))
 		return lp_usage_error("--concurrency and --any-client go with a live replay");
 	c->faults.live = c->mode == MODE_LIVE;
@@ -1603,15 +1667,54 @@ static int check_options(struct ctx *c)
 	rc = lp_cli_faults_check(&c->faults);
 	if (rc)
 		return rc;
-	if (c->mode == MODE_LIVE && (!(c->link.iface || c->link.tap) || !c->ndst))
-		return lp_usage_error("a live replay needs -i IFACE (or --tap NAME) and --dst ADDR[:PORT]");
+	if (c->mode == MODE_LIVE && !c->ndst)
+		return lp_usage_error("a live replay needs --dst ADDR[:PORT] (and -i IFACE or --tap NAME; without "
+				      "them, the interface of the route to ADDR)");
 	if (c->mode != MODE_LIVE && (c->link.iface || c->link.tap || c->link.ntap_addr || c->ndst || c->dst_mac ||
 				     c->src || c->sport || c->write || c->timeout_s || c->guard_set || c->user))
 		return lp_usage_error("-i, --tap, --tap-addr, --dst, --dst-mac, --src, --sport, --rst-guard, --write, "
 				      "--timeout and --user go with a live replay");
 	if (c->link.tap && c->dst_mac)
 		return lp_usage_error("--dst-mac goes with -i (behind a TAP the next hop is the host)");
-	return lp_setup_check_opts(&c->link);
+	rc = c->mode == MODE_LIVE ? parse_dsts(c) : 0;
+	return rc ? rc : lp_setup_check_opts(&c->link);
+}
+
+/* The outputs, opened before any work so that a bad path is said at once
+ * (and with the privileges, which set-up drops). */
+static int open_outputs(struct ctx *c)
+{
+	char err[512];
+	int rc = lp_cli_json_open(&json_out, c->json);
+
+	if (rc)
+		return rc;
+	if (c->write && !*c->write)
+		return lp_usage_error("--write: an empty file name");
+	/* libpcap's message names the file. */
+	if (c->write && lp_pcapw_open(c->write, &c->writer, err, sizeof(err)))
+		return lp_env_error("--write %s", err);
+	if (c->outdir && mkdir(c->outdir, 0755) && errno != EEXIST)
+		return lp_env_error("cannot create %s: %s", c->outdir, strerror(errno));
+	return 0;
+}
+
+static int run_mode(struct ctx *c)
+{
+	switch (c->mode) {
+	case MODE_LIST:
+		return do_list(c);
+	case MODE_DUMP:
+		return do_dump(c);
+	case MODE_EXTRACT:
+		return do_extract(c);
+	case MODE_SIMULATE:
+		return do_simulate(c);
+	case MODE_LIVE:
+		return do_live(c);
+	default:
+		return LP_EXIT_BADINPUT;
+	}
 }
 
 int main(int argc, char **argv)
@@ -1622,31 +1725,20 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	lp_log_prog = "tcpliveplay";
 	rc = parse_options(&c, argc, argv);
+	if (rc == OPT_DONE) {
+		rc = LP_EXIT_MATCHED;
+		goto out;
+	}
 	if (!rc)
 		rc = check_options(&c);
-	if (rc)
-		goto out;
-	switch (c.mode) {
-	case MODE_LIST:
-		rc = do_list(&c);
-		break;
-	case MODE_DUMP:
-		rc = do_dump(&c);
-		break;
-	case MODE_EXTRACT:
-		rc = do_extract(&c);
-		break;
-	case MODE_SIMULATE:
-		rc = do_simulate(&c);
-		break;
-	case MODE_LIVE:
-		rc = do_live(&c);
-		break;
-	default:
-		rc = LP_EXIT_BADINPUT;
-		break;
-	}
+	if (!rc)
+		rc = open_outputs(&c);
+	if (!rc)
+		rc = run_mode(&c);
+	if (c.writer && lp_pcapw_close(c.writer))
+		rc = lp_env_error("cannot write %s", c.write);
+	rc = lp_cli_json_close(&json_out, c.json, argc, argv, rc);
 out:
 	lp_cli_faults_free(&c.faults);
-	return rc == OPT_DONE ? LP_EXIT_MATCHED : rc;
+	return rc;
 }

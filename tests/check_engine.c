@@ -935,6 +935,127 @@ START_TEST(test_parsers)
 }
 END_TEST
 
+/* The wait for the peer's answer (engine_wait.c): client sent C1 (100
+ * bytes), the peer acknowledged it and stays silent. */
+static void wait_setup(struct harness *h, struct tflow *t, unsigned patience_ms, unsigned retries)
+{
+	struct lp_tcpopts o = { .has_mss = true, .mss = 1460 };
+
+	h_start(h, t, LP_ROLE_CLIENT);
+	h->cfg.expect_timeout_ms = patience_ms;
+	h->cfg.keepalive_ms = 2000;
+	h->cfg.retries = retries;
+	h_new(h);
+	h_connect(h, &o, 65535);
+	ck_assert_uint_eq(out_bytes(h, 0), 100);
+	h_push(h, LP_TH_ACK, 0, 100, 65535, NULL, 0);
+	ck_assert_uint_eq(h_pull(h), 0);
+}
+
+/* A keepalive is due: fire it, check it is one (SND.NXT - 1, no data), and
+ * answer it when alive. */
+static void keepalive(struct harness *h, bool answer)
+{
+	h_fire(h);
+	ck_assert_uint_eq(h_pull(h), 1);
+	ck_assert_uint_eq(h_last(h)->len, 0);
+	ck_assert_uint_eq(h_off(h, h->nout - 1), 99);
+	ck_assert(h_last(h)->flags == LP_TH_ACK);
+	if (answer)
+		h_push(h, LP_TH_ACK, 0, 100, 65535, NULL, 0);
+}
+
+/* A server that answers after 12 s, within the patience: matched, and the
+ * connection was checked with keepalives meanwhile. */
+START_TEST(test_patience_slow_peer)
+{
+	struct tflow *t = simple_flow(100, 500);
+	struct harness h;
+	uint64_t t0;
+
+	wait_setup(&h, t, 60000, 6);
+	t0 = h.now;
+	for (int i = 0; i < 6; i++)
+		keepalive(&h, true);
+	ck_assert_uint_eq(h.now - t0, 12000 * MS);
+	ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_RUNNING);
+	h_push(&h, LP_TH_ACK | LP_TH_PSH | LP_TH_FIN, 0, 100, 65535, t->bytes[1], 500);
+	h_pull(&h);
+	ck_assert(h_last(&h)->flags & LP_TH_FIN);
+	h_push(&h, LP_TH_ACK, 501, 101, 65535, NULL, 0);
+	ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_DONE);
+	ck_assert_uint_eq(h.events[LP_EV_DIVERGENCE], 0);
+	lp_engine_free(h.e);
+	tf_free(t);
+}
+END_TEST
+
+/* Nothing of the answer within the patience, the peer alive: failed, not
+ * diverged, and the reason says what was awaited. */
+START_TEST(test_patience_no_answer)
+{
+	struct tflow *t = simple_flow(100, 500);
+	struct harness h;
+
+	wait_setup(&h, t, 5000, 6);
+	keepalive(&h, true);
+	keepalive(&h, true);
+	h_fire(&h);
+	ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_FAILED);
+	ck_assert_uint_eq(h.events[LP_EV_DIVERGENCE], 0);
+	ck_assert_str_eq(lp_engine_reason(h.e), "no answer from the peer in 5 s while waiting for S1 (500 bytes); "
+			 "the connection is alive (the peer answers keepalives)");
+	lp_engine_free(h.e);
+	tf_free(t);
+}
+END_TEST
+
+/* Part of the answer, then silence past the patience: the peer did send
+ * fewer bytes, a divergence naming the counts. */
+START_TEST(test_patience_partial_answer)
+{
+	struct tflow *t = simple_flow(100, 500);
+	struct harness h;
+	const struct lp_divergence *d;
+
+	wait_setup(&h, t, 5000, 6);
+	h_push(&h, LP_TH_ACK | LP_TH_PSH, 0, 100, 65535, t->bytes[1], 200);
+	for (int i = 0; i < 10 && lp_engine_state(h.e) == LP_ENGINE_RUNNING; i++) {
+		h_fire(&h);
+		h_pull(&h);
+		if (h.nout && h_last(&h)->len == 0 && h_off(&h, h.nout - 1) == 99)
+			h_push(&h, LP_TH_ACK, 200, 100, 65535, NULL, 0);
+	}
+	ck_assert_uint_ge(h.events[LP_EV_DIVERGENCE], 1);
+	d = lp_engine_divergence(h.e, 0);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_str_eq(d->reason, "peer sent fewer bytes");
+	ck_assert_uint_eq(d->expected, 500);
+	ck_assert_uint_eq(d->received, 200);
+	lp_engine_free(h.e);
+	tf_free(t);
+}
+END_TEST
+
+/* Keepalives that no one answers: the peer is gone, said before the
+ * patience runs out. */
+START_TEST(test_keepalive_unanswered)
+{
+	struct tflow *t = simple_flow(100, 500);
+	struct harness h;
+
+	wait_setup(&h, t, 60000, 3);
+	for (int i = 0; i < 3; i++)
+		keepalive(&h, false);
+	h_fire(&h);
+	ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_FAILED);
+	ck_assert_str_eq(lp_engine_reason(h.e), "peer unresponsive: no answer to 3 keepalives while waiting for S1");
+	ck_assert_uint_eq(h.events[LP_EV_TIMER] > 0, 1);
+	lp_engine_free(h.e);
+	tf_free(t);
+}
+END_TEST
+
 Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -962,6 +1083,10 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, test_match_bytes);
 	tcase_add_test(tc, test_random_input);
 	tcase_add_test(tc, test_parsers);
+	tcase_add_test(tc, test_patience_slow_peer);
+	tcase_add_test(tc, test_patience_no_answer);
+	tcase_add_test(tc, test_patience_partial_answer);
+	tcase_add_test(tc, test_keepalive_unanswered);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -844,6 +844,51 @@ START_TEST(test_pcaps_property)
 }
 END_TEST
 
+/* A client segment the capture missed (C3 of SH_BANNER: a hole in the
+ * client's stream), sent as zeros (--holes zero): the engine sends the
+ * hole's bytes as a segment of their own, once the server bytes before its
+ * answer are in, so the exchange goes on in step: the server receives the
+ * whole stream (zeros where the hole is) and answers it. */
+START_TEST(test_hole_filled)
+{
+	struct tflow *t = shape(SH_BANNER, AF_INET);
+	struct lp_extent ext[3];
+	struct lp_hole hole;
+	size_t k = 0;
+	struct run x;
+
+	for (size_t i = 0; i < t->fl.nsegs; i++) {
+		const struct lp_segment *g = &t->fl.segs[i];
+
+		if (g->dir == LP_C2S && g->label == 3) {
+			hole.offset = g->offset;
+			hole.len = g->len;
+			continue;
+		}
+		t->fl.segs[k++] = *g;
+	}
+	t->fl.nsegs = k;
+	/* The stream's extents: bytes, the hole (none), bytes. */
+	ext[0] = (struct lp_extent){ 0, (uint32_t)hole.offset, t->bytes[LP_C2S] };
+	ext[1] = (struct lp_extent){ (uint32_t)hole.offset, (uint32_t)hole.len, NULL };
+	ext[2] = (struct lp_extent){ (uint32_t)(hole.offset + hole.len),
+				     (uint32_t)(t->fl.dir[LP_C2S].len - hole.offset - hole.len),
+				     t->bytes[LP_C2S] + hole.offset + hole.len };
+	t->fl.dir[LP_C2S].ext = ext;
+	t->fl.dir[LP_C2S].next = 3;
+	t->fl.dir[LP_C2S].holes = &hole;
+	t->fl.dir[LP_C2S].nholes = 1;
+	t->fl.dir[LP_C2S].hole_bytes = hole.len;
+	for (int m = LP_MATCH_STREAM; m <= LP_MATCH_BYTES; m++) {
+		sim(&t->fl, NULL, 0, 5, (enum lp_match)m, &x, NULL, NULL);
+		ck_assert_msg(byte_exact(&t->fl, &x), "%s: %s", lp_match_str((enum lp_match)m), x.r.reason);
+	}
+	t->fl.dir[LP_C2S].holes = NULL;
+	t->fl.dir[LP_C2S].ext = &t->ext[LP_C2S];
+	tf_free(t);
+}
+END_TEST
+
 Suite *sim_suite(void)
 {
 	Suite *s = suite_create("sim");
@@ -868,6 +913,7 @@ Suite *sim_suite(void)
 	tcase_add_test(tc, test_many_report);
 	tcase_add_test(tc, test_multi_dport);
 	tcase_add_test(tc, test_pick_ports);
+	tcase_add_test(tc, test_hole_filled);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(pc, 300);
 	tcase_add_test(pc, test_pcaps_matched);

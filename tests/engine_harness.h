@@ -35,7 +35,7 @@ struct harness {
 	bool cut[MAXOUT];
 	size_t nsuper;           /* super-segments the engine sent */
 	uint8_t big[65536 + LP_PKT_MAXHDR];
-	unsigned events[LP_EV_PMTU + 1];
+	unsigned events[LP_EV_TIMER + 1];
 	const char *last_reason;
 	struct lp_event last_div;
 };

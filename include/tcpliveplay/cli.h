@@ -14,6 +14,7 @@
 
 #include "tcpliveplay/fault.h"
 #include "tcpliveplay/flow.h"
+#include "tcpliveplay/link.h"
 
 enum lp_exit {
 	LP_EXIT_MATCHED = 0,    /* success; a replay matched */
@@ -87,8 +88,59 @@ int lp_cli_print_captured(const struct lp_flow *fl, FILE *fp);
 
 void lp_cli_faults_free(struct lp_cli_faults *f);
 
-/* Open the JSON report's file before anything drops privileges: path "-"
- * is standard output, NULL leaves *fp NULL. 0 or an exit status. */
-int lp_cli_open_json(const char *path, FILE **fp);
+
+/* Holes: bytes of a stream the capture lacks. A replay refuses to send a
+ * stream with a hole unless asked to send zeros in its place (--holes). */
+
+/* "the client stream lacks L bytes at offset O (not captured; the bytes
+ * after it are in packet P...)" into buf when fl's stream d has a hole
+ * (true), else false. */
+bool lp_cli_hole(const struct lp_flow *fl, enum lp_dir d, char *buf, size_t len);
+
+/* --holes refuse|zero: 0 and *zero, or the usage error. */
+int lp_cli_holes_opt(const char *arg, bool *zero);
+
+/* Before anything is sent: stream d of fl has no hole (0), or has one and
+ * zero is set (0, warned), else the error (said, naming the hole and
+ * --holes zero) and LP_EXIT_BADINPUT. */
+int lp_cli_check_holes(const char *file, const struct lp_flow *fl, enum lp_dir d, bool zero);
+
+struct lp_link_choice;
+
+/* The address s of option opt's argument arg (s: arg itself, or a part of
+ * it), as ADDR, IPv4ADDR:PORT or [ADDR]:PORT with an IPv6 zone: into *ep.
+ * With link, it is a TCP peer's (no multicast, broadcast, unspecified), a
+ * bare IPv6 address that reads as ADDR:PORT is warned about, and the zone
+ * names link's interface. 0 or the usage error. */
+int lp_cli_peer(const char *opt, const char *arg, const char *s, struct lp_link_choice *link,
+		struct lp_endpoint *ep);
+
+/* getopt_long() (called with opterr 0 and a ':' first in its option string)
+ * returned '?' or ':' for the argument before optind_now: the usage error,
+ * said as getopt would, under the program's own name. */
+int lp_cli_getopt_error(int opt, char *const *argv, int optind_now);
+
+/* -vv: every packet link sends and takes, one line each on stderr, timed
+ * from this call (about when the loop's clock starts). */
+void lp_cli_trace(struct lp_link *link);
+
+/* The --json report's destination: a file, or standard output for "-". */
+struct lp_json_out {
+	const char *path;       /* NULL: no JSON report */
+	FILE *fp;
+	bool written;           /* the report (a document, or a session's line) is out */
+};
+
+/* Open it before any work and before anything drops privileges, so that a
+ * bad path is said at once; "" is refused by name. 0 or an exit status. */
+int lp_cli_json_open(struct lp_json_out *j, const char *path);
+
+/* At the end of the run: when no report was written and rc says why, an
+ * error document ({"verdict":"error","exit_code":rc,"error":...}, the
+ * first error logged), also on standard output for --json - (path, or
+ * found in argv when the error came before --json was read) that was never
+ * opened; then the file is closed. rc, or LP_EXIT_ENV when writing failed
+ * (said). */
+int lp_cli_json_close(struct lp_json_out *j, const char *path, int argc, char **argv, int rc);
 
 #endif

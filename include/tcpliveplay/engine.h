@@ -61,6 +61,7 @@ enum lp_event_kind {
 	LP_EV_ICMP,           /* an ICMP error about the connection taken (reason: which) */
 	LP_EV_ICMP_IGNORED,   /* an ICMP error not taken (reason: which, and why not) */
 	LP_EV_PMTU,           /* segments made smaller (len: the path MTU; reason: why) */
+	LP_EV_TIMER,          /* a timer fired (reason: which): for debugging output */
 };
 
 /* One event. label is a data-segment label (1-based) of direction dir, 0 when
@@ -91,7 +92,12 @@ struct lp_engine_cfg {
 	unsigned rto_jitter_pct;           /* each retransmission timer lengthened by a random
 					    * 0 to this % of it (0: none; at most 100) */
 	uint64_t rto_jitter_seed;          /* seeds that jitter */
-	unsigned expect_timeout_ms;        /* wait for missing peer bytes before a divergence */
+	unsigned expect_timeout_ms;        /* the patience: how long the peer may stay silent while
+					    * we wait for its bytes; then a failure (nothing of that
+					    * answer came) or a divergence (part of it came); 0: no
+					    * limit (the caller's timeout decides) */
+	unsigned keepalive_ms;             /* while waiting, a keepalive after this much silence,
+					    * retries of them unanswered fail; 0: none */
 	uint64_t ts_origin_ns;             /* TSval clock: TSval = ts_base + (now - origin) / 1 ms */
 	uint32_t ts_base;
 	uint16_t mss;                      /* our MSS; 0 = the captured one or 1460 (1440 IPv6) */
@@ -133,7 +139,7 @@ struct lp_divergence {
 };
 
 /* Defaults: stream match, asap, RTO floor 200 ms, initial 1000 ms, 6 retries,
- * expectation timeout 5000 ms. Roles, addresses and ISN are the caller's. */
+ * patience 10 s, no keepalives. Roles, addresses and ISN are the caller's. */
 void lp_engine_cfg_defaults(struct lp_engine_cfg *cfg);
 
 /* Build an engine for one side of fl. fl must outlive the engine (stream bytes
@@ -201,6 +207,10 @@ void lp_engine_timeout(struct lp_engine *e, uint64_t now_ns);
 void lp_engine_abort(struct lp_engine *e, uint64_t now_ns);
 
 enum lp_engine_state lp_engine_state(const struct lp_engine *e);
+/* What a running engine waits for, as text into buf ("waiting for S2:
+ * expected 1226 bytes, received 202", "waiting for the handshake"...), or
+ * NULL when nothing: for the report of a run cut short. */
+const char *lp_engine_awaits(const struct lp_engine *e, char *buf, size_t len);
 enum lp_role lp_engine_role(const struct lp_engine *e);
 /* Why the engine failed (valid while the engine lives), or NULL. */
 const char *lp_engine_reason(const struct lp_engine *e);

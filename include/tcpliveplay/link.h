@@ -52,6 +52,13 @@ struct lp_link_cfg {
  * ICMP error quoting one of ours); data is valid only during the call. */
 typedef void (*lp_link_rx_fn)(void *ctx, const uint8_t *ip, size_t len);
 
+/* Called with each IP packet the link sends (out) or hands to a callback
+ * (in), for debugging output; data is valid only during the call. */
+typedef void (*lp_link_trace_fn)(void *ctx, bool out, const uint8_t *ip, size_t len);
+
+/* Trace every packet through fn (NULL: stop). */
+void lp_link_set_trace(struct lp_link *l, lp_link_trace_fn fn, void *ctx);
+
 /* "packet socket", "TAP": for messages. */
 const char *lp_link_kind(const struct lp_link *l);
 

@@ -49,6 +49,7 @@ struct lp_route {
 	bool has_gateway;
 	uint8_t nexthop[16];     /* gateway, else the destination */
 	bool local;              /* RTN_LOCAL: destination is this host */
+	bool broadcast;          /* RTN_BROADCAST: a subnet's broadcast address */
 	unsigned mtu;            /* the route's MTU (an mtu metric, or the path MTU the
 				  * kernel learnt from ICMP and keeps as an exception
 				  * for dst); 0: none, the interface's applies */

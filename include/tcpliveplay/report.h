@@ -101,6 +101,9 @@ void lp_report_add_divergence(struct lp_report *r, const struct lp_divergence *d
 
 const char *lp_verdict_str(enum lp_verdict v);
 
+/* "s" unless n is 1: "1 segment", "2 segments". */
+const char *lp_plural(uint64_t n);
+
 /* "C3" / "S2" into buf (size >= 12); "" for label 0. */
 const char *lp_segment_label(uint8_t dir, uint32_t label, char *buf, size_t len);
 
@@ -114,6 +117,10 @@ int lp_report_print_text(const struct lp_report *r, FILE *fp);
  * mtu_blackhole, icmp {accepted, ignored, last_error}, duration_s, version.
  * Returns 0 or -EIO. */
 int lp_report_print_json(const struct lp_report *r, FILE *fp);
+
+/* A run that ended in an error before its report: {"verdict":"error",
+ * "exit_code":N,"error":"...","version":"..."} and a newline. 0 or -EIO. */
+int lp_report_print_json_error(FILE *fp, int exit_code, const char *error);
 
 /* One line for a flow of a many-flow replay: "flow N: verdict: client ->
  * server, sent ..., received ..., time (reason)". Returns 0 or -EIO. */
@@ -129,6 +136,7 @@ struct lp_totals {
 	uint64_t duration_ns;      /* the whole run, the caller's */
 	uint64_t seed;
 	int exit_code;             /* 0 when every flow replayed matched, else 1 */
+	const char *error;         /* the run's own failure (the link's), or NULL */
 };
 
 void lp_totals_add(struct lp_totals *t, const struct lp_report *r);
@@ -140,7 +148,8 @@ int lp_totals_print_text(const struct lp_totals *t, FILE *fp);
  * not grow with them: lp_json_flows_begin() opens it, lp_json_flows_add()
  * writes one flow's report (the object of lp_report_print_json(), with the
  * flow's id) and lp_json_flows_end() closes it with "totals", "verdict",
- * "exit_code", "seed" and "version". 0 or -EIO. */
+ * "exit_code", "seed", "version" and, when the run failed, "error". 0 or
+ * -EIO. */
 int lp_json_flows_begin(FILE *fp);
 int lp_json_flows_add(FILE *fp, const struct lp_report *r, uint64_t index);
 int lp_json_flows_end(FILE *fp, const struct lp_totals *t);

@@ -38,6 +38,9 @@ struct lp_link_choice {
 							     * addresses, for a TAP made here
 							     * (the kernel adds their routes) */
 	size_t ntap_addr;
+	char zone[IF_NAMESIZE];       /* an address's IPv6 zone: the interface (-i's when
+				       * -i is not given) */
+	const char *zone_opt, *zone_arg;  /* the option that gave it, and its argument */
 };
 
 /* The getopt values of --tap and --tap-addr in both programs. */
@@ -49,7 +52,9 @@ enum { LP_OPT_TAP = 0x1000, LP_OPT_TAP_ADDR };
 #define LP_SETUP_NOT_MINE (-1)
 
 struct lp_setup {
-	struct lp_link_choice want;   /* the command line's choice */
+	struct lp_link_choice want;   /* the command line's choice (the replayer without -i or
+				       * --tap: want.iface is set to the route's interface) */
+	char route_iface[IF_NAMESIZE];
 	uint64_t rx_expect;           /* what the capture shows arriving, in all: from
 				       * LP_SETUP_RING_MIN bytes on, a packet socket reads
 				       * through a receive ring of LP_SETUP_RING_MIB */
@@ -89,7 +94,7 @@ struct lp_setup_client {
 	size_t nhops;
 };
 
-/* Before the capture loads: for a run on an interface (want.iface) whose
+/* Before the capture loads: for a run on an interface (-i, or the route's) whose
  * capture is a file of file_bytes, from LP_SETUP_RING_MIN on, a thread makes
  * the packet socket and its receive ring meanwhile (the ring's grace period
  * is then no longer the run's); the set-up takes it. Nothing otherwise, or
@@ -97,9 +102,13 @@ struct lp_setup_client {
 void lp_setup_prepare(struct lp_setup *s, uint64_t file_bytes);
 
 /* The replayer's set-up: route and source for every hop, the link, the
- * next hops' MACs (the first is the link's peer), the guard. Behind a TAP:
- * the source must be routed through it and not be the host's; every next
- * hop is the host's side of the TAP. */
+ * next hops' MACs (the first is the link's peer), the guard. On an
+ * interface: the one of the route to the first server unless -i names one;
+ * the kernel's route to every server must go through it (else the fix is
+ * named), unless --dst-mac says where to send; a broadcast address is
+ * refused; on loopback the kernel must take packets from its own
+ * addresses (accept_local). Behind a TAP: the source must be routed through
+ * it and not be the host's; every next hop is the host's side of the TAP. */
 int lp_setup_client(struct lp_setup *s, struct lp_setup_client *c);
 
 /* The responder's set-up for the address local (its port the first served)
@@ -113,9 +122,14 @@ int lp_setup_server(struct lp_setup *s, const struct lp_endpoint *local, const s
  * usage error, or LP_SETUP_NOT_MINE for another option. */
 int lp_setup_option(struct lp_link_choice *ch, int opt, const char *arg);
 
-/* -i IFACE and --tap NAME exclude each other, --tap-addr needs --tap: 0 or
+/* An address given as opt's arg had the IPv6 zone zone ("" none): it names
+ * the interface. 0, or the usage error when an earlier address named another. */
+int lp_setup_zone(struct lp_link_choice *ch, const char *opt, const char *arg, const char *zone);
+
+/* -i IFACE and --tap NAME exclude each other, --tap-addr needs --tap, a
+ * zone is the interface -i names (and gives it when -i is not given): 0 or
  * the usage error. */
-int lp_setup_check_opts(const struct lp_link_choice *ch);
+int lp_setup_check_opts(struct lp_link_choice *ch);
 
 /* ADDR/PREFIX, IPv4 or IPv6. 0 or -EINVAL. */
 int lp_setup_parse_prefix(const char *s, struct lp_prefix *p);

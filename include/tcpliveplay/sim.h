@@ -25,6 +25,10 @@ struct lp_sim_opts {
 	unsigned expect_timeout_ms;    /* wait for missing peer bytes; 0: 60 s (virtual) */
 	uint64_t max_steps;            /* 0: 50,000,000 */
 	uint64_t max_time_ns;          /* virtual time limit; 0: one hour */
+	/* Every packet an engine sends (from its role), for debugging output;
+	 * NULL: none. */
+	void (*trace)(void *ctx, enum lp_role from, uint64_t now_ns, const uint8_t *ip, size_t len);
+	void *trace_ctx;
 };
 
 /* Defaults as documented above (all zero, match stream, timing asap x1). */

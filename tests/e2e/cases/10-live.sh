@@ -143,7 +143,7 @@ out=$(inc "$LP" -i vc -r "$T/get1k-v4.pcap" --dst "$S4" --seed 99 --timeout 20 -
 	--write "$T/again.pcap" 2>&1)
 rc=$?
 if [ $rc1 -eq 0 ] && [ $rc -eq 0 ] && grep -q '^verdict: matched' <<<"$out" &&
-	"$LP" --list "$T/again.pcap" | grep -q '^# .* 1 TCP flows' && "$LP" -q --extract "$T/again" -r "$T/again.pcap"; then
+	"$LP" --list "$T/again.pcap" | grep -q '^# .* 1 TCP flow ' && "$LP" -q --extract "$T/again" -r "$T/again.pcap"; then
 	if grep -q 'client sends RST (unacceptable ACK to our SYN)' <<<"$out"; then
 		ok "$name (the server answered with an old ACK; reset and SYN again)"
 	else

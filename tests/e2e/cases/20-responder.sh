@@ -19,7 +19,8 @@ E6=2001:db8::3
 # pair CAP FAMILY PORT [RESPONDER OPTIONS...]: the responder serves one
 # session of CAP on the emulated address while tcpliveplay replays CAP against
 # it. Sets lrc/lout (replayer) and rrc/rout (responder). With PAIR_STDIN set,
-# the responder reads that file as standard input (-r -) instead.
+# the responder reads that file as standard input (-r -) instead. The
+# replayer waits 5 s for a silent host (--patience), not the whole --timeout.
 pair() {
 	pcap=$1
 	pfam=$2
@@ -35,7 +36,7 @@ pair() {
 	if ! wait_for 50 grep -q '^serving' "$T/rsp.out"; then
 		kill "$rpid" 2>/dev/null
 	fi
-	lout=$(inc timeout 60 "$LP" -i vc -r "$pcap" --dst "$pdst" --timeout 20 --rto 200 --seed 5 2>&1)
+	lout=$(inc timeout 60 "$LP" -i vc -r "$pcap" --dst "$pdst" --timeout 20 --patience 5 --rto 200 --seed 5 2>&1)
 	lrc=$?
 	wait "$rpid"
 	rrc=$?

@@ -53,7 +53,7 @@ sleep 0.3
 kill -INT $ipid
 wait $ipid
 rc=$?
-if [ $rc -eq 1 ] && grep -q '^verdict: failed (.*interrupted' "$T/int.out" && grep -q '^sent: 1 segments' "$T/int.out"; then
+if [ $rc -eq 1 ] && grep -q '^verdict: failed (.*interrupted' "$T/int.out" && grep -q '^sent: 1 segment,' "$T/int.out"; then
 	ok "SIGINT: partial summary, verdict failed (interrupted), exit 1"
 else
 	not_ok "SIGINT: partial summary, verdict failed (interrupted), exit 1" "exit $rc" "$(cat "$T/int.out")"

@@ -35,20 +35,9 @@ import inet
 
 def packets(path):
     with open(path, "rb") as f:
-        raw = f.read()
-    magic = raw[:4]
-    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
-        e = "<"
-    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
-        e = ">"
-    else:
-        raise SystemExit("pcapcheck: %s: not a pcap file" % path)
-    link = struct.unpack(e + "I", raw[20:24])[0]
-    off = 24
-    while off + 16 <= len(raw):
-        sec, frac, incl, _ = struct.unpack(e + "IIII", raw[off:off + 16])
-        frame = raw[off + 16:off + 16 + incl]
-        off += 16 + incl
+        link, recs = inet.pcap_records(f.read(), "pcapcheck: " + path)
+    for (sec, frac, _, _), rec in recs:
+        frame = rec[16:]
         if link == 1:
             et, l3 = struct.unpack("!H", frame[12:14])[0], frame[14:]
         elif link == 113:
