@@ -18,6 +18,7 @@ FLOWS = int(os.environ.get("BENCH_FLOWS", "200"))
 WORKLOADS = [
     ("bulk", BULK + " bulk download (socat -b 65536 at both ends)"),
     ("big", BIG + " bulk download (socat -b 65536 at both ends)"),
+    ("up", BULK + " bulk upload (socat -b 65536 at both ends)"),
     ("echo", ECHOES + " echo round trips (C client bench-echo, socat EXEC:cat)"),
     ("http", "1 KB HTTP GET (python3 http.server)"),
     ("many", "{:,} 4 KiB HTTP GETs, one connection each (stock python3 -m http.server, "
@@ -194,6 +195,7 @@ def main(argv):
     ratio(17, "echo", "live", ECHOES + " echoes vs real server (kernel: the C client)", 0.8)
     below(17, "http", "live", "wall_s", "1 KB GET, whole replay", 25, 1000, "ms")
     ratio(17, "bulk", "responder", BULK + " vs tcpliveplay-responder", 1.0)
+    ratio(17, "up", "live", BULK + " upload to the real server, whole process", 0.8)
     below(17, "big", "list", "wall_s", "loading " + BIG + " (--list)", 1, 1, "s")
     below(17, "big", "list", "peak_anon_kb", "peak RssAnon loading " + BIG + " (--list)", 64, 1 / 1024.0, "MB")
     below(17, "big", "live", "peak_anon_kb", "peak RssAnon replaying " + BIG, 64, 1 / 1024.0, "MB")

@@ -15,7 +15,9 @@
  * window once the peer's first or second segment is in, a stall.
  * After every step the engine's output is drained and its due timers run,
  * so every state of the connection can be reached. The packets it sends
- * must parse, stay within the MSS it offered and fit the path MTU it took.
+ * must parse, stay within the MSS it offered and fit the path MTU it took;
+ * an input of odd length lets it send super-segments, whose wire segments
+ * (cut by lp_gso_segment()) must do the same.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -59,17 +61,14 @@ static void build_flow(void)
 	tf_seg(flow, LP_S2C, 0, LP_TH_FIN, -1);
 }
 
-static void drain(struct lp_engine *e, uint64_t now, struct peer *pr)
+/* One wire packet the engine sent: checked, and what the peer learns. */
+static void sent(struct lp_engine *e, const uint8_t *buf, int n, struct peer *pr)
 {
-	static uint8_t buf[65536 + LP_PKT_MAXHDR];
-	int n, guard = 0;
+	struct lp_engine_stats st;
+	struct lp_seg s;
 
-	while ((n = lp_engine_output(e, buf, sizeof(buf), now)) > 0 && guard++ < 4096) {
-		struct lp_engine_stats st;
-		struct lp_seg s;
-
-		if (lp_pkt_parse(buf, (size_t)n, &s) != 0)
-			abort();
+	if (lp_pkt_parse(buf, (size_t)n, &s) != 0)
+		abort();
 		/* Options and data within the MSS we offered (RFC 9293 3.7.1). */
 		if (!(s.flags & LP_TH_SYN) && s.len && s.len + lp_pkt_opts_len(&s) > OFFER_MSS)
 			abort();
@@ -78,12 +77,36 @@ static void drain(struct lp_engine *e, uint64_t now, struct peer *pr)
 		lp_engine_stats(e, &st);
 		if (st.path_mtu && s.len && (unsigned)n > (st.path_mtu > 88 ? st.path_mtu : 88))
 			abort();
-		pr->lastlen = (size_t)n < sizeof(pr->last) ? (size_t)n : sizeof(pr->last);
-		memcpy(pr->last, buf, pr->lastlen);
-		pr->our_nxt = s.seq + s.len + !!(s.flags & (LP_TH_SYN | LP_TH_FIN));
-		if (s.flags & LP_TH_ACK) {
-			pr->peer_nxt = s.ack;
-			pr->acked = true;
+	pr->lastlen = (size_t)n < sizeof(pr->last) ? (size_t)n : sizeof(pr->last);
+	memcpy(pr->last, buf, pr->lastlen);
+	pr->our_nxt = s.seq + s.len + !!(s.flags & (LP_TH_SYN | LP_TH_FIN));
+	if (s.flags & LP_TH_ACK) {
+		pr->peer_nxt = s.ack;
+		pr->acked = true;
+	}
+}
+
+/* Everything the engine sends now; with gso_segs > 1 super-segments, each
+ * cut into its wire segments as the kernel would (every one checked). */
+static void drain(struct lp_engine *e, uint64_t now, struct peer *pr, unsigned gso_segs)
+{
+	static uint8_t buf[65536 + LP_PKT_MAXHDR], seg[65536 + LP_PKT_MAXHDR];
+	struct lp_gso g;
+	int n, guard = 0;
+
+	while ((n = lp_engine_output_gso(e, buf, sizeof(buf), now, gso_segs, &g)) > 0 && guard++ < 4096) {
+		int m;
+
+		if (!g.seg_len) {
+			sent(e, buf, n, pr);
+			continue;
+		}
+		if (lp_gso_count((size_t)n, &g) > gso_segs)
+			abort();
+		for (unsigned i = 0; (m = lp_gso_segment(buf, (size_t)n, &g, i, seg, sizeof(seg))) != 0; i++) {
+			if (m < 0)
+				abort();
+			sent(e, seg, m, pr);
 		}
 	}
 	if (lp_engine_next_timer(e) <= now)
@@ -239,6 +262,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct lp_fault_plan *plan;
 	struct peer pr = { .tsval = 1 };
 	uint64_t now = 1000000;
+	unsigned gso_segs;
 	bool server;
 
 	if (!flow)
@@ -246,6 +270,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	server = data[0] & 1;
+	/* An input of odd length asks for super-segments (a link with GSO). */
+	gso_segs = size & 1 ? 45 : 1;
 	lp_engine_cfg_defaults(&cfg);
 	cfg.role = server ? LP_ROLE_SERVER : LP_ROLE_CLIENT;
 	cfg.local = server ? flow->fl.server : flow->fl.client;
@@ -263,7 +289,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		lp_fault_plan_free(plan);
 		return 0;
 	}
-	drain(e, now, &pr);
+	drain(e, now, &pr, gso_segs);
 	for (size_t off = 1; off + STEP <= size && lp_engine_state(e) == LP_ENGINE_RUNNING; off += STEP) {
 		const uint8_t *p = data + off;
 
@@ -288,7 +314,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		now += 1000;
-		drain(e, now, &pr);
+		drain(e, now, &pr, gso_segs);
 	}
 	lp_engine_free(e);
 	lp_fault_plan_free(plan);

@@ -217,17 +217,22 @@ static void session_deliver(void *ctx, const uint8_t *ip, size_t len, uint64_t n
 	lp_engine_input(s->eng, ip, len, now);
 }
 
+/* A super-segment of the session: one send. */
+static int session_send_gso(void *ctx, const uint8_t *ip, size_t len, const struct lp_gso *g)
+{
+	struct session *s = ctx;
+	int rc = lp_link_send_gso(s->sv->o->link, s->mac, ip, len, g);
+
+	if (rc && !s->sv->err)
+		s->sv->err = rc;
+	return 0;
+}
+
 /* Move what the engine has to send through the wire faults. */
 static void flush_session(struct server *sv, struct session *s, uint64_t now)
 {
-	lp_fwire_run(s->fw, now);
-	for (size_t k = 0; k < MAX_BATCH; k++) {
-		int n = lp_engine_output(s->eng, sv->buf, sizeof(sv->buf), now);
-
-		if (n <= 0)
-			break;
-		lp_fwire_out(s->fw, sv->buf, (size_t)n, now);
-	}
+	lp_fwire_flush(s->fw, s->eng, sv->buf, sizeof(sv->buf), lp_link_gso_segs(sv->o->link), MAX_BATCH,
+		       now);
 }
 
 static void report_session(struct server *sv, struct session *s, const char *why, uint64_t now)
@@ -352,6 +357,7 @@ static int new_session(struct server *sv, const struct lp_endpoint *client, cons
 	fc.local = LP_FAULT_SERVER;
 	fc.e = s->eng;
 	fc.io.send = session_send;
+	fc.io.send_gso = session_send_gso;
 	fc.io.deliver = session_deliver;
 	fc.io.ctx = s;
 	fc.on_event = cfg.on_event;

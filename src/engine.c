@@ -759,7 +759,6 @@ void lp_engine_free(struct lp_engine *e)
 	free(e->wlabel);
 	free(e->zw);
 	free(e->ooo_buf);
-	free(e->scratch);
 	free(e);
 }
 

@@ -112,9 +112,14 @@ static void on_new_ack(struct lp_engine *e, uint64_t a)
 	size_t k = 0;
 
 	if (!e->in_recovery) {
-		/* RFC 5681 3.1: slow start, then congestion avoidance. */
+		/* RFC 5681 3.1: slow start, then congestion avoidance. Slow
+		 * start counts every byte an ACK covers, up to ssthresh, as
+		 * Linux does (tcp_slow_start(); RFC 3465 without its limit L):
+		 * receivers that coalesce (GRO, a packet socket's batches, ours)
+		 * send one ACK for many segments, and one SMSS per such ACK
+		 * would grow cwnd by a few percent per round trip. */
 		if (e->cwnd < e->ssthresh)
-			e->cwnd += acked < e->mss ? acked : e->mss;
+			e->cwnd = e->ssthresh - e->cwnd > acked ? e->cwnd + acked : e->ssthresh;
 		else
 			e->cwnd += (uint64_t)e->mss * e->mss / e->cwnd + 1;
 	}

@@ -96,6 +96,9 @@ struct lp_engine {
 	uint32_t out_first, out_last;  /* labels first sent in the last packet */
 	uint32_t out_seq, out_ack, out_len;  /* the last packet's */
 	uint8_t out_flags;
+	struct lp_gso out_gso;      /* the last packet as a super-segment (seg_len 0: plain) */
+	uint32_t gso_max;           /* during lp_engine_output_gso(): payload bytes a super-segment
+				     * may carry (0: plain segments only) */
 
 	/* send side */
 	uint32_t iss;
@@ -159,8 +162,6 @@ struct lp_engine {
 	size_t nzw;
 	uint64_t zw_until;          /* our window is closed until then (0: open) */
 	uint8_t *ooo_buf;           /* rcv_buf bytes for data out of order, from its first */
-	uint8_t *scratch;           /* a segment's payload the capture holds in pieces */
-	uint32_t scratch_len;
 	struct range ooo[MAX_OOO];
 	size_t nooo;
 	uint64_t mru[MAX_MRU];      /* an offset in each block last received, newest first */

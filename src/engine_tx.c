@@ -184,8 +184,12 @@ static void seg_init(struct lp_engine *e, struct lp_seg *s, uint8_t flags, uint6
 		s->ack = e->irs + 1 + (uint32_t)rcv_nxt_seq(e);
 }
 
+/* Write s with len payload bytes from wire offset off: straight from the
+ * capture when it holds them in one run, else gathered into their place in
+ * buf. seg_len > 0: a super-segment cut into wire segments of seg_len bytes
+ * (e->out_gso says so). */
 static int seg_write(struct lp_engine *e, uint8_t *buf, size_t cap, struct lp_seg *s, uint64_t off,
-		     uint32_t len)
+		     uint32_t len, uint16_t seg_len)
 {
 	int n;
 
@@ -194,29 +198,26 @@ static int seg_write(struct lp_engine *e, uint8_t *buf, size_t cap, struct lp_se
 		uint64_t c = eng_wire_to_capture(e, off, &contig);
 		const struct lp_stream *st = &e->fl->dir[e->me];
 
-		/* Straight from the capture when it holds the bytes in one run. */
 		s->payload = lp_stream_at(st, c, &run);
 		if (!s->payload || run < len) {
-			if (e->scratch_len < len) {
-				uint8_t *ns = realloc(e->scratch, len);
+			size_t hl = (s->family == AF_INET ? LP_IPV4_HDR : LP_IPV6_HDR) + LP_TCP_HDR +
+				    lp_pkt_opts_len(s);
 
-				if (!ns)
-					return -ENOMEM;
-				e->scratch = ns;
-				e->scratch_len = len;
-			}
-			lp_stream_copy(st, c, len, e->scratch);
-			s->payload = e->scratch;
+			if (hl + len > cap)
+				return -ENOBUFS;
+			lp_stream_copy(st, c, len, buf + hl);
+			s->payload = buf + hl;
 		}
 		s->len = len;
 	}
-	n = lp_pkt_build(buf, cap, s);
+	memset(&e->out_gso, 0, sizeof(e->out_gso));
+	n = seg_len ? lp_pkt_build_gso(buf, cap, s, seg_len, &e->out_gso) : lp_pkt_build(buf, cap, s);
 	if (n > 0) {
 		e->out_seq = s->seq;
 		e->out_ack = s->ack;
 		e->out_len = s->len;
 		e->out_flags = s->flags;
-		e->st.packets_out++;
+		e->st.packets_out += lp_gso_count((size_t)n, &e->out_gso);
 		if (s->flags & LP_TH_ACK) {
 			/* Any segment with an ACK is the ACK owed. */
 			e->ack_now = false;
@@ -234,7 +235,7 @@ static int build(struct lp_engine *e, uint8_t *buf, size_t cap, uint8_t flags, u
 	struct lp_seg s;
 
 	seg_init(e, &s, flags, off, syn);
-	return seg_write(e, buf, cap, &s, off, 0);
+	return seg_write(e, buf, cap, &s, off, 0, 0);
 }
 
 /* Note the labels of the segments whose first byte lies in [off, off + len)
@@ -268,11 +269,12 @@ uint32_t tx_label_at(const struct lp_engine *e, uint64_t off)
 
 /* Send up to max bytes from wire offset off (a bare FIN when there are
  * none and it may go); advance moves snd_nxt (new data or going back after
- * an RTO), otherwise it is a one-off (fast retransmit, window probe). */
+ * an RTO), otherwise it is a one-off (fast retransmit, window probe). gso:
+ * as one super-segment of whole segments when max is more than one. */
 static int send_data(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t off, uint64_t max,
-		     bool advance, bool probe)
+		     bool advance, bool probe, bool gso)
 {
-	uint64_t len = e->app_len - off, contig, end;
+	uint64_t len = e->app_len - off, contig, end, last;
 	bool rtx = off < e->snd_max;
 	int64_t room;
 	struct lp_seg s;
@@ -286,7 +288,10 @@ static int send_data(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t off
 		s.opts.nsack--;
 		room = (int64_t)e->eff_mss - (int64_t)lp_pkt_opts_len(&s);
 	}
-	if (len > (uint64_t)room)
+	/* A super-segment's wire segments carry the same options: none but
+	 * the fixed ones (gso_len()). */
+	gso = gso && !s.opts.nsack;
+	if (!gso && len > (uint64_t)room)
 		len = (uint64_t)room;
 	if (len > max)
 		len = max;
@@ -294,11 +299,13 @@ static int send_data(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t off
 	if (len > contig)
 		len = contig;
 	end = off + len;
+	gso = gso && len > (uint64_t)room;
+	last = gso ? len - (len - 1) / (uint64_t)room * (uint64_t)room : len;
 	if (!probe && fin_may_go(e, end))
 		s.flags |= LP_TH_FIN;
-	if (end == e->app_len || len == e->mss)
+	if (end == e->app_len || last == e->mss)
 		s.flags |= LP_TH_PSH;
-	n = seg_write(e, buf, cap, &s, off, (uint32_t)len);
+	n = seg_write(e, buf, cap, &s, off, (uint32_t)len, gso ? (uint16_t)room : 0);
 	if (n < 0)
 		return n;
 	e->last_end = end;
@@ -314,7 +321,7 @@ static int send_data(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t off
 		e->last_data_at = e->now;
 	}
 	if (len) {
-		e->st.sent_segments++;
+		e->st.sent_segments += lp_gso_count((size_t)n, &e->out_gso);
 		e->st.sent_bytes += len;
 	}
 	if (rtx) {
@@ -350,7 +357,7 @@ static int send_data(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t off
  * C.2). */
 static int send_rtx(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t off, uint64_t lim)
 {
-	int n = send_data(e, buf, cap, off, lim - off, false, false);
+	int n = send_data(e, buf, cap, off, lim - off, false, false, false);
 
 	if (n > 0 && e->last_end > e->high_rxt)
 		e->high_rxt = e->last_end;
@@ -369,12 +376,36 @@ static int send_sack_recovery(struct lp_engine *e, uint8_t *buf, size_t cap)
 		return send_rtx(e, buf, cap, off, lim);
 	n = new_len(e, e->snd_una + e->snd_wnd);
 	if (n)
-		return send_data(e, buf, cap, e->snd_nxt, n, true, false);
+		return send_data(e, buf, cap, e->snd_nxt, n, true, false, false);
 	if (e->snd_nxt == e->app_len && e->snd_max == e->app_len && fin_may_go(e, e->app_len))
-		return send_data(e, buf, cap, e->app_len, 0, true, false);
+		return send_data(e, buf, cap, e->app_len, 0, true, false, false);
 	if (cc_next_hole(e, false, &off, &lim))
 		return send_rtx(e, buf, cap, off, lim);
 	return 0;
+}
+
+/* New data for a super-segment (lp_engine_output_gso()): as many whole
+ * segments from snd_nxt as wend lets go, gso_max bytes at most, with the
+ * application's last bytes when they fit; 0 when no second segment would
+ * go, or when SACK blocks make our segments shorter than the MSS (they go
+ * one by one). n is new_len()'s one segment. Sent one by one, the same
+ * segments would go: new_len() lets a full segment go whenever the window
+ * has room for it. */
+static uint64_t gso_len(const struct lp_engine *e, uint64_t wend, uint64_t n)
+{
+	uint64_t d, contig, u = wend - e->snd_nxt;
+
+	if (e->gso_max < 2u * e->mss || n != e->mss || (e->sack_ok && e->nooo))
+		return 0;
+	d = e->app_len - e->snd_nxt;
+	eng_wire_to_capture(e, e->snd_nxt, &contig);
+	if (d > contig)
+		d = contig;
+	if (d > e->gso_max)
+		d = e->gso_max - e->gso_max % e->mss;
+	if (d > u)
+		d = u - u % e->mss;
+	return d > n ? d : 0;
 }
 
 /* Outside SACK recovery: going back after an RTO (skipping what the peer
@@ -393,15 +424,18 @@ static int send_queued(struct lp_engine *e, uint8_t *buf, size_t cap)
 			e->snd_nxt = e->snd_max;
 		else if (off < e->app_len && off < wend)
 			return send_data(e, buf, cap, off, (lim < wend ? lim : wend) - off, true,
-					 false);
+					 false, false);
 		else
 			e->snd_nxt = off;
 	}
 	n = new_len(e, wend);
-	if (n)
-		return send_data(e, buf, cap, e->snd_nxt, n, true, false);
+	if (n) {
+		uint64_t g = gso_len(e, wend, n);
+
+		return send_data(e, buf, cap, e->snd_nxt, g ? g : n, true, false, g != 0);
+	}
 	if (e->snd_nxt == e->app_len && fin_may_go(e, e->app_len))
-		return send_data(e, buf, cap, e->app_len, 0, true, false);
+		return send_data(e, buf, cap, e->app_len, 0, true, false, false);
 	return 0;
 }
 
@@ -595,6 +629,23 @@ static int send_syn(struct lp_engine *e, uint8_t *buf, size_t cap)
 	return n;
 }
 
+int lp_engine_output_gso(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t now_ns,
+			 unsigned max_segs, struct lp_gso *g)
+{
+	/* One packet's payload: an IP packet of 64 KiB at most, in cap. */
+	size_t room = (cap < 65535 ? cap : 65535) - LP_PKT_MAXHDR;
+	int n;
+
+	memset(g, 0, sizeof(*g));
+	if (cap > LP_PKT_MAXHDR && max_segs > 1)
+		e->gso_max = (uint32_t)((uint64_t)max_segs * e->mss < room ? (uint64_t)max_segs * e->mss : room);
+	n = lp_engine_output(e, buf, cap, now_ns);
+	e->gso_max = 0;
+	if (n > 0)
+		*g = e->out_gso;
+	return n;
+}
+
 int lp_engine_output(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t now_ns)
 {
 	int n;
@@ -629,7 +680,7 @@ int lp_engine_output(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t now
 	if (e->probe_due) {
 		e->probe_due = false;
 		if (window_blocked(e) && e->snd_wnd == 0 && e->snd_una < e->app_len)
-			return send_data(e, buf, cap, e->snd_una, 1, false, true);
+			return send_data(e, buf, cap, e->snd_una, 1, false, true, false);
 	}
 	if (e->ack_now)
 		return build(e, buf, cap, LP_TH_ACK, e->snd_max, false);

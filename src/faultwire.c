@@ -259,3 +259,25 @@ size_t lp_fwire_held(const struct lp_fwire *fw)
 {
 	return fw->nq;
 }
+
+int lp_fwire_flush(struct lp_fwire *fw, struct lp_engine *e, uint8_t *buf, size_t cap,
+		   unsigned gso_segs, size_t max, uint64_t now_ns)
+{
+	int rc = lp_fwire_run(fw, now_ns);
+	size_t k;
+
+	if (!fw->c.io.send_gso || fw->faults[OUT] || fw->path)
+		gso_segs = 1;
+	for (k = 0; !rc && k < max; k++) {
+		struct lp_gso g;
+		int n = lp_engine_output_gso(e, buf, cap, now_ns, gso_segs, &g);
+
+		if (n <= 0)
+			return n < 0 ? n : (int)k;
+		if (g.seg_len)
+			rc = fw->c.io.send_gso(fw->c.io.ctx, buf, (size_t)n, &g);
+		else
+			rc = lp_fwire_out(fw, buf, (size_t)n, now_ns);
+	}
+	return rc ? rc : (int)k;
+}

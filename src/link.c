@@ -41,6 +41,7 @@ void lp_link_init(struct lp_link *l, const struct lp_link_ops *ops, int fd, bool
 	l->fd = fd;
 	l->has_mac = has_mac;
 	l->cfg = *cfg;
+	l->gso_segs = 1;
 	memcpy(l->peer_mac, bcast, 6);
 }
 
@@ -62,24 +63,68 @@ static size_t eth_header(uint8_t *f, const uint8_t *dst, const uint8_t *src, uin
 	return LP_ETH_HLEN;
 }
 
-int lp_link_send_to(struct lp_link *l, const uint8_t *mac, const uint8_t *ip, size_t len)
+unsigned lp_link_gso_segs(const struct lp_link *l)
 {
+	return l->gso_segs;
+}
+
+/* One IP packet (a super-segment where the kind cuts it) to mac. */
+static int send_ip(struct lp_link *l, const uint8_t *mac, const uint8_t *ip, size_t len,
+		   const struct lp_gso *g)
+{
+	uint8_t eth[LP_ETH_HLEN];
 	size_t off = 0;
 
 	if (len == 0 || len > 65535)
 		return -EMSGSIZE;
 	if (l->has_mac)
-		off = eth_header(l->frame, mac ? mac : l->peer_mac, l->cfg.local_mac,
-				 (ip[0] >> 4) == 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4);
+		off = eth_header(l->ops->xmit_ip ? eth : l->frame, mac ? mac : l->peer_mac,
+				 l->cfg.local_mac, (ip[0] >> 4) == 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4);
+	if (l->ops->xmit_ip)
+		return l->ops->xmit_ip(l, eth, off, ip, len, g);
 	memcpy(l->frame + off, ip, len);
 	if (l->trace)
 		l->trace(l->trace_ctx, true, ip, len);
 	return l->ops->xmit(l, l->frame, off + len);
 }
 
+int lp_link_send_to(struct lp_link *l, const uint8_t *mac, const uint8_t *ip, size_t len)
+{
+	return send_ip(l, mac, ip, len, NULL);
+}
+
 int lp_link_send(struct lp_link *l, const uint8_t *ip, size_t len)
 {
 	return lp_link_send_to(l, NULL, ip, len);
+}
+
+/* A super-segment cut in user space, its wire segments sent one by one. */
+static int send_cut(struct lp_link *l, const uint8_t *mac, const uint8_t *ip, size_t len,
+		    const struct lp_gso *g)
+{
+	uint8_t seg[65535];
+	int n, rc = 0;
+
+	for (unsigned i = 0; !rc && (n = lp_gso_segment(ip, len, g, i, seg, sizeof(seg))) != 0; i++)
+		rc = n < 0 ? n : send_ip(l, mac, seg, (size_t)n, NULL);
+	return rc;
+}
+
+int lp_link_send_gso(struct lp_link *l, const uint8_t *mac, const uint8_t *ip, size_t len,
+		     const struct lp_gso *g)
+{
+	int rc;
+
+	if (!g || !g->seg_len)
+		return send_ip(l, mac, ip, len, NULL);
+	if (l->gso_segs < lp_gso_count(len, g))
+		return send_cut(l, mac, ip, len, g);
+	rc = send_ip(l, mac, ip, len, g);
+	if (rc != -EINVAL)
+		return rc;
+	/* A kernel that refuses the offload's header: without it from now on. */
+	l->gso_segs = 1;
+	return send_cut(l, mac, ip, len, g);
 }
 
 /* ARP request (op 1) or reply (op 2) from our address. */

@@ -9,6 +9,7 @@
 #define TCPLIVEPLAY_LINK_INT_H
 
 #include "tcpliveplay/link.h"
+#include "tcpliveplay/pkt.h"
 
 #define LP_ETH_HLEN 14
 #define LP_LINK_FRAME_MAX (LP_ETH_HLEN + 65535)
@@ -21,6 +22,13 @@ struct lp_link_ops {
 	/* Put one whole frame (or raw IP packet) on the wire: 0 or -errno,
 	 * the message in l->err. */
 	int (*xmit)(struct lp_link *l, const uint8_t *frame, size_t len);
+	/* Or NULL: put one IP packet on the wire behind the link header hdr
+	 * (hlen bytes: the Ethernet header, or none) without building the
+	 * frame first; a super-segment (g->seg_len) only where gso_segs > 1,
+	 * cut into wire segments by the kernel. 0 or -errno (message in
+	 * l->err). */
+	int (*xmit_ip)(struct lp_link *l, const uint8_t *hdr, size_t hlen, const uint8_t *ip,
+		       size_t len, const struct lp_gso *g);
 	/* Read what waits, up to LP_LINK_RX_BATCH frames, without blocking,
 	 * and hand each to lp_link_input(). 0 or -errno (message in l->err);
 	 * nothing waiting is 0. */
@@ -40,6 +48,7 @@ struct lp_link {
 	int fd;
 	bool has_mac;
 	unsigned ring_mib;            /* the kind's receive ring, 0: none */
+	unsigned gso_segs;            /* wire segments one send may carry (1: no offload) */
 	struct lp_link_cfg cfg;
 	uint8_t peer_mac[6];
 	/* neighbour resolution in progress */

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/if_packet.h>
+#include <linux/virtio_net.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <net/if_arp.h>
@@ -45,7 +46,7 @@
 #define SNAPLEN (65535 + 64)
 /* The ring's blocks: each holds a whole 64 KiB aggregate with its headers.
  * A block goes to us when full or RING_BLOCK_MS after its first frame. */
-#define RING_BLOCK (128u << 10)
+#define RING_BLOCK (512u << 10)
 #define RING_BLOCK_MS 1
 
 /* A TPACKET_V3 receive ring and where we are in it. */
@@ -61,6 +62,7 @@ struct packet_link {
 	struct lp_link base;
 	const char *ifname;                  /* the caller's, for messages during open */
 	int dlt;
+	bool vnet;                           /* PACKET_VNET_HDR: a virtio_net_hdr before each frame */
 	uint64_t drops;
 	struct ring ring;                    /* map NULL: recvmmsg() */
 	uint8_t *rxbuf;                      /* LP_LINK_RX_BATCH slots of SNAPLEN bytes */
@@ -69,20 +71,65 @@ struct packet_link {
 	struct sockaddr_ll from[LP_LINK_RX_BATCH];
 };
 
-static int packet_xmit(struct lp_link *l, const uint8_t *frame, size_t len)
+/* sendmsg() of the pieces of one frame; the virtio_net_hdr first when the
+ * socket takes one. */
+static int send_iov(struct lp_link *l, struct iovec *iov, size_t n)
 {
-	ssize_t n;
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = n };
+	ssize_t rc;
 
 	do
-		n = send(l->fd, frame, len, 0);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
+		rc = sendmsg(l->fd, &mh, 0);
+	while (rc < 0 && errno == EINTR);
+	if (rc < 0) {
 		int e = errno;
 
 		snprintf(l->err, sizeof(l->err), "send: %s", strerror(e));
 		return -e;
 	}
 	return 0;
+}
+
+static int packet_xmit(struct lp_link *l, const uint8_t *frame, size_t len)
+{
+	struct packet_link *pl = (struct packet_link *)l;
+	struct virtio_net_hdr vh = { 0 };
+	struct iovec iov[2] = {
+		{ .iov_base = &vh, .iov_len = sizeof(vh) },
+		{ .iov_base = (void *)frame, .iov_len = len },
+	};
+
+	return pl->vnet ? send_iov(l, iov, 2) : send_iov(l, iov + 1, 1);
+}
+
+/* The IP packet behind the link header, with its virtio_net_hdr. */
+static int packet_xmit_ip(struct lp_link *l, const uint8_t *hdr, size_t hlen, const uint8_t *ip,
+			  size_t len, const struct lp_gso *g)
+{
+	struct packet_link *pl = (struct packet_link *)l;
+	struct virtio_net_hdr vh;
+	struct iovec iov[3] = {
+		{ .iov_base = &vh, .iov_len = sizeof(vh) },
+		{ .iov_base = (void *)hdr, .iov_len = hlen },
+		{ .iov_base = (void *)ip, .iov_len = len },
+	};
+
+	lp_link_packet_vnet(&vh, hlen, ip, g);
+	return pl->vnet ? send_iov(l, iov, 3) : send_iov(l, iov + 1, 2);
+}
+
+void lp_link_packet_vnet(struct virtio_net_hdr *vh, size_t hlen, const uint8_t *ip,
+			 const struct lp_gso *g)
+{
+	memset(vh, 0, sizeof(*vh));
+	if (!g || !g->seg_len)
+		return;
+	vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	vh->gso_type = (ip[0] >> 4) == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
+	vh->hdr_len = (uint16_t)(hlen + g->hdr_len);
+	vh->gso_size = g->seg_len;
+	vh->csum_start = (uint16_t)(hlen + g->l4_off);
+	vh->csum_offset = 16;   /* the TCP checksum's place in its header */
 }
 
 /* Up to LP_LINK_RX_BATCH frames from the ring, each block handed back to
@@ -134,21 +181,26 @@ static int packet_recv(struct lp_link *l)
 		n = recvmmsg(l->fd, pl->msgs, LP_LINK_RX_BATCH, MSG_DONTWAIT, NULL);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
+		/* EINVAL with a virtio_net_hdr: a frame the kernel could not
+		 * describe in one (an aggregate of a kind it has no header type
+		 * for) was dropped. */
+		if (errno == EAGAIN || errno == EWOULDBLOCK || (errno == EINVAL && pl->vnet))
 			return 0;
 		snprintf(l->err, sizeof(l->err), "recvmmsg: %s%s", strerror(errno),
 			 errno == ENETDOWN ? " (the interface went down)" : "");
 		return -EIO;
 	}
 	for (int i = 0; i < n; i++) {
+		size_t vh = pl->vnet ? sizeof(struct virtio_net_hdr) : 0;
+
 		/* Inbound only: our own frames, and loopback's outgoing copy of
 		 * what it then receives, stay out (as libpcap's PCAP_D_IN did). */
 		if (pl->from[i].sll_pkttype == PACKET_OUTGOING)
 			continue;
 		/* Bigger than a slot (a GRO or BIG TCP aggregate): not whole. */
-		if (pl->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+		if ((pl->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || pl->msgs[i].msg_len < vh)
 			continue;
-		lp_link_input(l, pl->iov[i].iov_base, pl->msgs[i].msg_len);
+		lp_link_input(l, (uint8_t *)pl->iov[i].iov_base + vh, pl->msgs[i].msg_len - vh);
 	}
 	return 0;
 }
@@ -178,6 +230,7 @@ static void packet_destroy(struct lp_link *l)
 static const struct lp_link_ops packet_ops = {
 	.kind = "packet socket",
 	.xmit = packet_xmit,
+	.xmit_ip = packet_xmit_ip,
 	.recv = packet_recv,
 	.drops = packet_drops,
 	.destroy = packet_destroy,
@@ -284,14 +337,25 @@ static int link_type(struct packet_link *pl, char *err, size_t errlen)
 	}
 }
 
+/* A virtio_net_hdr before each frame sent and received, for segmentation
+ * offload; the kernel takes the option only before a ring is set up. */
+static bool vnet_on(int fd)
+{
+	int one = 1;
+
+	return setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) == 0;
+}
+
 /* Protocol 0: no packet reaches the socket before bind(). */
 static int open_socket(struct packet_link *pl, char *err, size_t errlen)
 {
 	int rc;
 
 	pl->base.fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-	if (pl->base.fd >= 0)
+	if (pl->base.fd >= 0) {
+		pl->vnet = vnet_on(pl->base.fd);
 		return 0;
+	}
 	rc = -errno;
 	if (rc == -EPERM || rc == -EACCES) {
 		snprintf(err, errlen, "%s: no permission to capture (socket: %s); run as root or "
@@ -332,6 +396,7 @@ static bool ring_make(int fd, unsigned mib, struct ring *r)
 /* A socket and ring made ahead (lp_link_packet_prepare()). */
 struct lp_packet_sock {
 	int fd;
+	bool vnet;
 	struct ring ring;
 	unsigned ring_mib;
 };
@@ -348,6 +413,7 @@ struct lp_packet_sock *lp_link_packet_prepare(unsigned ring_mib)
 		free(ps);
 		return NULL;
 	}
+	ps->vnet = vnet_on(ps->fd);
 	if (ring_make(ps->fd, ring_mib, &ps->ring))
 		ps->ring_mib = ring_mib;
 	return ps;
@@ -432,6 +498,7 @@ int lp_link_packet_open(const char *ifname, const struct lp_link_cfg *cfg, struc
 	}
 	if (ps) {
 		pl->base.fd = ps->fd;
+		pl->vnet = ps->vnet;
 		pl->ring = ps->ring;
 		pl->base.ring_mib = ps->ring_mib;
 		free(ps);
@@ -452,6 +519,8 @@ int lp_link_packet_open(const char *ifname, const struct lp_link_cfg *cfg, struc
 	if (rc)
 		goto fail;
 	pl->base.has_mac = pl->dlt == DLT_EN10MB;
+	if (pl->vnet && cfg->gso_segs > 1)
+		pl->base.gso_segs = cfg->gso_segs;
 	pl->ifname = NULL;
 	*out = &pl->base;
 	return 0;

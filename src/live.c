@@ -12,6 +12,7 @@
 
 #define PKT_BUF (65536 + LP_PKT_MAXHDR)
 #define PROGRESS_NS 100000000ull
+#define FLUSH_MAX 64                /* packets per clock reading */
 
 struct live {
 	struct lp_engine *eng;
@@ -55,17 +56,30 @@ static int send_ip(void *ctx, const uint8_t *ip, size_t len)
 	return rc;
 }
 
+/* A super-segment: one send, recorded as its wire segments. */
+static int send_gso(void *ctx, const uint8_t *ip, size_t len, const struct lp_gso *g)
+{
+	struct live *lv = ctx;
+	int rc = lp_link_send_gso(lv->link, NULL, ip, len, g);
+
+	if (!rc && lv->writer)
+		lp_pcapw_write_gso(lv->writer, ip, len, g, lp_clock_ns(CLOCK_REALTIME));
+	return rc;
+}
+
 static int flush_out(struct live *lv, char *err, size_t errlen)
 {
-	int n = 0, rc = lp_fwire_run(lv->fw, mono_ns(lv));
+	int n;
 
-	while (!rc && (n = lp_engine_output(lv->eng, lv->buf, sizeof(lv->buf), mono_ns(lv))) > 0)
-		rc = lp_fwire_out(lv->fw, lv->buf, (size_t)n, mono_ns(lv));
-	if (rc) {
+	do
+		n = lp_fwire_flush(lv->fw, lv->eng, lv->buf, sizeof(lv->buf), lp_link_gso_segs(lv->link),
+				   FLUSH_MAX, mono_ns(lv));
+	while (n == FLUSH_MAX);
+	if (n < 0) {
 		snprintf(err, errlen, "cannot send: %s", lp_link_error(lv->link));
-		return rc;
+		return n;
 	}
-	return n < 0 ? n : 0;
+	return 0;
 }
 
 int lp_live_run(const struct lp_flow *fl, struct lp_live_opts *o, struct lp_report *r, char *err,
@@ -74,7 +88,8 @@ int lp_live_run(const struct lp_flow *fl, struct lp_live_opts *o, struct lp_repo
 	struct live lv = { .writer = o->writer, .link = o->link };
 	struct lp_engine_cfg cfg = o->engine;
 	struct lp_fwire_cfg fc = {
-		.plan = cfg.faults, .io = { .send = send_ip, .deliver = deliver, .ctx = &lv },
+		.plan = cfg.faults,
+		.io = { .send = send_ip, .send_gso = send_gso, .deliver = deliver, .ctx = &lv },
 		.on_event = cfg.on_event, .ctx = cfg.ctx,
 	};
 	uint64_t start, deadline, next_progress;

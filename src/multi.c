@@ -200,6 +200,25 @@ static int send_ip(void *ctx, const uint8_t *ip, size_t len)
 	return 0;
 }
 
+/* A super-segment of the flow: one send, recorded as its wire segments. */
+static int send_gso(void *ctx, const uint8_t *ip, size_t len, const struct lp_gso *g)
+{
+	struct slot *s = ctx;
+	struct multi *m = s->m;
+	const struct lp_multi_opts *o = m->o;
+	size_t idx = (size_t)(s - m->slots);
+	int rc = lp_link_send_gso(o->link, lp_link_has_mac(o->link) ? o->flows[idx].mac : NULL, ip,
+				  len, g);
+
+	if (rc && !m->err) {
+		m->err = rc;
+		snprintf(m->errbuf, m->errlen, "cannot send: %s", lp_link_error(o->link));
+	}
+	if (o->writer)
+		lp_pcapw_write_gso(o->writer, ip, len, g, lp_clock_ns(CLOCK_REALTIME));
+	return 0;
+}
+
 static void deliver(void *ctx, const uint8_t *ip, size_t len, uint64_t now)
 {
 	struct slot *s = ctx;
@@ -219,21 +238,15 @@ static uint64_t next_wake(const struct slot *s)
 static void flush(struct multi *m, size_t idx, uint64_t now)
 {
 	struct slot *s = &m->slots[idx];
-	int n = 0;
+	int n = lp_fwire_flush(s->fw, s->eng, m->buf, sizeof(m->buf), lp_link_gso_segs(m->o->link),
+			       MAX_BURST, now);
 
-	lp_fwire_run(s->fw, now);
-	for (size_t k = 0; k < MAX_BURST; k++) {
-		n = lp_engine_output(s->eng, m->buf, sizeof(m->buf), now);
-		if (n <= 0)
-			break;
-		lp_fwire_out(s->fw, m->buf, (size_t)n, now);
-	}
 	if (lp_engine_state(s->eng) != LP_ENGINE_RUNNING) {
 		end_flow(m, idx, NULL, now);
 		return;
 	}
 	/* More to send than one burst: come back at once. */
-	heap_set(m, idx, n > 0 ? now : next_wake(s));
+	heap_set(m, idx, n == MAX_BURST ? now : next_wake(s));
 }
 
 static void event_tramp(void *ctx, const struct lp_event *ev)
@@ -252,7 +265,7 @@ static int start_flow(struct multi *m, size_t idx, uint64_t now)
 	struct lp_engine_cfg cfg = o->engine;
 	struct lp_fwire_cfg fc = {
 		.plan = mf->faults, .local = LP_FAULT_CLIENT,
-		.io = { .send = send_ip, .deliver = deliver, .ctx = s },
+		.io = { .send = send_ip, .send_gso = send_gso, .deliver = deliver, .ctx = s },
 	};
 	int rc;
 

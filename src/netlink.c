@@ -265,10 +265,14 @@ static int bad_msg(struct reply *r, const char *what)
 
 /* ---- links ---- */
 
-static const struct attr_policy link_policy[IFLA_STATS64 + 1] = {
+#define LINK_ATTR_MAX IFLA_GSO_MAX_SIZE
+
+static const struct attr_policy link_policy[LINK_ATTR_MAX + 1] = {
 	[IFLA_ADDRESS] = { "IFLA_ADDRESS", MNL_TYPE_BINARY, 0 },
 	[IFLA_IFNAME] = { "IFLA_IFNAME", MNL_TYPE_NUL_STRING, 0 },
 	[IFLA_MTU] = { "IFLA_MTU", MNL_TYPE_U32, 0 },
+	[IFLA_GSO_MAX_SEGS] = { "IFLA_GSO_MAX_SEGS", MNL_TYPE_U32, 0 },
+	[IFLA_GSO_MAX_SIZE] = { "IFLA_GSO_MAX_SIZE", MNL_TYPE_U32, 0 },
 	/* Its length grew over kernel versions: checked where it is read. */
 	[IFLA_STATS64] = { "IFLA_STATS64", MNL_TYPE_BINARY, 0 },
 };
@@ -289,8 +293,8 @@ static void link_stats(const struct nlattr *a, struct lp_ifinfo *out)
 
 static int link_cb(const struct nlmsghdr *nlh, void *data)
 {
-	const struct nlattr *tb[IFLA_STATS64 + 1] = { NULL };
-	struct attr_table t = { link_policy, IFLA_STATS64, 0, tb, NULL };
+	const struct nlattr *tb[LINK_ATTR_MAX + 1] = { NULL };
+	struct attr_table t = { link_policy, LINK_ATTR_MAX, 0, tb, NULL };
 	struct reply *r = data;
 	struct lp_ifinfo *out = r->ctx;
 	const struct ifinfomsg *ifi;
@@ -315,6 +319,10 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	out->up = ifi->ifi_flags & IFF_UP;
 	if (tb[IFLA_MTU])
 		out->mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
+	if (tb[IFLA_GSO_MAX_SEGS])
+		out->gso_max_segs = mnl_attr_get_u32(tb[IFLA_GSO_MAX_SEGS]);
+	if (tb[IFLA_GSO_MAX_SIZE])
+		out->gso_max_size = mnl_attr_get_u32(tb[IFLA_GSO_MAX_SIZE]);
 	if (tb[IFLA_ADDRESS] && mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == 6) {
 		memcpy(out->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);
 		out->has_mac = true;

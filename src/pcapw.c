@@ -9,6 +9,7 @@
 struct lp_pcapw {
 	pcap_t *dead;
 	pcap_dumper_t *dump;
+	uint8_t seg[65535];     /* a wire segment of a super-segment */
 };
 
 int lp_pcapw_open(const char *path, struct lp_pcapw **out, char *err, size_t errlen)
@@ -49,6 +50,15 @@ void lp_pcapw_write(struct lp_pcapw *w, const uint8_t *ip, size_t len, uint64_t 
 	};
 
 	pcap_dump((u_char *)w->dump, &h, ip);
+}
+
+void lp_pcapw_write_gso(struct lp_pcapw *w, const uint8_t *ip, size_t len, const struct lp_gso *g,
+			uint64_t wall_ns)
+{
+	int n;
+
+	for (unsigned i = 0; (n = lp_gso_segment(ip, len, g, i, w->seg, sizeof(w->seg))) > 0; i++)
+		lp_pcapw_write(w, w->seg, (size_t)n, wall_ns);
 }
 
 int lp_pcapw_close(struct lp_pcapw *w)

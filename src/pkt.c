@@ -163,7 +163,10 @@ size_t lp_pkt_opts_len(const struct lp_seg *s)
 	return write_opts(o, s);
 }
 
-int lp_pkt_build(uint8_t *buf, size_t cap, const struct lp_seg *s)
+/* The packet of s into buf; partial: its TCP checksum field gets the
+ * pseudo-header sum only. A payload already in place (s->payload where it
+ * goes in buf) is not copied. */
+static int build(uint8_t *buf, size_t cap, const struct lp_seg *s, bool partial)
 {
 	uint8_t opts[LP_TCP_MAXOPT];
 	size_t olen, iphl, tcplen, total;
@@ -211,12 +214,101 @@ int lp_pkt_build(uint8_t *buf, size_t cap, const struct lp_seg *s)
 	tcp[16] = tcp[17] = 0;
 	tcp[18] = tcp[19] = 0;
 	memcpy(tcp + LP_TCP_HDR, opts, olen);
-	if (s->len)
+	if (s->len && s->payload != tcp + LP_TCP_HDR + olen)
 		memcpy(tcp + LP_TCP_HDR + olen, s->payload, s->len);
 	sum = pseudo_sum(s->family, s->src, s->dst, tcplen);
+	if (partial) {
+		lp_put16(tcp + 16, (uint16_t)~lp_csum_fold(sum));
+		return (int)total;
+	}
 	sum = lp_csum_add(sum, tcp, tcplen);
 	lp_put16(tcp + 16, lp_csum_fold(sum));
 	return (int)total;
+}
+
+int lp_pkt_build(uint8_t *buf, size_t cap, const struct lp_seg *s)
+{
+	return build(buf, cap, s, false);
+}
+
+int lp_pkt_build_gso(uint8_t *buf, size_t cap, const struct lp_seg *s, uint16_t seg_len,
+		     struct lp_gso *g)
+{
+	int n;
+
+	if (!seg_len)
+		return -EINVAL;
+	n = build(buf, cap, s, true);
+	if (n < 0)
+		return n;
+	g->seg_len = seg_len;
+	g->l4_off = s->family == AF_INET ? LP_IPV4_HDR : LP_IPV6_HDR;
+	g->hdr_len = (uint16_t)((size_t)n - s->len);
+	return n;
+}
+
+unsigned lp_gso_count(size_t len, const struct lp_gso *g)
+{
+	size_t pl;
+
+	if (!g->seg_len || len <= g->hdr_len)
+		return 1;
+	pl = len - g->hdr_len;
+	return (unsigned)((pl + g->seg_len - 1) / g->seg_len);
+}
+
+int lp_gso_segment(const uint8_t *pkt, size_t len, const struct lp_gso *g, unsigned i, uint8_t *out,
+		   size_t cap)
+{
+	size_t hl = g->hdr_len, pl, off, n, tcplen;
+	unsigned count = lp_gso_count(len, g);
+	uint8_t *tcp;
+	uint32_t sum;
+	int family;
+
+	if (!g->seg_len) {
+		/* A plain packet is its own only segment. */
+		if (i > 0)
+			return 0;
+		if (len > cap)
+			return -ENOBUFS;
+		memcpy(out, pkt, len);
+		return (int)len;
+	}
+	if (hl > len || (size_t)g->l4_off + LP_TCP_HDR > hl || len < 1)
+		return -EINVAL;
+	family = pkt[0] >> 4 == 4 ? AF_INET : AF_INET6;
+	if (g->l4_off != (family == AF_INET ? LP_IPV4_HDR : LP_IPV6_HDR))
+		return -EINVAL;
+	if (i >= count)
+		return 0;
+	pl = len - hl;
+	off = (size_t)i * g->seg_len;
+	n = pl - off > g->seg_len ? g->seg_len : pl - off;
+	if (hl + n > cap)
+		return -ENOBUFS;
+	memcpy(out, pkt, hl);
+	memcpy(out + hl, pkt + hl + off, n);
+	tcp = out + g->l4_off;
+	tcplen = hl - g->l4_off + n;
+	if (family == AF_INET) {
+		lp_put16(out + 2, (uint16_t)(hl + n));
+		lp_put16(out + 4, (uint16_t)(lp_get16(pkt + 4) + i));
+		out[10] = out[11] = 0;
+		lp_put16(out + 10, lp_csum_fold(lp_csum_add(0, out, LP_IPV4_HDR)));
+	} else {
+		lp_put16(out + 4, (uint16_t)tcplen);
+	}
+	lp_put32(tcp + 4, lp_get32(tcp + 4) + (uint32_t)off);
+	if (i + 1 < count)
+		tcp[13] &= (uint8_t)~(LP_TH_FIN | LP_TH_PSH);
+	if (i > 0)
+		tcp[13] &= (uint8_t)~LP_TH_CWR;
+	tcp[16] = tcp[17] = 0;
+	sum = pseudo_sum(family, out + (family == AF_INET ? 12 : 8), out + (family == AF_INET ? 16 : 24),
+			 tcplen);
+	lp_put16(tcp + 16, lp_csum_fold(lp_csum_add(sum, tcp, tcplen)));
+	return (int)(hl + n);
 }
 
 void lp_pkt_corrupt(uint8_t *pkt, size_t len)

@@ -105,6 +105,19 @@ static struct lp_packet_sock *prepared(struct lp_setup *s)
 	return ps;
 }
 
+/* Segments one send may carry on the interface: as many as its GSO limits
+ * allow (ip link set DEV gso_max_segs 1 makes each packet at its egress
+ * hook one segment, for a replay as for the kernel's TCP); 1 when the
+ * kernel did not say. */
+static unsigned gso_segs(const struct lp_ifinfo *ifi)
+{
+	unsigned n = ifi->gso_max_segs;
+
+	if (ifi->gso_max_size && ifi->mtu && ifi->gso_max_size / ifi->mtu < n)
+		n = ifi->gso_max_size / ifi->mtu;
+	return n ? n : 1;
+}
+
 /* The link on an interface, with a receive ring for a big transfer (made
  * ahead, or now). Another kind of link on an interface (an AF_XDP socket,
  * say) is one more case here. */
@@ -115,6 +128,7 @@ static int open_link(struct lp_setup *s, struct lp_link_cfg *cfg)
 
 	if (s->rx_expect >= LP_SETUP_RING_MIN)
 		cfg->ring_mib = LP_SETUP_RING_MIB;
+	cfg->gso_segs = gso_segs(&s->ifi);
 	rc = lp_link_packet_open(s->want.iface, cfg, prepared(s), &s->link, err, sizeof(err));
 
 	if (rc)

@@ -202,6 +202,47 @@ START_TEST(test_tap_send_framed)
 }
 END_TEST
 
+/* A super-segment on a link without segmentation offload (a TAP): cut here
+ * into its wire segments, each framed and sent on its own. */
+START_TEST(test_tap_send_gso_cut)
+{
+	uint8_t payload[3000], pkt[4096], f[2048];
+	struct lp_seg s, p;
+	struct lp_gso g;
+	struct rig r;
+	ssize_t n;
+	int m, k = 0;
+
+	rig_open(&r, AF_INET, false);
+	ck_assert_uint_eq(lp_link_gso_segs(r.link), 1);
+	memset(&s, 0, sizeof(s));
+	s.family = AF_INET;
+	inet_pton(AF_INET, "198.18.0.2", s.src);
+	inet_pton(AF_INET, "198.18.0.1", s.dst);
+	s.sport = 50000;
+	s.dport = 8000;
+	s.seq = 1000;
+	s.flags = LP_TH_ACK | LP_TH_PSH;
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)i;
+	s.payload = payload;
+	s.len = sizeof(payload);
+	m = lp_pkt_build_gso(pkt, sizeof(pkt), &s, 1400, &g);
+	ck_assert_int_gt(m, 0);
+	ck_assert_int_eq(lp_link_send_gso(r.link, NULL, pkt, (size_t)m, &g), 0);
+	while ((n = host_reads(&r, f, sizeof(f))) > 0) {
+		ck_assert_mem_eq(f, host_mac, 6);
+		ck_assert_int_eq(lp_pkt_parse(f + 14, (size_t)n - 14, &p), 0);
+		ck_assert_uint_eq(p.seq, 1000 + 1400 * (uint32_t)k);
+		ck_assert_uint_eq(p.len, k < 2 ? 1400 : 200);
+		ck_assert_mem_eq(p.payload, payload + 1400 * k, p.len);
+		k++;
+	}
+	ck_assert_int_eq(k, 3);
+	rig_close(&r);
+}
+END_TEST
+
 START_TEST(test_tap_arp)
 {
 	uint8_t f[128], out[128];
@@ -569,6 +610,7 @@ Suite *link_suite(void)
 	TCase *su = tcase_create("setup");
 
 	tcase_add_test(tc, test_tap_send_framed);
+	tcase_add_test(tc, test_tap_send_gso_cut);
 	tcase_add_test(tc, test_tap_arp);
 	tcase_add_test(tc, test_tap_ndp);
 	tcase_add_loop_test(tc, test_tap_filter, 0, 2);

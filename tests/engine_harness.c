@@ -44,16 +44,52 @@ void h_new(struct harness *h)
 	ck_assert_int_eq(lp_engine_new(&h->t->fl, &h->cfg, &h->e), 0);
 }
 
+/* Keep the wire packet raw[nout] of n bytes. */
+static void keep(struct harness *h, int n, bool cut)
+{
+	ck_assert_int_eq(lp_pkt_parse(h->raw[h->nout], (size_t)n, &h->out[h->nout]), 0);
+	h->rawlen[h->nout] = n;
+	h->cut[h->nout] = cut;
+	h->nout++;
+}
+
+/* One packet from a GSO-asking engine: its wire segments. */
+static int pull_gso(struct harness *h)
+{
+	struct lp_gso g;
+	int n = lp_engine_output_gso(h->e, h->big, sizeof(h->big), h->now, h->gso_segs, &g);
+
+	if (n <= 0)
+		return n;
+	if (g.seg_len)
+		h->nsuper++;
+	for (unsigned i = 0; i < lp_gso_count((size_t)n, &g); i++) {
+		int m;
+
+		ck_assert_uint_lt(h->nout, MAXOUT);
+		m = lp_gso_segment(h->big, (size_t)n, &g, i, h->raw[h->nout], sizeof(h->raw[0]));
+		ck_assert_int_gt(m, 0);
+		keep(h, m, g.seg_len != 0);
+	}
+	return n;
+}
+
 size_t h_pull(struct harness *h)
 {
 	size_t first = h->nout;
 	int n;
 
-	while ((n = lp_engine_output(h->e, h->raw[h->nout], sizeof(h->raw[0]), h->now)) > 0) {
-		ck_assert_uint_lt(h->nout, MAXOUT);
-		ck_assert_int_eq(lp_pkt_parse(h->raw[h->nout], (size_t)n, &h->out[h->nout]), 0);
-		h->rawlen[h->nout] = n;
-		h->nout++;
+	for (;;) {
+		if (h->gso_segs > 1) {
+			n = pull_gso(h);
+		} else {
+			ck_assert_uint_lt(h->nout, MAXOUT);
+			n = lp_engine_output(h->e, h->raw[h->nout], sizeof(h->raw[0]), h->now);
+			if (n > 0)
+				keep(h, n, false);
+		}
+		if (n <= 0)
+			break;
 	}
 	ck_assert_int_eq(n, 0);
 	return h->nout - first;

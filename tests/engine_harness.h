@@ -28,6 +28,13 @@ struct harness {
 	int rawlen[MAXOUT];
 	struct lp_seg out[MAXOUT];
 	size_t nout;
+	/* > 1: h_pull() asks for super-segments of up to this many segments
+	 * (lp_engine_output_gso()) and keeps their wire segments (cut by
+	 * lp_gso_segment()) in out[], cut[] true for those. */
+	unsigned gso_segs;
+	bool cut[MAXOUT];
+	size_t nsuper;           /* super-segments the engine sent */
+	uint8_t big[65536 + LP_PKT_MAXHDR];
 	unsigned events[LP_EV_TIMER + 1];
 	const char *last_reason;
 	struct lp_event last_div;

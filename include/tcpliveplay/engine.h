@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "tcpliveplay/flow.h"
+#include "tcpliveplay/pkt.h"
 
 struct lp_engine;
 struct lp_fault_plan;
@@ -157,6 +158,19 @@ int lp_engine_input(struct lp_engine *e, const uint8_t *pkt, size_t len, uint64_
  * is due now, or -ENOBUFS when cap is too small or -ENOMEM (the packet stays
  * queued). */
 int lp_engine_output(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t now_ns);
+
+/* As lp_engine_output(), for a link with segmentation offload (GSO): new
+ * data may go as one TCP super-segment of up to max_segs full-sized
+ * segments (struct lp_gso, pkt.h, in *g; g->seg_len 0: a plain packet),
+ * which the link cuts into wire segments after one send. Those wire
+ * segments are the ones lp_engine_output() would have returned one by one
+ * (the same sequence numbers, payload, options and timestamps; PSH only on
+ * the last). Retransmissions, window probes and segments carrying SACK
+ * blocks stay plain. max_segs 0 or 1: lp_engine_output(). A packet's fault
+ * plan acts per wire packet: a caller with wire or path faults on its own
+ * side asks for plain packets. */
+int lp_engine_output_gso(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t now_ns,
+			 unsigned max_segs, struct lp_gso *g);
 
 /* What the fault plan needs to know of a packet (struct lp_fault_pkt). */
 struct lp_pktinfo {

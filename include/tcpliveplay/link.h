@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "tcpliveplay/flow.h"
+#include "tcpliveplay/pkt.h"
 
 struct lp_link;
 
@@ -40,6 +41,11 @@ struct lp_link_cfg {
 	 * setting it up waits for an RCU grace period, some 15 ms, so it is
 	 * for big transfers); 0: frames are read in batches. */
 	unsigned ring_mib;
+	/* Segmentation offload (GSO), where the kind has it (a packet socket):
+	 * a TCP super-segment goes in one send of up to this many wire
+	 * segments, cut by the kernel (the interface's gso_max_segs, or less);
+	 * 0 or 1: none. */
+	unsigned gso_segs;
 };
 
 /* Called with each inbound IP packet of the connection (a segment, or an
@@ -79,6 +85,18 @@ bool lp_link_has_mac(const struct lp_link *l);
  * negative errno (message from lp_link_error()). */
 int lp_link_send(struct lp_link *l, const uint8_t *ip, size_t len);
 int lp_link_send_to(struct lp_link *l, const uint8_t *mac, const uint8_t *ip, size_t len);
+
+/* Wire segments one send may carry (segmentation offload), 1 when the
+ * link has none: the most lp_engine_output_gso() should put in a packet. */
+unsigned lp_link_gso_segs(const struct lp_link *l);
+
+/* Send a TCP super-segment (struct lp_gso, pkt.h; g NULL or seg_len 0: a
+ * plain packet) to mac as lp_link_send_to() does: one send where the link
+ * has the offload for that many segments, else cut into wire segments here
+ * and sent one by one (and so from then on when the kernel refuses the
+ * offload). 0 or a negative errno. */
+int lp_link_send_gso(struct lp_link *l, const uint8_t *mac, const uint8_t *ip, size_t len,
+		     const struct lp_gso *g);
 
 /* Handle the packets waiting, one batch (up to 32) per call; call it again
  * while the descriptor polls readable. The connection's go to rx, neighbour

@@ -9,9 +9,11 @@
 #ifndef TCPLIVEPLAY_LINK_PACKET_H
 #define TCPLIVEPLAY_LINK_PACKET_H
 
+#include <linux/virtio_net.h>
 #include <stddef.h>
 
 #include "tcpliveplay/link.h"
+#include "tcpliveplay/pkt.h"
 
 /* A packet socket made ahead, bound to nothing (it sees no packet), with a
  * receive ring of ring_mib MiB (where the kernel allows one): the ring's
@@ -29,5 +31,17 @@ void lp_link_packet_prepared_free(struct lp_packet_sock *ps);
  * message in err. */
 int lp_link_packet_open(const char *ifname, const struct lp_link_cfg *cfg, struct lp_packet_sock *ps,
 			struct lp_link **out, char *err, size_t errlen);
+
+/* The virtio_net_hdr that goes before a frame of hlen bytes of link header
+ * and IP packet ip on a packet socket with PACKET_VNET_HDR: zero for a
+ * plain packet (g NULL or g->seg_len 0); for a super-segment, its GSO type
+ * (TCPv4 or TCPv6), wire segment size and header length, and NEEDS_CSUM
+ * with where the TCP checksum starts and lies. The fields are in the host's
+ * byte order, as the kernel reads a packet socket's. The kernel cuts the
+ * packet (skb_gso_segment(), in software when the interface has no TSO)
+ * and completes each segment's checksum from the pseudo-header sum the
+ * packet holds. */
+void lp_link_packet_vnet(struct virtio_net_hdr *vh, size_t hlen, const uint8_t *ip,
+			 const struct lp_gso *g);
 
 #endif

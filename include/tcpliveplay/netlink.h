@@ -26,6 +26,8 @@ struct lp_ifinfo {
 	uint8_t mac[6];
 	bool has_mac;            /* the link-layer address is 6 bytes long */
 	unsigned mtu;
+	unsigned gso_max_segs;   /* segments one GSO packet may carry, gso_max_size its bytes */
+	unsigned gso_max_size;   /* (0: the kernel did not say) */
 	bool up;                 /* IFF_UP: administratively up */
 	bool has_stats;          /* the counters below are the kernel's */
 	uint64_t tx_dropped;     /* frames it could not send (a TAP: not read in time) */

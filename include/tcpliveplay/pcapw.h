@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tcpliveplay/pkt.h"
+
 struct lp_pcapw;
 
 /* Create (or truncate) path. 0, or a negative errno with a message in err. */
@@ -13,6 +15,11 @@ int lp_pcapw_open(const char *path, struct lp_pcapw **out, char *err, size_t err
 
 /* Append one IP packet captured at the given wall-clock time (ns since the epoch). */
 void lp_pcapw_write(struct lp_pcapw *w, const uint8_t *ip, size_t len, uint64_t wall_ns);
+
+/* Append the wire segments of a TCP super-segment (struct lp_gso, pkt.h),
+ * as a segmenter puts them on the wire; a plain packet when g->seg_len is 0. */
+void lp_pcapw_write_gso(struct lp_pcapw *w, const uint8_t *ip, size_t len, const struct lp_gso *g,
+			uint64_t wall_ns);
 
 /* Flush and close; 0, or -EIO when the file could not be written. Accepts NULL. */
 int lp_pcapw_close(struct lp_pcapw *w);

@@ -45,6 +45,38 @@ size_t lp_pkt_opts_len(const struct lp_seg *s);
  * small, -EINVAL for an unknown family or an oversized payload. */
 int lp_pkt_build(uint8_t *buf, size_t cap, const struct lp_seg *s);
 
+/* A TCP super-segment (segmentation offload, as Linux's GSO and a NIC's TSO
+ * take it): one packet whose payload is cut below us into wire segments of
+ * seg_len bytes (the last may carry less). Each wire segment has the
+ * packet's headers and options, its own sequence number, lengths, IPv4 ID
+ * (the packet's, plus its index) and checksums; PSH and FIN only on the
+ * last, CWR only on the first. The packet's TCP checksum field holds the
+ * pseudo-header sum of its whole length, not complemented (what Linux calls
+ * CHECKSUM_PARTIAL): the segmenter completes each segment's. */
+struct lp_gso {
+	uint16_t seg_len;           /* TCP payload of each wire segment; 0: one plain packet */
+	uint16_t l4_off;            /* the TCP header's offset: the IP header's length */
+	uint16_t hdr_len;           /* IP and TCP headers, options included */
+};
+
+/* Write the super-segment of s, cut into wire segments of seg_len payload
+ * bytes, into buf and describe it in *g. Returns its length, -ENOBUFS or
+ * -EINVAL as lp_pkt_build(); -EINVAL too when seg_len is 0. */
+int lp_pkt_build_gso(uint8_t *buf, size_t cap, const struct lp_seg *s, uint16_t seg_len,
+		     struct lp_gso *g);
+
+/* Wire segments of the super-segment of len bytes that g describes (1 for
+ * a plain packet). */
+unsigned lp_gso_count(size_t len, const struct lp_gso *g);
+
+/* Write wire segment i (0-based) of the super-segment pkt of len bytes
+ * into out, as a segmenter puts it on the wire (valid checksums); a plain
+ * packet (g->seg_len 0) is its own only segment. Returns its length, 0 when
+ * there is no segment i, -ENOBUFS when cap is too small or -EINVAL for a g
+ * that does not fit pkt. */
+int lp_gso_segment(const uint8_t *pkt, size_t len, const struct lp_gso *g, unsigned i, uint8_t *out,
+		   size_t cap);
+
 /* Parse a whole IP packet of len bytes. On success fills *s (payload points
  * into pkt) and returns 0. -EINVAL: malformed or not TCP; -EBADMSG: a
  * checksum is wrong; -EPROTONOSUPPORT: an IP fragment. */
