@@ -396,6 +396,7 @@ void eng_peer_reset(struct lp_engine *e)
 	const struct lp_stream *ps = &e->fl->dir[e->peer];
 
 	e->tcp = T_CLOSED;
+	e->st.peer_reset = true;
 	if (e->state != LP_ENGINE_RUNNING)
 		return;
 	if (ps->rst && e->rel >= e->nmine && eng_have(e) >= e->peer_len && e->snd_una >= e->app_len) {

@@ -379,6 +379,7 @@ static void input_syn_sent(struct lp_engine *e, const struct lp_seg *s)
 	if (s->flags & LP_TH_RST) {
 		if (s->flags & LP_TH_ACK) {
 			e->tcp = T_CLOSED;
+			e->st.peer_reset = true;
 			eng_fail(e, "connection refused (reset by peer)");
 		}
 		return;

@@ -8,6 +8,7 @@
 
 #include "testflow.h"
 #include "tcpliveplay/engine.h"
+#include "tcpliveplay/fault.h"
 #include "tcpliveplay/flowset.h"
 #include "tcpliveplay/multi.h"
 #include "tcpliveplay/pkt.h"
@@ -327,6 +328,77 @@ START_TEST(test_data_unacked)
 }
 END_TEST
 
+/* The reset of e's connection by its peer (ISN 5000, no data sent). */
+static void peer_rst(struct lp_engine *e, const struct tflow *t, uint64_t now)
+{
+	struct lp_seg s;
+	uint8_t buf[256];
+	int n;
+
+	memset(&s, 0, sizeof(s));
+	s.family = AF_INET;
+	memcpy(s.src, t->fl.server.addr, 4);
+	memcpy(s.dst, t->fl.client.addr, 4);
+	s.sport = t->fl.server.port;
+	s.dport = t->fl.client.port;
+	s.seq = 5001;
+	s.flags = LP_TH_RST;
+	n = lp_pkt_build(buf, sizeof(buf), &s);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(lp_engine_input(e, buf, (size_t)n, now), 0);
+}
+
+/* Handshake done, data sent, none acknowledged, but the host reset the
+ * connection, or a fault of ours ended it: the report names that, not the
+ * accept queue. */
+START_TEST(test_data_unacked_not_so)
+{
+	struct tflow *t = tf_new(AF_INET, 10, 10);
+	struct lp_fault_fired rst = { .side = LP_FAULT_SERVER, .kind = LP_FAULT_RST, .dir = LP_S2C,
+				      .label = 1, .at_ns = S };
+	struct lp_fault_plan *p;
+	struct lp_engine *e;
+	struct lp_report r;
+	struct lp_totals tot;
+
+	tf_seg(t, 0, 10, 0x08, -1);
+	tf_seg(t, 1, 10, 0x08, -1);
+	e = client(t, 0, 1);
+	ck_assert_int_eq(drain(e, S), 1);
+	synack(e, t, 1000, S + 1000);
+	ck_assert_int_ge(drain(e, S + 1000), 1);
+	peer_rst(e, t, S + 2000);
+	ck_assert_int_eq(lp_engine_state(e), LP_ENGINE_FAILED);
+	lp_report_init(&r);
+	lp_report_from_engine(&r, e, &t->fl);
+	ck_assert(!r.data_unacked);
+	ck_assert_str_eq(r.reason, "reset by peer");
+	memset(&tot, 0, sizeof(tot));
+	lp_totals_add(&tot, &r);
+	ck_assert_uint_eq(tot.data_unacked, 0);
+	lp_engine_free(e);
+
+	/* No answer at all, but a rst fault of ours fired (--simulate's
+	 * server): the fault is the reason. */
+	e = client(t, 0, 1);
+	ck_assert_int_eq(drain(e, S), 1);
+	synack(e, t, 1000, S + 1000);
+	ck_assert_int_ge(drain(e, S + 1000), 1);
+	give_up(e, t, S + 1000, &r);
+	ck_assert(r.data_unacked);
+	ck_assert_int_eq(lp_fault_plan_new(&p), 0);
+	lp_fault_plan_note(p, &rst);
+	lp_report_add_faults(&r, p);
+	ck_assert(!r.data_unacked);
+	ck_assert_ptr_null(strstr(r.reason, "accept queue"));
+	ck_assert_ptr_null(strstr(r.reason, LP_DATA_UNACKED_WHY));
+	ck_assert_ptr_nonnull(strstr(r.reason, "(fault server:rst:S1)"));
+	lp_fault_plan_free(p);
+	lp_engine_free(e);
+	tf_free(t);
+}
+END_TEST
+
 Suite *flowset_suite(void)
 {
 	Suite *s = suite_create("flowset");
@@ -338,6 +410,7 @@ Suite *flowset_suite(void)
 	tcase_add_test(tc, test_shard_ports);
 	tcase_add_test(tc, test_rto_jitter);
 	tcase_add_test(tc, test_data_unacked);
+	tcase_add_test(tc, test_data_unacked_not_so);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1255,6 +1255,17 @@ if [ -x "$gen" ]; then
 	expect_grep out '^summary: 7 flows: 7 matched, 0 diverged, 0 failed, 0 skipped'
 	end
 
+	begin "--simulate --flow all --fault server:rst:S1: each flow's reason names the reset, not the accept queue"
+	mf_run --simulate -r "$g7" --flow all --seed 3 --fault server:rst:S1 --json "$tmp/rst.json"
+	expect_rc 1
+	expect_flows 7
+	expect_grep out '^flow 1: failed: .*\(reset by peer \(fault server:rst:S1\)\)$'
+	expect_grep out '^summary: 7 flows: 0 matched, 0 diverged, 7 failed, 0 skipped'
+	expect_no_grep out 'accept queue|never acknowledged|^unacknowledged'
+	grep -q '"data_unacked":true' "$tmp/rst.json" && note_failure "a flow says data_unacked in the JSON"
+	grep -q '"data_unacked":0' "$tmp/rst.json" || note_failure "totals.data_unacked is not 0 in the JSON"
+	end
+
 	begin "--simulate --flow 1,3,5-7 selects 5 flows"
 	mf_run --simulate -r "$g7" --flow 1,3,5-7 --seed 3
 	expect_rc 0
