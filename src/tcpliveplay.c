@@ -14,7 +14,6 @@
 #include "tcpliveplay/cli.h"
 #include "tcpliveplay/fault.h"
 #include "tcpliveplay/flow.h"
-#include "tcpliveplay/flowset.h"
 #include "tcpliveplay/log.h"
 #include "tcpliveplay/pcapw.h"
 #include "tcpliveplay/setup.h"
@@ -23,13 +22,9 @@
 #include "tcpliveplay_int.h"
 
 enum {
-	OPT_FAULT = 256,
-	OPT_SEED,
-	OPT_MATCH,
-	OPT_TIMING,
+	OPT_TIMING = 256,
 	OPT_RTO,
 	OPT_RETRIES,
-	OPT_JSON,
 	OPT_DST,
 	OPT_DST_MAC,
 	OPT_SRC,
@@ -37,13 +32,8 @@ enum {
 	OPT_TIMEOUT,
 	OPT_RST_GUARD,
 	OPT_WRITE,
-	OPT_USER,
 	OPT_CONCURRENCY,
 	OPT_ANY_CLIENT,
-	OPT_SHARD,
-	OPT_STRICT,
-	OPT_HOLES,
-	OPT_PATIENCE,
 };
 
 /* The live replay's part of --help. */
@@ -182,7 +172,6 @@ static void usage(FILE *out)
 
 /* What an option parser returns besides 0 (taken) and an exit status. */
 #define OPT_NOT_MINE (-1)       /* another group's option */
-#define OPT_DONE (-2)           /* --help, --version: exit 0 */
 
 static int set_mode(struct ctx *c, enum mode m)
 {
@@ -221,11 +210,6 @@ static int opt_live(struct ctx *c, int opt, const char *arg)
 					      "'unlimited'", arg);
 		c->concurrency = (size_t)v;
 		return 0;
-	case OPT_SHARD:
-		if (lp_flowset_parse_shard(arg, LP_FLOWSET_MAX_SHARDS, &c->shard_k, &c->shard_n))
-			return lp_usage_error("--shard: '%s' is not K/N with 1 <= K <= N <= %d", arg,
-					      LP_FLOWSET_MAX_SHARDS);
-		return 0;
 	case OPT_ANY_CLIENT:
 		c->any_client = true;
 		return 0;
@@ -252,9 +236,6 @@ static int opt_live(struct ctx *c, int opt, const char *arg)
 	case OPT_WRITE:
 		c->write = arg;
 		return 0;
-	case OPT_USER:
-		c->user = arg;
-		return 0;
 	default:
 		return OPT_NOT_MINE;
 	}
@@ -269,17 +250,6 @@ static int opt_replay(struct ctx *c, int opt, const char *arg)
 	switch (opt) {
 	case 'S':
 		return set_mode(c, MODE_SIMULATE);
-	case OPT_FAULT:
-		return lp_cli_fault_arg(&c->faults, arg);
-	case OPT_SEED:
-		if (lp_parse_uint(arg, 0, UINT64_MAX, &c->seed))
-			return lp_usage_error("--seed: '%s' is not a number", arg);
-		c->have_seed = true;
-		return 0;
-	case OPT_MATCH:
-		if (lp_match_parse(arg, &c->match))
-			return lp_usage_error("--match: '%s' is not one of stream, size, bytes", arg);
-		return 0;
 	case OPT_TIMING:
 		if (lp_timing_parse(arg, &c->timing))
 			return lp_usage_error("--timing: '%s' is not asap, capture or xN", arg);
@@ -294,56 +264,28 @@ static int opt_replay(struct ctx *c, int opt, const char *arg)
 		if (!rc)
 			c->retries = (unsigned)v;
 		return rc;
-	case OPT_JSON:
-		c->json = arg;
-		return 0;
-	case OPT_HOLES:
-		c->holes_set = true;
-		return lp_cli_holes_opt(arg, &c->holes_zero);
-	case OPT_PATIENCE:
-		return lp_opt_uint("--patience", arg, 1, 86400, "of seconds ", &c->patience_s);
 	default:
 		return OPT_NOT_MINE;
 	}
 }
 
-/* The modes, the capture and the general options. */
+/* The modes, and the options both programs take (lp_cli_option()). */
 static int opt_general(struct ctx *c, int opt, const char *arg)
 {
+	int rc = lp_cli_option(&c->cli, opt, arg);
+
+	if (rc != LP_CLI_NOT_MINE)
+		return rc;
 	switch (opt) {
 	case 'l':
 		if (arg)
-			c->file = arg;
+			c->cli.file = arg;
 		return set_mode(c, MODE_LIST);
 	case 'd':
 		return set_mode(c, MODE_DUMP);
 	case 'x':
 		c->outdir = arg;
 		return set_mode(c, MODE_EXTRACT);
-	case 'r':
-		if (c->file)
-			return lp_usage_error("one capture: -r %s and %s", arg, c->file);
-		c->file = arg;
-		return 0;
-	case 'f':
-		c->flow = arg;
-		return 0;
-	case OPT_STRICT:
-		c->strict = true;
-		return 0;
-	case 'v':
-		c->verbose++;
-		lp_log_threshold = c->verbose > 1 ? LP_LOG_DEBUG : LP_LOG_INFO;
-		return 0;
-	case 'q':
-		lp_log_threshold = LP_LOG_ERR;
-		return 0;
-	case 'h':
-		usage(stdout);
-		return OPT_DONE;
-	case 'V':
-		printf("tcpliveplay %s\n", LP_VERSION);
-		return OPT_DONE;
 	default:
 		return lp_usage_error("option %d not handled", opt);
 	}
@@ -355,16 +297,11 @@ static int parse_options(struct ctx *c, int argc, char **argv)
 		{ "list", optional_argument, NULL, 'l' },
 		{ "dump", no_argument, NULL, 'd' },
 		{ "extract", required_argument, NULL, 'x' },
-		{ "read", required_argument, NULL, 'r' },
-		{ "flow", required_argument, NULL, 'f' },
 		{ "simulate", no_argument, NULL, 'S' },
-		{ "fault", required_argument, NULL, OPT_FAULT },
-		{ "seed", required_argument, NULL, OPT_SEED },
-		{ "match", required_argument, NULL, OPT_MATCH },
+		LP_CLI_LONGOPTS,
 		{ "timing", required_argument, NULL, OPT_TIMING },
 		{ "rto", required_argument, NULL, OPT_RTO },
 		{ "retries", required_argument, NULL, OPT_RETRIES },
-		{ "json", required_argument, NULL, OPT_JSON },
 		{ "interface", required_argument, NULL, 'i' },
 		LP_SETUP_LONGOPTS,
 		{ "dst", required_argument, NULL, OPT_DST },
@@ -374,24 +311,15 @@ static int parse_options(struct ctx *c, int argc, char **argv)
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "rst-guard", required_argument, NULL, OPT_RST_GUARD },
 		{ "write", required_argument, NULL, OPT_WRITE },
-		{ "user", required_argument, NULL, OPT_USER },
 		{ "concurrency", required_argument, NULL, OPT_CONCURRENCY },
 		{ "any-client", no_argument, NULL, OPT_ANY_CLIENT },
-		{ "shard", required_argument, NULL, OPT_SHARD },
-		{ "strict", no_argument, NULL, OPT_STRICT },
-		{ "holes", required_argument, NULL, OPT_HOLES },
-		{ "patience", required_argument, NULL, OPT_PATIENCE },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt, rc;
 
 	/* Errors are said here, under the program's name (not argv[0]'s path). */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":ldx:r:f:Si:vqhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":ldx:Si:" LP_CLI_SHORTOPTS, longopts, NULL)) != -1) {
 		if (opt == '?' || opt == ':')
 			return lp_cli_getopt_error(opt, argv, optind);
 		rc = opt_live(c, opt, optarg);
@@ -403,8 +331,8 @@ static int parse_options(struct ctx *c, int argc, char **argv)
 			return rc;
 	}
 	/* --list FILE: the capture as an operand (or -r FILE). */
-	if (c->mode == MODE_LIST && !c->file && argc - optind == 1)
-		c->file = argv[optind++];
+	if (c->mode == MODE_LIST && !c->cli.file && argc - optind == 1)
+		c->cli.file = argv[optind++];
 	/* The classic call: IFACE FILE DST_IP DST_MAC SPORT|random. */
 	if (c->mode == MODE_NONE && optind < argc && argc - optind != 5 && !c->link.iface && !c->link.tap &&
 	    !c->ndst)
@@ -413,7 +341,7 @@ static int parse_options(struct ctx *c, int argc, char **argv)
 	if (c->mode == MODE_NONE && argc - optind == 5) {
 		c->classic = true;
 		c->link.iface = argv[optind];
-		c->file = argv[optind + 1];
+		c->cli.file = argv[optind + 1];
 		rc = add_dst(c, argv[optind + 2]);
 		if (rc)
 			return rc;
@@ -436,29 +364,29 @@ static int check_options(struct ctx *c)
 	if (c->mode == MODE_NONE)
 		return lp_usage_error("nothing to do: give --dst ADDR (a live replay), or --list, --dump, --extract, "
 				      "--simulate");
-	if (c->mode == MODE_LIST && !c->file)
+	if (c->mode == MODE_LIST && !c->cli.file)
 		return lp_usage_error("--list needs a capture: --list FILE, or --list -r FILE");
-	if (!c->file)
+	if (!c->cli.file)
 		return lp_usage_error("no capture: give -r FILE");
-	if (c->mode == MODE_DUMP && c->faults.plan)
+	if (c->mode == MODE_DUMP && c->cli.faults.plan)
 		return lp_usage_error("--dump takes --fault captured only (it prints the plan derived from the capture)");
 	if (c->mode != MODE_SIMULATE && c->mode != MODE_LIVE &&
-	    ((c->mode != MODE_DUMP && c->faults.captured) || c->faults.plan || c->have_seed || c->json ||
-	     c->shard_n || c->holes_set || c->patience_s))
+	    ((c->mode != MODE_DUMP && c->cli.faults.captured) || c->cli.faults.plan || c->cli.have_seed ||
+	     c->cli.json || c->cli.shard_n || c->cli.holes_set || c->cli.patience_s))
 		return lp_usage_error("--fault, --seed, --json, --shard, --holes and --patience go with a replay "
 				      "(live or --simulate)");
 	if (c->mode != MODE_LIVE && (c->concurrency || c->any_client))
 		return lp_usage_error("--concurrency and --any-client go with a live replay");
-	c->faults.live = c->mode == MODE_LIVE;
-	c->faults.local = LP_FAULT_CLIENT;
-	rc = lp_cli_faults_check(&c->faults);
+	c->cli.faults.live = c->mode == MODE_LIVE;
+	c->cli.faults.local = LP_FAULT_CLIENT;
+	rc = lp_cli_faults_check(&c->cli.faults);
 	if (rc)
 		return rc;
 	if (c->mode == MODE_LIVE && !c->ndst)
 		return lp_usage_error("a live replay needs --dst ADDR[:PORT] (and -i IFACE or --tap NAME; without "
 				      "them, the interface of the route to ADDR)");
 	if (c->mode != MODE_LIVE && (c->link.iface || c->link.tap || c->link.ntap_addr || c->ndst || c->dst_mac ||
-				     c->src || c->sport || c->write || c->timeout_s || c->guard_set || c->user))
+				     c->src || c->sport || c->write || c->timeout_s || c->guard_set || c->cli.user))
 		return lp_usage_error("-i, --tap, --tap-addr, --dst, --dst-mac, --src, --sport, --rst-guard, --write, "
 				      "--timeout and --user go with a live replay");
 	if (c->link.tap && c->dst_mac)
@@ -472,7 +400,7 @@ static int check_options(struct ctx *c)
 static int open_outputs(struct ctx *c)
 {
 	char err[512];
-	int rc = lp_cli_json_open(&tlp_json_out, c->json);
+	int rc = lp_cli_json_open(&tlp_json_out, c->cli.json);
 
 	if (rc)
 		return rc;
@@ -506,13 +434,14 @@ static int run_mode(struct ctx *c)
 
 int main(int argc, char **argv)
 {
-	struct ctx c = { .mode = MODE_NONE, .match = LP_MATCH_STREAM, .timing = { LP_TIMING_ASAP, 1.0 } };
+	struct ctx c = { .mode = MODE_NONE, .cli = { .match = LP_MATCH_STREAM, .usage = usage },
+			 .timing = { LP_TIMING_ASAP, 1.0 } };
 	int rc;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	lp_log_prog = "tcpliveplay";
 	rc = parse_options(&c, argc, argv);
-	if (rc == OPT_DONE) {
+	if (rc == LP_CLI_DONE) {
 		rc = LP_EXIT_MATCHED;
 		goto out;
 	}
@@ -524,9 +453,9 @@ int main(int argc, char **argv)
 		rc = run_mode(&c);
 	if (c.writer && lp_pcapw_close(c.writer))
 		rc = lp_env_error("cannot write %s", c.write);
-	rc = lp_cli_json_close(&tlp_json_out, c.json, argc, argv, rc);
+	rc = lp_cli_json_close(&tlp_json_out, c.cli.json, argc, argv, rc);
 out:
-	lp_cli_faults_free(&c.faults);
+	lp_cli_faults_free(&c.cli.faults);
 	return rc;
 }
 

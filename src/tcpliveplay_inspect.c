@@ -95,7 +95,7 @@ int tlp_list(struct ctx *c)
 	}
 	st = lp_flows_stats(flows);
 	printf("# %s: %u packet%s, link type%s %s, %s, %u not TCP, %u fragment%s, %u malformed",
-	       c->file, st->packets, lp_plural(st->packets), strchr(st->linktype_name, '+') ? "s" : "",
+	       c->cli.file, st->packets, lp_plural(st->packets), strchr(st->linktype_name, '+') ? "s" : "",
 	       st->linktype_name, nflows, st->other, st->fragments, lp_plural(st->fragments), st->malformed);
 	if (st->unread)
 		printf(", %u on link types not read (%s)", st->unread, st->unread_names);
@@ -136,7 +136,7 @@ int tlp_dump(struct ctx *c)
 
 	if (rc)
 		return rc;
-	rc = lp_cli_select(c->file, flows, c->flow, &fl);
+	rc = lp_cli_select(c->cli.file, flows, c->cli.flow, &fl);
 	if (rc)
 		goto out;
 	lp_flow_notes_str(fl->notes, notes, sizeof(notes));
@@ -169,7 +169,7 @@ int tlp_dump(struct ctx *c)
 			printf("# hole in %s stream: %llu bytes at offset %llu\n", d == LP_C2S ? "client" : "server",
 			       (unsigned long long)st->holes[k].len, (unsigned long long)st->holes[k].offset);
 	}
-	rc = c->faults.captured ? lp_cli_print_captured(fl, stdout) : LP_EXIT_MATCHED;
+	rc = c->cli.faults.captured ? lp_cli_print_captured(fl, stdout) : LP_EXIT_MATCHED;
 out:
 	lp_flows_free(flows);
 	return rc;
@@ -186,12 +186,12 @@ int tlp_extract(struct ctx *c)
 
 	if (rc)
 		return rc;
-	rc = lp_cli_select(c->file, flows, c->flow, &fl);
+	rc = lp_cli_select(c->cli.file, flows, c->cli.flow, &fl);
 	if (rc)
 		goto out;
 	if (lp_flow_first_hole(fl, &dir, &hole)) {
 		log_err("%s: flow %u: the %s stream has %llu bytes missing at offset %llu (not captured); "
-			"cannot extract it whole", c->file, fl->id, dir == LP_C2S ? "client" : "server",
+			"cannot extract it whole", c->cli.file, fl->id, dir == LP_C2S ? "client" : "server",
 			(unsigned long long)hole.len, (unsigned long long)hole.offset);
 		rc = LP_EXIT_BADINPUT;
 		goto out;

@@ -42,14 +42,9 @@ struct dst_map {
 
 struct ctx {
 	enum mode mode;
-	const char *file;
-	const char *flow;
+	struct lp_cli_opts cli;   /* the options both programs take; cli.patience_s 0:
+				   * --timeout's, else DEFAULT_PATIENCE_S */
 	const char *outdir;
-	const char *json;
-	struct lp_cli_faults faults;
-	bool have_seed;
-	uint64_t seed;
-	enum lp_match match;
 	struct lp_timing timing;
 	unsigned rto_ms, retries;
 	/* live replay */
@@ -58,23 +53,16 @@ struct ctx {
 	struct dst_map maps[MAX_DST];/* each of dsts, parsed */
 	size_t ndst;
 	size_t concurrency;       /* many flows: in flight at most; 0: the capture's busiest moment */
-	unsigned shard_k, shard_n;/* --shard K/N; 0/0: none */
 	bool any_client;
 	const char *dst_mac;
 	const char *src;
 	const char *sport;        /* N or "random" */
 	const char *write;
 	struct lp_pcapw *writer;  /* --write, open from the start */
-	const char *user;
 	enum rst_guard guard;
 	bool guard_set;
 	uint64_t timeout_s;
-	uint64_t patience_s;      /* --patience; 0: --timeout's, else DEFAULT_PATIENCE_S */
 	bool classic;
-	int verbose;
-	bool strict;
-	bool holes_zero;          /* --holes zero: send zeros for bytes the capture lacks */
-	bool holes_set;
 };
 
 /* Why a flow of many is not replayed. */

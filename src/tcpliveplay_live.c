@@ -74,9 +74,9 @@ static int by_start(const void *pa, const void *pb)
 /* "replay N flows of FILE (...)": the part and the concurrency. */
 static void print_many_header(const struct ctx *c, const struct plan *p, size_t concurrency)
 {
-	printf("replay %zu flow%s of %s (%zu skipped", p->nmf, p->nmf == 1 ? "" : "s", c->file, p->nskip);
-	if (c->shard_n)
-		printf("; shard %u/%u", c->shard_k, c->shard_n);
+	printf("replay %zu flow%s of %s (%zu skipped", p->nmf, p->nmf == 1 ? "" : "s", c->cli.file, p->nskip);
+	if (c->cli.shard_n)
+		printf("; shard %u/%u", c->cli.shard_k, c->cli.shard_n);
 	if (concurrency)
 		printf("; at most %zu at once%s", concurrency,
 		       c->concurrency ? "" : ", as at the capture's busiest moment");
@@ -112,7 +112,7 @@ static int many_report(const struct ctx *c, struct many_out *mo, const struct pl
 				 inet_ntop(p->host.family, p->host.addr, b, sizeof(b)) ? b : "?");
 		tlp_many_skip(mo, fl, why);
 	}
-	if (o && c->verbose > 1)
+	if (o && c->cli.verbose > 1)
 		lp_cli_trace(o->link);
 	if (o)
 		rc = lp_multi_run(o, &dur, err, sizeof(err));
@@ -229,7 +229,7 @@ static void print_live_header(const struct ctx *c, const struct live_run *lr)
 	if (lr->many)
 		print_many_header(c, p, lr->concurrency);
 	else
-		printf("replay flow %u of %s: %s -> %s", p->mfs[0].fl->id, c->file,
+		printf("replay flow %u of %s: %s -> %s", p->mfs[0].fl->id, c->cli.file,
 		       lp_endpoint_str(&p->mfs[0].fl->client, a, sizeof(a)),
 		       lp_endpoint_str(&p->mfs[0].fl->server, b, sizeof(b)));
 	printf("\nlive: %s", lp_endpoint_str(&sc->src, a, sizeof(a)));
@@ -239,7 +239,7 @@ static void print_live_header(const struct ctx *c, const struct live_run *lr)
 	printf(" via %s", lr->su.where);
 	if (lp_link_has_mac(lr->su.link) && sc->nhops == 1)
 		printf(" (%s)", mac_str(lr->hops[0].mac, m, sizeof(m)));
-	printf(", seed %llu%s%s\n", (unsigned long long)c->seed,
+	printf(", seed %llu%s%s\n", (unsigned long long)c->cli.seed,
 	       lr->su.guard ? ", RST guard on" : lr->su.addr_local ? ", RST guard off" :
 	       ", answering ARP/NDP for the source", lp_link_ring_mib(lr->su.link) ? ", receive ring" : "");
 }
@@ -247,7 +247,7 @@ static void print_live_header(const struct ctx *c, const struct live_run *lr)
 /* The engine settings of a live replay that come from the command line. */
 static void live_engine(const struct ctx *c, struct lp_engine_cfg *e)
 {
-	e->match = c->match;
+	e->match = c->cli.match;
 	e->timing = c->timing;
 	if (c->rto_ms)
 		e->rto_min_ms = c->rto_ms;
@@ -255,7 +255,7 @@ static void live_engine(const struct ctx *c, struct lp_engine_cfg *e)
 		e->retries = c->retries;
 	/* A slow peer is waited for as long as the run may last: with
 	 * --timeout, the deadline decides. */
-	e->expect_timeout_ms = (unsigned)(c->patience_s ? c->patience_s : c->timeout_s ? 0 :
+	e->expect_timeout_ms = (unsigned)(c->cli.patience_s ? c->cli.patience_s : c->timeout_s ? 0 :
 					  DEFAULT_PATIENCE_S) * 1000u;
 	e->keepalive_ms = KEEPALIVE_MS;
 }
@@ -280,9 +280,9 @@ static int run_many(const struct ctx *c, struct live_run *lr, struct many_out *m
 	o.writer = c->writer;
 	o.timeout_ns = c->timeout_s * 1000000000ull;
 	o.stop = &lp_stop_requested;
-	o.seed = c->seed;
+	o.seed = c->cli.seed;
 	o.done = tlp_many_done;
-	o.event = c->verbose ? tlp_many_event : NULL;
+	o.event = c->cli.verbose ? tlp_many_event : NULL;
 	o.ctx = mo;
 	return many_report(c, mo, &lr->pl, &o);
 }
@@ -307,25 +307,25 @@ static int run_one(struct ctx *c, struct live_run *lr)
 	lo.engine.pmtu = mf->pmtu;
 	live_engine(c, &lo.engine);
 	lo.engine.faults = mf->faults;
-	lp_fault_plan_reset(lo.engine.faults, c->seed);
-	if (c->verbose)
+	lp_fault_plan_reset(lo.engine.faults, c->cli.seed);
+	if (c->cli.verbose)
 		lo.engine.on_event = tlp_print_event;
 	lo.engine.ctx = c;
 	lo.link = lr->su.link;
 	lo.writer = c->writer;
 	lo.timeout_ns = c->timeout_s * 1000000000ull;
 	lo.stop = &lp_stop_requested;
-	if (!c->verbose && lp_log_threshold >= LP_LOG_INFO && isatty(STDERR_FILENO))
+	if (!c->cli.verbose && lp_log_threshold >= LP_LOG_INFO && isatty(STDERR_FILENO))
 		lo.progress = progress;
 	lo.progress_ctx = c;
-	if (c->verbose > 1)
+	if (c->cli.verbose > 1)
 		lp_cli_trace(lo.link);
 	rc = lp_live_run(mf->fl, &lo, &rep, err, sizeof(err));
 	if (lo.progress)
 		fprintf(stderr, "\r\033[K");
 	if (rc)
 		return lp_env_error("%s", err);
-	rep.seed = c->seed;
+	rep.seed = c->cli.seed;
 	rep.flow_id = mf->fl->id;
 	if (c->guard == GUARD_OFF && lr->su.addr_local && rep.verdict == LP_VERDICT_FAILED &&
 	    strstr(rep.reason, "reset"))
@@ -358,7 +358,7 @@ static int live_args(struct ctx *c, uint8_t mac[6], bool *mac_given, struct lp_e
 				      c->src, kind[0] == 'u' ? "n" : "", kind);
 	if (c->src)
 		*src = ea.ep;
-	if (!c->have_seed && getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed))
+	if (!c->cli.have_seed && getrandom(&c->cli.seed, sizeof(c->cli.seed), 0) != sizeof(c->cli.seed))
 		return lp_env_error("no randomness for a seed: %s", strerror(errno));
 	return 0;
 }
@@ -370,7 +370,7 @@ static int do_live_run(struct ctx *c, struct live_run *lr, struct many_out *mo, 
 
 	/* Everything that needed a privilege is open, the outputs too. */
 	if (!rc)
-		rc = lp_setup_drop(c->user);
+		rc = lp_setup_drop(c->cli.user);
 	if (rc)
 		return rc;
 	if (lr->text && lp_log_threshold >= LP_LOG_INFO)
@@ -388,7 +388,7 @@ static int flow_faults(const struct ctx *c, struct lp_multi_flow *mfs, size_t n,
 	int rc = 0;
 
 	for (size_t i = 0; i < n && !rc; i++)
-		rc = lp_cli_flow_faults(&c->faults, mfs[i].fl, many, &mfs[i].faults);
+		rc = lp_cli_flow_faults(&c->cli.faults, mfs[i].fl, many, &mfs[i].faults);
 	return rc;
 }
 
@@ -404,16 +404,16 @@ int tlp_live(struct ctx *c)
 
 	memset(&lr, 0, sizeof(lr));
 	memset(&mo, 0, sizeof(mo));
-	lr.text = !c->json || strcmp(c->json, "-");
-	lr.many = lp_flows_sel_is_list(c->flow) || c->shard_n;
+	lr.text = !c->cli.json || strcmp(c->cli.json, "-");
+	lr.many = lp_flows_sel_is_list(c->cli.flow) || c->cli.shard_n;
 	rc = live_args(c, given_mac, &mac_given, &lr.sc.src);
 	if (rc)
 		return rc;
 	/* Shards draw ISNs and ports of their own from one --seed. */
-	lp_rng_seed(&lr.rng, c->shard_n > 1 ? lp_flowset_seed(c->seed, c->shard_k) : c->seed);
+	lp_rng_seed(&lr.rng, c->cli.shard_n > 1 ? lp_flowset_seed(c->cli.seed, c->cli.shard_k) : c->cli.seed);
 	/* A big capture: its packet socket and ring are made while it loads. */
 	lr.su.want = c->link;
-	if (strcmp(c->file, "-") && !stat(c->file, &st) && S_ISREG(st.st_mode))
+	if (strcmp(c->cli.file, "-") && !stat(c->cli.file, &st) && S_ISREG(st.st_mode))
 		lp_setup_prepare(&lr.su, (uint64_t)st.st_size);
 	rc = tlp_load(c, &flows);
 	if (rc)
@@ -423,7 +423,7 @@ int tlp_live(struct ctx *c)
 		goto out;
 	mo.c = c;
 	mo.text = lr.text;
-	mo.totals.seed = c->seed;
+	mo.totals.seed = c->cli.seed;
 	if (!lr.pl.nmf) {
 		/* An empty shard: a report of what it skipped, if anything. */
 		rc = many_report(c, &mo, &lr.pl, NULL);

@@ -9,14 +9,14 @@
 
 #include "tcpliveplay_int.h"
 
-/* lp_cli_load() with the command line's options; c->file then names
+/* lp_cli_load() with the command line's options; c->cli.file then names
  * standard input as such. */
 int tlp_load(struct ctx *c, struct lp_flows **flows)
 {
-	struct lp_loader ld = { .file = c->file, .verbose = c->verbose > 0, .strict = c->strict };
+	struct lp_loader ld = { .file = c->cli.file, .verbose = c->cli.verbose > 0, .strict = c->cli.strict };
 	int rc = lp_cli_load(&ld, flows);
 
-	c->file = ld.file;
+	c->cli.file = ld.file;
 	return rc;
 }
 
@@ -79,7 +79,7 @@ void tlp_many_skip(struct many_out *mo, const struct lp_flow *fl, const char *wh
 	r.flow_id = fl->id;
 	r.client = fl->client;
 	r.server = fl->server;
-	r.seed = mo->c->seed;
+	r.seed = mo->c->cli.seed;
 	snprintf(r.reason, sizeof(r.reason), "%.150s", why);
 	tlp_many_done(mo, &r);
 }

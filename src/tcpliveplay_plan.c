@@ -131,7 +131,7 @@ static uint16_t pick_ports(struct lp_rng *rng, size_t n, unsigned k, unsigned ns
 /* Source ports: this shard's block of the run's ports, block ports each. */
 static int plan_ports(const struct ctx *c, size_t block, struct lp_rng *rng, struct plan *p)
 {
-	unsigned k = c->shard_n ? c->shard_k : 1, of = c->shard_n ? c->shard_n : 1;
+	unsigned k = c->cli.shard_n ? c->cli.shard_k : 1, of = c->cli.shard_n ? c->cli.shard_n : 1;
 	uint64_t v;
 
 	if (block * of > MAX_FLOWS)
@@ -177,7 +177,7 @@ static enum skip_why skip_flow(const struct ctx *c, const struct lp_flow *fl,
 		return SKIP_FAMILY;
 	if (!c->any_client && !tlp_addr_eq(&fl->client, host))
 		return SKIP_HOST;
-	if (fl->dir[LP_C2S].nholes && !c->holes_zero)
+	if (fl->dir[LP_C2S].nholes && !c->cli.holes_zero)
 		return SKIP_HOLE;
 	return SKIP_NONE;
 }
@@ -192,7 +192,7 @@ int tlp_choose_flows(const struct ctx *c, const struct lp_flows *flows, bool man
 	char a[64], b[64];
 	int rc;
 
-	rc = lp_cli_select_many(c->file, flows, c->flow, &p->sel, &nsel);
+	rc = lp_cli_select_many(c->cli.file, flows, c->cli.flow, &p->sel, &nsel);
 	if (rc)
 		return rc;
 	p->mfs = calloc(nsel, sizeof(*p->mfs));
@@ -213,8 +213,8 @@ int tlp_choose_flows(const struct ctx *c, const struct lp_flows *flows, bool man
 		    p->sel[i]->first_ts < p->first_ts)
 			p->first_ts = p->sel[i]->first_ts;
 	total = nsel;
-	if (c->shard_n)
-		nsel = lp_flowset_shard(p->sel, nsel, c->shard_k, c->shard_n);
+	if (c->cli.shard_n)
+		nsel = lp_flowset_shard(p->sel, nsel, c->cli.shard_k, c->cli.shard_n);
 	for (size_t i = 0; i < nsel; i++) {
 		const struct lp_flow *fl = p->sel[i];
 		struct lp_multi_flow *mf = &p->mfs[p->nmf];
@@ -227,7 +227,7 @@ int tlp_choose_flows(const struct ctx *c, const struct lp_flows *flows, bool man
 			continue;
 		}
 		if (!many) {
-			rc = lp_cli_check_holes(c->file, fl, LP_C2S, c->holes_zero);
+			rc = lp_cli_check_holes(c->cli.file, fl, LP_C2S, c->cli.holes_zero);
 			if (rc)
 				goto out;
 		}
@@ -249,7 +249,7 @@ int tlp_choose_flows(const struct ctx *c, const struct lp_flows *flows, bool man
 		part[p->nmf++] = fl;
 	}
 	/* A shard may have nothing to replay (fewer flows than shards). */
-	if (!p->nmf && !c->shard_n) {
+	if (!p->nmf && !c->cli.shard_n) {
 		rc = lp_usage_error("no flow to replay");
 		goto out;
 	}
@@ -258,7 +258,7 @@ int tlp_choose_flows(const struct ctx *c, const struct lp_flows *flows, bool man
 		rc = lp_env_error("out of memory");
 		goto out;
 	}
-	rc = plan_ports(c, c->shard_n ? lp_flowset_shard_max(total, c->shard_n) : p->nmf, rng, p);
+	rc = plan_ports(c, c->cli.shard_n ? lp_flowset_shard_max(total, c->cli.shard_n) : p->nmf, rng, p);
 out:
 	free(part);
 	return rc;

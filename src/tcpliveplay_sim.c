@@ -35,14 +35,14 @@ static void sim_trace(void *ctx, enum lp_role from, uint64_t now_ns, const uint8
 static void sim_opts(const struct ctx *c, struct lp_fault_plan *faults, struct lp_sim_opts *so)
 {
 	lp_sim_opts_init(so);
-	so->seed = c->seed;
+	so->seed = c->cli.seed;
 	so->faults = faults;
-	so->match = c->match;
+	so->match = c->cli.match;
 	so->timing = c->timing;
 	so->rto_min_ms = c->rto_ms;
 	so->retries = c->retries;
-	so->expect_timeout_ms = (unsigned)c->patience_s * 1000u;
-	if (c->verbose > 1)
+	so->expect_timeout_ms = (unsigned)c->cli.patience_s * 1000u;
+	if (c->cli.verbose > 1)
 		so->trace = sim_trace;
 }
 
@@ -57,29 +57,29 @@ static int simulate_many(struct ctx *c, const struct lp_flow **sel, size_t nsel,
 
 	/* Every flow's plan is checked before any runs. */
 	for (size_t i = 0; !rc && i < nsel; i++)
-		rc = lp_cli_flow_faults(&c->faults, sel[i], true, &plans[i]);
+		rc = lp_cli_flow_faults(&c->cli.faults, sel[i], true, &plans[i]);
 	if (rc)
 		goto out;
 	memset(&mo, 0, sizeof(mo));
 	mo.c = c;
 	mo.text = text;
-	mo.totals.seed = c->seed;
+	mo.totals.seed = c->cli.seed;
 	tlp_many_begin(&mo);
 	if (text && lp_log_threshold >= LP_LOG_INFO)
-		printf("simulate %zu flows of %s, seed %llu\n", nsel, c->file, (unsigned long long)c->seed);
+		printf("simulate %zu flows of %s, seed %llu\n", nsel, c->cli.file, (unsigned long long)c->cli.seed);
 	for (size_t i = 0; i < nsel; i++) {
 		struct lp_report rep;
 		char hole[224], why[320];
 
-		if (!c->holes_zero && (lp_cli_hole(sel[i], LP_C2S, hole, sizeof(hole)) ||
+		if (!c->cli.holes_zero && (lp_cli_hole(sel[i], LP_C2S, hole, sizeof(hole)) ||
 				       lp_cli_hole(sel[i], LP_S2C, hole, sizeof(hole)))) {
 			snprintf(why, sizeof(why), "%s; --holes zero sends zeros", hole);
 			tlp_many_skip(&mo, sel[i], why);
 			continue;
 		}
 		sim_opts(c, plans[i], &so);
-		so.seed = lp_flowset_seed(c->seed, sel[i]->id);
-		rc = lp_sim_run(sel[i], &so, &rep, c->verbose ? tlp_print_event : NULL, c);
+		so.seed = lp_flowset_seed(c->cli.seed, sel[i]->id);
+		rc = lp_sim_run(sel[i], &so, &rep, c->cli.verbose ? tlp_print_event : NULL, c);
 		if (rc == -ENOMEM) {
 			log_err("out of memory");
 			mo.totals.exit_code = LP_EXIT_ENV;
@@ -117,45 +117,45 @@ int tlp_simulate(struct ctx *c)
 	struct lp_sim_opts so;
 	struct lp_report rep;
 	char a[64], b[64];
-	bool text = !c->json || strcmp(c->json, "-");
+	bool text = !c->cli.json || strcmp(c->cli.json, "-");
 	int rc = tlp_load(c, &flows);
 
 	if (rc)
 		return rc;
-	if (!c->have_seed && getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed)) {
+	if (!c->cli.have_seed && getrandom(&c->cli.seed, sizeof(c->cli.seed), 0) != sizeof(c->cli.seed)) {
 		log_err("no randomness for a seed: %s", strerror(errno));
 		rc = LP_EXIT_ENV;
 		goto out;
 	}
-	if (lp_flows_sel_is_list(c->flow) || c->shard_n) {
+	if (lp_flows_sel_is_list(c->cli.flow) || c->cli.shard_n) {
 		const struct lp_flow **sel = NULL;
 		size_t nsel = 0;
 
-		rc = lp_cli_select_many(c->file, flows, c->flow, &sel, &nsel);
-		if (!rc && c->shard_n)
-			nsel = lp_flowset_shard(sel, nsel, c->shard_k, c->shard_n);
+		rc = lp_cli_select_many(c->cli.file, flows, c->cli.flow, &sel, &nsel);
+		if (!rc && c->cli.shard_n)
+			nsel = lp_flowset_shard(sel, nsel, c->cli.shard_k, c->cli.shard_n);
 		if (!rc)
 			rc = simulate_many(c, sel, nsel, text);
 		free(sel);
 		goto out;
 	}
-	rc = lp_cli_select(c->file, flows, c->flow, &fl);
+	rc = lp_cli_select(c->cli.file, flows, c->cli.flow, &fl);
 	/* Both sides are played: neither stream may lack bytes. */
 	for (int d = 0; d < 2 && !rc; d++)
-		rc = lp_cli_check_holes(c->file, fl, (enum lp_dir)d, c->holes_zero);
+		rc = lp_cli_check_holes(c->cli.file, fl, (enum lp_dir)d, c->cli.holes_zero);
 	if (rc)
 		goto out;
-	rc = lp_cli_flow_faults(&c->faults, fl, false, &faults);
+	rc = lp_cli_flow_faults(&c->cli.faults, fl, false, &faults);
 	if (rc)
 		goto out;
 	sim_opts(c, faults, &so);
 	if (text && lp_log_threshold >= LP_LOG_INFO)
 		printf("simulate flow %u: %s -> %s, seed %llu\n", fl->id,
 		       lp_endpoint_str(&fl->client, a, sizeof(a)),
-		       lp_endpoint_str(&fl->server, b, sizeof(b)), (unsigned long long)c->seed);
-	rc = lp_sim_run(fl, &so, &rep, c->verbose ? tlp_print_event : NULL, c);
+		       lp_endpoint_str(&fl->server, b, sizeof(b)), (unsigned long long)c->cli.seed);
+	rc = lp_sim_run(fl, &so, &rep, c->cli.verbose ? tlp_print_event : NULL, c);
 	if (rc) {
-		log_err("%s: flow %u cannot be simulated: %s", c->file, fl->id, strerror(-rc));
+		log_err("%s: flow %u cannot be simulated: %s", c->cli.file, fl->id, strerror(-rc));
 		rc = rc == -ENOMEM ? LP_EXIT_ENV : LP_EXIT_BADINPUT;
 		goto out;
 	}

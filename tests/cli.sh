@@ -920,6 +920,28 @@ expect_grep err "^tcpliveplay-responder: unrecognized option '--bogus'$"
 expect_grep err "^Try 'tcpliveplay-responder --help' for more information\.$"
 end
 
+begin "the options both programs take (lp_cli_option): one message for a bad value, under each name"
+for a in "--seed x" "--match foo" "--shard 3/2" "--holes x" "--patience 0" "--fault bogus:1" "-r a -r b"; do
+	# shellcheck disable=SC2086 # the words of $a are the options
+	"$bin" $a >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	expect_usage_error
+	sed -n '1s/^tcpliveplay: //p' "$tmp/err" >"$tmp/err.lp"
+	# shellcheck disable=SC2086
+	"$rsp" $a >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	expect_rc 2
+	sed -n '1s/^tcpliveplay-responder: //p' "$tmp/err" >"$tmp/err.rsp"
+	[ -s "$tmp/err.lp" ] && cmp -s "$tmp/err.lp" "$tmp/err.rsp" ||
+		note_failure "$a: '$(cat "$tmp/err.lp")' and '$(cat "$tmp/err.rsp")'"
+done
+grep -q '^one capture: -r b and a$' "$tmp/err.rsp" || note_failure "-r twice: $(cat "$tmp/err.rsp")"
+"$rsp" -V >"$tmp/out" 2>"$tmp/err"
+rc=$?
+expect_rc 0
+expect_grep out '^tcpliveplay-responder [0-9]+\.[0-9]+\.[0-9]+$'
+end
+
 begin "--json '': refused by name"
 run --simulate -r "$one" --json ''
 expect_usage_error
