@@ -127,16 +127,22 @@ static const char *flags_str(uint8_t f, char *buf, size_t len)
 	return buf;
 }
 
+/* Load c's capture and pick its one flow (--flow): 0 or an exit status,
+ * said; *flows to free in any case. */
+static int load_one(struct ctx *c, struct lp_flows **flows, const struct lp_flow **fl)
+{
+	int rc = tlp_load(c, flows);
+
+	return rc ? rc : lp_cli_select(c->cli.file, *flows, c->cli.flow, fl);
+}
+
 int tlp_dump(struct ctx *c)
 {
 	struct lp_flows *flows = NULL;
 	const struct lp_flow *fl;
 	char a[64], b[64], notes[256];
-	int rc = tlp_load(c, &flows);
+	int rc = load_one(c, &flows, &fl);
 
-	if (rc)
-		return rc;
-	rc = lp_cli_select(c->cli.file, flows, c->cli.flow, &fl);
 	if (rc)
 		goto out;
 	lp_flow_notes_str(fl->notes, notes, sizeof(notes));
@@ -182,11 +188,8 @@ int tlp_extract(struct ctx *c)
 	struct lp_hole hole;
 	enum lp_dir dir;
 	char path[4096];
-	int rc = tlp_load(c, &flows);
+	int rc = load_one(c, &flows, &fl);
 
-	if (rc)
-		return rc;
-	rc = lp_cli_select(c->cli.file, flows, c->cli.flow, &fl);
 	if (rc)
 		goto out;
 	if (lp_flow_first_hole(fl, &dir, &hole)) {
