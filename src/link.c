@@ -80,11 +80,11 @@ static int send_ip(struct lp_link *l, const uint8_t *mac, const uint8_t *ip, siz
 	if (l->has_mac)
 		off = eth_header(l->ops->xmit_ip ? eth : l->frame, mac ? mac : l->peer_mac,
 				 l->cfg.local_mac, (ip[0] >> 4) == 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4);
+	if (l->trace)
+		l->trace(l->trace_ctx, true, ip, len);
 	if (l->ops->xmit_ip)
 		return l->ops->xmit_ip(l, eth, off, ip, len, g);
 	memcpy(l->frame + off, ip, len);
-	if (l->trace)
-		l->trace(l->trace_ctx, true, ip, len);
 	return l->ops->xmit(l, l->frame, off + len);
 }
 
