@@ -80,7 +80,6 @@ static int send_ip(struct lp_link *l, const uint8_t *mac, const uint8_t *ip, siz
 	if (l->has_mac)
 		off = eth_header(l->ops->xmit_ip ? eth : l->frame, mac ? mac : l->peer_mac,
 				 l->cfg.local_mac, (ip[0] >> 4) == 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4);
-	/* -vv: what leaves, a super-segment as one packet. */
 	if (l->trace)
 		l->trace(l->trace_ctx, true, ip, len);
 	if (l->ops->xmit_ip)
