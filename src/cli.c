@@ -134,9 +134,9 @@ int lp_cli_load(struct lp_loader *l, struct lp_flows **out)
 		if (st->unread)
 			snprintf(unread, sizeof(unread), ", %u on link types not read (%s)", st->unread,
 				 st->unread_names);
-		log_err("%s: no TCP connection found%s (%u packets: %u not TCP, %u fragments, %u malformed%s)",
-			l->file, st->damaged_at ? " before the damage" : "", st->packets, st->other,
-			st->fragments, st->malformed, unread);
+		log_err("%s: no TCP connection found%s (%u packet%s: %u not TCP, %u fragment%s, %u malformed%s)",
+			l->file, st->damaged_at ? " before the damage" : "", st->packets, lp_plural(st->packets),
+			st->other, st->fragments, lp_plural(st->fragments), st->malformed, unread);
 		lp_flows_free(flows);
 		return LP_EXIT_BADINPUT;
 	}
@@ -461,10 +461,11 @@ static void trace_packet(void *ctx, bool out, const uint8_t *ip, size_t len)
 	fprintf(stderr, "  %11s %s %s\n", ts, out ? "out" : "in ", lp_pkt_str(ip, len, line, sizeof(line)));
 }
 
-void lp_cli_trace(struct lp_link *link)
+uint64_t lp_cli_trace(struct lp_link *link)
 {
 	trace_base = lp_clock_ns(CLOCK_MONOTONIC);
 	lp_link_set_trace(link, trace_packet, NULL);
+	return trace_base;
 }
 
 int lp_cli_getopt_error(int opt, char *const *argv, int optind_now)

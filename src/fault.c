@@ -437,7 +437,7 @@ int lp_fault_plan_validate(const struct lp_fault_plan *p, const struct lp_flow *
 		char name[48];
 
 		if (f->seg > n) {
-			snprintf(err, errlen, "fault %s: the %s sends %u data segment%s",
+			snprintf(err, errlen, "%s: no such segment (the %s sends %u data segment%s)",
 				 fault_str(f, name, sizeof(name)), f->ldir == LP_C2S ? "client" : "server",
 				 n, n == 1 ? "" : "s");
 			return -EINVAL;

@@ -96,10 +96,9 @@ int lp_live_run(const struct lp_flow *fl, struct lp_live_opts *o, struct lp_repo
 	const char *why = NULL;
 	int rc;
 
-	start = mono_ns(&lv);
 	/* Less one, so that no engine time is 0. */
-	lv.base = start - 1;
-	start = 1;
+	lv.base = (o->clock_base_ns ? o->clock_base_ns : mono_ns(&lv)) - 1;
+	start = mono_ns(&lv);
 	cfg.ts_origin_ns = start;
 	rc = lp_engine_new(fl, &cfg, &lv.eng);
 	if (!rc) {

@@ -420,10 +420,9 @@ int lp_multi_run(const struct lp_multi_opts *o, uint64_t *duration_ns, char *err
 		m->slots[i].m = m;
 		m->slots[i].heap_pos = NOWHERE;
 	}
-	start = mono_ns(m);
 	/* Less one, so that no engine time is 0. */
-	m->base = start - 1;
-	start = 1;
+	m->base = (o->clock_base_ns ? o->clock_base_ns : mono_ns(m)) - 1;
+	start = mono_ns(m);
 	deadline = o->timeout_ns ? start + o->timeout_ns : UINT64_MAX;
 	for (;;) {
 		uint64_t now = mono_ns(m), wake;

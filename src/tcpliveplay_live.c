@@ -74,7 +74,7 @@ static int by_start(const void *pa, const void *pb)
 /* "replay N flows of FILE (...)": the part and the concurrency. */
 static void print_many_header(const struct ctx *c, const struct plan *p, size_t concurrency)
 {
-	printf("replay %zu flow%s of %s (%zu skipped", p->nmf, p->nmf == 1 ? "" : "s", c->cli.file, p->nskip);
+	printf("replay %zu flow%s of %s (%zu skipped", p->nmf, lp_plural(p->nmf), c->cli.file, p->nskip);
 	if (c->cli.shard_n)
 		printf("; shard %u/%u", c->cli.shard_k, c->cli.shard_n);
 	if (concurrency)
@@ -89,7 +89,7 @@ static void print_many_header(const struct ctx *c, const struct plan *p, size_t 
 /* A many-flow replay's report: the skipped flows, then (with o) the run,
  * then the summary. The exit status. */
 static int many_report(const struct ctx *c, struct many_out *mo, const struct plan *p,
-		       const struct lp_multi_opts *o)
+		       struct lp_multi_opts *o)
 {
 	char a[64], b[64], err[512];
 	uint64_t dur = 0;
@@ -113,7 +113,7 @@ static int many_report(const struct ctx *c, struct many_out *mo, const struct pl
 		tlp_many_skip(mo, fl, why);
 	}
 	if (o && c->cli.verbose > 1)
-		lp_cli_trace(o->link);
+		o->clock_base_ns = lp_cli_trace(o->link);
 	if (o)
 		rc = lp_multi_run(o, &dur, err, sizeof(err));
 	mo->totals.duration_ns = dur;
@@ -319,7 +319,7 @@ static int run_one(struct ctx *c, struct live_run *lr)
 		lo.progress = progress;
 	lo.progress_ctx = c;
 	if (c->cli.verbose > 1)
-		lp_cli_trace(lo.link);
+		lo.clock_base_ns = lp_cli_trace(lo.link);
 	rc = lp_live_run(mf->fl, &lo, &rep, err, sizeof(err));
 	if (lo.progress)
 		fprintf(stderr, "\r\033[K");

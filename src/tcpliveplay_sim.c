@@ -66,7 +66,7 @@ static int simulate_many(struct ctx *c, const struct lp_flow **sel, size_t nsel,
 	mo.totals.seed = c->cli.seed;
 	tlp_many_begin(&mo);
 	if (text && lp_log_threshold >= LP_LOG_INFO)
-		printf("simulate %zu flows of %s, seed %llu\n", nsel, c->cli.file, (unsigned long long)c->cli.seed);
+		printf("simulate %zu flow%s of %s, seed %llu\n", nsel, lp_plural(nsel), c->cli.file, (unsigned long long)c->cli.seed);
 	for (size_t i = 0; i < nsel; i++) {
 		struct lp_report rep;
 		char hole[224], why[320];

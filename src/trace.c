@@ -12,6 +12,7 @@
 #include "tcpliveplay/trace.h"
 
 /* Append to buf at *used, never past blen. */
+__attribute__((format(printf, 4, 5)))
 static void add(char *buf, size_t blen, size_t *used, const char *fmt, ...)
 {
 	va_list ap;

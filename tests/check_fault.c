@@ -86,7 +86,7 @@ START_TEST(test_validate)
 	ck_assert_int_eq(lp_fault_plan_validate(p, &t->fl, err, sizeof(err)), 0);
 	ck_assert_int_eq(lp_fault_plan_add(p, "server:rst:3", err, sizeof(err)), 0);
 	ck_assert_int_eq(lp_fault_plan_validate(p, &t->fl, err, sizeof(err)), -EINVAL);
-	ck_assert_str_eq(err, "fault server:rst:S3: the server sends 2 data segments");
+	ck_assert_str_eq(err, "server:rst:S3: no such segment (the server sends 2 data segments)");
 	ck_assert_int_eq(lp_fault_plan_validate(NULL, &t->fl, err, sizeof(err)), 0);
 	lp_fault_plan_free(p);
 	tf_free(t);
@@ -268,7 +268,7 @@ START_TEST(test_window_faults)
 	/* The client's zero window counts the server's segments. */
 	ck_assert_int_eq(lp_fault_plan_add(p, "client:zero-window:S3:1", err, sizeof(err)), 0);
 	ck_assert_int_eq(lp_fault_plan_validate(p, &t->fl, err, sizeof(err)), -EINVAL);
-	ck_assert_str_eq(err, "fault client:zero-window:S3: the server sends 2 data segments");
+	ck_assert_str_eq(err, "client:zero-window:S3: no such segment (the server sends 2 data segments)");
 	/* The wrong side's letter. */
 	ck_assert_int_eq(lp_fault_plan_add(p, "client:zero-window:C1:5", err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "fault 'client:zero-window:C1:5': client:zero-window names a server "
@@ -399,7 +399,7 @@ START_TEST(test_fire_icmp)
 			 "server:unreachable:S2");
 	ck_assert_int_eq(lp_fault_plan_add(p, "unreachable:3", err, sizeof(err)), 0);
 	ck_assert_int_eq(lp_fault_plan_validate(p, &t->fl, err, sizeof(err)), -EINVAL);
-	ck_assert_str_eq(err, "fault server:unreachable:S3: the server sends 2 data segments");
+	ck_assert_str_eq(err, "server:unreachable:S3: no such segment (the server sends 2 data segments)");
 	lp_fault_plan_free(p);
 	tf_free(t);
 }

@@ -427,7 +427,7 @@ end
 begin "--fault past the flow's segments"
 run --simulate -r "$one" --fault server:drop:S2
 expect_usage_error
-expect_grep err '^tcpliveplay: --fault: fault server:drop:S2: the server sends 1 data segment$'
+expect_grep err '^tcpliveplay: --fault: server:drop:S2: no such segment \(the server sends 1 data segment\)$'
 end
 
 begin "--extract (written capture)"

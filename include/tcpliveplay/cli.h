@@ -178,8 +178,9 @@ int lp_cli_option(struct lp_cli_opts *o, int opt, const char *arg);
 int lp_cli_getopt_error(int opt, char *const *argv, int optind_now);
 
 /* -vv: every packet link sends and takes, one line each on stderr, timed
- * from this call (about when the loop's clock starts). */
-void lp_cli_trace(struct lp_link *link);
+ * from this call; returns when that is (CLOCK_MONOTONIC ns), for the
+ * loop's clock (clock_base_ns), so that events and packets share one clock. */
+uint64_t lp_cli_trace(struct lp_link *link);
 
 /* The --json report's destination: a file, or standard output for "-". */
 struct lp_json_out {

@@ -30,6 +30,8 @@ struct lp_live_opts {
 	volatile sig_atomic_t *stop;           /* set by a signal handler */
 	lp_progress_fn progress;
 	void *progress_ctx;
+	uint64_t clock_base_ns;                /* CLOCK_MONOTONIC ns the engine's times count
+						* from (a packet trace's); 0: the run's start */
 };
 
 /* Run the replay and fill *r (endpoints are the live ones). Returns 0 when it

@@ -51,6 +51,8 @@ struct lp_multi_opts {
 	struct lp_rng *rng;            /* ISNs and TSval bases */
 	struct lp_link *link;
 	struct lp_pcapw *writer;       /* NULL: do not record */
+	uint64_t clock_base_ns;        /* CLOCK_MONOTONIC ns the engines' times count from; 0: the
+					* run's start */
 	uint64_t timeout_ns;           /* the whole run; 0: none */
 	volatile sig_atomic_t *stop;
 	uint64_t seed;                 /* copied into each report */
