@@ -174,7 +174,7 @@ static int route_iface(struct lp_setup *s, const struct lp_setup_client *c)
 	if (lp_nl_route_get(c->family, h->dst.addr, 0, &rt, err, sizeof(err)))
 		return lp_env_error("no route to %s: %s", a, err);
 	s->want.iface = index_name(rt.ifindex, s->route_iface);
-	log_dbg("the route to %s goes via %s", a, s->want.iface);
+	log_dbg("route: %s via interface %s (no -i given: taken from the route)", a, s->want.iface);
 	return 0;
 }
 
