@@ -683,6 +683,7 @@ int lp_engine_new(const struct lp_flow *fl, const struct lp_engine_cfg *cfg, str
 	e->iss = cfg->isn;
 	e->peer_len = fl->dir[e->peer].len;
 	e->peer_close_expected = fl->dir[e->peer].fin || fl->dir[e->peer].rst;
+	e->refused = lp_flow_refused(fl);
 	e->st.expected_received_bytes = e->peer_len;
 	e->st.first_diff = -1;
 	e->short_at = UINT64_MAX;
