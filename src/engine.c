@@ -391,6 +391,12 @@ void eng_progress(struct lp_engine *e)
 	finish_check(e);
 }
 
+/* A reset from the peer is the captured end when the capture shows one and
+ * every byte (and the FIN) it shows from the peer before it came: when it
+ * comes relative to our own bytes still unsent or unacknowledged may differ
+ * live (a server that answers early and closes while the client still
+ * sends is reset by its kernel as soon as more data arrives, RFC 9293
+ * 3.10.7.4 and RFC 2525 2.17). Any other reset fails the replay. */
 void eng_peer_reset(struct lp_engine *e)
 {
 	const struct lp_stream *ps = &e->fl->dir[e->peer];
@@ -398,7 +404,7 @@ void eng_peer_reset(struct lp_engine *e)
 	e->tcp = T_CLOSED;
 	if (e->state != LP_ENGINE_RUNNING)
 		return;
-	if (ps->rst && e->rel >= e->nmine && eng_have(e) >= e->peer_len && e->snd_una >= e->app_len) {
+	if (ps->rst && eng_have(e) >= e->peer_len && (!ps->fin || e->peer_fin)) {
 		e->peer_fin = true;
 		eng_done(e, "reset by peer, as captured");
 		return;

@@ -861,6 +861,49 @@ START_TEST(test_refused_server)
 }
 END_TEST
 
+/* The capture shows the server answering early, closing and resetting
+ * while the client still uploads: its reset once the answer and its FIN
+ * are in is the captured end, our data still unsent or not; earlier, a
+ * failure. */
+START_TEST(test_peer_reset_midupload)
+{
+	for (int early = 0; early < 2; early++) {
+		struct tflow *t = tf_new(AF_INET, 60000, 200);
+		struct harness h;
+		struct lp_tcpopts o = { .has_mss = true, .mss = 1460 };
+		struct lp_engine_stats st;
+
+		tf_data(t, 0, 14600, 1460);
+		tf_seg(t, 1, 200, LP_TH_PSH, -1);
+		tf_seg(t, 1, 0, LP_TH_FIN, -1);
+		tf_data(t, 0, 60000 - 14600, 1460);
+		tf_seg(t, 1, 0, LP_TH_RST, -1);
+		h_start(&h, t, LP_ROLE_CLIENT);
+		h_new(&h);
+		h_connect(&h, &o, 65535);
+		ck_assert_uint_eq(out_bytes(&h, 0), 14600);
+		if (early) {
+			h_push(&h, LP_TH_ACK | LP_TH_PSH, 0, 14600, 65535, t->bytes[1], 100);
+			h_push(&h, LP_TH_RST | LP_TH_ACK, 100, 14600, 0, NULL, 0);
+			ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_FAILED);
+			ck_assert_str_eq(lp_engine_reason(h.e), "reset by peer");
+		} else {
+			h_push(&h, LP_TH_ACK | LP_TH_PSH | LP_TH_FIN, 0, 14600, 65535, t->bytes[1], 200);
+			h_pull(&h);
+			ck_assert_uint_gt(out_bytes(&h, 0), 14600);
+			ck_assert_uint_lt(out_bytes(&h, 0), 60000);
+			h_push(&h, LP_TH_RST | LP_TH_ACK, 201, 14600, 0, NULL, 0);
+			ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_DONE);
+			ck_assert_str_eq(h.last_reason, "reset by peer, as captured");
+			lp_engine_stats(h.e, &st);
+			ck_assert_uint_eq(st.ndivergences, 0);
+		}
+		lp_engine_free(h.e);
+		tf_free(t);
+	}
+}
+END_TEST
+
 /* Packets for another connection, damaged ones and non-TCP are ignored. */
 START_TEST(test_ignores_strangers)
 {
@@ -1166,6 +1209,7 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, test_rst);
 	tcase_add_test(tc, test_refused_capture);
 	tcase_add_test(tc, test_refused_server);
+	tcase_add_test(tc, test_peer_reset_midupload);
 	tcase_add_test(tc, test_ignores_strangers);
 	tcase_add_test(tc, test_match_bytes);
 	tcase_add_test(tc, test_random_input);
