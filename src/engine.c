@@ -376,10 +376,15 @@ void eng_progress(struct lp_engine *e)
 		if (!waiting && e->peer_close_expected && !e->peer_fin && !e->close_waived) {
 			if (fired) {
 				/* A reset may be lost on the way and is never repeated:
-				 * only a missing FIN is a divergence. */
+				 * a missing FIN is a divergence, a missing reset only
+				 * when a keepalive got its ACK (a peer that had reset
+				 * would have answered it with another reset). */
+				bool fin = e->fl->dir[e->peer].fin;
+
 				e->close_waived = true;
-				if (e->short_at != e->rcv_nxt && e->fl->dir[e->peer].fin)
-					eng_diverge(e, 0, 0, 0, -1, "peer did not close");
+				if (e->short_at != e->rcv_nxt && (fin || (e->ka_sent && !e->ka_unanswered)))
+					eng_diverge(e, 0, 0, 0, -1, fin ? "peer did not close"
+						    : "peer did not reset (the connection is alive: it answers keepalives)");
 			} else {
 				waiting = true;
 			}

@@ -1118,6 +1118,47 @@ START_TEST(test_patience_slow_peer)
 }
 END_TEST
 
+/* All the answer came, then neither the captured reset nor anything else
+ * within the patience: a peer that answers keepalives did not reset
+ * (diverged); without keepalives a reset lost on the way cannot be told
+ * from one never sent (matched). */
+START_TEST(test_patience_no_reset)
+{
+	for (int ka = 0; ka < 2; ka++) {
+		struct tflow *t = tf_new(AF_INET, 100, 500);
+		struct harness h;
+		struct lp_tcpopts o = { .has_mss = true, .mss = 1460 };
+		struct lp_engine_stats st;
+
+		tf_data(t, 0, 100, 1448);
+		tf_data(t, 1, 500, 1448);
+		tf_seg(t, 1, 0, LP_TH_RST, -1);
+		h_start(&h, t, LP_ROLE_CLIENT);
+		h.cfg.expect_timeout_ms = 5000;
+		h.cfg.keepalive_ms = ka ? 2000 : 0;
+		h_new(&h);
+		h_connect(&h, &o, 65535);
+		h_push(&h, LP_TH_ACK | LP_TH_PSH, 0, 100, 65535, t->bytes[1], 500);
+		h_pull(&h);
+		for (int i = 0; ka && i < 2; i++) {
+			h_fire(&h);
+			ck_assert_uint_eq(h_pull(&h), 1);
+			ck_assert_uint_eq(h_off(&h, h.nout - 1), 99);
+			h_push(&h, LP_TH_ACK, 500, 100, 65535, NULL, 0);
+		}
+		h_fire(&h);
+		ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_DONE);
+		lp_engine_stats(h.e, &st);
+		ck_assert_uint_eq(st.ndivergences, (unsigned)ka);
+		if (ka)
+			ck_assert_str_eq(h.last_div.reason,
+					 "peer did not reset (the connection is alive: it answers keepalives)");
+		lp_engine_free(h.e);
+		tf_free(t);
+	}
+}
+END_TEST
+
 /* Nothing of the answer within the patience, the peer alive: failed, not
  * diverged, and the reason says what was awaited. */
 START_TEST(test_patience_no_answer)
@@ -1216,6 +1257,7 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, test_parsers);
 	tcase_add_test(tc, test_patience_slow_peer);
 	tcase_add_test(tc, test_patience_no_answer);
+	tcase_add_test(tc, test_patience_no_reset);
 	tcase_add_test(tc, test_patience_partial_answer);
 	tcase_add_test(tc, test_keepalive_unanswered);
 	suite_add_tcase(s, tc);
