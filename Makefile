@@ -32,8 +32,9 @@ Q := @
 endif
 
 BUILD ?= build
-LIB_SRC := $(filter-out src/tcpliveplay.c,$(wildcard src/*.c))
-CLI_SRC := src/tcpliveplay.c
+# tcpliveplay's command line: src/tcpliveplay.c and its modes (tcpliveplay_*.c).
+CLI_SRC := $(wildcard src/tcpliveplay*.c)
+LIB_SRC := $(filter-out $(CLI_SRC),$(wildcard src/*.c))
 RESP_SRC := $(wildcard responder/*.c)
 TEST_SRC := $(wildcard tests/check_*.c) tests/pcapgen.c tests/engine_harness.c
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)

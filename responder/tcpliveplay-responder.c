@@ -35,9 +35,7 @@
 
 struct ctx {
 	struct lp_link_choice link;         /* -i IFACE, or --tap NAME and --tap-addr */
-	const char *file;
-	const char *flow;
-	unsigned shard_k, shard_n;          /* --shard K/N; 0/0: none */
+	struct lp_cli_opts cli;             /* the options both programs take */
 	const char *ip;
 	struct lp_endpoint ip_ep;           /* --ip's address */
 	uint16_t ip_port;                   /* --ip's port, 0 when none */
@@ -45,17 +43,6 @@ struct ctx {
 	uint64_t max_sessions;
 	uint64_t idle_s;
 	bool once;
-	enum lp_match match;
-	struct lp_cli_faults faults;
-	bool have_seed;
-	uint64_t seed;
-	const char *json;
-	const char *user;
-	int verbose;
-	bool quiet;
-	bool strict;
-	bool holes_zero;                    /* --holes zero */
-	uint64_t patience_s;                /* --patience; 0: the default */
 };
 
 enum {
@@ -64,15 +51,6 @@ enum {
 	OPT_MAX_SESSIONS,
 	OPT_IDLE_TIMEOUT,
 	OPT_ONCE,
-	OPT_MATCH,
-	OPT_FAULT,
-	OPT_SEED,
-	OPT_JSON,
-	OPT_USER,
-	OPT_SHARD,
-	OPT_STRICT,
-	OPT_HOLES,
-	OPT_PATIENCE,
 };
 
 static void usage(FILE *out)
@@ -160,17 +138,17 @@ static int drop_holes(const struct ctx *c, const struct lp_flow **sel, size_t *n
 	size_t k = 0;
 
 	if (*n == 1)
-		return lp_cli_check_holes(c->file, sel[0], LP_S2C, c->holes_zero);
+		return lp_cli_check_holes(c->cli.file, sel[0], LP_S2C, c->cli.holes_zero);
 	for (size_t i = 0; i < *n; i++) {
-		if (!c->holes_zero && lp_cli_hole(sel[i], LP_S2C, what, sizeof(what)))
-			log_warn("%s: flow %u is not served: %s (--holes zero sends zeros)", c->file,
+		if (!c->cli.holes_zero && lp_cli_hole(sel[i], LP_S2C, what, sizeof(what)))
+			log_warn("%s: flow %u is not served: %s (--holes zero sends zeros)", c->cli.file,
 				 sel[i]->id, what);
 		else
 			sel[k++] = sel[i];
 	}
 	if (!k)
 		return lp_usage_error("%s: every selected flow lacks bytes of its server's stream; --holes zero "
-				      "sends zeros in their place", c->file);
+				      "sends zeros in their place", c->cli.file);
 	*n = k;
 	return 0;
 }
@@ -179,19 +157,19 @@ static int drop_holes(const struct ctx *c, const struct lp_flow **sel, size_t *n
  * exit status on failure. --port needs one server port among them. */
 static int load_flows(struct ctx *c, struct lp_flows **flows, const struct lp_flow ***sel, size_t *n)
 {
-	struct lp_loader ld = { .file = c->file, .verbose = c->verbose > 0, .strict = c->strict };
+	struct lp_loader ld = { .file = c->cli.file, .verbose = c->cli.verbose > 0, .strict = c->cli.strict };
 	int rc = lp_cli_load(&ld, flows);
 
-	c->file = ld.file;
+	c->cli.file = ld.file;
 
 	if (!rc)
-		rc = lp_cli_select_many(c->file, *flows, c->flow, sel, n);
+		rc = lp_cli_select_many(c->cli.file, *flows, c->cli.flow, sel, n);
 	if (rc)
 		return rc;
-	if (c->shard_n) {
-		*n = lp_flowset_shard(*sel, *n, c->shard_k, c->shard_n);
+	if (c->cli.shard_n) {
+		*n = lp_flowset_shard(*sel, *n, c->cli.shard_k, c->cli.shard_n);
 		if (!*n)
-			return lp_usage_error("--shard %u/%u: no flow in this part", c->shard_k, c->shard_n);
+			return lp_usage_error("--shard %u/%u: no flow in this part", c->cli.shard_k, c->cli.shard_n);
 	}
 	rc = drop_holes(c, *sel, n);
 	if (rc)
@@ -205,7 +183,7 @@ static int load_flows(struct ctx *c, struct lp_flows **flows, const struct lp_fl
 					      "port, or leave it out to serve each on its own",
 					      (*sel)[0]->id, (*sel)[0]->server.port, fl->id, fl->server.port);
 		if (fl->server.port == 0 && !c->port)
-			return lp_usage_error("%s: flow %u has no server port; give --port", c->file, fl->id);
+			return lp_usage_error("%s: flow %u has no server port; give --port", c->cli.file, fl->id);
 	}
 	return 0;
 }
@@ -226,7 +204,7 @@ static int flow_plans(const struct ctx *c, const struct lp_flow *const *sel, siz
 	if (!*plans)
 		return lp_env_error("out of memory");
 	for (size_t k = 0; k < n && !rc; k++)
-		rc = lp_cli_flow_faults(&c->faults, sel[k], n > 1, &(*plans)[sel[k]->id]);
+		rc = lp_cli_flow_faults(&c->cli.faults, sel[k], n > 1, &(*plans)[sel[k]->id]);
 	return rc;
 }
 
@@ -244,7 +222,7 @@ static int add_fault(struct ctx *c, const char *spec)
 		snprintf(alias, sizeof(alias), "client:drop:C%llu", (unsigned long long)v);
 		spec = alias;
 	}
-	return lp_cli_fault_arg(&c->faults, spec);
+	return lp_cli_fault_arg(&c->cli.faults, spec);
 }
 
 /* Do the selected flows have more than one captured server address? */
@@ -298,17 +276,17 @@ static void print_serving(const struct ctx *c, const struct lp_flow *const *sel,
 	snprintf(how, sizeof(how), "%s%s", guard, lp_link_ring_mib(su->link) ? ", receive ring" : "");
 
 	if (nsel == 1) {
-		printf("serving flow %u of %s (%s -> %s) as %s on %s, seed %llu, %s\n", fl->id, c->file,
+		printf("serving flow %u of %s (%s -> %s) as %s on %s, seed %llu, %s\n", fl->id, c->cli.file,
 		       lp_endpoint_str(&fl->client, a, sizeof(a)), lp_endpoint_str(&fl->server, b, sizeof(b)),
-		       lp_endpoint_str(local, l, sizeof(l)), su->where, (unsigned long long)c->seed, how);
+		       lp_endpoint_str(local, l, sizeof(l)), su->where, (unsigned long long)c->cli.seed, how);
 		return;
 	}
 	if (!c->ip && several_servers(sel, nsel))
 		log_info("note: the selected flows have several server addresses; all are served at %s",
 			 addr_str(local, a, sizeof(a)));
-	printf("serving %zu flows of %s on port%s %s as %s on %s, seed %llu, %s\n", nsel, c->file,
+	printf("serving %zu flows of %s on port%s %s as %s on %s, seed %llu, %s\n", nsel, c->cli.file,
 	       lp_flowpick_nports(pick) == 1 ? "" : "s", ports_str(pick, pbuf, sizeof(pbuf)),
-	       addr_str(local, l, sizeof(l)), su->where, (unsigned long long)c->seed, how);
+	       addr_str(local, l, sizeof(l)), su->where, (unsigned long long)c->cli.seed, how);
 }
 
 static void print_summary(const struct rsp_summary *sum)
@@ -344,14 +322,14 @@ static int run(const struct ctx *c, const struct lp_setup *su, struct lp_flowpic
 	o.max_sessions = (size_t)c->max_sessions;
 	o.idle_ns = c->idle_s * 1000000000ull;
 	o.once = c->once;
-	o.match = c->match;
-	o.patience_ms = (unsigned)c->patience_s * 1000u;
+	o.match = c->cli.match;
+	o.patience_ms = (unsigned)c->cli.patience_s * 1000u;
 	o.plans = plans;
 	o.nplans = nplans;
-	o.seed = c->seed;
-	o.verbose = c->verbose;
-	o.quiet = c->quiet;
-	o.text = !c->json || strcmp(c->json, "-");
+	o.seed = c->cli.seed;
+	o.verbose = c->cli.verbose;
+	o.quiet = c->cli.quiet;
+	o.text = !c->cli.json || strcmp(c->cli.json, "-");
 	o.json = json_out.fp;
 	o.stop = &lp_stop_requested;
 	lp_catch_signals();
@@ -359,7 +337,7 @@ static int run(const struct ctx *c, const struct lp_setup *su, struct lp_flowpic
 	json_out.written = sum.sessions > 0;
 	if (rc)
 		return lp_env_error("%s", err);
-	if (o.text && !c->quiet)
+	if (o.text && !c->cli.quiet)
 		print_summary(&sum);
 	if (lp_link_drops(su->link))
 		log_warn("the kernel dropped %u packets before they were read", lp_link_drops(su->link));
@@ -378,7 +356,7 @@ static int serve(struct ctx *c)
 	int rc;
 
 	memset(&su, 0, sizeof(su));
-	if (!c->have_seed && getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed))
+	if (!c->cli.have_seed && getrandom(&c->cli.seed, sizeof(c->cli.seed), 0) != sizeof(c->cli.seed))
 		return lp_env_error("no randomness for a seed: %s", strerror(errno));
 	rc = load_flows(c, &flows, &sel, &nsel);
 	if (!rc)
@@ -397,12 +375,12 @@ static int serve(struct ctx *c)
 		su.rx_expect += sel[i]->dir[LP_C2S].len;
 	rc = lp_setup_server(&su, &local, pick);
 	if (!rc)
-		rc = lp_setup_drop(c->user);
+		rc = lp_setup_drop(c->cli.user);
 	if (rc)
 		goto out;
-	if ((!c->json || strcmp(c->json, "-")) && !c->quiet)
+	if ((!c->cli.json || strcmp(c->cli.json, "-")) && !c->cli.quiet)
 		print_serving(c, sel, nsel, pick, &local, &su);
-	if (c->verbose > 1)
+	if (c->cli.verbose > 1)
 		lp_cli_trace(su.link);
 	rc = run(c, &su, pick, &local, plans, nplans);
 out:
@@ -416,9 +394,8 @@ out:
 	return rc;
 }
 
-/* --help and --version: exit 0. */
-#define OPT_DONE (-1)
-
+/* The responder's own options; the link's (lp_setup_option()) and those
+ * both programs take (lp_cli_option()) go there. */
 static int option(struct ctx *c, int opt, const char *arg)
 {
 	uint64_t v;
@@ -427,23 +404,14 @@ static int option(struct ctx *c, int opt, const char *arg)
 	if (rc != LP_SETUP_NOT_MINE)
 		return rc;
 	switch (opt) {
-	case 'r':
-		c->file = arg;
-		return 0;
-	case 'f':
-		c->flow = arg;
-		return 0;
+	case LP_OPT_FAULT:
+		return add_fault(c, arg);
 	case OPT_IP:
 		/* In the forms of tcpliveplay's --dst; a zone names the interface. */
 		c->ip = arg;
 		rc = lp_cli_peer("--ip", arg, arg, &c->link, &c->ip_ep);
 		c->ip_port = c->ip_ep.port;
 		return rc;
-	case OPT_SHARD:
-		if (lp_flowset_parse_shard(arg, LP_FLOWSET_MAX_SHARDS, &c->shard_k, &c->shard_n))
-			return lp_usage_error("--shard: '%s' is not K/N with 1 <= K <= N <= %d", arg,
-					      LP_FLOWSET_MAX_SHARDS);
-		return 0;
 	case OPT_PORT:
 		rc = lp_opt_uint("--port", arg, 1, 65535, "", &v);
 		if (!rc)
@@ -456,46 +424,9 @@ static int option(struct ctx *c, int opt, const char *arg)
 	case OPT_ONCE:
 		c->once = true;
 		return 0;
-	case OPT_MATCH:
-		if (lp_match_parse(arg, &c->match))
-			return lp_usage_error("--match: '%s' is not one of stream, size, bytes", arg);
-		return 0;
-	case OPT_FAULT:
-		return add_fault(c, arg);
-	case OPT_SEED:
-		if (lp_parse_uint(arg, 0, UINT64_MAX, &c->seed))
-			return lp_usage_error("--seed: '%s' is not a number", arg);
-		c->have_seed = true;
-		return 0;
-	case OPT_JSON:
-		c->json = arg;
-		return 0;
-	case OPT_USER:
-		c->user = arg;
-		return 0;
-	case OPT_STRICT:
-		c->strict = true;
-		return 0;
-	case OPT_HOLES:
-		return lp_cli_holes_opt(arg, &c->holes_zero);
-	case OPT_PATIENCE:
-		return lp_opt_uint("--patience", arg, 1, 86400, "of seconds ", &c->patience_s);
-	case 'v':
-		c->verbose++;
-		lp_log_threshold = c->verbose > 1 ? LP_LOG_DEBUG : LP_LOG_INFO;
-		return 0;
-	case 'q':
-		c->quiet = true;
-		lp_log_threshold = LP_LOG_ERR;
-		return 0;
-	case 'h':
-		usage(stdout);
-		return OPT_DONE;
-	case 'V':
-		printf(PROG " %s\n", LP_VERSION);
-		return OPT_DONE;
 	default:
-		return lp_usage_error("option %d not handled", opt);
+		rc = lp_cli_option(&c->cli, opt, arg);
+		return rc == LP_CLI_NOT_MINE ? lp_usage_error("option %d not handled", opt) : rc;
 	}
 }
 
@@ -515,7 +446,7 @@ static int check_options(struct ctx *c, int nargs, char **args)
 		return rc;
 	if (!c->link.iface && !c->link.tap)
 		return lp_usage_error("no interface: give -i IFACE or --tap NAME");
-	if (!c->file)
+	if (!c->cli.file)
 		return lp_usage_error("no capture: give -r FILE");
 	return 0;
 }
@@ -525,45 +456,32 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		LP_SETUP_LONGOPTS,
-		{ "read", required_argument, NULL, 'r' },
-		{ "flow", required_argument, NULL, 'f' },
+		LP_CLI_LONGOPTS,
 		{ "ip", required_argument, NULL, OPT_IP },
-		{ "shard", required_argument, NULL, OPT_SHARD },
 		{ "port", required_argument, NULL, OPT_PORT },
 		{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 		{ "once", no_argument, NULL, OPT_ONCE },
-		{ "match", required_argument, NULL, OPT_MATCH },
-		{ "fault", required_argument, NULL, OPT_FAULT },
-		{ "seed", required_argument, NULL, OPT_SEED },
-		{ "json", required_argument, NULL, OPT_JSON },
-		{ "user", required_argument, NULL, OPT_USER },
-		{ "strict", no_argument, NULL, OPT_STRICT },
-		{ "holes", required_argument, NULL, OPT_HOLES },
-		{ "patience", required_argument, NULL, OPT_PATIENCE },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ctx c = { .max_sessions = DEFAULT_SESSIONS, .idle_s = 60, .match = LP_MATCH_STREAM,
-			 .faults = { .live = true, .local = LP_FAULT_SERVER } };
+	struct ctx c = { .max_sessions = DEFAULT_SESSIONS, .idle_s = 60,
+			 .cli = { .match = LP_MATCH_STREAM, .usage = usage,
+				  .faults = { .live = true, .local = LP_FAULT_SERVER } } };
 	int opt, rc = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	lp_log_prog = PROG;
 	/* Errors are said here, under the program's name (not argv[0]'s path). */
 	opterr = 0;
-	while (!rc && (opt = getopt_long(argc, argv, ":i:r:f:vqhV", longopts, NULL)) != -1)
+	while (!rc && (opt = getopt_long(argc, argv, ":i:" LP_CLI_SHORTOPTS, longopts, NULL)) != -1)
 		rc = opt == '?' || opt == ':' ? lp_cli_getopt_error(opt, argv, optind) :
 						option(&c, opt, optarg);
 	if (!rc)
 		rc = check_options(&c, argc - optind, argv + optind);
 	if (!rc)
-		rc = lp_cli_json_open(&json_out, c.json);
+		rc = lp_cli_json_open(&json_out, c.cli.json);
 	if (!rc)
 		rc = serve(&c);
-	lp_cli_faults_free(&c.faults);
-	return rc == OPT_DONE ? LP_EXIT_MATCHED : lp_cli_json_close(&json_out, c.json, argc, argv, rc);
+	lp_cli_faults_free(&c.cli.faults);
+	return rc == LP_CLI_DONE ? LP_EXIT_MATCHED : lp_cli_json_close(&json_out, c.cli.json, argc, argv, rc);
 }

@@ -9,6 +9,7 @@
 #include "tcpliveplay/cli.h"
 #include "tcpliveplay/endpoint.h"
 #include "tcpliveplay/faultcap.h"
+#include "tcpliveplay/flowset.h"
 #include "tcpliveplay/log.h"
 #include "tcpliveplay/report.h"
 #include "tcpliveplay/setup.h"
@@ -501,4 +502,64 @@ int lp_cli_peer(const char *opt, const char *arg, const char *s, struct lp_link_
 		log_warn("%s %s is read as one IPv6 address; for address %s and port %u write [%s]:%u", opt, s,
 			 ea.alt_addr, ea.alt_port, ea.alt_addr, ea.alt_port);
 	return lp_setup_zone(link, opt, arg, ea.zone);
+}
+
+int lp_cli_option(struct lp_cli_opts *o, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'r':
+		if (o->file)
+			return lp_usage_error("one capture: -r %s and %s", arg, o->file);
+		o->file = arg;
+		return 0;
+	case 'f':
+		o->flow = arg;
+		return 0;
+	case LP_OPT_SHARD:
+		if (lp_flowset_parse_shard(arg, LP_FLOWSET_MAX_SHARDS, &o->shard_k, &o->shard_n))
+			return lp_usage_error("--shard: '%s' is not K/N with 1 <= K <= N <= %d", arg,
+					      LP_FLOWSET_MAX_SHARDS);
+		return 0;
+	case LP_OPT_MATCH:
+		if (lp_match_parse(arg, &o->match))
+			return lp_usage_error("--match: '%s' is not one of stream, size, bytes", arg);
+		return 0;
+	case LP_OPT_FAULT:
+		return lp_cli_fault_arg(&o->faults, arg);
+	case LP_OPT_SEED:
+		if (lp_parse_uint(arg, 0, UINT64_MAX, &o->seed))
+			return lp_usage_error("--seed: '%s' is not a number", arg);
+		o->have_seed = true;
+		return 0;
+	case LP_OPT_HOLES:
+		o->holes_set = true;
+		return lp_cli_holes_opt(arg, &o->holes_zero);
+	case LP_OPT_PATIENCE:
+		return lp_opt_uint("--patience", arg, 1, 86400, "of seconds ", &o->patience_s);
+	case LP_OPT_JSON:
+		o->json = arg;
+		return 0;
+	case LP_OPT_USER:
+		o->user = arg;
+		return 0;
+	case LP_OPT_STRICT:
+		o->strict = true;
+		return 0;
+	case 'v':
+		o->verbose++;
+		lp_log_threshold = o->verbose > 1 ? LP_LOG_DEBUG : LP_LOG_INFO;
+		return 0;
+	case 'q':
+		o->quiet = true;
+		lp_log_threshold = LP_LOG_ERR;
+		return 0;
+	case 'h':
+		o->usage(stdout);
+		return LP_CLI_DONE;
+	case 'V':
+		printf("%s %s\n", lp_log_prog, LP_VERSION);
+		return LP_CLI_DONE;
+	default:
+		return LP_CLI_NOT_MINE;
+	}
 }

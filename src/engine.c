@@ -407,6 +407,7 @@ void eng_peer_reset(struct lp_engine *e)
 	const struct lp_stream *ps = &e->fl->dir[e->peer];
 
 	e->tcp = T_CLOSED;
+	e->st.peer_reset = true;
 	if (e->state != LP_ENGINE_RUNNING)
 		return;
 	if (ps->rst && eng_have(e) >= e->peer_len && (!ps->fin || e->peer_fin)) {

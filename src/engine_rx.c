@@ -394,6 +394,7 @@ static void input_syn_sent(struct lp_engine *e, const struct lp_seg *s)
 	if (s->flags & LP_TH_RST) {
 		if (s->flags & LP_TH_ACK) {
 			e->tcp = T_CLOSED;
+			e->st.peer_reset = true;
 			if (e->refused)
 				eng_done(e, "connection refused, as captured");
 			else

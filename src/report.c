@@ -86,6 +86,18 @@ void lp_report_add_divergence(struct lp_report *r, const struct lp_divergence *d
 		snprintf(rd->message, sizeof(rd->message), "%s", d->reason);
 }
 
+/* data_unacked taken back: its words leave the reason (lp_report_from_engine()
+ * wrote them last, after ": "), whatever was said after them stays. */
+static void unsay_data_unacked(struct lp_report *r)
+{
+	static const char why[] = ": " LP_DATA_UNACKED_WHY;
+	char *at = strstr(r->reason, why);
+
+	r->data_unacked = false;
+	if (at)
+		memmove(at, at + sizeof(why) - 1, strlen(at + sizeof(why) - 1) + 1);
+}
+
 void lp_report_add_faults(struct lp_report *r, const struct lp_fault_plan *p)
 {
 	const struct lp_fault_fired *end = NULL;
@@ -108,8 +120,12 @@ void lp_report_add_faults(struct lp_report *r, const struct lp_fault_plan *p)
 	}
 	if (end) {
 		char name[48];
-		size_t n = strlen(r->reason);
+		size_t n;
 
+		/* The fault ended the connection, not the host's accept queue. */
+		if (r->data_unacked)
+			unsay_data_unacked(r);
+		n = strlen(r->reason);
 		lp_fault_fired_str(end, name, sizeof(name));
 		if (r->verdict != LP_VERDICT_FAILED) {
 			r->verdict = LP_VERDICT_FAILED;
@@ -182,10 +198,12 @@ void lp_report_from_engine(struct lp_report *r, const struct lp_engine *e, const
 	/* The host's kernel answered the handshake, but no socket ever took our
 	 * data: what a listener whose accept queue is full does (its SYN
 	 * cookies or SYN-ACK complete the handshake, then it drops the ACKs).
-	 * Not so when the network said why (an ICMP error). */
+	 * Not so when the network said why (an ICMP error) or the peer reset
+	 * the connection (a full accept queue drops, it does not reset), nor
+	 * when a fault of ours ended it (lp_report_add_faults()). */
 	r->data_unacked = r->verdict == LP_VERDICT_FAILED && lp_engine_role(e) == LP_ROLE_CLIENT &&
 			  st.connected && st.sent_bytes && !st.acked_bytes && !st.received_bytes &&
-			  !lp_engine_icmp_error(e);
+			  !st.peer_reset && !lp_engine_icmp_error(e);
 	if (r->data_unacked) {
 		size_t n = strlen(r->reason);
 

@@ -8,6 +8,7 @@
 
 #include "testflow.h"
 #include "tcpliveplay/engine.h"
+#include "tcpliveplay/fault.h"
 #include "tcpliveplay/flowset.h"
 #include "tcpliveplay/multi.h"
 #include "tcpliveplay/pkt.h"
@@ -253,28 +254,37 @@ START_TEST(test_rto_jitter)
 }
 END_TEST
 
-/* The SYN-ACK to e's SYN (sequence iss), the peer's ISN 5000. */
-static void synack(struct lp_engine *e, const struct tflow *t, uint32_t iss, uint64_t now)
+/* A segment from e's peer (ISN 5000) without data, taken by e. */
+static void from_server(struct lp_engine *e, const struct tflow *t, struct lp_seg *s, uint64_t now)
 {
-	struct lp_seg s;
 	uint8_t buf[256];
 	int n;
 
-	memset(&s, 0, sizeof(s));
-	s.family = AF_INET;
-	memcpy(s.src, t->fl.server.addr, 4);
-	memcpy(s.dst, t->fl.client.addr, 4);
-	s.sport = t->fl.server.port;
-	s.dport = t->fl.client.port;
-	s.seq = 5000;
-	s.ack = iss + 1;
-	s.flags = LP_TH_SYN | LP_TH_ACK;
-	s.window = 65535;
-	s.opts.has_mss = true;
-	s.opts.mss = 1460;
-	n = lp_pkt_build(buf, sizeof(buf), &s);
+	s->family = AF_INET;
+	memcpy(s->src, t->fl.server.addr, 4);
+	memcpy(s->dst, t->fl.client.addr, 4);
+	s->sport = t->fl.server.port;
+	s->dport = t->fl.client.port;
+	n = lp_pkt_build(buf, sizeof(buf), s);
 	ck_assert_int_gt(n, 0);
 	ck_assert_int_eq(lp_engine_input(e, buf, (size_t)n, now), 0);
+}
+
+/* The SYN-ACK to e's SYN (sequence iss). */
+static void synack(struct lp_engine *e, const struct tflow *t, uint32_t iss, uint64_t now)
+{
+	struct lp_seg s = { .seq = 5000, .ack = iss + 1, .flags = LP_TH_SYN | LP_TH_ACK, .window = 65535,
+			    .opts = { .has_mss = true, .mss = 1460 } };
+
+	from_server(e, t, &s, now);
+}
+
+/* The reset of e's connection by its peer (nothing sent but its SYN). */
+static void peer_rst(struct lp_engine *e, const struct tflow *t, uint64_t now)
+{
+	struct lp_seg s = { .seq = 5001, .flags = LP_TH_RST };
+
+	from_server(e, t, &s, now);
 }
 
 /* Run e's timers until it gives up; its report. */
@@ -290,6 +300,18 @@ static void give_up(struct lp_engine *e, const struct tflow *t, uint64_t now, st
 	lp_report_from_engine(r, e, &t->fl);
 }
 
+/* A client engine of t that completed its handshake and sent its data at
+ * S + 1000. */
+static struct lp_engine *connected(const struct tflow *t)
+{
+	struct lp_engine *e = client(t, 25, 9);
+
+	ck_assert_int_eq(drain(e, S), 1);
+	synack(e, t, 1000, S + 1000);
+	ck_assert_int_ge(drain(e, S + 1000), 1);
+	return e;
+}
+
 /* A handshake completed, data never acknowledged: the report says so and
  * names the likely cause; a SYN never answered does not. */
 START_TEST(test_data_unacked)
@@ -302,10 +324,7 @@ START_TEST(test_data_unacked)
 
 	tf_seg(t, 0, 10, 0x08, -1);
 	tf_seg(t, 1, 10, 0x08, -1);
-	e = client(t, 25, 9);
-	ck_assert_int_eq(drain(e, S), 1);
-	synack(e, t, 1000, S + 1000);
-	ck_assert_int_ge(drain(e, S + 1000), 1);
+	e = connected(t);
 	give_up(e, t, S + 1000, &r);
 	ck_assert(r.data_unacked);
 	ck_assert_uint_eq(r.verdict, LP_VERDICT_FAILED);
@@ -327,6 +346,51 @@ START_TEST(test_data_unacked)
 }
 END_TEST
 
+/* Handshake done, data sent, none acknowledged, but the host reset the
+ * connection, or a fault of ours ended it: the report names that, not the
+ * accept queue. */
+START_TEST(test_data_unacked_not_so)
+{
+	struct tflow *t = tf_new(AF_INET, 10, 10);
+	struct lp_fault_fired rst = { .side = LP_FAULT_SERVER, .kind = LP_FAULT_RST, .dir = LP_S2C,
+				      .label = 1, .at_ns = S };
+	struct lp_fault_plan *p;
+	struct lp_engine *e;
+	struct lp_report r;
+	struct lp_totals tot;
+
+	tf_seg(t, 0, 10, 0x08, -1);
+	tf_seg(t, 1, 10, 0x08, -1);
+	e = connected(t);
+	peer_rst(e, t, S + 2000);
+	ck_assert_int_eq(lp_engine_state(e), LP_ENGINE_FAILED);
+	lp_report_init(&r);
+	lp_report_from_engine(&r, e, &t->fl);
+	ck_assert(!r.data_unacked);
+	ck_assert_str_eq(r.reason, "reset by peer");
+	memset(&tot, 0, sizeof(tot));
+	lp_totals_add(&tot, &r);
+	ck_assert_uint_eq(tot.data_unacked, 0);
+	lp_engine_free(e);
+
+	/* No answer at all, but a rst fault of ours fired (--simulate's
+	 * server): the fault is the reason. */
+	e = connected(t);
+	give_up(e, t, S + 1000, &r);
+	ck_assert(r.data_unacked);
+	ck_assert_int_eq(lp_fault_plan_new(&p), 0);
+	lp_fault_plan_note(p, &rst);
+	lp_report_add_faults(&r, p);
+	ck_assert(!r.data_unacked);
+	ck_assert_ptr_null(strstr(r.reason, "accept queue"));
+	ck_assert_ptr_null(strstr(r.reason, LP_DATA_UNACKED_WHY));
+	ck_assert_ptr_nonnull(strstr(r.reason, "(fault server:rst:S1)"));
+	lp_fault_plan_free(p);
+	lp_engine_free(e);
+	tf_free(t);
+}
+END_TEST
+
 Suite *flowset_suite(void)
 {
 	Suite *s = suite_create("flowset");
@@ -338,6 +402,7 @@ Suite *flowset_suite(void)
 	tcase_add_test(tc, test_shard_ports);
 	tcase_add_test(tc, test_rto_jitter);
 	tcase_add_test(tc, test_data_unacked);
+	tcase_add_test(tc, test_data_unacked_not_so);
 	suite_add_tcase(s, tc);
 	return s;
 }

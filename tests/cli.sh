@@ -920,6 +920,28 @@ expect_grep err "^tcpliveplay-responder: unrecognized option '--bogus'$"
 expect_grep err "^Try 'tcpliveplay-responder --help' for more information\.$"
 end
 
+begin "the options both programs take (lp_cli_option): one message for a bad value, under each name"
+for a in "--seed x" "--match foo" "--shard 3/2" "--holes x" "--patience 0" "--fault bogus:1" "-r a -r b"; do
+	# shellcheck disable=SC2086 # the words of $a are the options
+	"$bin" $a >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	expect_usage_error
+	sed -n '1s/^tcpliveplay: //p' "$tmp/err" >"$tmp/err.lp"
+	# shellcheck disable=SC2086
+	"$rsp" $a >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	expect_rc 2
+	sed -n '1s/^tcpliveplay-responder: //p' "$tmp/err" >"$tmp/err.rsp"
+	[ -s "$tmp/err.lp" ] && cmp -s "$tmp/err.lp" "$tmp/err.rsp" ||
+		note_failure "$a: '$(cat "$tmp/err.lp")' and '$(cat "$tmp/err.rsp")'"
+done
+grep -q '^one capture: -r b and a$' "$tmp/err.rsp" || note_failure "-r twice: $(cat "$tmp/err.rsp")"
+"$rsp" -V >"$tmp/out" 2>"$tmp/err"
+rc=$?
+expect_rc 0
+expect_grep out '^tcpliveplay-responder [0-9]+\.[0-9]+\.[0-9]+$'
+end
+
 begin "--json '': refused by name"
 run --simulate -r "$one" --json ''
 expect_usage_error
@@ -1263,6 +1285,17 @@ if [ -x "$gen" ]; then
 	expect_flows 7
 	expect_grep out '^flow 1: matched: 198\.18\.0\.1:20000 -> 198\.18\.0\.2:80, sent 100 B, received 3000 B of 3000, '
 	expect_grep out '^summary: 7 flows: 7 matched, 0 diverged, 0 failed, 0 skipped'
+	end
+
+	begin "--simulate --flow all --fault server:rst:S1: each flow's reason names the reset, not the accept queue"
+	mf_run --simulate -r "$g7" --flow all --seed 3 --fault server:rst:S1 --json "$tmp/rst.json"
+	expect_rc 1
+	expect_flows 7
+	expect_grep out '^flow 1: failed: .*\(reset by peer \(fault server:rst:S1\)\)$'
+	expect_grep out '^summary: 7 flows: 0 matched, 0 diverged, 7 failed, 0 skipped'
+	expect_no_grep out 'accept queue|never acknowledged|^unacknowledged'
+	grep -q '"data_unacked":true' "$tmp/rst.json" && note_failure "a flow says data_unacked in the JSON"
+	grep -q '"data_unacked":0' "$tmp/rst.json" || note_failure "totals.data_unacked is not 0 in the JSON"
 	end
 
 	begin "--simulate --flow 1,3,5-7 selects 5 flows"

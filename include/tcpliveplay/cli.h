@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The edge shared by the two programs' command lines: the exit-status
- * contract, one-line errors, signals, loading a capture and picking its flow
- * with messages for people. The only module besides log.c that prints.
+ * contract, one-line errors, signals, the options both programs take,
+ * loading a capture and picking its flow with messages for people. The
+ * only module besides log.c that prints.
  */
 #ifndef TCPLIVEPLAY_CLI_H
 #define TCPLIVEPLAY_CLI_H
@@ -12,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tcpliveplay/engine.h"
 #include "tcpliveplay/fault.h"
 #include "tcpliveplay/flow.h"
 #include "tcpliveplay/link.h"
@@ -114,6 +116,61 @@ struct lp_link_choice;
  * names link's interface. 0 or the usage error. */
 int lp_cli_peer(const char *opt, const char *arg, const char *s, struct lp_link_choice *link,
 		struct lp_endpoint *ep);
+
+/* The options both programs take, one table and one parser: the capture
+ * (-r, --strict), its flows (-f, --shard), how a session is judged and
+ * misbehaves (--match, --fault, --seed, --holes, --patience), the outputs
+ * and the run (--json, --user, -v, -q, -h, -V). */
+struct lp_cli_opts {
+	const char *file;             /* -r FILE (only one) */
+	const char *flow;             /* -f SEL */
+	unsigned shard_k, shard_n;    /* --shard K/N; 0/0: none */
+	enum lp_match match;          /* --match; the caller's default (stream) until given */
+	struct lp_cli_faults faults;  /* --fault */
+	bool have_seed;               /* --seed N */
+	uint64_t seed;
+	bool holes_set;               /* --holes given */
+	bool holes_zero;              /* --holes zero: send zeros for bytes the capture lacks */
+	uint64_t patience_s;          /* --patience S; 0: not given */
+	const char *json;             /* --json FILE */
+	const char *user;             /* --user USER */
+	bool strict;                  /* --strict */
+	int verbose;                  /* -v, -vv (also sets lp_log_threshold) */
+	bool quiet;                   /* -q (also sets lp_log_threshold) */
+	void (*usage)(FILE *out);     /* -h: the program's --help text */
+};
+
+/* Their getopt values (short options: LP_CLI_SHORTOPTS) and long options,
+ * for the programs' tables beside LP_SETUP_LONGOPTS. */
+enum {
+	LP_OPT_FAULT = 0x1100, LP_OPT_SEED, LP_OPT_MATCH, LP_OPT_JSON, LP_OPT_USER, LP_OPT_SHARD,
+	LP_OPT_STRICT, LP_OPT_HOLES, LP_OPT_PATIENCE,
+};
+#define LP_CLI_SHORTOPTS "r:f:vqhV"
+#define LP_CLI_LONGOPTS \
+	{ "read", required_argument, NULL, 'r' }, \
+	{ "flow", required_argument, NULL, 'f' }, \
+	{ "shard", required_argument, NULL, LP_OPT_SHARD }, \
+	{ "match", required_argument, NULL, LP_OPT_MATCH }, \
+	{ "fault", required_argument, NULL, LP_OPT_FAULT }, \
+	{ "seed", required_argument, NULL, LP_OPT_SEED }, \
+	{ "holes", required_argument, NULL, LP_OPT_HOLES }, \
+	{ "patience", required_argument, NULL, LP_OPT_PATIENCE }, \
+	{ "json", required_argument, NULL, LP_OPT_JSON }, \
+	{ "user", required_argument, NULL, LP_OPT_USER }, \
+	{ "strict", no_argument, NULL, LP_OPT_STRICT }, \
+	{ "verbose", no_argument, NULL, 'v' }, \
+	{ "quiet", no_argument, NULL, 'q' }, \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "version", no_argument, NULL, 'V' }
+/* lp_cli_option() for an option that is not one of these. */
+#define LP_CLI_NOT_MINE (-1)
+/* -h and -V: said; the program exits 0. */
+#define LP_CLI_DONE (-2)
+
+/* One option getopt_long() returned, with its argument: 0 (taken), an exit
+ * status (the usage error said), LP_CLI_DONE or LP_CLI_NOT_MINE. */
+int lp_cli_option(struct lp_cli_opts *o, int opt, const char *arg);
 
 /* getopt_long() (called with opterr 0 and a ':' first in its option string)
  * returned '?' or ':' for the argument before optind_now: the usage error,

@@ -118,6 +118,7 @@ struct lp_engine_stats {
 	uint64_t retransmissions;
 	uint64_t packets_out, packets_in, packets_ignored;
 	bool connected;            /* the handshake completed */
+	bool peer_reset;           /* the peer reset the connection (an acceptable RST) */
 	uint64_t acked_bytes;      /* of our stream, acknowledged by the peer */
 	int64_t first_diff;        /* first received byte that differs from the capture, or -1 */
 	uint32_t ndivergences;

@@ -64,8 +64,8 @@ struct lp_report {
 	size_t nfaults;
 	uint64_t duration_ns;
 	/* Failed after the handshake with none of our data acknowledged and
-	 * nothing received (the replayer's side only): reason ends with
-	 * LP_DATA_UNACKED_WHY. */
+	 * nothing received, not reset by the peer nor ended by a fault (the
+	 * replayer's side only): reason holds ": " LP_DATA_UNACKED_WHY. */
 	bool data_unacked;
 	/* The path (RFC 1191, 8201, 4821) and the ICMP errors seen. */
 	unsigned path_mtu, path_mtu_start;   /* 0: unknown */
@@ -93,7 +93,7 @@ void lp_report_cut_short(struct lp_report *r, const char *why);
 
 /* The faults p fired (may be NULL): faults_fired, faults[]; a fault that
  * ends the connection (rst, stall) makes the verdict failed, and the reason
- * names it. */
+ * names it (in place of the accept queue's data_unacked). */
 void lp_report_add_faults(struct lp_report *r, const struct lp_fault_plan *p);
 
 /* Append one divergence (counted in ndiv_total even when div[] is full). */
