@@ -376,10 +376,15 @@ void eng_progress(struct lp_engine *e)
 		if (!waiting && e->peer_close_expected && !e->peer_fin && !e->close_waived) {
 			if (fired) {
 				/* A reset may be lost on the way and is never repeated:
-				 * only a missing FIN is a divergence. */
+				 * a missing FIN is a divergence, a missing reset only
+				 * when a keepalive got its ACK (a peer that had reset
+				 * would have answered it with another reset). */
+				bool fin = e->fl->dir[e->peer].fin;
+
 				e->close_waived = true;
-				if (e->short_at != e->rcv_nxt && e->fl->dir[e->peer].fin)
-					eng_diverge(e, 0, 0, 0, -1, "peer did not close");
+				if (e->short_at != e->rcv_nxt && (fin || (e->ka_sent && !e->ka_unanswered)))
+					eng_diverge(e, 0, 0, 0, -1, fin ? "peer did not close"
+						    : "peer did not reset (the connection is alive: it answers keepalives)");
 			} else {
 				waiting = true;
 			}
@@ -391,6 +396,12 @@ void eng_progress(struct lp_engine *e)
 	finish_check(e);
 }
 
+/* A reset from the peer is the captured end when the capture shows one and
+ * every byte (and the FIN) it shows from the peer before it came: when it
+ * comes relative to our own bytes still unsent or unacknowledged may differ
+ * live (a server that answers early and closes while the client still
+ * sends is reset by its kernel as soon as more data arrives, RFC 9293
+ * 3.10.7.4 and RFC 2525 2.17). Any other reset fails the replay. */
 void eng_peer_reset(struct lp_engine *e)
 {
 	const struct lp_stream *ps = &e->fl->dir[e->peer];
@@ -399,7 +410,7 @@ void eng_peer_reset(struct lp_engine *e)
 	e->st.peer_reset = true;
 	if (e->state != LP_ENGINE_RUNNING)
 		return;
-	if (ps->rst && e->rel >= e->nmine && eng_have(e) >= e->peer_len && e->snd_una >= e->app_len) {
+	if (ps->rst && eng_have(e) >= e->peer_len && (!ps->fin || e->peer_fin)) {
 		e->peer_fin = true;
 		eng_done(e, "reset by peer, as captured");
 		return;
@@ -684,6 +695,7 @@ int lp_engine_new(const struct lp_flow *fl, const struct lp_engine_cfg *cfg, str
 	e->iss = cfg->isn;
 	e->peer_len = fl->dir[e->peer].len;
 	e->peer_close_expected = fl->dir[e->peer].fin || fl->dir[e->peer].rst;
+	e->refused = lp_flow_refused(fl);
 	e->st.expected_received_bytes = e->peer_len;
 	e->st.first_diff = -1;
 	e->short_at = UINT64_MAX;

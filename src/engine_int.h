@@ -84,6 +84,7 @@ struct lp_engine {
 	size_t ntheirs;
 	uint64_t peer_len;          /* bytes the capture shows from the peer */
 	bool peer_close_expected;
+	bool refused;               /* the capture shows the connection refused */
 	uint64_t release_at;        /* capture timing: earliest release of mine[rel] */
 	uint64_t last_met;          /* peer offset of the last expectation met */
 	bool stalled;               /* a stall or rst fault stopped the application */
@@ -107,6 +108,7 @@ struct lp_engine {
 	bool rst_pending, rst_fault;  /* a captured reset, or one the fault plan asked for */
 	bool abort_rst;             /* the connection is aborted: a reset goes next */
 	bool reply_rst;             /* answer an unacceptable ACK with <SEQ=SEG.ACK><CTL=RST> */
+	bool refuse_rst;            /* refuse the SYN: <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK> */
 	uint32_t reply_rst_seq;
 	uint64_t snd_wnd, max_wnd, wl2;
 	int64_t wl1;

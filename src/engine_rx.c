@@ -337,6 +337,13 @@ static void established(struct lp_engine *e, const struct lp_seg *s)
 	e->syn_acked = true;
 	tx_syn_done(e, s);
 	eng_emit(e, LP_EV_CONNECTED, e->me, 0, 0, 0, NULL);
+	if (e->refused && e->cfg.role == LP_ROLE_CLIENT) {
+		/* The host did otherwise than the capture shows, at once: no
+		 * wait, and the connection it accepted is aborted. */
+		eng_diverge(e, 0, 0, 0, -1, "the capture shows the connection refused (RST), the host accepted it");
+		tx_queue_abort(e);
+		eng_done(e, NULL);
+	}
 }
 
 static void input_listen(struct lp_engine *e, const struct lp_seg *s)
@@ -344,6 +351,14 @@ static void input_listen(struct lp_engine *e, const struct lp_seg *s)
 	if ((s->flags & (LP_TH_SYN | LP_TH_ACK | LP_TH_RST)) != LP_TH_SYN)
 		return;
 	e->irs = s->seq;
+	if (e->refused) {
+		/* No listener, as captured: the SYN gets its reset (RFC 9293
+		 * 3.10.7.1) and the session is over. */
+		e->refuse_rst = true;
+		eng_done(e, "connection refused, as captured");
+		return;
+	}
+
 	e->tcp = T_SYN_RCVD;
 	syn_window(e, s);
 	if (!rx_negotiate(e, &s->opts)) {
@@ -380,7 +395,10 @@ static void input_syn_sent(struct lp_engine *e, const struct lp_seg *s)
 		if (s->flags & LP_TH_ACK) {
 			e->tcp = T_CLOSED;
 			e->st.peer_reset = true;
-			eng_fail(e, "connection refused (reset by peer)");
+			if (e->refused)
+				eng_done(e, "connection refused, as captured");
+			else
+				eng_fail(e, "connection refused (reset by peer)");
 		}
 		return;
 	}

@@ -605,6 +605,19 @@ static int send_reply_rst(struct lp_engine *e, uint8_t *buf, size_t cap)
 	return n;
 }
 
+/* A SYN refused as captured: <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK>. */
+static int send_refusal(struct lp_engine *e, uint8_t *buf, size_t cap)
+{
+	int n = build(e, buf, cap, LP_TH_RST | LP_TH_ACK, (uint32_t)(0u - snd_seq(e, 0)), false);
+
+	if (n < 0)
+		return n;
+	e->refuse_rst = false;
+	e->tcp = T_CLOSED;
+	eng_emit(e, LP_EV_RST_SENT, e->me, 0, 0, 0, "connection refused, as captured");
+	return n;
+}
+
 static int send_syn(struct lp_engine *e, uint8_t *buf, size_t cap)
 {
 	uint8_t fl = LP_TH_SYN | (e->tcp == T_SYN_RCVD ? LP_TH_ACK : 0);
@@ -656,6 +669,8 @@ int lp_engine_output(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t now
 		return send_abort(e, buf, cap);
 	if (e->rst_pending && !(e->rst_fault && tx_new_data_due(e)))
 		return send_app_rst(e, buf, cap);
+	if (e->refuse_rst)
+		return send_refusal(e, buf, cap);
 	if (e->tcp == T_CLOSED || e->tcp == T_LISTEN || e->state == LP_ENGINE_FAILED)
 		return 0;
 	if (e->reply_rst)

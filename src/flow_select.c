@@ -250,6 +250,13 @@ bool lp_flow_first_hole(const struct lp_flow *fl, enum lp_dir *dir, struct lp_ho
 	return false;
 }
 
+bool lp_flow_refused(const struct lp_flow *fl)
+{
+	const struct lp_stream *c = &fl->dir[LP_C2S], *sv = &fl->dir[LP_S2C];
+
+	return c->syn && !sv->syn && sv->rst && !sv->len && !c->len && !c->fin;
+}
+
 const char *lp_endpoint_str(const struct lp_endpoint *ep, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];

@@ -46,6 +46,13 @@ static void sim_opts(const struct ctx *c, struct lp_fault_plan *faults, struct l
 		so->trace = sim_trace;
 }
 
+/* Is fl skipped by a simulation (a stream lacks bytes, without --holes
+ * zero)? Then why is in hole. */
+static bool sim_skipped(const struct ctx *c, const struct lp_flow *fl, char *hole, size_t len)
+{
+	return !c->cli.holes_zero && (lp_cli_hole(fl, LP_C2S, hole, len) || lp_cli_hole(fl, LP_S2C, hole, len));
+}
+
 /* --simulate of several flows, one after the other, each with its own seed
  * drawn from the run's: a line per flow and the summary. */
 static int simulate_many(struct ctx *c, const struct lp_flow **sel, size_t nsel, bool text)
@@ -53,11 +60,18 @@ static int simulate_many(struct ctx *c, const struct lp_flow **sel, size_t nsel,
 	struct lp_fault_plan **plans = calloc(nsel ? nsel : 1, sizeof(*plans));
 	struct many_out mo;
 	struct lp_sim_opts so;
+	char hole[224];
+	size_t nskip = 0;
 	int rc = plans ? 0 : lp_env_error("out of memory");
 
-	/* Every flow's plan is checked before any runs. */
+	/* Every flow's plan is checked before any runs; as live, a selection
+	 * whose every flow would be skipped is no replay. */
 	for (size_t i = 0; !rc && i < nsel; i++)
 		rc = lp_cli_flow_faults(&c->cli.faults, sel[i], true, &plans[i]);
+	for (size_t i = nsel; !rc && i-- > 0;) /* backwards: hole tells the first */
+		nskip += sim_skipped(c, sel[i], hole, sizeof(hole));
+	if (!rc && nsel && nskip == nsel && !c->cli.shard_n)
+		rc = lp_usage_error("no flow to replay: flow %u: %s; --holes zero sends zeros", sel[0]->id, hole);
 	if (rc)
 		goto out;
 	memset(&mo, 0, sizeof(mo));
@@ -69,10 +83,9 @@ static int simulate_many(struct ctx *c, const struct lp_flow **sel, size_t nsel,
 		printf("simulate %zu flow%s of %s, seed %llu\n", nsel, lp_plural(nsel), c->cli.file, (unsigned long long)c->cli.seed);
 	for (size_t i = 0; i < nsel; i++) {
 		struct lp_report rep;
-		char hole[224], why[320];
+		char why[320];
 
-		if (!c->cli.holes_zero && (lp_cli_hole(sel[i], LP_C2S, hole, sizeof(hole)) ||
-				       lp_cli_hole(sel[i], LP_S2C, hole, sizeof(hole)))) {
+		if (sim_skipped(c, sel[i], hole, sizeof(hole))) {
 			snprintf(why, sizeof(why), "%s; --holes zero sends zeros", hole);
 			tlp_many_skip(&mo, sel[i], why);
 			continue;

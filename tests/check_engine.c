@@ -776,6 +776,134 @@ START_TEST(test_rst)
 }
 END_TEST
 
+/* A flow the capture shows refused: the client's SYN, the server's reset. */
+static struct tflow *refused_flow(void)
+{
+	struct tflow *t = tf_new(AF_INET, 0, 0);
+
+	t->fl.dir[1].syn = false;
+	t->fl.dir[1].opts.seen = false;
+	t->fl.notes |= LP_NOTE_NO_SYNACK;
+	tf_seg(t, 1, 0, LP_TH_RST, -1);
+	return t;
+}
+
+/* Captured refused, live accepted: diverged at the SYN-ACK, no wait, and the
+ * accepted connection is reset. Refused live too: matched. */
+START_TEST(test_refused_capture)
+{
+	struct tflow *t = refused_flow();
+	struct harness h;
+	struct lp_tcpopts o = { .has_mss = true, .mss = 1460 };
+	struct lp_engine_stats st;
+
+	ck_assert(lp_flow_refused(&t->fl));
+	h_start(&h, t, LP_ROLE_CLIENT);
+	h_new(&h);
+	h_connect(&h, &o, 65535);
+	ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_DONE);
+	lp_engine_stats(h.e, &st);
+	ck_assert_uint_eq(st.ndivergences, 1);
+	ck_assert_str_eq(h.last_div.reason, "the capture shows the connection refused (RST), the host accepted it");
+	ck_assert_uint_eq(h.nout, 2);
+	ck_assert_uint_eq(h.out[1].flags, LP_TH_RST | LP_TH_ACK);
+	ck_assert_uint_eq(h.out[1].seq, h.eiss + 1);
+	ck_assert_uint_eq(h.out[1].ack, h.piss + 1);
+	ck_assert_uint_eq(lp_engine_next_timer(h.e), UINT64_MAX);
+	lp_engine_free(h.e);
+
+	h_start(&h, t, LP_ROLE_CLIENT);
+	h_new(&h);
+	ck_assert_uint_eq(h_pull(&h), 1);
+	h.eiss = h.out[0].seq;
+	h_push_opts(&h, LP_TH_RST | LP_TH_ACK, 0, h.eiss + 1, 0, NULL, NULL, 0);
+	ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_DONE);
+	lp_engine_stats(h.e, &st);
+	ck_assert_uint_eq(st.ndivergences, 0);
+	ck_assert_uint_eq(h_pull(&h), 0);
+	lp_engine_free(h.e);
+	tf_free(t);
+
+	/* Captured accepted, live refused: failed. */
+	t = simple_flow(100, 100);
+	ck_assert(!lp_flow_refused(&t->fl));
+	h_start(&h, t, LP_ROLE_CLIENT);
+	h_new(&h);
+	ck_assert_uint_eq(h_pull(&h), 1);
+	h.eiss = h.out[0].seq;
+	h_push_opts(&h, LP_TH_RST | LP_TH_ACK, 0, h.eiss + 1, 0, NULL, NULL, 0);
+	ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_FAILED);
+	ck_assert_str_eq(lp_engine_reason(h.e), "connection refused (reset by peer)");
+	lp_engine_free(h.e);
+	tf_free(t);
+}
+END_TEST
+
+/* The server's side of a refused flow refuses the SYN:
+ * <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK>, and its session is over. */
+START_TEST(test_refused_server)
+{
+	struct tflow *t = refused_flow();
+	struct harness h;
+	struct lp_tcpopts o = { .has_mss = true, .mss = 1460 };
+
+	h_start(&h, t, LP_ROLE_SERVER);
+	h_new(&h);
+	h_push_opts(&h, LP_TH_SYN, h.piss, 0, 65535, &o, NULL, 0);
+	ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_DONE);
+	ck_assert_uint_eq(h_pull(&h), 1);
+	ck_assert_uint_eq(h.out[0].flags, LP_TH_RST | LP_TH_ACK);
+	ck_assert_uint_eq(h.out[0].seq, 0);
+	ck_assert_uint_eq(h.out[0].ack, h.piss + 1);
+	ck_assert_uint_eq(h_pull(&h), 0);
+	lp_engine_free(h.e);
+	tf_free(t);
+}
+END_TEST
+
+/* The capture shows the server answering early, closing and resetting
+ * while the client still uploads: its reset once the answer and its FIN
+ * are in is the captured end, our data still unsent or not; earlier, a
+ * failure. */
+START_TEST(test_peer_reset_midupload)
+{
+	for (int early = 0; early < 2; early++) {
+		struct tflow *t = tf_new(AF_INET, 60000, 200);
+		struct harness h;
+		struct lp_tcpopts o = { .has_mss = true, .mss = 1460 };
+		struct lp_engine_stats st;
+
+		tf_data(t, 0, 14600, 1460);
+		tf_seg(t, 1, 200, LP_TH_PSH, -1);
+		tf_seg(t, 1, 0, LP_TH_FIN, -1);
+		tf_data(t, 0, 60000 - 14600, 1460);
+		tf_seg(t, 1, 0, LP_TH_RST, -1);
+		h_start(&h, t, LP_ROLE_CLIENT);
+		h_new(&h);
+		h_connect(&h, &o, 65535);
+		ck_assert_uint_eq(out_bytes(&h, 0), 14600);
+		if (early) {
+			h_push(&h, LP_TH_ACK | LP_TH_PSH, 0, 14600, 65535, t->bytes[1], 100);
+			h_push(&h, LP_TH_RST | LP_TH_ACK, 100, 14600, 0, NULL, 0);
+			ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_FAILED);
+			ck_assert_str_eq(lp_engine_reason(h.e), "reset by peer");
+		} else {
+			h_push(&h, LP_TH_ACK | LP_TH_PSH | LP_TH_FIN, 0, 14600, 65535, t->bytes[1], 200);
+			h_pull(&h);
+			ck_assert_uint_gt(out_bytes(&h, 0), 14600);
+			ck_assert_uint_lt(out_bytes(&h, 0), 60000);
+			h_push(&h, LP_TH_RST | LP_TH_ACK, 201, 14600, 0, NULL, 0);
+			ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_DONE);
+			ck_assert_str_eq(h.last_reason, "reset by peer, as captured");
+			lp_engine_stats(h.e, &st);
+			ck_assert_uint_eq(st.ndivergences, 0);
+		}
+		lp_engine_free(h.e);
+		tf_free(t);
+	}
+}
+END_TEST
+
 /* Packets for another connection, damaged ones and non-TCP are ignored. */
 START_TEST(test_ignores_strangers)
 {
@@ -990,6 +1118,47 @@ START_TEST(test_patience_slow_peer)
 }
 END_TEST
 
+/* All the answer came, then neither the captured reset nor anything else
+ * within the patience: a peer that answers keepalives did not reset
+ * (diverged); without keepalives a reset lost on the way cannot be told
+ * from one never sent (matched). */
+START_TEST(test_patience_no_reset)
+{
+	for (int ka = 0; ka < 2; ka++) {
+		struct tflow *t = tf_new(AF_INET, 100, 500);
+		struct harness h;
+		struct lp_tcpopts o = { .has_mss = true, .mss = 1460 };
+		struct lp_engine_stats st;
+
+		tf_data(t, 0, 100, 1448);
+		tf_data(t, 1, 500, 1448);
+		tf_seg(t, 1, 0, LP_TH_RST, -1);
+		h_start(&h, t, LP_ROLE_CLIENT);
+		h.cfg.expect_timeout_ms = 5000;
+		h.cfg.keepalive_ms = ka ? 2000 : 0;
+		h_new(&h);
+		h_connect(&h, &o, 65535);
+		h_push(&h, LP_TH_ACK | LP_TH_PSH, 0, 100, 65535, t->bytes[1], 500);
+		h_pull(&h);
+		for (int i = 0; ka && i < 2; i++) {
+			h_fire(&h);
+			ck_assert_uint_eq(h_pull(&h), 1);
+			ck_assert_uint_eq(h_off(&h, h.nout - 1), 99);
+			h_push(&h, LP_TH_ACK, 500, 100, 65535, NULL, 0);
+		}
+		h_fire(&h);
+		ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_DONE);
+		lp_engine_stats(h.e, &st);
+		ck_assert_uint_eq(st.ndivergences, (unsigned)ka);
+		if (ka)
+			ck_assert_str_eq(h.last_div.reason,
+					 "peer did not reset (the connection is alive: it answers keepalives)");
+		lp_engine_free(h.e);
+		tf_free(t);
+	}
+}
+END_TEST
+
 /* Nothing of the answer within the patience, the peer alive: failed, not
  * diverged, and the reason says what was awaited. */
 START_TEST(test_patience_no_answer)
@@ -1079,12 +1248,16 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, test_ack_window_update);
 	tcase_add_test(tc, test_early_peer_fin);
 	tcase_add_test(tc, test_rst);
+	tcase_add_test(tc, test_refused_capture);
+	tcase_add_test(tc, test_refused_server);
+	tcase_add_test(tc, test_peer_reset_midupload);
 	tcase_add_test(tc, test_ignores_strangers);
 	tcase_add_test(tc, test_match_bytes);
 	tcase_add_test(tc, test_random_input);
 	tcase_add_test(tc, test_parsers);
 	tcase_add_test(tc, test_patience_slow_peer);
 	tcase_add_test(tc, test_patience_no_answer);
+	tcase_add_test(tc, test_patience_no_reset);
 	tcase_add_test(tc, test_patience_partial_answer);
 	tcase_add_test(tc, test_keepalive_unanswered);
 	suite_add_tcase(s, tc);

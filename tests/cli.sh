@@ -1035,6 +1035,16 @@ expect_grep out '^summary: 2 flows: 1 matched, 0 diverged, 0 failed, 1 skipped$'
 grep -q '"verdict":"skipped".*"reason":"the client stream lacks 2 bytes' "$tmp/half.json" || note_failure "no skipped flow in the JSON"
 end
 
+begin "every flow of many skipped: no flow to replay, exit 2, as live (--simulate)"
+run --simulate -r "$cutcap" --flow all --seed 1
+expect_rc 2
+expect_empty out
+expect_grep err '^tcpliveplay: no flow to replay: flow 1: the client stream lacks 2 bytes at offset 2 \(not captured\); --holes zero sends zeros$'
+run --simulate -r "$cutcap" --flow all --seed 1 --holes zero
+expect_rc 0
+expect_grep out '^summary: 1 flow: 1 matched, 0 diverged, 0 failed, 0 skipped$'
+end
+
 begin "a live replay refuses a hole in the client stream before it touches an interface"
 run -i lo -r "$cutcap" --dst 127.0.0.1
 expect_rc 2
