@@ -85,6 +85,14 @@ static void resend_unacked(struct lp_engine *e)
 	tx_arm_rto(e);
 }
 
+/* The error in e->msg is the last one taken (the report's, and a give-up
+ * reason's). */
+static void note_last(struct lp_engine *e)
+{
+	memcpy(e->icmp_last, e->msg, sizeof(e->icmp_last) - 1);
+	e->icmp_last[sizeof(e->icmp_last) - 1] = '\0';
+}
+
 /* RFC 1191 7: the plateau below a datagram of len bytes, for a router
  * that does not say its next hop's MTU. */
 static unsigned plateau_below(unsigned len)
@@ -119,10 +127,12 @@ static void too_big(struct lp_engine *e, const struct lp_icmp *ic)
 	if ((was && m >= was) || (e->eff_mss && eff >= e->eff_mss)) {
 		e->pmtu = was;
 		snprintf(e->msg + n, sizeof(e->msg) - n, ": MTU %u, our segments already fit", m);
+		note_last(e);
 		eng_emit(e, LP_EV_ICMP, e->me, 0, 0, 0, e->msg);
 		return;
 	}
 	snprintf(e->msg + n, sizeof(e->msg) - n, ": MTU %u", m);
+	note_last(e);
 	eng_emit(e, LP_EV_ICMP, e->me, 0, 0, 0, e->msg);
 	/* Before the handshake ends, rx_negotiate() takes it into account. */
 	if (!e->eff_mss)
@@ -143,8 +153,7 @@ static void too_big(struct lp_engine *e, const struct lp_icmp *ic)
  * keeps trying, and the error is named if it gives up. */
 static void hard_or_soft(struct lp_engine *e)
 {
-	memcpy(e->icmp_last, e->msg, sizeof(e->icmp_last) - 1);
-	e->icmp_last[sizeof(e->icmp_last) - 1] = '\0';
+	note_last(e);
 	eng_emit(e, LP_EV_ICMP, e->me, 0, 0, 0, e->msg);
 	if (e->tcp == T_SYN_SENT || e->tcp == T_SYN_RCVD) {
 		e->tcp = T_CLOSED; /* nothing to reset: the path refused it */

@@ -210,6 +210,9 @@ START_TEST(test_frag_needed)
 	ck_assert_uint_eq(h_pull(&h), 0);
 	ck_assert_uint_eq(h.events[LP_EV_PMTU], 1);
 	ck_assert_uint_eq(stats(&h).icmp_accepted, 10);
+	/* A packet too big is an ICMP error taken: the report's last one. */
+	ck_assert_ptr_nonnull(lp_engine_icmp_error(h.e));
+	ck_assert_ptr_nonnull(strstr(lp_engine_icmp_error(h.e), "MTU 1280"));
 	ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_RUNNING);
 	/* The peer acknowledges: the rest in the new size. */
 	mark = h.nout;
