@@ -312,12 +312,6 @@ static int send_data(struct lp_engine *e, uint8_t *buf, size_t cap, uint64_t off
 	if (!rtx && !probe) {
 		first_tx_labels(e, off, len);
 		e->sws_override = false;
-		/* After an idle spell longer than the RTO, cwnd starts again
-		 * from the initial window (RFC 5681 4.1; Linux's
-		 * tcp_slow_start_after_idle). */
-		if (e->snd_una == e->snd_max && e->last_data_at &&
-		    e->now - e->last_data_at > e->rto_ns && e->cwnd > e->iw)
-			e->cwnd = e->iw;
 		e->last_data_at = e->now;
 	}
 	if (len) {
@@ -408,11 +402,25 @@ static uint64_t gso_len(const struct lp_engine *e, uint64_t wend, uint64_t n)
 	return d > n ? d : 0;
 }
 
+/* After an idle spell longer than the RTO, cwnd starts again from the
+ * initial window (RFC 5681 4.1; Linux's tcp_slow_start_after_idle): before
+ * anything sizes what goes from cwnd, so that a super-segment takes no more
+ * than the segments sent one by one would. */
+static void idle_restart(struct lp_engine *e)
+{
+	if (e->snd_una == e->snd_max && e->last_data_at && e->now - e->last_data_at > e->rto_ns &&
+	    e->cwnd > e->iw)
+		e->cwnd = e->iw;
+}
+
 /* Outside SACK recovery: going back after an RTO (skipping what the peer
  * SACKed, up to rtx_hi), then new data, then our FIN. */
 static int send_queued(struct lp_engine *e, uint8_t *buf, size_t cap)
 {
-	uint64_t wend = cc_wnd_end(e), n;
+	uint64_t wend, n;
+
+	idle_restart(e);
+	wend = cc_wnd_end(e);
 
 	if (e->snd_nxt < e->snd_max) {
 		uint64_t hi = e->rtx_hi ? e->rtx_hi : e->snd_max;

@@ -208,34 +208,67 @@ static const struct lp_tcpopts sack_ts_ws = { .has_mss = true, .mss = 1460, .sac
 					      .has_ts = true, .tsval = 5, .has_wscale = true,
 					      .wscale = 7 };
 
-/* Client role sending c bytes (the server answers 1000), super-segments of
- * up to segs (1: plain); every millisecond the peer acknowledges all that
- * came, with a window of 2 MiB. */
-static void bulk_run(struct harness *h, uint32_t c, unsigned segs)
+/* Client role sending the client bytes of t in super-segments of up to
+ * segs (1: plain); every millisecond the peer acknowledges all that came,
+ * with a window of 2 MiB. When the client waits for the server's bytes,
+ * the peer sends them after 5 s of quiet, longer than the RTO (RFC 5681
+ * 4.1's idle restart); returns what the client sent at once then. */
+static uint64_t bulk_run(struct harness *h, struct tflow *t, unsigned segs)
 {
-	h_start(h, simple_flow(c, 1000), LP_ROLE_CLIENT);
+	uint64_t c = t->fl.dir[LP_C2S].len, s = t->fl.dir[LP_S2C].len, sent = 0, burst = 0;
+
+	h_start(h, t, LP_ROLE_CLIENT);
 	h->gso_segs = segs;
 	h_new(h);
 	h_connect(h, &sack_ts_ws, 65535);
 	for (int k = 0; k < 400 && out_bytes(h, 0) < c; k++) {
 		h->now += MS;
-		h_push(h, LP_TH_ACK, 0, out_bytes(h, 0), 2 << (20 - 7), NULL, 0);
-		h_pull(h);
+		h_push(h, LP_TH_ACK, sent, out_bytes(h, 0), 2 << (20 - 7), NULL, 0);
+		if (h_pull(h) == 0 && sent < s) {
+			size_t mark = h->nout;
+			uint32_t l = s - sent > 1000 ? 1000 : (uint32_t)(s - sent);
+
+			h->now += 5000 * MS;
+			h_push(h, LP_TH_ACK | LP_TH_PSH, sent, out_bytes(h, 0), 2 << (20 - 7),
+			       t->bytes[LP_S2C] + sent, l);
+			sent += l;
+			h_pull(h);
+			burst = out_bytes(h, mark);
+		}
 	}
 	ck_assert_uint_eq(out_bytes(h, 0), c);
+	return burst;
+}
+
+/* Client C1 of c1 bytes, server S1 of 100, client C2 of c2 bytes. */
+static struct tflow *idle_flow(uint32_t c1, uint32_t c2)
+{
+	struct tflow *t = tf_new(AF_INET, c1 + c2, 100);
+
+	tf_data(t, LP_C2S, c1, 1448);
+	tf_seg(t, LP_S2C, 100, LP_TH_PSH, -1);
+	tf_data(t, LP_C2S, c2, 1448);
+	tf_seg(t, LP_C2S, 0, LP_TH_FIN, -1);
+	tf_seg(t, LP_S2C, 0, LP_TH_FIN, -1);
+	return t;
 }
 
 /* 4: the same wire segments whether the engine sends them one by one or
  * as super-segments cut below it: sequence numbers, lengths, payload,
  * acknowledgment, window, timestamps, flags (PSH aside: only the last of a
- * super-segment's has it); the same counts in the statistics. */
+ * super-segment's has it); the same counts in the statistics. _i = 1: with
+ * an idle spell in the middle, after which the restart window (the initial
+ * 10 segments, RFC 5681 4.1) goes, not the cwnd of before. */
 START_TEST(test_engine_same_wire)
 {
 	struct lp_engine_stats st1, st2;
 	size_t super_segs = 0;
+	uint64_t b1, b2;
 
-	bulk_run(&h1, 300000, 1);
-	bulk_run(&h2, 300000, 45);
+	b1 = bulk_run(&h1, _i ? idle_flow(200000, 100000) : simple_flow(300000, 1000), 1);
+	b2 = bulk_run(&h2, _i ? idle_flow(200000, 100000) : simple_flow(300000, 1000), 45);
+	ck_assert_uint_eq(b1, _i ? 10 * 1448 : 0);
+	ck_assert_uint_eq(b2, b1);
 	ck_assert_uint_eq(h1.nout, h2.nout);
 	for (size_t i = 0; i < h1.nout; i++) {
 		const struct lp_seg *a = &h1.out[i], *b = &h2.out[i];
@@ -354,7 +387,7 @@ Suite *gso_suite(void)
 	tcase_add_loop_test(tc, test_partial_sum, 0, 2);
 	tcase_add_loop_test(tc, test_segments, 0, 2);
 	tcase_add_loop_test(tc, test_vnet_hdr, 0, 2);
-	tcase_add_test(tc, test_engine_same_wire);
+	tcase_add_loop_test(tc, test_engine_same_wire, 0, 2);
 	tcase_add_test(tc, test_engine_plain_cases);
 	suite_add_tcase(s, tc);
 	tcase_add_unchecked_fixture(tw, case_setup, case_teardown);
