@@ -106,23 +106,38 @@ static void enter_recovery(struct lp_engine *e)
 	e->rtt_timing = false;
 }
 
+/* RFC 5681 3.1: slow start, then congestion avoidance, for an ACK of the
+ * bytes up to a. Slow start counts the bytes the ACK delivers, up to
+ * ssthresh, as Linux does (tcp_slow_start() with the segments newly
+ * delivered): receivers that coalesce (GRO, a packet socket's batches,
+ * ours) send one ACK for many segments, and one SMSS per such ACK would
+ * grow cwnd by a few percent per round trip. Bytes SACKed before count no
+ * more (their SACK was the delivery), and while what was in flight at an
+ * RTO is not all acknowledged, at most 2 SMSS per ACK (RFC 3465's limit L):
+ * one cumulative ACK for what the receiver had queued would otherwise take
+ * cwnd from 1 SMSS to ssthresh at once, a line-rate burst. */
+static void grow_cwnd(struct lp_engine *e, uint64_t a)
+{
+	uint64_t delivered = unsacked(e, e->snd_una, a);
+
+	if (e->cwnd >= e->ssthresh) {
+		e->cwnd += (uint64_t)e->mss * e->mss / e->cwnd + 1;
+		return;
+	}
+	if (e->rto_recover > e->snd_una && delivered > 2u * e->mss)
+		delivered = 2u * e->mss;
+	e->cwnd = e->ssthresh - e->cwnd > delivered ? e->cwnd + delivered : e->ssthresh;
+}
+
 static void on_new_ack(struct lp_engine *e, uint64_t a)
 {
 	uint64_t acked = a - e->snd_una;
 	size_t k = 0;
 
-	if (!e->in_recovery) {
-		/* RFC 5681 3.1: slow start, then congestion avoidance. Slow
-		 * start counts every byte an ACK covers, up to ssthresh, as
-		 * Linux does (tcp_slow_start(); RFC 3465 without its limit L):
-		 * receivers that coalesce (GRO, a packet socket's batches, ours)
-		 * send one ACK for many segments, and one SMSS per such ACK
-		 * would grow cwnd by a few percent per round trip. */
-		if (e->cwnd < e->ssthresh)
-			e->cwnd = e->ssthresh - e->cwnd > acked ? e->cwnd + acked : e->ssthresh;
-		else
-			e->cwnd += (uint64_t)e->mss * e->mss / e->cwnd + 1;
-	}
+	if (!e->in_recovery)
+		grow_cwnd(e, a);
+	if (e->rto_recover && a >= e->rto_recover)
+		e->rto_recover = 0;
 	while (k < e->nsacked && e->sacked[k].end <= a)
 		k++;
 	memmove(e->sacked, e->sacked + k, (e->nsacked - k) * sizeof(e->sacked[0]));
@@ -228,4 +243,5 @@ void cc_on_rto(struct lp_engine *e)
 	e->in_recovery = false;
 	e->rtx_head = false;
 	e->recover = e->snd_max;
+	e->rto_recover = e->snd_max;
 }

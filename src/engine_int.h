@@ -131,6 +131,7 @@ struct lp_engine {
 	uint64_t recover;           /* RecoveryPoint: no new recovery before this is acked */
 	uint64_t high_rxt;          /* SACK recovery: retransmitted below this */
 	uint64_t rtx_hi;            /* after an RTO: go back from snd_una up to here */
+	uint64_t rto_recover;       /* after an RTO: snd_max then (0: none, or acknowledged) */
 	struct range sacked[MAX_OOO];
 	size_t nsacked;
 	/* persist */

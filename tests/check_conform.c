@@ -565,6 +565,76 @@ START_TEST(test_recovery_cwnd_bound)
 }
 END_TEST
 
+/* Slow start after an RTO (RFC 3465's limit L): one cumulative ACK for
+ * all that the receiver had queued grows cwnd by 2 SMSS, not from 1 SMSS
+ * to ssthresh at once (a burst at line rate); once what was in flight at
+ * the RTO is acknowledged, slow start counts every byte an ACK covers
+ * again. */
+START_TEST(test_rto_slow_start_limit)
+{
+	struct harness h;
+	size_t mark;
+
+	h_start(&h, simple_flow(200000, 100), LP_ROLE_CLIENT);
+	h_new(&h);
+	h_connect(&h, &sack_ts, 65535);
+	for (int i = 1; i <= 10; i++)
+		h_push(&h, LP_TH_ACK, 0, (uint64_t)i * 1448, 65535, NULL, 0);
+	mark = h.nout;
+	h_pull(&h);
+	ck_assert_uint_eq(h.nout - mark, 20);
+	/* No answer: the RTO sends the first segment again, cwnd 1 SMSS,
+	 * ssthresh 10 SMSS. */
+	h_fire(&h);
+	mark = h.nout;
+	h_pull(&h);
+	ck_assert_uint_eq(h.nout - mark, 1);
+	ck_assert_uint_eq(h_off(&h, mark), 14480);
+	/* The peer had all the rest: one ACK for the 20 segments. */
+	h.now += MS;
+	mark = h.nout;
+	h_push(&h, LP_TH_ACK, 0, 30 * 1448, 65535, NULL, 0);
+	h_pull(&h);
+	ck_assert_uint_eq(out_bytes(&h, mark), 3 * 1448);
+	/* One ACK for those 3: cwnd 6 SMSS. */
+	h.now += MS;
+	mark = h.nout;
+	h_push(&h, LP_TH_ACK, 0, 33 * 1448, 65535, NULL, 0);
+	h_pull(&h);
+	ck_assert_uint_eq(out_bytes(&h, mark), 6 * 1448);
+	done(&h);
+}
+END_TEST
+
+/* Slow start counts the bytes an ACK newly delivers: those the peer
+ * SACKed before count no more when the cumulative ACK covers them (as
+ * Linux counts delivered segments). */
+START_TEST(test_slow_start_sacked_once)
+{
+	static const uint64_t b[][2] = { { 1448, 3 * 1448 } };
+	struct harness h;
+	size_t mark;
+
+	h_start(&h, simple_flow(200000, 100), LP_ROLE_CLIENT);
+	h_new(&h);
+	h_connect(&h, &sack_ts, 65535);
+	ck_assert_uint_eq(out_bytes(&h, 0), 10 * 1448);
+	/* Segments 1 and 2 SACKed (not lost yet): limited transmit sends one. */
+	mark = h.nout;
+	push_sack(&h, 0, 65535, b, 1);
+	h_pull(&h);
+	ck_assert_uint_eq(out_bytes(&h, mark), 1448);
+	/* Segment 0 arrives: the ACK covers 3 segments, 1 newly delivered,
+	 * cwnd 11 SMSS; 8 in flight, 3 more go (5 if the SACKed two counted
+	 * again). */
+	mark = h.nout;
+	h_push(&h, LP_TH_ACK, 0, 3 * 1448, 65535, NULL, 0);
+	h_pull(&h);
+	ck_assert_uint_eq(out_bytes(&h, mark), 3 * 1448);
+	done(&h);
+}
+END_TEST
+
 /* RFC 6298 5.7 (a MUST): after a SYN timeout, with no RTT sample, the RTO
  * is 3 s; with timestamps the SYN-ACK gives a sample (as in Linux). And
  * RFC 5681 3.1: the first flight is one segment. */
@@ -794,6 +864,8 @@ Suite *conform_suite(void)
 	tcase_add_test(tc, test_synsent_old_connection);
 	tcase_add_test(tc, test_sack_loss_marking);
 	tcase_add_test(tc, test_recovery_cwnd_bound);
+	tcase_add_test(tc, test_rto_slow_start_limit);
+	tcase_add_test(tc, test_slow_start_sacked_once);
 	tcase_add_test(tc, test_syn_timeout_rto);
 	tcase_add_test(tc, test_synrcvd_bad_ack);
 	tcase_add_test(tc, test_simultaneous_open);
