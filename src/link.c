@@ -68,9 +68,10 @@ unsigned lp_link_gso_segs(const struct lp_link *l)
 	return l->gso_segs;
 }
 
-/* One IP packet (a super-segment where the kind cuts it) to mac. */
+/* One IP packet (a super-segment where the kind cuts it) to mac; traced
+ * (-vv) unless the caller traces it. */
 static int send_ip(struct lp_link *l, const uint8_t *mac, const uint8_t *ip, size_t len,
-		   const struct lp_gso *g)
+		   const struct lp_gso *g, bool trace)
 {
 	uint8_t eth[LP_ETH_HLEN];
 	size_t off = 0;
@@ -80,7 +81,7 @@ static int send_ip(struct lp_link *l, const uint8_t *mac, const uint8_t *ip, siz
 	if (l->has_mac)
 		off = eth_header(l->ops->xmit_ip ? eth : l->frame, mac ? mac : l->peer_mac,
 				 l->cfg.local_mac, (ip[0] >> 4) == 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4);
-	if (l->trace)
+	if (trace && l->trace)
 		l->trace(l->trace_ctx, true, ip, len);
 	if (l->ops->xmit_ip)
 		return l->ops->xmit_ip(l, eth, off, ip, len, g);
@@ -90,7 +91,7 @@ static int send_ip(struct lp_link *l, const uint8_t *mac, const uint8_t *ip, siz
 
 int lp_link_send_to(struct lp_link *l, const uint8_t *mac, const uint8_t *ip, size_t len)
 {
-	return send_ip(l, mac, ip, len, NULL);
+	return send_ip(l, mac, ip, len, NULL, true);
 }
 
 int lp_link_send(struct lp_link *l, const uint8_t *ip, size_t len)
@@ -106,7 +107,7 @@ static int send_cut(struct lp_link *l, const uint8_t *mac, const uint8_t *ip, si
 	int n, rc = 0;
 
 	for (unsigned i = 0; !rc && (n = lp_gso_segment(ip, len, g, i, seg, sizeof(seg))) != 0; i++)
-		rc = n < 0 ? n : send_ip(l, mac, seg, (size_t)n, NULL);
+		rc = n < 0 ? n : send_ip(l, mac, seg, (size_t)n, NULL, true);
 	return rc;
 }
 
@@ -116,12 +117,17 @@ int lp_link_send_gso(struct lp_link *l, const uint8_t *mac, const uint8_t *ip, s
 	int rc;
 
 	if (!g || !g->seg_len)
-		return send_ip(l, mac, ip, len, NULL);
+		return send_ip(l, mac, ip, len, NULL, true);
 	if (l->gso_segs < lp_gso_count(len, g))
 		return send_cut(l, mac, ip, len, g);
-	rc = send_ip(l, mac, ip, len, g);
-	if (rc != -EINVAL)
+	/* Traced once: as the super-segment when it went, else as the wire
+	 * segments cut from it. */
+	rc = send_ip(l, mac, ip, len, g, false);
+	if (rc != -EINVAL) {
+		if (l->trace)
+			l->trace(l->trace_ctx, true, ip, len);
 		return rc;
+	}
 	/* A kernel that refuses the offload's header: without it from now on. */
 	l->gso_segs = 1;
 	return send_cut(l, mac, ip, len, g);

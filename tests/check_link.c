@@ -12,11 +12,13 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "link_int.h"
 #include "tcpliveplay/bytes.h"
 #include "tcpliveplay/icmp.h"
 #include "tcpliveplay/link_tap.h"
@@ -239,6 +241,100 @@ START_TEST(test_tap_send_gso_cut)
 		k++;
 	}
 	ck_assert_int_eq(k, 3);
+	rig_close(&r);
+}
+END_TEST
+
+/* The TAP link made to look like a packet socket with segmentation offload
+ * (gso_segs 45) whose kernel refuses the offload's header (-EINVAL for a
+ * super-segment), or fails every send (fail_all); plain packets go to the
+ * TAP's own xmit. */
+static struct lp_link_ops refusing;
+static const struct lp_link_ops *tap_ops;
+static bool fail_all;
+static unsigned ntrace;
+static size_t trace_len[8];
+
+static int refuse_gso(struct lp_link *l, const uint8_t *hdr, size_t hlen, const uint8_t *ip,
+		      size_t len, const struct lp_gso *g)
+{
+	if (fail_all) {
+		snprintf(l->err, sizeof(l->err), "send: no buffer space");
+		return -ENOBUFS;
+	}
+	if (g && g->seg_len)
+		return -EINVAL;
+	memcpy(l->frame, hdr, hlen);
+	memcpy(l->frame + hlen, ip, len);
+	return tap_ops->xmit(l, l->frame, hlen + len);
+}
+
+static void on_trace(void *ctx, bool out, const uint8_t *ip, size_t len)
+{
+	(void)ctx;
+	(void)ip;
+	ck_assert(out);
+	if (ntrace < 8)
+		trace_len[ntrace] = len;
+	ntrace++;
+}
+
+static void rig_refusing(struct rig *r)
+{
+	rig_open(r, AF_INET, false);
+	tap_ops = r->link->ops;
+	refusing = *tap_ops;
+	refusing.xmit_ip = refuse_gso;
+	r->link->ops = &refusing;
+	r->link->gso_segs = 45;
+	fail_all = false;
+	ntrace = 0;
+	lp_link_set_trace(r->link, on_trace, NULL);
+}
+
+/* A super-segment of 3000 bytes cut at 1400 (3 wire segments). */
+static int gso_packet(uint8_t *pkt, size_t cap, struct lp_gso *g)
+{
+	static uint8_t payload[3000];
+	struct lp_seg s;
+	int m;
+
+	memset(&s, 0, sizeof(s));
+	s.family = AF_INET;
+	inet_pton(AF_INET, "198.18.0.2", s.src);
+	inet_pton(AF_INET, "198.18.0.1", s.dst);
+	s.sport = 50000;
+	s.dport = 8000;
+	s.seq = 1000;
+	s.flags = LP_TH_ACK | LP_TH_PSH;
+	s.payload = payload;
+	s.len = sizeof(payload);
+	m = lp_pkt_build_gso(pkt, cap, &s, 1400, g);
+	ck_assert_int_gt(m, 0);
+	return m;
+}
+
+/* A kernel that refuses the offload's header: the super-segment goes cut
+ * into its wire segments, each traced (-vv) once, the super-segment not;
+ * no offload from then on. */
+START_TEST(test_gso_refused_traced_once)
+{
+	uint8_t pkt[4096], f[2048];
+	struct lp_gso g;
+	struct rig r;
+	int m, k = 0;
+
+	rig_refusing(&r);
+	m = gso_packet(pkt, sizeof(pkt), &g);
+	ck_assert_int_eq(lp_link_send_gso(r.link, NULL, pkt, (size_t)m, &g), 0);
+	while (host_reads(&r, f, sizeof(f)) > 0)
+		k++;
+	ck_assert_int_eq(k, 3);
+	ck_assert_uint_eq(ntrace, 3);
+	for (unsigned i = 0; i < 3; i++)
+		ck_assert_uint_eq(trace_len[i], 20 + 20 + (i < 2 ? 1400 : 200));
+	ck_assert_uint_eq(lp_link_gso_segs(r.link), 1);
+	r.link->ops = tap_ops;
 	rig_close(&r);
 }
 END_TEST
@@ -611,6 +707,7 @@ Suite *link_suite(void)
 
 	tcase_add_test(tc, test_tap_send_framed);
 	tcase_add_test(tc, test_tap_send_gso_cut);
+	tcase_add_test(tc, test_gso_refused_traced_once);
 	tcase_add_test(tc, test_tap_arp);
 	tcase_add_test(tc, test_tap_ndp);
 	tcase_add_loop_test(tc, test_tap_filter, 0, 2);
