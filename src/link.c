@@ -17,6 +17,7 @@
 #include "link_int.h"
 #include "tcpliveplay/bytes.h"
 #include "tcpliveplay/icmp.h"
+#include "tcpliveplay/pcapw.h"
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/util.h"
 
@@ -131,6 +132,20 @@ int lp_link_send_gso(struct lp_link *l, const uint8_t *mac, const uint8_t *ip, s
 	/* A kernel that refuses the offload's header: without it from now on. */
 	l->gso_segs = 1;
 	return send_cut(l, mac, ip, len, g);
+}
+
+int lp_link_send_rec(struct lp_link *l, const uint8_t *mac, const uint8_t *ip, size_t len,
+		     const struct lp_gso *g, struct lp_pcapw *w)
+{
+	int rc = lp_link_send_gso(l, mac, ip, len, g);
+
+	if (rc || !w)
+		return rc;
+	if (g && g->seg_len)
+		lp_pcapw_write_gso(w, ip, len, g, lp_clock_ns(CLOCK_REALTIME));
+	else
+		lp_pcapw_write(w, ip, len, lp_clock_ns(CLOCK_REALTIME));
+	return 0;
 }
 
 /* ARP request (op 1) or reply (op 2) from our address. */

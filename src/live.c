@@ -45,26 +45,20 @@ static void deliver(void *ctx, const uint8_t *ip, size_t len, uint64_t now)
 	lp_engine_input(lv->eng, ip, len, now);
 }
 
-/* What the faults let go is sent and recorded. */
+/* What the faults let go is sent and, once sent, recorded. */
 static int send_ip(void *ctx, const uint8_t *ip, size_t len)
 {
 	struct live *lv = ctx;
-	int rc = lp_link_send(lv->link, ip, len);
 
-	if (!rc && lv->writer)
-		lp_pcapw_write(lv->writer, ip, len, lp_clock_ns(CLOCK_REALTIME));
-	return rc;
+	return lp_link_send_rec(lv->link, NULL, ip, len, NULL, lv->writer);
 }
 
 /* A super-segment: one send, recorded as its wire segments. */
 static int send_gso(void *ctx, const uint8_t *ip, size_t len, const struct lp_gso *g)
 {
 	struct live *lv = ctx;
-	int rc = lp_link_send_gso(lv->link, NULL, ip, len, g);
 
-	if (!rc && lv->writer)
-		lp_pcapw_write_gso(lv->writer, ip, len, g, lp_clock_ns(CLOCK_REALTIME));
-	return rc;
+	return lp_link_send_rec(lv->link, NULL, ip, len, g, lv->writer);
 }
 
 static int flush_out(struct live *lv, char *err, size_t errlen)

@@ -181,42 +181,31 @@ static void end_flow(struct multi *m, size_t idx, const char *why, uint64_t now)
 	s->eng = NULL;
 }
 
-/* What the flow's faults let go: sent and recorded. */
-static int send_ip(void *ctx, const uint8_t *ip, size_t len)
+/* What the flow's faults let go (a super-segment too): sent and, once
+ * sent, recorded. */
+static int send_rec(struct slot *s, const uint8_t *ip, size_t len, const struct lp_gso *g)
 {
-	struct slot *s = ctx;
 	struct multi *m = s->m;
 	const struct lp_multi_opts *o = m->o;
 	size_t idx = (size_t)(s - m->slots);
-	int rc = lp_link_send_to(o->link, lp_link_has_mac(o->link) ? o->flows[idx].mac : NULL,
-				 ip, len);
+	int rc = lp_link_send_rec(o->link, lp_link_has_mac(o->link) ? o->flows[idx].mac : NULL, ip,
+				  len, g, o->writer);
 
 	if (rc && !m->err) {
 		m->err = rc;
 		snprintf(m->errbuf, m->errlen, "cannot send: %s", lp_link_error(o->link));
 	}
-	if (o->writer)
-		lp_pcapw_write(o->writer, ip, len, lp_clock_ns(CLOCK_REALTIME));
 	return 0;
 }
 
-/* A super-segment of the flow: one send, recorded as its wire segments. */
+static int send_ip(void *ctx, const uint8_t *ip, size_t len)
+{
+	return send_rec(ctx, ip, len, NULL);
+}
+
 static int send_gso(void *ctx, const uint8_t *ip, size_t len, const struct lp_gso *g)
 {
-	struct slot *s = ctx;
-	struct multi *m = s->m;
-	const struct lp_multi_opts *o = m->o;
-	size_t idx = (size_t)(s - m->slots);
-	int rc = lp_link_send_gso(o->link, lp_link_has_mac(o->link) ? o->flows[idx].mac : NULL, ip,
-				  len, g);
-
-	if (rc && !m->err) {
-		m->err = rc;
-		snprintf(m->errbuf, m->errlen, "cannot send: %s", lp_link_error(o->link));
-	}
-	if (o->writer)
-		lp_pcapw_write_gso(o->writer, ip, len, g, lp_clock_ns(CLOCK_REALTIME));
-	return 0;
+	return send_rec(ctx, ip, len, g);
 }
 
 static void deliver(void *ctx, const uint8_t *ip, size_t len, uint64_t now)

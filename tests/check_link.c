@@ -12,6 +12,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +23,11 @@
 #include "tcpliveplay/bytes.h"
 #include "tcpliveplay/icmp.h"
 #include "tcpliveplay/link_tap.h"
+#include "tcpliveplay/pcapw.h"
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/rng.h"
 #include "tcpliveplay/setup.h"
+#include "tmpdir.h"
 
 static const uint8_t our_mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
 static const uint8_t host_mac[6] = { 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee };
@@ -334,6 +337,43 @@ START_TEST(test_gso_refused_traced_once)
 	for (unsigned i = 0; i < 3; i++)
 		ck_assert_uint_eq(trace_len[i], 20 + 20 + (i < 2 ? 1400 : 200));
 	ck_assert_uint_eq(lp_link_gso_segs(r.link), 1);
+	r.link->ops = tap_ops;
+	rig_close(&r);
+}
+END_TEST
+
+/* --write records what was sent, and only that: a send that failed leaves
+ * no record (plain packet or super-segment); one that went is recorded as
+ * its wire segments. */
+START_TEST(test_send_rec_only_sent)
+{
+	char err[256];
+	uint8_t pkt[4096];
+	struct lp_pcapw *w;
+	struct pcap_pkthdr *ph;
+	const u_char *data;
+	struct lp_gso g, plain = { 0 };
+	struct rig r;
+	pcap_t *rd;
+	int m, k = 0;
+
+	rig_refusing(&r);
+	m = gso_packet(pkt, sizeof(pkt), &g);
+	ck_assert_int_eq(lp_pcapw_open(tpath("w.pcap"), &w, err, sizeof(err)), 0);
+	fail_all = true;
+	ck_assert_int_eq(lp_link_send_rec(r.link, NULL, pkt, (size_t)m, &g, w), -ENOBUFS);
+	ck_assert_int_eq(lp_link_send_rec(r.link, NULL, pkt, (size_t)m, NULL, w), -ENOBUFS);
+	ck_assert_int_eq(lp_link_send_rec(r.link, NULL, pkt, (size_t)m, &plain, w), -ENOBUFS);
+	fail_all = false;
+	ck_assert_int_eq(lp_link_send_rec(r.link, NULL, pkt, (size_t)m, &g, w), 0);
+	ck_assert_int_eq(lp_link_send_rec(r.link, NULL, pkt, 60, NULL, NULL), 0);
+	ck_assert_int_eq(lp_pcapw_close(w), 0);
+	rd = pcap_open_offline(tpath("w.pcap"), err);
+	ck_assert_ptr_nonnull(rd);
+	while (pcap_next_ex(rd, &ph, &data) == 1)
+		ck_assert_uint_eq(ph->caplen, 40 + (k++ < 2 ? 1400 : 200));
+	pcap_close(rd);
+	ck_assert_int_eq(k, 3);
 	r.link->ops = tap_ops;
 	rig_close(&r);
 }
@@ -704,6 +744,7 @@ Suite *link_suite(void)
 	Suite *s = suite_create("link");
 	TCase *tc = tcase_create("tap");
 	TCase *su = tcase_create("setup");
+	TCase *tw = tcase_create("write");
 
 	tcase_add_test(tc, test_tap_send_framed);
 	tcase_add_test(tc, test_tap_send_gso_cut);
@@ -719,6 +760,10 @@ Suite *link_suite(void)
 	tcase_add_test(tc, test_tap_mac);
 	tcase_add_test(tc, test_tap_open_bad_name);
 	suite_add_tcase(s, tc);
+	tcase_add_unchecked_fixture(tw, case_setup, case_teardown);
+	tcase_add_checked_fixture(tw, setup, teardown);
+	tcase_add_test(tw, test_send_rec_only_sent);
+	suite_add_tcase(s, tw);
 	tcase_add_test(su, test_setup_prefix);
 	tcase_add_test(su, test_setup_next_addr);
 	suite_add_tcase(s, su);

@@ -23,6 +23,7 @@
 #include "tcpliveplay/pkt.h"
 
 struct lp_link;
+struct lp_pcapw;
 
 /* What a link carries for us. */
 struct lp_link_cfg {
@@ -97,6 +98,11 @@ unsigned lp_link_gso_segs(const struct lp_link *l);
  * offload). 0 or a negative errno. */
 int lp_link_send_gso(struct lp_link *l, const uint8_t *mac, const uint8_t *ip, size_t len,
 		     const struct lp_gso *g);
+
+/* lp_link_send_gso(), and once sent (only then), the packet recorded in w
+ * (--write; NULL: none) as its wire segments. 0 or a negative errno. */
+int lp_link_send_rec(struct lp_link *l, const uint8_t *mac, const uint8_t *ip, size_t len,
+		     const struct lp_gso *g, struct lp_pcapw *w);
 
 /* Handle the packets waiting, one batch (up to 32) per call; call it again
  * while the descriptor polls readable. The connection's go to rx, neighbour
