@@ -19,6 +19,7 @@ struct live {
 	struct lp_fwire *fw;       /* the fault plan between the engine and the link */
 	struct lp_link *link;
 	struct lp_pcapw *writer;
+	int send_rc;       /* the link's first send error (sent()) */
 	uint64_t base;     /* the engine's clock counts from here, so logs start at 0 */
 	uint8_t buf[PKT_BUF];
 };
@@ -45,12 +46,21 @@ static void deliver(void *ctx, const uint8_t *ip, size_t len, uint64_t now)
 	lp_engine_input(lv->eng, ip, len, now);
 }
 
+/* A send's result; the first error is kept: flush_out() then says that
+ * the link failed, not the engine. */
+static int sent(struct live *lv, int rc)
+{
+	if (rc && !lv->send_rc)
+		lv->send_rc = rc;
+	return rc;
+}
+
 /* What the faults let go is sent and, once sent, recorded. */
 static int send_ip(void *ctx, const uint8_t *ip, size_t len)
 {
 	struct live *lv = ctx;
 
-	return lp_link_send_rec(lv->link, NULL, ip, len, NULL, lv->writer);
+	return sent(lv, lp_link_send_rec(lv->link, NULL, ip, len, NULL, lv->writer));
 }
 
 /* A super-segment: one send, recorded as its wire segments. */
@@ -58,7 +68,7 @@ static int send_gso(void *ctx, const uint8_t *ip, size_t len, const struct lp_gs
 {
 	struct live *lv = ctx;
 
-	return lp_link_send_rec(lv->link, NULL, ip, len, g, lv->writer);
+	return sent(lv, lp_link_send_rec(lv->link, NULL, ip, len, g, lv->writer));
 }
 
 static int flush_out(struct live *lv, char *err, size_t errlen)
@@ -69,11 +79,11 @@ static int flush_out(struct live *lv, char *err, size_t errlen)
 		n = lp_fwire_flush(lv->fw, lv->eng, lv->buf, sizeof(lv->buf), lp_link_gso_segs(lv->link),
 				   FLUSH_MAX, mono_ns(lv));
 	while (n == FLUSH_MAX);
-	if (n < 0) {
+	if (n < 0 && lv->send_rc)
 		snprintf(err, errlen, "cannot send: %s", lp_link_error(lv->link));
-		return n;
-	}
-	return 0;
+	else if (n < 0)
+		snprintf(err, errlen, "cannot build a packet to send: %s", strerror(-n));
+	return n < 0 ? n : 0;
 }
 
 int lp_live_run(const struct lp_flow *fl, struct lp_live_opts *o, struct lp_report *r, char *err,
