@@ -565,6 +565,17 @@ START_TEST(test_recovery_cwnd_bound)
 }
 END_TEST
 
+/* The peer acknowledges up to ack (a window of 65535): what the engine
+ * sends then, in bytes. */
+static uint64_t ack_sends(struct harness *h, uint64_t ack)
+{
+	size_t mark = h->nout;
+
+	h_push(h, LP_TH_ACK, 0, ack, 65535, NULL, 0);
+	h_pull(h);
+	return out_bytes(h, mark);
+}
+
 /* Slow start after an RTO (RFC 3465's limit L): one cumulative ACK for
  * all that the receiver had queued grows cwnd by 2 SMSS, not from 1 SMSS
  * to ssthresh at once (a burst at line rate); once what was in flight at
@@ -592,16 +603,10 @@ START_TEST(test_rto_slow_start_limit)
 	ck_assert_uint_eq(h_off(&h, mark), 14480);
 	/* The peer had all the rest: one ACK for the 20 segments. */
 	h.now += MS;
-	mark = h.nout;
-	h_push(&h, LP_TH_ACK, 0, 30 * 1448, 65535, NULL, 0);
-	h_pull(&h);
-	ck_assert_uint_eq(out_bytes(&h, mark), 3 * 1448);
+	ck_assert_uint_eq(ack_sends(&h, 30 * 1448), 3 * 1448);
 	/* One ACK for those 3: cwnd 6 SMSS. */
 	h.now += MS;
-	mark = h.nout;
-	h_push(&h, LP_TH_ACK, 0, 33 * 1448, 65535, NULL, 0);
-	h_pull(&h);
-	ck_assert_uint_eq(out_bytes(&h, mark), 6 * 1448);
+	ck_assert_uint_eq(ack_sends(&h, 33 * 1448), 6 * 1448);
 	done(&h);
 }
 END_TEST
@@ -627,10 +632,7 @@ START_TEST(test_slow_start_sacked_once)
 	/* Segment 0 arrives: the ACK covers 3 segments, 1 newly delivered,
 	 * cwnd 11 SMSS; 8 in flight, 3 more go (5 if the SACKed two counted
 	 * again). */
-	mark = h.nout;
-	h_push(&h, LP_TH_ACK, 0, 3 * 1448, 65535, NULL, 0);
-	h_pull(&h);
-	ck_assert_uint_eq(out_bytes(&h, mark), 3 * 1448);
+	ck_assert_uint_eq(ack_sends(&h, 3 * 1448), 3 * 1448);
 	done(&h);
 }
 END_TEST

@@ -207,19 +207,15 @@ START_TEST(test_tap_send_framed)
 }
 END_TEST
 
-/* A super-segment on a link without segmentation offload (a TAP): cut here
- * into its wire segments, each framed and sent on its own. */
-START_TEST(test_tap_send_gso_cut)
-{
-	uint8_t payload[3000], pkt[4096], f[2048];
-	struct lp_seg s, p;
-	struct lp_gso g;
-	struct rig r;
-	ssize_t n;
-	int m, k = 0;
+/* A super-segment of 3000 bytes (gso_payload) from 198.18.0.2:50000 to
+ * the host, cut at 1400: 3 wire segments. */
+static uint8_t gso_payload[3000];
 
-	rig_open(&r, AF_INET, false);
-	ck_assert_uint_eq(lp_link_gso_segs(r.link), 1);
+static int gso_packet(uint8_t *pkt, size_t cap, struct lp_gso *g)
+{
+	struct lp_seg s;
+	int m;
+
 	memset(&s, 0, sizeof(s));
 	s.family = AF_INET;
 	inet_pton(AF_INET, "198.18.0.2", s.src);
@@ -228,19 +224,36 @@ START_TEST(test_tap_send_gso_cut)
 	s.dport = 8000;
 	s.seq = 1000;
 	s.flags = LP_TH_ACK | LP_TH_PSH;
-	for (size_t i = 0; i < sizeof(payload); i++)
-		payload[i] = (uint8_t)i;
-	s.payload = payload;
-	s.len = sizeof(payload);
-	m = lp_pkt_build_gso(pkt, sizeof(pkt), &s, 1400, &g);
+	for (size_t i = 0; i < sizeof(gso_payload); i++)
+		gso_payload[i] = (uint8_t)i;
+	s.payload = gso_payload;
+	s.len = sizeof(gso_payload);
+	m = lp_pkt_build_gso(pkt, cap, &s, 1400, g);
 	ck_assert_int_gt(m, 0);
+	return m;
+}
+
+/* A super-segment on a link without segmentation offload (a TAP): cut here
+ * into its wire segments, each framed and sent on its own. */
+START_TEST(test_tap_send_gso_cut)
+{
+	uint8_t pkt[4096], f[2048];
+	struct lp_seg p;
+	struct lp_gso g;
+	struct rig r;
+	ssize_t n;
+	int m, k = 0;
+
+	rig_open(&r, AF_INET, false);
+	ck_assert_uint_eq(lp_link_gso_segs(r.link), 1);
+	m = gso_packet(pkt, sizeof(pkt), &g);
 	ck_assert_int_eq(lp_link_send_gso(r.link, NULL, pkt, (size_t)m, &g), 0);
 	while ((n = host_reads(&r, f, sizeof(f))) > 0) {
 		ck_assert_mem_eq(f, host_mac, 6);
 		ck_assert_int_eq(lp_pkt_parse(f + 14, (size_t)n - 14, &p), 0);
 		ck_assert_uint_eq(p.seq, 1000 + 1400 * (uint32_t)k);
 		ck_assert_uint_eq(p.len, k < 2 ? 1400 : 200);
-		ck_assert_mem_eq(p.payload, payload + 1400 * k, p.len);
+		ck_assert_mem_eq(p.payload, gso_payload + 1400 * k, p.len);
 		k++;
 	}
 	ck_assert_int_eq(k, 3);
@@ -293,28 +306,6 @@ static void rig_refusing(struct rig *r)
 	fail_all = false;
 	ntrace = 0;
 	lp_link_set_trace(r->link, on_trace, NULL);
-}
-
-/* A super-segment of 3000 bytes cut at 1400 (3 wire segments). */
-static int gso_packet(uint8_t *pkt, size_t cap, struct lp_gso *g)
-{
-	static uint8_t payload[3000];
-	struct lp_seg s;
-	int m;
-
-	memset(&s, 0, sizeof(s));
-	s.family = AF_INET;
-	inet_pton(AF_INET, "198.18.0.2", s.src);
-	inet_pton(AF_INET, "198.18.0.1", s.dst);
-	s.sport = 50000;
-	s.dport = 8000;
-	s.seq = 1000;
-	s.flags = LP_TH_ACK | LP_TH_PSH;
-	s.payload = payload;
-	s.len = sizeof(payload);
-	m = lp_pkt_build_gso(pkt, cap, &s, 1400, g);
-	ck_assert_int_gt(m, 0);
-	return m;
 }
 
 /* A kernel that refuses the offload's header: the super-segment goes cut
