@@ -7,6 +7,8 @@
  * (engine_int.h says who does what).
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -396,6 +398,19 @@ void eng_progress(struct lp_engine *e)
 	finish_check(e);
 }
 
+/* Our stream's bytes the peer's captured reset acknowledged (0 when it
+ * acknowledged nothing). */
+static uint64_t captured_rst_ack(const struct lp_engine *e)
+{
+	for (size_t i = e->fl->nsegs; i-- > 0;) {
+		const struct lp_segment *g = &e->fl->segs[i];
+
+		if (g->dir == e->peer && (g->flags & LP_TH_RST))
+			return (g->flags & LP_TH_ACK) ? g->ack : 0;
+	}
+	return 0;
+}
+
 /* A reset from the peer is the captured end when the capture shows one and
  * every byte (and the FIN) it shows from the peer before it came: when it
  * comes relative to our own bytes still unsent or unacknowledged may differ
@@ -405,17 +420,30 @@ void eng_progress(struct lp_engine *e)
 void eng_peer_reset(struct lp_engine *e)
 {
 	const struct lp_stream *ps = &e->fl->dir[e->peer];
+	uint64_t sent, contig, had;
 
 	e->tcp = T_CLOSED;
 	e->st.peer_reset = true;
 	if (e->state != LP_ENGINE_RUNNING)
 		return;
-	if (ps->rst && eng_have(e) >= e->peer_len && (!ps->fin || e->peer_fin)) {
-		e->peer_fin = true;
-		eng_done(e, "reset by peer, as captured");
+	if (!ps->rst || eng_have(e) < e->peer_len || (ps->fin && !e->peer_fin)) {
+		eng_fail(e, "reset by peer");
 		return;
 	}
-	eng_fail(e, "reset by peer");
+	e->peer_fin = true;
+	/* An abort without a FIN before it (a host or a middlebox that resets
+	 * on something we send) is as captured only once we have sent what
+	 * the peer had from us when it reset in the capture. */
+	sent = eng_wire_to_capture(e, e->snd_max, &contig);
+	had = ps->fin ? 0 : captured_rst_ack(e);
+	if (sent < had) {
+		snprintf(e->why, sizeof(e->why), "peer reset before %c%" PRIu32 " (the capture shows the reset "
+			 "after it)", e->me == LP_C2S ? 'C' : 'S', tx_label_at(e, sent));
+		eng_diverge(e, 0, 0, 0, -1, e->why);
+		eng_done(e, NULL);
+		return;
+	}
+	eng_done(e, "reset by peer, as captured");
 }
 
 /* The window faults of our side in the plan: the window cap, and where each

@@ -208,7 +208,10 @@ static void on_data(struct lp_engine *e, int64_t soff, const uint8_t *p, uint64_
 	uint64_t wend = e->rcv_nxt + rx_wnd_accept(e);
 	uint64_t off;
 
+	/* The peer's data starts the wait anew: its patience, and the
+	 * keepalives that count as evidence in it. */
 	e->expect_at = 0;
+	e->ka_sent = 0;
 	if (e->peer_fin) {
 		e->ack_now = true;
 		return;

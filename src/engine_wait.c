@@ -24,7 +24,9 @@
 void wait_update(struct lp_engine *e, bool waiting)
 {
 	if (!waiting) {
+		/* Keepalives count for the wait they were sent in. */
 		e->expect_at = e->ka_at = 0;
+		e->ka_sent = e->ka_unanswered = 0;
 		return;
 	}
 	if (!e->expect_at && e->cfg.expect_timeout_ms)

@@ -254,7 +254,10 @@ bool lp_flow_refused(const struct lp_flow *fl)
 {
 	const struct lp_stream *c = &fl->dir[LP_C2S], *sv = &fl->dir[LP_S2C];
 
-	return c->syn && !sv->syn && sv->rst && !sv->len && !c->len && !c->fin;
+	/* Without payload or FIN, the client's only retransmissions are its
+	 * SYN's: every client packet a SYN. */
+	return c->syn && !sv->syn && sv->rst && !sv->len && !c->len && !c->fin &&
+	       c->packets == 1 + c->retransmissions;
 }
 
 const char *lp_endpoint_str(const struct lp_endpoint *ep, char *buf, size_t len)

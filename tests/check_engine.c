@@ -784,6 +784,7 @@ static struct tflow *refused_flow(void)
 	t->fl.dir[1].syn = false;
 	t->fl.dir[1].opts.seen = false;
 	t->fl.notes |= LP_NOTE_NO_SYNACK;
+	t->fl.dir[0].packets = 1;
 	tf_seg(t, 1, 0, LP_TH_RST, -1);
 	return t;
 }
@@ -898,6 +899,42 @@ START_TEST(test_peer_reset_midupload)
 			lp_engine_stats(h.e, &st);
 			ck_assert_uint_eq(st.ndivergences, 0);
 		}
+		lp_engine_free(h.e);
+		tf_free(t);
+	}
+}
+END_TEST
+
+/* A captured abort (a reset with no FIN before it) after C2: a reset that
+ * comes before C2 left is not the captured one (diverged); one after it
+ * is (matched). */
+START_TEST(test_peer_reset_before_ours)
+{
+	for (int late = 0; late < 2; late++) {
+		struct tflow *t = tf_new(AF_INET, 400, 200);
+		struct harness h;
+		struct lp_tcpopts o = { .has_mss = true, .mss = 1460 };
+		struct lp_engine_stats st;
+
+		tf_seg(t, 0, 100, LP_TH_PSH, -1);
+		tf_seg(t, 1, 200, LP_TH_PSH, -1);
+		tf_seg(t, 0, 300, LP_TH_PSH, -1);
+		tf_seg(t, 1, 0, LP_TH_RST, -1);
+		h_start(&h, t, LP_ROLE_CLIENT);
+		h_new(&h);
+		h_connect(&h, &o, 65535);
+		ck_assert_uint_eq(out_bytes(&h, 0), 100);
+		h_push(&h, LP_TH_ACK | LP_TH_PSH, 0, 100, 65535, t->bytes[1], 200);
+		if (late) {
+			h_pull(&h);
+			ck_assert_uint_eq(out_bytes(&h, 0), 400);
+		}
+		h_push(&h, LP_TH_RST | LP_TH_ACK, 200, late ? 400 : 100, 0, NULL, 0);
+		ck_assert_int_eq(lp_engine_state(h.e), LP_ENGINE_DONE);
+		lp_engine_stats(h.e, &st);
+		ck_assert_uint_eq(st.ndivergences, late ? 0 : 1);
+		if (!late)
+			ck_assert_str_eq(h.last_div.reason, "peer reset before C2 (the capture shows the reset after it)");
 		lp_engine_free(h.e);
 		tf_free(t);
 	}
@@ -1251,6 +1288,7 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, test_refused_capture);
 	tcase_add_test(tc, test_refused_server);
 	tcase_add_test(tc, test_peer_reset_midupload);
+	tcase_add_test(tc, test_peer_reset_before_ours);
 	tcase_add_test(tc, test_ignores_strangers);
 	tcase_add_test(tc, test_match_bytes);
 	tcase_add_test(tc, test_random_input);

@@ -553,6 +553,28 @@ START_TEST(missing_synack)
 }
 END_TEST
 
+/* A refusal: the client's SYN (sent twice), the server's <RST,ACK>, nothing
+ * else. The same with the client's ACK of a SYN-ACK the capture missed is a
+ * connection that was accepted, then reset: not refused. */
+START_TEST(refused_or_synack_missed)
+{
+	struct pg_pkt p[4];
+	struct lp_flows *fs;
+
+	p[0] = (struct pg_pkt){ .dir = PG_C, .flags = PG_SYN, .opts = C_SYNOPTS, .optlen = 20, .window = 64240 };
+	p[1] = p[0];
+	p[2] = (struct pg_pkt){ .dir = PG_S, .flags = PG_RST | PG_ACK, .ack = 1 };
+	fs = load_conv(PG_ETH, &conv4, p, 3, NULL);
+	ck_assert(lp_flow_refused(only(fs)));
+	lp_flows_free(fs);
+	p[1] = (struct pg_pkt){ .dir = PG_C, .flags = PG_ACK, .seq = 1, .ack = 1 };
+	p[2] = (struct pg_pkt){ .dir = PG_S, .flags = PG_RST, .seq = 1 };
+	fs = load_conv(PG_ETH, &conv4, p, 3, NULL);
+	ck_assert(!lp_flow_refused(only(fs)));
+	lp_flows_free(fs);
+}
+END_TEST
+
 /* No handshake at all: the higher port is the client, and it says so. */
 START_TEST(midstream_higher_port_is_client)
 {
@@ -2266,6 +2288,7 @@ Suite *flow_suite(void)
 	tcase_add_test(th, reordered_handshake);
 	tcase_add_test(th, missing_syn);
 	tcase_add_test(th, missing_synack);
+	tcase_add_test(th, refused_or_synack_missed);
 	tcase_add_test(th, midstream_higher_port_is_client);
 	tcase_add_test(th, midstream_guess_follows_port);
 	tcase_add_test(th, midstream_earlier_bytes_later);

@@ -199,9 +199,10 @@ int lp_stream_write(const struct lp_stream *st, const char *path);
 /* The first hole of either stream (client first), or false if none. */
 bool lp_flow_first_hole(const struct lp_flow *fl, enum lp_dir *dir, struct lp_hole *hole);
 
-/* Was the connection refused? The client's SYN, no SYN-ACK, the server's
- * reset, and no byte either way: what a host without a listener on the
- * port answers (RFC 9293 3.10.7.1). */
+/* Was the connection refused? The client's SYN (and its retransmissions:
+ * nothing else from the client, so no ACK of a SYN-ACK the capture missed),
+ * no SYN-ACK, the server's reset, and no byte either way: what a host
+ * without a listener on the port answers (RFC 9293 3.10.7.1). */
 bool lp_flow_refused(const struct lp_flow *fl);
 
 /* An IPv4 or IPv6 address in text into ep (port 0). 0 or -EINVAL. */
