@@ -230,6 +230,13 @@ static void flush(struct multi *m, size_t idx, uint64_t now)
 	int n = lp_fwire_flush(s->fw, s->eng, m->buf, sizeof(m->buf), lp_link_gso_segs(m->o->link),
 			       MAX_BURST, now);
 
+	/* The engine could not build a packet (send_rec() keeps the link's
+	 * errors): the run ends, as on a link error. */
+	if (n < 0 && !m->err) {
+		m->err = n;
+		snprintf(m->errbuf, m->errlen, "flow %u: cannot build a packet to send: %s",
+			 m->o->flows[idx].fl->id, strerror(-n));
+	}
 	if (lp_engine_state(s->eng) != LP_ENGINE_RUNNING) {
 		end_flow(m, idx, NULL, now);
 		return;
