@@ -49,7 +49,8 @@ int lp_capfile_from_fd(int fd, const struct lp_inflate_limit *lim, struct lp_cap
 int lp_capfile_from_mem(const void *p, size_t n, const struct lp_inflate_limit *lim, struct lp_capfile *cf,
 			char *err, size_t errlen);
 
-/* The bytes before offset upto will not be read again: their pages may go. */
+/* The bytes before offset upto are done with for now: in a big mapping their
+ * pages may go (read again later, they fault back in). */
 void lp_capfile_release(struct lp_capfile *cf, size_t upto);
 
 void lp_capfile_close(struct lp_capfile *cf);
