@@ -522,12 +522,22 @@ void lp_fault_plan_note(struct lp_fault_plan *p, const struct lp_fault_fired *f)
 		p->log[p->nlog++] = *f;
 }
 
+const char *lp_fault_fired_segment(const struct lp_fault_fired *f, char *buf, size_t len)
+{
+	if (f->label)
+		snprintf(buf, len, "%c%u", f->dir == LP_C2S ? 'C' : 'S', f->label);
+	else
+		snprintf(buf, len, "%s", f->ctl & LP_TH_SYN ? "SYN" : f->ctl & LP_TH_FIN ? "FIN" : "");
+	return buf;
+}
+
 const char *lp_fault_fired_str(const struct lp_fault_fired *f, char *buf, size_t len)
 {
+	char seg[16];
 	int n = snprintf(buf, len, "%s:%s", side_str(f->side), lp_fault_kind_str(f->kind));
 
-	if (n > 0 && (size_t)n < len && f->label)
-		snprintf(buf + n, len - (size_t)n, ":%c%u", f->dir == LP_C2S ? 'C' : 'S', f->label);
+	if (n > 0 && (size_t)n < len && lp_fault_fired_segment(f, seg, sizeof(seg))[0])
+		snprintf(buf + n, len - (size_t)n, ":%s", seg);
 	return buf;
 }
 
@@ -548,11 +558,11 @@ void lp_fault_emit(const struct lp_fault_fired *f, lp_event_fn cb, void *ctx)
 	cb(ctx, &ev);
 }
 
-static void fire(struct lp_fault_plan *p, const struct fault *f, uint32_t label, uint64_t now,
-		 struct lp_fault_fired *out)
+static void fire(struct lp_fault_plan *p, const struct fault *f, uint32_t label, uint8_t ctl,
+		 uint64_t now, struct lp_fault_fired *out)
 {
 	struct lp_fault_fired ff = {
-		.side = f->side, .kind = f->kind, .dir = f->ldir, .label = label, .at_ns = now,
+		.side = f->side, .kind = f->kind, .dir = f->ldir, .label = label, .ctl = ctl, .at_ns = now,
 	};
 
 	lp_fault_plan_note(p, &ff);
@@ -569,7 +579,7 @@ enum lp_fault_kind lp_fault_app_action(struct lp_fault_plan *p, enum lp_fault_si
 		if (f->side != side || f->seg != label || f->used || kind_place(f->kind) != LP_FAULT_ON_APP)
 			continue;
 		f->used = true;
-		fire(p, f, label, now_ns, NULL);
+		fire(p, f, label, 0, now_ns, NULL);
 		*arg = f->arg;
 		return f->kind;
 	}
@@ -636,7 +646,7 @@ void lp_fault_wire(struct lp_fault_plan *p, enum lp_fault_side side, const struc
 				v->copies = 2;
 			else
 				v->reorder = true;
-			fire(p, f, pk->label, now_ns, out);
+			fire(p, f, pk->label, pk->label ? 0 : pk->ctl, now_ns, out);
 			v->fired++;
 			continue;
 		}
@@ -660,7 +670,7 @@ void lp_fault_wire(struct lp_fault_plan *p, enum lp_fault_side side, const struc
 			break;
 		}
 		f->used = true;
-		fire(p, f, f->seg, now_ns, out);
+		fire(p, f, f->seg, 0, now_ns, out);
 		v->fired++;
 	}
 }
@@ -671,6 +681,7 @@ void lp_fault_pkt_from(struct lp_fault_pkt *fp, const struct lp_pktinfo *pi, str
 	fp->last = pi->last;
 	fp->label = pi->label;
 	fp->seqspace = pi->len || (pi->flags & (LP_TH_SYN | LP_TH_FIN));
+	fp->ctl = pi->flags & (LP_TH_SYN | LP_TH_FIN);
 	fp->key = fp->seqspace ? lp_fault_key(k, pi->seq_off, pi->ack_off, pi->len, pi->flags) : 0;
 }
 
@@ -798,7 +809,7 @@ int lp_fault_icmp(struct lp_fault_plan *p, enum lp_fault_side side, const uint8_
 		if (n <= 0)
 			return n;
 		f->used = !mtu;
-		fire(p, f, mtu ? pi->label : f->seg, now_ns, what);
+		fire(p, f, mtu ? pi->label : f->seg, 0, now_ns, what);
 		return n;
 	}
 	return 0;

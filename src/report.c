@@ -115,7 +115,7 @@ void lp_report_add_faults(struct lp_report *r, const struct lp_fault_plan *p)
 			rf->side = f->side;
 			rf->kind = f->kind;
 			rf->at_ns = f->at_ns;
-			lp_segment_label(f->dir, f->label, rf->segment, sizeof(rf->segment));
+			lp_fault_fired_segment(f, rf->segment, sizeof(rf->segment));
 		}
 	}
 	if (end) {

@@ -210,6 +210,28 @@ START_TEST(test_fire_probability)
 		lp_fault_wire(p, LP_FAULT_CLIENT, &a, 0, &v);
 		ck_assert_uint_eq(v.fired, 0);
 	}
+	/* One that hits a SYN or a FIN (no label) names it; a data segment
+	 * its label. */
+	for (int i = 0, syn = 0, fin = 0; syn < 3 || fin < 3; i++) {
+		struct lp_fault_pkt a = pk(0, 0, (uint64_t)i * 104729);
+		char seg[16], name[48];
+
+		ck_assert_int_lt(i, 100000);
+		a.ctl = i % 2 ? LP_TH_SYN : LP_TH_FIN;
+		lp_fault_wire(p, LP_FAULT_CLIENT, &a, 0, &v);
+		if (!v.fired)
+			continue;
+		ck_assert_str_eq(lp_fault_fired_segment(&v.what[0], seg, sizeof(seg)), i % 2 ? "SYN" : "FIN");
+		ck_assert_ptr_nonnull(strstr(lp_fault_fired_str(&v.what[0], name, sizeof(name)), i % 2 ? ":SYN" : ":FIN"));
+		*(i % 2 ? &syn : &fin) += 1;
+	}
+	{
+		struct lp_fault_fired f = { .side = LP_FAULT_SERVER, .kind = LP_FAULT_DROP, .dir = LP_S2C, .label = 3,
+					    .ctl = LP_TH_FIN };
+		char seg[16];
+
+		ck_assert_str_eq(lp_fault_fired_segment(&f, seg, sizeof(seg)), "S3");
+	}
 	lp_fault_plan_free(p);
 	lp_fault_plan_free(q);
 }

@@ -106,6 +106,7 @@ struct lp_fault_fired {
 	enum lp_fault_kind kind;
 	uint8_t dir;
 	uint32_t label;
+	uint8_t ctl;         /* label 0: the LP_TH_SYN or LP_TH_FIN of the packet hit */
 	uint64_t at_ns;
 };
 
@@ -116,7 +117,10 @@ size_t lp_fault_plan_nlog(const struct lp_fault_plan *p);
 const struct lp_fault_fired *lp_fault_plan_log(const struct lp_fault_plan *p, size_t i);
 /* Count and log one firing made outside this module (window faults). */
 void lp_fault_plan_note(struct lp_fault_plan *p, const struct lp_fault_fired *f);
-/* "client:drop:C3", "server:loss" into buf. */
+/* The segment f hit: "C3", "SYN" or "FIN" for a packet without a label
+ * (probabilistic faults), "" when none. */
+const char *lp_fault_fired_segment(const struct lp_fault_fired *f, char *buf, size_t len);
+/* "client:drop:C3", "server:loss:SYN", "server:loss" into buf. */
 const char *lp_fault_fired_str(const struct lp_fault_fired *f, char *buf, size_t len);
 /* Tell cb (may be NULL) that f fired: an LP_EV_FAULT event of f's side. */
 void lp_fault_emit(const struct lp_fault_fired *f, lp_event_fn cb, void *ctx);
@@ -146,6 +150,7 @@ struct lp_fault_pkt {
 	uint32_t label;
 	uint64_t key;
 	bool seqspace;            /* it carries data, a SYN or a FIN */
+	uint8_t ctl;              /* its SYN and FIN flags */
 };
 
 /* The lp_fault_pkt of what an engine said of a packet, keyed in k. */
