@@ -192,21 +192,24 @@ static void drop_session(struct server *sv, struct session *s)
 	session_free(s);
 }
 
-static int send_ip(struct server *sv, const uint8_t *mac, const uint8_t *ip, size_t len)
+/* A packet (g NULL) or a super-segment to mac; the link's first error is
+ * kept. */
+static int send_ip(struct server *sv, const uint8_t *mac, const uint8_t *ip, size_t len,
+		   const struct lp_gso *g)
 {
-	int rc = lp_link_send_to(sv->o->link, mac, ip, len);
+	int rc = lp_link_send_gso(sv->o->link, mac, ip, len, g);
 
 	if (rc && !sv->err)
 		sv->err = rc;
 	return rc;
 }
 
-/* What the session's faults let go. */
-static int session_send(void *ctx, const uint8_t *ip, size_t len)
+/* What the session's faults let go, a super-segment in one send. */
+static int session_send(void *ctx, const uint8_t *ip, size_t len, const struct lp_gso *g)
 {
 	struct session *s = ctx;
 
-	send_ip(s->sv, s->mac, ip, len);
+	send_ip(s->sv, s->mac, ip, len, g);
 	return 0;
 }
 
@@ -215,17 +218,6 @@ static void session_deliver(void *ctx, const uint8_t *ip, size_t len, uint64_t n
 	struct session *s = ctx;
 
 	lp_engine_input(s->eng, ip, len, now);
-}
-
-/* A super-segment of the session: one send. */
-static int session_send_gso(void *ctx, const uint8_t *ip, size_t len, const struct lp_gso *g)
-{
-	struct session *s = ctx;
-	int rc = lp_link_send_gso(s->sv->o->link, s->mac, ip, len, g);
-
-	if (rc && !s->sv->err)
-		s->sv->err = rc;
-	return 0;
 }
 
 /* Move what the engine has to send through the wire faults. */
@@ -357,7 +349,7 @@ static int new_session(struct server *sv, const struct lp_endpoint *client, cons
 	fc.local = LP_FAULT_SERVER;
 	fc.e = s->eng;
 	fc.io.send = session_send;
-	fc.io.send_gso = session_send_gso;
+	fc.io.gso = true;
 	fc.io.deliver = session_deliver;
 	fc.io.ctx = s;
 	fc.on_event = cfg.on_event;
@@ -386,7 +378,7 @@ static void send_rst(struct server *sv, const uint8_t *mac, const uint8_t *ip, s
 	uint8_t out[LP_PKT_MAXHDR];
 	int n = lp_host_rst(ip, len, out, sizeof(out));
 
-	if (n > 0 && !send_ip(sv, mac, out, (size_t)n))
+	if (n > 0 && !send_ip(sv, mac, out, (size_t)n, NULL))
 		sv->sum->resets++;
 }
 
@@ -536,7 +528,7 @@ static void on_other(void *ctx, const uint8_t *ip, size_t len)
 		return;
 	}
 	n = lp_host_echo_reply(ip, len, out, sizeof(out));
-	if (n > 0 && !send_ip(sv, mac, out, (size_t)n))
+	if (n > 0 && !send_ip(sv, mac, out, (size_t)n, NULL))
 		sv->sum->echoes++;
 }
 

@@ -80,7 +80,7 @@ static void pass(struct lp_fwire *fw, enum way w, const uint8_t *ip, size_t len,
 		fw->c.io.deliver(fw->c.io.ctx, ip, len, now);
 		return;
 	}
-	rc = fw->c.io.send(fw->c.io.ctx, ip, len);
+	rc = fw->c.io.send(fw->c.io.ctx, ip, len, NULL);
 	if (rc && !fw->err)
 		fw->err = rc;
 }
@@ -266,7 +266,7 @@ int lp_fwire_flush(struct lp_fwire *fw, struct lp_engine *e, uint8_t *buf, size_
 	int rc = lp_fwire_run(fw, now_ns);
 	size_t k;
 
-	if (!fw->c.io.send_gso || fw->faults[OUT] || fw->path)
+	if (!fw->c.io.gso || fw->faults[OUT] || fw->path)
 		gso_segs = 1;
 	for (k = 0; !rc && k < max; k++) {
 		struct lp_gso g;
@@ -275,7 +275,7 @@ int lp_fwire_flush(struct lp_fwire *fw, struct lp_engine *e, uint8_t *buf, size_
 		if (n <= 0)
 			return n < 0 ? n : (int)k;
 		if (g.seg_len)
-			rc = fw->c.io.send_gso(fw->c.io.ctx, buf, (size_t)n, &g);
+			rc = fw->c.io.send(fw->c.io.ctx, buf, (size_t)n, &g);
 		else
 			rc = lp_fwire_out(fw, buf, (size_t)n, now_ns);
 	}

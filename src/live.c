@@ -55,16 +55,9 @@ static int sent(struct live *lv, int rc)
 	return rc;
 }
 
-/* What the faults let go is sent and, once sent, recorded. */
-static int send_ip(void *ctx, const uint8_t *ip, size_t len)
-{
-	struct live *lv = ctx;
-
-	return sent(lv, lp_link_send_rec(lv->link, NULL, ip, len, NULL, lv->writer));
-}
-
-/* A super-segment: one send, recorded as its wire segments. */
-static int send_gso(void *ctx, const uint8_t *ip, size_t len, const struct lp_gso *g)
+/* What the faults let go (a super-segment too) is sent and, once sent,
+ * recorded (a super-segment as its wire segments). */
+static int send_ip(void *ctx, const uint8_t *ip, size_t len, const struct lp_gso *g)
 {
 	struct live *lv = ctx;
 
@@ -93,7 +86,7 @@ int lp_live_run(const struct lp_flow *fl, struct lp_live_opts *o, struct lp_repo
 	struct lp_engine_cfg cfg = o->engine;
 	struct lp_fwire_cfg fc = {
 		.plan = cfg.faults,
-		.io = { .send = send_ip, .send_gso = send_gso, .deliver = deliver, .ctx = &lv },
+		.io = { .send = send_ip, .gso = true, .deliver = deliver, .ctx = &lv },
 		.on_event = cfg.on_event, .ctx = cfg.ctx,
 	};
 	uint64_t start, deadline, next_progress;

@@ -183,8 +183,9 @@ static void end_flow(struct multi *m, size_t idx, const char *why, uint64_t now)
 
 /* What the flow's faults let go (a super-segment too): sent and, once
  * sent, recorded. */
-static int send_rec(struct slot *s, const uint8_t *ip, size_t len, const struct lp_gso *g)
+static int send_ip(void *ctx, const uint8_t *ip, size_t len, const struct lp_gso *g)
 {
+	struct slot *s = ctx;
 	struct multi *m = s->m;
 	const struct lp_multi_opts *o = m->o;
 	size_t idx = (size_t)(s - m->slots);
@@ -196,16 +197,6 @@ static int send_rec(struct slot *s, const uint8_t *ip, size_t len, const struct 
 		snprintf(m->errbuf, m->errlen, "cannot send: %s", lp_link_error(o->link));
 	}
 	return 0;
-}
-
-static int send_ip(void *ctx, const uint8_t *ip, size_t len)
-{
-	return send_rec(ctx, ip, len, NULL);
-}
-
-static int send_gso(void *ctx, const uint8_t *ip, size_t len, const struct lp_gso *g)
-{
-	return send_rec(ctx, ip, len, g);
 }
 
 static void deliver(void *ctx, const uint8_t *ip, size_t len, uint64_t now)
@@ -230,7 +221,7 @@ static void flush(struct multi *m, size_t idx, uint64_t now)
 	int n = lp_fwire_flush(s->fw, s->eng, m->buf, sizeof(m->buf), lp_link_gso_segs(m->o->link),
 			       MAX_BURST, now);
 
-	/* The engine could not build a packet (send_rec() keeps the link's
+	/* The engine could not build a packet (send_ip() keeps the link's
 	 * errors): the run ends, as on a link error. */
 	if (n < 0 && !m->err) {
 		m->err = n;
@@ -261,7 +252,7 @@ static int start_flow(struct multi *m, size_t idx, uint64_t now)
 	struct lp_engine_cfg cfg = o->engine;
 	struct lp_fwire_cfg fc = {
 		.plan = mf->faults, .local = LP_FAULT_CLIENT,
-		.io = { .send = send_ip, .send_gso = send_gso, .deliver = deliver, .ctx = s },
+		.io = { .send = send_ip, .gso = true, .deliver = deliver, .ctx = s },
 	};
 	int rc;
 

@@ -27,9 +27,10 @@ struct lp_fwire;
 
 /* Where packets go once the faults let them. */
 struct lp_fwire_io {
-	int (*send)(void *ctx, const uint8_t *ip, size_t len);    /* to the wire: 0 or -errno */
-	/* A super-segment to the wire (lp_fwire_flush()), or NULL: none. */
-	int (*send_gso)(void *ctx, const uint8_t *ip, size_t len, const struct lp_gso *g);
+	/* To the wire: a packet (g NULL), or with gso a super-segment
+	 * (lp_fwire_flush()). 0 or -errno. */
+	int (*send)(void *ctx, const uint8_t *ip, size_t len, const struct lp_gso *g);
+	bool gso;                                                  /* send takes super-segments */
 	void (*deliver)(void *ctx, const uint8_t *ip, size_t len, uint64_t now_ns); /* to the engine */
 	void *ctx;
 };
@@ -63,9 +64,9 @@ int lp_fwire_run(struct lp_fwire *fw, uint64_t now_ns);
 size_t lp_fwire_held(const struct lp_fwire *fw);
 
 /* Send what engine e has due at now_ns, up to max packets, each through
- * lp_fwire_out(). With io.send_gso and gso_segs > 1 (the link's
+ * lp_fwire_out(). With io.gso and gso_segs > 1 (the link's
  * lp_link_gso_segs()), new data goes as super-segments of up to gso_segs
- * wire segments (lp_engine_output_gso()) straight to io.send_gso, unless a
+ * wire segments (lp_engine_output_gso()) straight to io.send, unless a
  * fault of our side (wire or path) acts on what we send: those act per wire
  * packet, so the engine then sends plain segments. buf (cap bytes) takes
  * each packet. Returns the packets sent (max: more may be due) or the first
