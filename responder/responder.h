@@ -21,6 +21,14 @@
 #include "tcpliveplay/flowpick.h"
 #include "tcpliveplay/link.h"
 
+/* What a served flow brings to its sessions, made before the first one. */
+struct rsp_flow {
+	struct lp_fault_plan *plan;       /* NULL: none; each session plays a copy, seeded with
+					   * lp_flowset_seed(seed, its number) */
+	struct lp_schedule *sched;        /* the server side's schedule, shared by the flow's
+					   * sessions (NULL: each builds its own) */
+};
+
 struct rsp_opts {
 	struct lp_flowpick *pick;         /* the flows served and their service ports */
 	struct lp_link *link;
@@ -37,10 +45,9 @@ struct rsp_opts {
 	enum lp_match match;
 	unsigned patience_ms;             /* how long a client may stay silent while a session
 					   * waits for its bytes; 0: the engine's default */
-	struct lp_fault_plan *const *plans; /* by flow id (plans[fl->id], NULL: none): each
-					   * session plays a copy, seeded with
-					   * lp_flowset_seed(seed, its number) */
-	size_t nplans;
+	const struct rsp_flow *flows;     /* what each served flow brings, by flow id
+					   * (flows[fl->id]) */
+	size_t nflows;
 	uint64_t seed;
 	int verbose;                      /* 1: each step (on stderr) */
 	bool quiet;                       /* errors only */

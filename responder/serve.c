@@ -301,6 +301,7 @@ static int new_session(struct server *sv, const struct lp_endpoint *client, cons
 		       uint16_t port, const uint8_t *mac, uint64_t now, struct session **out)
 {
 	const struct rsp_opts *o = sv->o;
+	const struct rsp_flow *rf = fl->id < o->nflows ? &o->flows[fl->id] : NULL;
 	struct lp_engine_cfg cfg;
 	struct lp_fwire_cfg fc;
 	struct session *s;
@@ -319,8 +320,8 @@ static int new_session(struct server *sv, const struct lp_endpoint *client, cons
 	memcpy(s->mac, mac, 6);
 	s->start = s->last_rx = now;
 	s->hidx = SIZE_MAX;
-	if (fl->id < o->nplans && o->plans[fl->id]) {
-		rc = lp_fault_plan_clone(o->plans[fl->id], &s->faults);
+	if (rf && rf->plan) {
+		rc = lp_fault_plan_clone(rf->plan, &s->faults);
 		if (rc)
 			goto fail;
 		lp_fault_plan_reset(s->faults, lp_flowset_seed(o->seed, s->id));
@@ -338,6 +339,7 @@ static int new_session(struct server *sv, const struct lp_endpoint *client, cons
 	cfg.mss = lp_engine_pick_mss(&fl->dir[LP_S2C].opts, o->local.family, o->mtu);
 	cfg.pmtu = o->mtu;
 	cfg.faults = s->faults;
+	cfg.schedule = rf ? rf->sched : NULL;
 	if (o->verbose >= 1 && !o->quiet)
 		cfg.on_event = on_event;
 	cfg.ctx = s;

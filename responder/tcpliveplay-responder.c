@@ -188,10 +188,12 @@ static int load_flows(struct ctx *c, struct lp_flows **flows, const struct lp_fl
 	return 0;
 }
 
-/* Each selected flow's fault plan, by flow id, in a new array (free() it
- * and its plans): every SEG must exist in each flow. 0 or an exit status. */
-static int flow_plans(const struct ctx *c, const struct lp_flow *const *sel, size_t n,
-		      struct lp_fault_plan ***plans, size_t *nplans)
+/* What each selected flow brings to its sessions, by flow id, in a new
+ * array (free it with free_flows()): its fault plan (every SEG must exist in
+ * each flow) and its server side's schedule, built now so that a client's
+ * SYN is answered at once. 0 or an exit status. */
+static int make_flows(const struct ctx *c, const struct lp_flow *const *sel, size_t n,
+		      struct rsp_flow **flows, size_t *nflows)
 {
 	unsigned top = 0;
 	int rc = 0;
@@ -199,13 +201,27 @@ static int flow_plans(const struct ctx *c, const struct lp_flow *const *sel, siz
 	for (size_t k = 0; k < n; k++)
 		if (sel[k]->id > top)
 			top = sel[k]->id;
-	*nplans = (size_t)top + 1;
-	*plans = calloc(*nplans, sizeof(**plans));
-	if (!*plans)
+	*nflows = (size_t)top + 1;
+	*flows = calloc(*nflows, sizeof(**flows));
+	if (!*flows)
 		return lp_env_error("out of memory");
-	for (size_t k = 0; k < n && !rc; k++)
-		rc = lp_cli_flow_faults(&c->cli.faults, sel[k], n > 1, &(*plans)[sel[k]->id]);
+	for (size_t k = 0; k < n && !rc; k++) {
+		struct rsp_flow *rf = &(*flows)[sel[k]->id];
+
+		rc = lp_cli_flow_faults(&c->cli.faults, sel[k], n > 1, &rf->plan);
+		if (!rc && lp_schedule_new(sel[k], LP_ROLE_SERVER, &rf->sched) < 0)
+			rc = lp_env_error("out of memory");
+	}
 	return rc;
+}
+
+static void free_flows(struct rsp_flow *flows, size_t n)
+{
+	for (size_t i = 0; i < n && flows; i++) {
+		lp_fault_plan_free(flows[i].plan);
+		lp_schedule_free(flows[i].sched);
+	}
+	free(flows);
 }
 
 /* One --fault: client-drop:SEG (older spelling) is client:drop:C<SEG>, the
@@ -302,10 +318,10 @@ static void print_summary(const struct rsp_summary *sum)
 /* The --json report: one line per session, opened before any work. */
 static struct lp_json_out json_out;
 
-/* Serve on the link set up: the loop's options from the command line, the
- * flows' fault plans by flow id. */
+/* Serve on the link set up: the loop's options from the command line, what
+ * the flows bring by flow id. */
 static int run(const struct ctx *c, const struct lp_setup *su, struct lp_flowpick *pick,
-	       const struct lp_endpoint *local, struct lp_fault_plan *const *plans, size_t nplans)
+	       const struct lp_endpoint *local, const struct rsp_flow *flows, size_t nflows)
 {
 	struct rsp_opts o;
 	struct rsp_summary sum;
@@ -324,8 +340,8 @@ static int run(const struct ctx *c, const struct lp_setup *su, struct lp_flowpic
 	o.once = c->once;
 	o.match = c->cli.match;
 	o.patience_ms = (unsigned)c->cli.patience_s * 1000u;
-	o.plans = plans;
-	o.nplans = nplans;
+	o.flows = flows;
+	o.nflows = nflows;
 	o.seed = c->cli.seed;
 	o.verbose = c->cli.verbose;
 	o.quiet = c->cli.quiet;
@@ -351,8 +367,8 @@ static int serve(struct ctx *c)
 	struct lp_flowpick *pick = NULL;
 	struct lp_endpoint local;
 	struct lp_setup su;
-	struct lp_fault_plan **plans = NULL;
-	size_t nsel = 0, nplans = 0;
+	struct rsp_flow *rflows = NULL;
+	size_t nsel = 0, nflows = 0;
 	int rc;
 
 	memset(&su, 0, sizeof(su));
@@ -360,7 +376,7 @@ static int serve(struct ctx *c)
 		return lp_env_error("no randomness for a seed: %s", strerror(errno));
 	rc = load_flows(c, &flows, &sel, &nsel);
 	if (!rc)
-		rc = flow_plans(c, sel, nsel, &plans, &nplans);
+		rc = make_flows(c, sel, nsel, &rflows, &nflows);
 	if (rc)
 		goto out;
 	rc = lp_flowpick_new(sel, nsel, c->port, &pick);
@@ -382,13 +398,11 @@ static int serve(struct ctx *c)
 		print_serving(c, sel, nsel, pick, &local, &su);
 	if (c->cli.verbose > 1)
 		lp_cli_trace(su.link);
-	rc = run(c, &su, pick, &local, plans, nplans);
+	rc = run(c, &su, pick, &local, rflows, nflows);
 out:
 	lp_setup_end(&su);
 	lp_flowpick_free(pick);
-	for (size_t i = 0; i < nplans; i++)
-		lp_fault_plan_free(plans[i]);
-	free(plans);
+	free_flows(rflows, nflows);
 	free(sel);
 	lp_flows_free(flows);
 	return rc;

@@ -64,18 +64,7 @@ static const struct lp_segment *peer_seg(const struct lp_engine *e, size_t i)
  * if past the end); ntheirs must be > 0. */
 static size_t peer_index_at(const struct lp_engine *e, uint64_t off)
 {
-	size_t lo = 0, hi = e->ntheirs;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct lp_segment *q = peer_seg(e, mid);
-
-		if ((uint64_t)q->offset + q->len <= off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo >= e->ntheirs ? e->ntheirs - 1 : lo;
+	return sched_peer_index(e->fl, e->theirs, e->ntheirs, off);
 }
 
 uint32_t eng_peer_label_at(const struct lp_engine *e, uint64_t off)
@@ -620,81 +609,29 @@ const struct lp_divergence *lp_engine_divergence(const struct lp_engine *e, uint
 	return &e->div[i];
 }
 
-/* A hole of our stream (bytes the capture lacks, which the caller chose to
- * send as zeros) becomes a segment of its own, before the one after it.
- * When it went out is not known: at once after our previous segment, so
- * that the peer, answering it, lets the exchange go on. */
-static void fill_hole(struct lp_engine *e, const struct lp_hole *h, const struct lp_segment *next,
-		      uint64_t prev_ack, struct lp_segment *f)
+/* The schedule: the config's, or one of our own; and room to note where
+ * each of our data segments goes on the wire (written before it is read:
+ * not cleared, so that a big flow's start costs no page faults). */
+static int schedule_init(struct lp_engine *e)
 {
-	memset(f, 0, sizeof(*f));
-	f->ts_ns = next->ts_ns;
-	f->offset = h->offset;
-	f->len = (uint32_t)h->len;
-	f->ack = prev_ack;
-	f->dir = e->me;
-	f->flags = LP_TH_ACK | LP_TH_PSH;
-	f->packet = next->packet;
-}
+	const struct lp_schedule *sc = e->cfg.schedule;
+	int rc;
 
-static int build_schedule(struct lp_engine *e)
-{
-	const struct lp_flow *fl = e->fl;
-	const struct lp_stream *ms = &fl->dir[e->me];
-	uint64_t prev_ts = fl->first_ts, prev_ack = 0;
-	size_t nm = ms->nholes, nt = 0, nd = ms->nholes, nh = 0;
-
-	for (size_t i = 0; i < fl->nsegs; i++) {
-		const struct lp_segment *s = &fl->segs[i];
-
-		if (s->dir == e->me) {
-			if (s->len || (s->flags & (LP_TH_FIN | LP_TH_RST)))
-				nm++;
-			if (s->len)
-				nd++;
-		} else if (s->len) {
-			nt++;
-		}
+	if (sc && (sc->fl != e->fl || sc->role != e->cfg.role))
+		return -EINVAL;
+	if (!sc) {
+		rc = lp_schedule_new(e->fl, e->cfg.role, &e->own_sc);
+		if (rc < 0)
+			return rc;
+		sc = e->own_sc;
 	}
-	e->mine = calloc(nm ? nm : 1, sizeof(*e->mine));
-	e->fills = calloc(ms->nholes ? ms->nholes : 1, sizeof(*e->fills));
-	e->theirs = calloc(nt ? nt : 1, sizeof(*e->theirs));
-	e->wstart = calloc(nd ? nd : 1, sizeof(*e->wstart));
-	e->wlabel = calloc(nd ? nd : 1, sizeof(*e->wlabel));
-	if (!e->mine || !e->fills || !e->theirs || !e->wstart || !e->wlabel)
-		return -ENOMEM;
-	for (size_t i = 0; i < fl->nsegs; i++) {
-		const struct lp_segment *s = &fl->segs[i];
-
-		if (s->dir != e->me && s->len)
-			e->theirs[e->ntheirs++] = (uint32_t)i;
-	}
-	for (size_t i = 0; i < fl->nsegs; i++) {
-		const struct lp_segment *s = &fl->segs[i];
-		uint64_t base = prev_ts;
-
-		if (s->dir != e->me || !(s->len || (s->flags & (LP_TH_FIN | LP_TH_RST))))
-			continue;
-		for (; nh < ms->nholes && ms->holes[nh].offset + ms->holes[nh].len <= s->offset; nh++) {
-			fill_hole(e, &ms->holes[nh], s, prev_ack, &e->fills[nh]);
-			e->mine[e->nmine].s = &e->fills[nh];
-			e->nmine++;
-		}
-		prev_ack = s->ack;
-		/* Think-time: from our previous segment or the peer segment that
-		 * completed this one's causal link, whichever came later. */
-		if (s->ack > 0 && e->ntheirs) {
-			const struct lp_segment *q = peer_seg(e, peer_index_at(e, s->ack - 1));
-
-			if (q->ts_ns > base && q->ts_ns <= s->ts_ns)
-				base = q->ts_ns;
-		}
-		e->mine[e->nmine].s = s;
-		e->mine[e->nmine].gap_ns = s->ts_ns > base ? s->ts_ns - base : 0;
-		e->nmine++;
-		prev_ts = s->ts_ns;
-	}
-	return 0;
+	e->mine = sc->mine;
+	e->nmine = sc->nmine;
+	e->theirs = sc->theirs;
+	e->ntheirs = sc->ntheirs;
+	e->wstart = malloc((sc->ndata ? sc->ndata : 1) * sizeof(*e->wstart));
+	e->wlabel = malloc((sc->ndata ? sc->ndata : 1) * sizeof(*e->wlabel));
+	return e->wstart && e->wlabel ? 0 : -ENOMEM;
 }
 
 int lp_engine_new(const struct lp_flow *fl, const struct lp_engine_cfg *cfg, struct lp_engine **out)
@@ -768,7 +705,7 @@ int lp_engine_new(const struct lp_flow *fl, const struct lp_engine_cfg *cfg, str
 	if (e->rcv_buf < 1024)
 		e->rcv_buf = 1024;
 
-	rc = build_schedule(e);
+	rc = schedule_init(e);
 	if (rc < 0)
 		goto out;
 	if (cfg->faults) {
@@ -793,9 +730,7 @@ void lp_engine_free(struct lp_engine *e)
 {
 	if (!e)
 		return;
-	free(e->mine);
-	free(e->fills);
-	free(e->theirs);
+	lp_schedule_free(e->own_sc);
 	free(e->wstart);
 	free(e->wlabel);
 	free(e->zw);

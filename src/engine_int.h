@@ -48,6 +48,21 @@ struct mseg {
 	uint64_t gap_ns;      /* captured think-time before it */
 };
 
+/* The captured schedule of one side (engine_sched.c): read-only once
+ * built, shared by the engines of that side. */
+struct lp_schedule {
+	const struct lp_flow *fl;
+	enum lp_role role;
+	uint8_t me;
+	struct mseg *mine;          /* what we release, in order */
+	size_t nmine;
+	struct lp_segment *fills;   /* a segment of ours for each hole of our stream */
+	uint32_t *theirs;           /* the peer's data segments (indexes into fl->segs), in stream
+				     * order: for attribution and size matching */
+	size_t ntheirs;
+	size_t ndata;               /* data segments of ours in mine[] */
+};
+
 struct range {
 	uint64_t start, end;
 };
@@ -75,12 +90,11 @@ struct lp_engine {
 	enum tcp_state tcp;
 	uint64_t now;
 
-	/* schedule */
-	struct mseg *mine;
+	/* schedule: the shared one's arrays (cfg.schedule, or own_sc) */
+	struct lp_schedule *own_sc; /* built for this engine when the config gave none */
+	const struct mseg *mine;
 	size_t nmine, rel;
-	struct lp_segment *fills;   /* a segment of ours for each hole of our stream */
-	uint32_t *theirs;           /* the peer's data segments (indexes into fl->segs), in stream
-				     * order: for attribution and size matching */
+	const uint32_t *theirs;
 	size_t ntheirs;
 	uint64_t peer_len;          /* bytes the capture shows from the peer */
 	bool peer_close_expected;
@@ -253,6 +267,11 @@ uint64_t eng_wire_to_capture(const struct lp_engine *e, uint64_t w, uint64_t *co
  * window we advertise notes a window cap. */
 void eng_window_faults(struct lp_engine *e);
 void eng_note_window_cap(struct lp_engine *e);
+
+/* engine_sched.c: the schedule */
+/* Index in theirs[0..n-1] (n > 0) of the peer data segment holding stream
+ * offset off (the last one if past the end). */
+size_t sched_peer_index(const struct lp_flow *fl, const uint32_t *theirs, size_t n, uint64_t off);
 
 /* engine_wait.c: waiting for the peer */
 /* The application waits for the peer (or no longer): the patience and the

@@ -17,6 +17,7 @@
 
 struct lp_engine;
 struct lp_fault_plan;
+struct lp_schedule;
 
 enum lp_role {
 	LP_ROLE_CLIENT = 0,   /* plays the flow's client: sends the SYN */
@@ -107,6 +108,10 @@ struct lp_engine_cfg {
 					    * cached PMTU); 0: unknown. Segments fit it. */
 	struct lp_fault_plan *faults;      /* application (truncate, rst, stall) and window faults
 					    * (zero-window, window) of our side, or NULL */
+	const struct lp_schedule *schedule; /* the flow's schedule for this role, built once by
+					    * lp_schedule_new() and shared by the engines of that
+					    * side (it must outlive them); NULL: the engine builds
+					    * its own */
 	lp_event_fn on_event;
 	void *ctx;
 };
@@ -143,8 +148,20 @@ struct lp_divergence {
  * patience 10 s, no keepalives. Roles, addresses and ISN are the caller's. */
 void lp_engine_cfg_defaults(struct lp_engine_cfg *cfg);
 
+/* The captured schedule of one side (role) of fl: the segments that side
+ * releases, in order, with their think-times and causal links, and the
+ * peer's data segments. It depends on the flow and the role only: built
+ * once (a walk over every segment of the flow), it serves any number of
+ * engines of that side, read-only (lp_engine_cfg.schedule), so that an
+ * engine starts without walking the flow. fl must outlive it. 0, -EINVAL,
+ * -ENOMEM; *out is set only on success. */
+int lp_schedule_new(const struct lp_flow *fl, enum lp_role role, struct lp_schedule **out);
+/* Accepts NULL. */
+void lp_schedule_free(struct lp_schedule *sc);
+
 /* Build an engine for one side of fl. fl must outlive the engine (stream bytes
- * are referenced, not copied). Returns 0, -EINVAL for a bad config, -ENOMEM. */
+ * are referenced, not copied). Returns 0, -EINVAL for a bad config (also a
+ * cfg->schedule of another flow or role), -ENOMEM. */
 int lp_engine_new(const struct lp_flow *fl, const struct lp_engine_cfg *cfg, struct lp_engine **out);
 void lp_engine_free(struct lp_engine *e);
 
