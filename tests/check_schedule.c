@@ -167,6 +167,9 @@ END_TEST
 struct pair {
 	struct lp_engine *c, *s;
 	uint64_t now, hash, spackets;
+	uint64_t sdata, sshort;    /* server packets with data; of them, less than a full segment */
+	uint32_t last_len;         /* the last one's payload */
+	uint64_t ahead;            /* the most the server released beyond the peer's window */
 	uint8_t buf[2048];
 };
 
@@ -184,7 +187,11 @@ static void on_server_event(void *ctx, const struct lp_event *ev)
 	hash(&p->hash, v, sizeof(v));
 }
 
-static void pair_new(struct pair *p, const struct lp_flow *fl, uint32_t isn, const struct lp_schedule *sc)
+/* Two engines of fl, the server's with the schedule sc (NULL: its own);
+ * asap: no think-times; client_wnd: the client's receive window (0: the
+ * default). */
+static void pair_new(struct pair *p, const struct lp_flow *fl, uint32_t isn, const struct lp_schedule *sc,
+		     bool asap, uint32_t client_wnd)
 {
 	struct lp_engine_cfg c;
 
@@ -193,8 +200,13 @@ static void pair_new(struct pair *p, const struct lp_flow *fl, uint32_t isn, con
 	p->now = 1000 * MS;
 	cfg_for(&c, fl, LP_ROLE_CLIENT, isn);
 	c.ts_origin_ns = p->now;
+	c.rcv_wnd = client_wnd;
+	if (asap)
+		c.timing.mode = LP_TIMING_ASAP;
 	ck_assert_int_eq(lp_engine_new(fl, &c, &p->c), 0);
 	cfg_for(&c, fl, LP_ROLE_SERVER, isn * 3 + 7);
+	if (asap)
+		c.timing.mode = LP_TIMING_ASAP;
 	c.ts_origin_ns = p->now;
 	c.schedule = sc;
 	c.on_event = on_server_event;
@@ -216,12 +228,23 @@ static void pair_step(struct pair *p)
 	int n;
 
 	while ((n = lp_engine_output(p->c, p->buf, sizeof(p->buf), p->now)) > 0) {
+		const struct lp_engine *e = p->s;
+
 		lp_engine_input(p->s, p->buf, (size_t)n, p->now);
+		if (e->app_len > e->snd_una + e->snd_wnd && e->app_len - e->snd_una - e->snd_wnd > p->ahead)
+			p->ahead = e->app_len - e->snd_una - e->snd_wnd;
 		moved = true;
 	}
 	while ((n = lp_engine_output(p->s, p->buf, sizeof(p->buf), p->now)) > 0) {
 		struct lp_pktinfo pi;
+		struct lp_seg g;
 
+		ck_assert_int_eq(lp_pkt_parse(p->buf, (size_t)n, &g), 0);
+		if (g.len) {
+			p->sdata++;
+			p->sshort += g.len < p->s->mss;
+			p->last_len = g.len;
+		}
 		lp_engine_output_info(p->s, &pi);
 		hash(&p->hash, p->buf, (size_t)n);
 		hash(&p->hash, &pi.first, sizeof(pi.first));
@@ -271,11 +294,11 @@ START_TEST(test_schedule_shared_sessions)
 
 	ck_assert_int_eq(lp_schedule_new(&t->fl, LP_ROLE_SERVER, &sc), 0);
 	for (int k = 0; k < 2; k++) {
-		pair_new(&solo[k], &t->fl, 1000u + (uint32_t)k, NULL);
+		pair_new(&solo[k], &t->fl, 1000u + (uint32_t)k, NULL, false, 0);
 		for (int i = 0; i < 100000 && pair_running(&solo[k]); i++)
 			pair_step(&solo[k]);
 		pair_check_free(&solo[k], &t->fl);
-		pair_new(&shared[k], &t->fl, 1000u + (uint32_t)k, sc);
+		pair_new(&shared[k], &t->fl, 1000u + (uint32_t)k, sc, false, 0);
 	}
 	for (int i = 0; i < 100000 && (pair_running(&shared[0]) || pair_running(&shared[1])); i++)
 		for (int k = 0; k < 2; k++)
@@ -293,6 +316,34 @@ START_TEST(test_schedule_shared_sessions)
 }
 END_TEST
 
+/* A long response, captured in segments shorter than ours, behind a small
+ * window: the server releases its stream as the window lets it out, never
+ * all of it at once (that would take the first data segment a walk over the
+ * whole stream), and still sends nothing but full segments (the last
+ * excepted), as it would with the whole stream released. */
+START_TEST(test_release_as_window_lets)
+{
+	enum { BIG = 3u << 20, CAPSEG = 1000u, WND = 128u << 10 };
+	struct tflow *t = tf_new(AF_INET, REQ, BIG);
+	static struct pair p;
+
+	tf_data(t, LP_C2S, REQ, 1448);
+	tf_data(t, LP_S2C, BIG, CAPSEG);
+	tf_seg(t, LP_C2S, 0, LP_TH_FIN, -1);
+	tf_seg(t, LP_S2C, 0, LP_TH_FIN, -1);
+	pair_new(&p, &t->fl, 77, NULL, true, WND);
+	for (int i = 0; i < 1000000 && pair_running(&p); i++)
+		pair_step(&p);
+	ck_assert_uint_gt(p.ahead, 0);
+	ck_assert_uint_le(p.ahead, 1u << 20);
+	ck_assert_uint_eq(p.sdata, (BIG + 1447) / 1448);
+	ck_assert_uint_eq(p.sshort, 1);
+	ck_assert_uint_eq(p.last_len, BIG % 1448);
+	pair_check_free(&p, &t->fl);
+	tf_free(t);
+}
+END_TEST
+
 Suite *schedule_suite(void)
 {
 	Suite *s = suite_create("schedule");
@@ -301,6 +352,7 @@ Suite *schedule_suite(void)
 	tcase_add_test(tc, test_schedule_contents);
 	tcase_add_test(tc, test_schedule_equals_own);
 	tcase_add_test(tc, test_schedule_shared_sessions);
+	tcase_add_test(tc, test_release_as_window_lets);
 	suite_add_tcase(s, tc);
 	return s;
 }
