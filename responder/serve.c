@@ -452,7 +452,7 @@ static void on_rx(void *ctx, const uint8_t *ip, size_t len)
 	struct lp_seg seg;
 	uint8_t mac[6] = { 0 };
 	uint64_t now = mono_ns(sv);
-	bool syn;
+	bool syn, fresh = false;
 
 	if (lp_pkt_parse(ip, len, &seg) < 0) {
 		icmp_rx(sv, ip, len, now);
@@ -501,18 +501,20 @@ static void on_rx(void *ctx, const uint8_t *ip, size_t len)
 			return;
 		}
 		sv->once_started = true;
-		if (!o->quiet && o->text) {
-			char a[64], b[64];
-
-			printf("[%u] session from %s to %s (flow %u)\n", s->id, lp_endpoint_str(&key, a, sizeof(a)),
-			       lp_endpoint_str(&s->local, b, sizeof(b)), fl->id);
-		}
+		fresh = true;
 	}
 	s->last_rx = now;
 	memcpy(s->mac, mac, 6);
 	lp_fwire_in(s->fw, ip, len, now);
 	flush_session(sv, s, now);
 	heap_fix(sv, s, session_due(sv, s));
+	/* Said once the SYN-ACK is gone: a write to stdout takes its time. */
+	if (fresh && !o->quiet && o->text) {
+		char a[64], b[64];
+
+		printf("[%u] session from %s to %s (flow %u)\n", s->id, lp_endpoint_str(&key, a, sizeof(a)),
+		       lp_endpoint_str(&s->local, b, sizeof(b)), s->fl->id);
+	}
 }
 
 static void on_other(void *ctx, const uint8_t *ip, size_t len)
