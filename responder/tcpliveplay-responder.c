@@ -390,6 +390,8 @@ out:
 		lp_fault_plan_free(plans[i]);
 	free(plans);
 	free(sel);
+	/* The exit is next: the mapping goes with the address space. */
+	lp_flows_keep_mapped(flows);
 	lp_flows_free(flows);
 	return rc;
 }
