@@ -404,6 +404,8 @@ out:
 	lp_flowpick_free(pick);
 	free_flows(rflows, nflows);
 	free(sel);
+	/* The exit is next: the mapping goes with the address space. */
+	lp_flows_keep_mapped(flows);
 	lp_flows_free(flows);
 	return rc;
 }

@@ -589,6 +589,12 @@ void lp_capture_stats(struct lp_capture *cap, struct lp_capture_stats *st)
 	describe_damage(cap, st);
 }
 
+void lp_capture_keep_mapped(struct lp_capture *cap)
+{
+	if (cap)
+		cap->file.map = NULL;
+}
+
 void lp_capture_close(struct lp_capture *cap)
 {
 	if (!cap)

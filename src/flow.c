@@ -330,6 +330,12 @@ static void flow_free(struct lp_flow *fl)
 	free(fl);
 }
 
+void lp_flows_keep_mapped(struct lp_flows *f)
+{
+	if (f)
+		lp_capture_keep_mapped(f->capture);
+}
+
 void lp_flows_free(struct lp_flows *f)
 {
 	if (!f)

@@ -443,6 +443,8 @@ out:
 	free(lr.pl.mfs);
 	free(lr.pl.why);
 	free(lr.pl.sel);
+	/* The exit is next: the mapping goes with the address space. */
+	lp_flows_keep_mapped(flows);
 	lp_flows_free(flows);
 	return rc;
 }

@@ -15,8 +15,10 @@
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "link_int.h"
@@ -27,6 +29,7 @@
 #include "tcpliveplay/pkt.h"
 #include "tcpliveplay/rng.h"
 #include "tcpliveplay/setup.h"
+#include "tcpliveplay/util.h"
 #include "tmpdir.h"
 
 static const uint8_t our_mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
@@ -634,6 +637,59 @@ START_TEST(test_tap_closed_peer)
 }
 END_TEST
 
+/* Does fd see end of file within ms? */
+static bool eof_within(int fd, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char c;
+
+	return poll(&pfd, 1, ms) == 1 && read(fd, &c, 1) == 0;
+}
+
+/* The release helper holds a descriptor once its caller has closed its own
+ * copy, and lets it go once the caller is done: a process does the release
+ * (a helper, or none: its own close then is the last), and the peer of the
+ * descriptor sees end of file only then. */
+START_TEST(test_release_helper)
+{
+	int sp[2], ctl[2], back[2], go, st;
+	char c = 0;
+	pid_t pid;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+	ck_assert_int_eq(pipe2(ctl, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(back, O_CLOEXEC), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(sp[1]);
+		close(ctl[1]);
+		close(back[0]);
+		go = lp_release_helper(&sp[0], 1);
+		close(sp[0]);
+		c = go >= 0 ? 'h' : 'n';
+		if (write(back[1], &c, 1) != 1 || read(ctl[0], &c, 1) < 0)
+			_exit(1);
+		lp_release_go(go);
+		_exit(0);
+	}
+	close(sp[0]);
+	close(ctl[0]);
+	close(back[1]);
+	ck_assert_int_eq(read(back[0], &c, 1), 1);
+	/* With a helper the socket is still held; without one it is closed. */
+	ck_assert_int_eq(eof_within(sp[1], 50), c == 'n');
+	close(ctl[1]);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* The caller gone, the helper leaves too. */
+	if (c == 'h')
+		ck_assert(eof_within(sp[1], 5000));
+	close(sp[1]);
+	close(back[0]);
+}
+END_TEST
+
 START_TEST(test_tap_mac)
 {
 	uint8_t m[6];
@@ -748,6 +804,7 @@ Suite *link_suite(void)
 	tcase_add_test(tc, test_tap_resolve);
 	tcase_add_test(tc, test_tap_hostile);
 	tcase_add_test(tc, test_tap_closed_peer);
+	tcase_add_test(tc, test_release_helper);
 	tcase_add_test(tc, test_tap_mac);
 	tcase_add_test(tc, test_tap_open_bad_name);
 	suite_add_tcase(s, tc);

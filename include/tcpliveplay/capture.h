@@ -127,6 +127,12 @@ int lp_capture_next(struct lp_capture *cap, struct lp_rawpkt *pkt);
  * and damage too. */
 void lp_capture_stats(struct lp_capture *cap, struct lp_capture_stats *st);
 
+/* The process is about to exit: lp_capture_close() leaves the file mapped,
+ * for the address space to take with it (in the release helper that shares
+ * it, when there is one: lp_release_helper()), so that the exit does not
+ * wait for the unmapping (2 ms for 100 MiB). */
+void lp_capture_keep_mapped(struct lp_capture *cap);
+
 void lp_capture_close(struct lp_capture *cap);
 
 #endif

@@ -178,6 +178,10 @@ bool lp_flows_sel_is_list(const char *sel);
 int lp_flows_select_many(const struct lp_flows *f, const char *sel, const struct lp_flow ***out,
 			 size_t *n);
 
+/* The process is about to exit: lp_flows_free() leaves the capture mapped
+ * (lp_capture_keep_mapped()). */
+void lp_flows_keep_mapped(struct lp_flows *f);
+
 void lp_flows_free(struct lp_flows *f);
 
 /* Where stream offset off lies: a pointer to its byte and *n, how many bytes
