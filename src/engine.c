@@ -628,7 +628,7 @@ const struct lp_divergence *lp_engine_divergence(const struct lp_engine *e, uint
 
 /* The schedule: the config's, or one of our own; and room to note where
  * each of our data segments goes on the wire (written before it is read:
- * not cleared, so that a big flow's start costs no page faults). */
+ * not cleared: a block the heap hands out again would be written twice). */
 static int schedule_init(struct lp_engine *e)
 {
 	const struct lp_schedule *sc = e->cfg.schedule;
