@@ -12,15 +12,18 @@ int lp_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
 /* For a program about to exit, whose descriptors' release waits for an RCU
  * grace period (a packet socket; a netfilter socket owning nftables tables):
- * a helper process (a grandchild, so never a zombie of ours; it dies on
- * INT, TERM and HUP) keeps a copy of each of the n descriptors fds and
- * nothing else. The caller then closes its own copies, at once since they
- * are not the last, and lets the helper go with lp_release_go(), whereupon
- * the helper's close waits instead. Returns what to pass to lp_release_go(),
- * -1 when there is no helper (a sanitizer build, no fork): then the
- * caller's close waits. */
+ * a helper process (it dies on INT, TERM and HUP) keeps a copy of each of
+ * the n descriptors fds and nothing else. The caller then closes its own
+ * copies, at once since they are not the last, and the helper's close waits
+ * instead. The helper shares the caller's address space (clone(CLONE_VM))
+ * and leaves once the caller has exited, so that it also takes the address
+ * space's teardown off the caller's exit; under valgrind, or without
+ * close_range(), it is a forked grandchild that leaves at lp_release_go().
+ * Returns what to pass to lp_release_go(), -1 when there is no helper (a
+ * sanitizer build, no fork): then the caller's close waits. */
 int lp_release_helper(const int *fds, size_t n);
-/* Let the helper close its copies and exit; -1 does nothing. */
+/* Done with the descriptors: a forked helper closes its copies and exits
+ * (one in our address space waits for our exit); -1 does nothing. */
 void lp_release_go(int go);
 
 /* Room for one more element in the array *arr (any object pointer, passed as
