@@ -308,6 +308,7 @@ void eng_progress(struct lp_engine *e)
 
 	if (e->state != LP_ENGINE_RUNNING || e->tcp != T_ESTAB)
 		return;
+	e->release_held = false;
 	while (e->rel < e->nmine && !e->stalled && !e->rst_pending) {
 		const struct mseg *m = &e->mine[e->rel];
 		const struct lp_segment *s = m->s;
@@ -341,8 +342,12 @@ void eng_progress(struct lp_engine *e)
 			if (e->now < e->release_at)
 				break;
 		}
-		if (s->len && sndbuf_full(e))
+		if (s->len && sndbuf_full(e)) {
+			/* Its think-time (if any) is over: what it waits for
+			 * now is the peer, whose next segment calls us. */
+			e->release_held = true;
 			break;
+		}
 		e->release_at = 0;
 		if (s->flags & LP_TH_RST) {
 			if (e->snd_una < e->app_len)
@@ -520,10 +525,16 @@ void eng_note_window_cap(struct lp_engine *e)
 	eng_emit(e, LP_EV_FAULT, e->me, 0, 0, e->wnd_cap, "window");
 }
 
+/* The think-time timer, unless the send buffer holds the release back. */
+static uint64_t release_timer(const struct lp_engine *e)
+{
+	return e->release_held ? 0 : e->release_at;
+}
+
 uint64_t lp_engine_next_timer(const struct lp_engine *e)
 {
 	uint64_t t = UINT64_MAX;
-	uint64_t c[7] = { e->rto_at, e->persist_at, e->expect_at, e->release_at, e->zw_until, e->delack_at,
+	uint64_t c[7] = { e->rto_at, e->persist_at, e->expect_at, release_timer(e), e->zw_until, e->delack_at,
 			  e->ka_at };
 
 	if (e->state == LP_ENGINE_FAILED)
@@ -539,7 +550,7 @@ static void timers_due(struct lp_engine *e, uint64_t now_ns)
 {
 	static const char *const names[] = { "retransmission", "persist", "patience", "think-time",
 					      "zero window reopens", "keepalive" };
-	uint64_t at[] = { e->rto_at, e->persist_at, e->expect_at, e->release_at, e->zw_until, e->ka_at };
+	uint64_t at[] = { e->rto_at, e->persist_at, e->expect_at, release_timer(e), e->zw_until, e->ka_at };
 
 	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]) && e->cfg.on_event; i++)
 		if (at[i] && now_ns >= at[i])

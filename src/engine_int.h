@@ -100,6 +100,8 @@ struct lp_engine {
 	bool peer_close_expected;
 	bool refused;               /* the capture shows the connection refused */
 	uint64_t release_at;        /* capture timing: earliest release of mine[rel] */
+	bool release_held;          /* mine[rel] waits for room in the send buffer (an ACK
+				     * or a window update), not for release_at: no timer */
 	uint64_t last_met;          /* peer offset of the last expectation met */
 	bool stalled;               /* a stall or rst fault stopped the application */
 	struct cut cuts[MAX_CUTS];

@@ -1279,6 +1279,20 @@ if [ -x "$gen" ]; then
 	expect_empty err
 	end
 
+	# The send buffer holding a release back (the stream is released in
+	# step with the peer's window) must not leave the think-time timer
+	# due for ever: with capture timing a zero window or a loss spun on a
+	# timer in the past, and --simulate never finished.
+	"$gen" -n 1 -o "$tmp/dl4m.pcap" --resp 4000000
+	"$gen" -n 1 -o "$tmp/up1m.pcap" --req 1000000
+	for a in "dl4m client:zero-window:S5:300" "dl4m loss:5%" "up1m server:zero-window:C5:300" "up1m client:loss:5%"; do
+		begin "--simulate --timing capture --fault ${a#* } (${a%% *}): the window holds the stream back, the replay still finishes"
+		mf_run --simulate -r "$tmp/${a%% *}.pcap" --timing capture --fault "${a#* }" --seed 3
+		expect_rc 0
+		expect_grep out '^verdict: matched'
+		end
+	done
+
 	begin "--simulate --flow all (written capture, 7 flows)"
 	mf_run --simulate -r "$g7" --flow all --seed 3
 	expect_rc 0
