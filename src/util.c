@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -127,7 +128,9 @@ static int helper_main(void *arg)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	close_all_but(h->keep, h->n);
-	while (read(h->rd, &c, 1) < 0 && errno == EINTR)
+	/* syscall(), not read(): read() is a cancellation point, whose
+	 * wrapper marks the thread it believes it runs in, the caller's. */
+	while (syscall(SYS_read, h->rd, &c, 1) < 0 && errno == EINTR)
 		;
 	return 0;
 }
