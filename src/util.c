@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "buildenv.h"
 #include "tcpliveplay/util.h"
 
 int lp_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -65,28 +66,10 @@ static void close_all_but(const int *keep, size_t n)
 /* LeakSanitizer stops the process with ptrace at exit to scan it; a process
  * that forked the helper was seen to hang there for good, so sanitizer builds
  * close in place. */
-#if defined(__SANITIZE_ADDRESS__)
-#define CLOSE_IN_PLACE 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CLOSE_IN_PLACE 1
-#endif
-#endif
-#ifndef CLOSE_IN_PLACE
-#define CLOSE_IN_PLACE 0
-#endif
+#define CLOSE_IN_PLACE LP_ASAN
 
 #define RELEASE_MAX 4
 #define HELPER_STACK (64u << 10)
-
-#if !CLOSE_IN_PLACE && defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#endif
-#endif
-#ifndef RUNNING_ON_VALGRIND
-#define RUNNING_ON_VALGRIND 0
-#endif
 
 /* What the helper keeps: the descriptors (sorted) and the pipe's read end,
  * at whose end of file it leaves. */

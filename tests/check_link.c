@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "buildenv.h"
 #include "link_int.h"
 #include "tcpliveplay/bytes.h"
 #include "tcpliveplay/icmp.h"
@@ -640,24 +641,7 @@ END_TEST
 
 /* Sanitizer builds have no release helper (util.c closes in place there);
  * valgrind runs no clone(CLONE_VM), so there the helper is forked. */
-#if defined(__SANITIZE_ADDRESS__)
-#define NO_HELPER 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define NO_HELPER 1
-#endif
-#endif
-#ifndef NO_HELPER
-#define NO_HELPER 0
-#endif
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#endif
-#endif
-#ifndef RUNNING_ON_VALGRIND
-#define RUNNING_ON_VALGRIND 0
-#endif
+#define NO_HELPER LP_ASAN
 
 /* What kind of helper the calling process has: 'v' a child sharing its
  * memory, 'h' another (a forked grandchild), '?' when the kernel cannot
