@@ -405,8 +405,7 @@ out:
 	free_flows(rflows, nflows);
 	free(sel);
 	/* The exit is next: the mapping goes with the address space. */
-	lp_flows_keep_mapped(flows);
-	lp_flows_free(flows);
+	lp_flows_free_at_exit(flows);
 	return rc;
 }
 

@@ -330,10 +330,11 @@ static void flow_free(struct lp_flow *fl)
 	free(fl);
 }
 
-void lp_flows_keep_mapped(struct lp_flows *f)
+void lp_flows_free_at_exit(struct lp_flows *f)
 {
 	if (f)
 		lp_capture_keep_mapped(f->capture);
+	lp_flows_free(f);
 }
 
 void lp_flows_free(struct lp_flows *f)

@@ -444,8 +444,7 @@ out:
 	free(lr.pl.why);
 	free(lr.pl.sel);
 	/* The exit is next: the mapping goes with the address space. */
-	lp_flows_keep_mapped(flows);
-	lp_flows_free(flows);
+	lp_flows_free_at_exit(flows);
 	return rc;
 }
 

@@ -132,7 +132,8 @@ static int vm_helper_go = -1;
  * space errno is the caller's too, so no call of the helper may fail there.
  * Not under valgrind, which runs no such clone. The parent of the helper is
  * init or a subreaper once we leave (exit signal 0: never a zombie we must
- * reap meanwhile). 0, or -1 where it cannot be made. */
+ * reap meanwhile). The pipe's write end (p[1]), or -1 where it cannot be
+ * made. */
 static int vm_helper(const int *fds, size_t n, int p[2])
 {
 	sigset_t all, old;
@@ -176,6 +177,7 @@ int lp_release_helper(const int *fds, size_t n)
 		return -1;
 	if (vm_helper(fds, n, p) >= 0)
 		return p[1];
+	/* A forked one instead. */
 	pid = fork();
 	if (pid < 0) {
 		close(p[0]);
@@ -186,7 +188,6 @@ int lp_release_helper(const int *fds, size_t n)
 		/* The middle process leaves at once, so the helper is init's
 		 * child, never a zombie of ours. */
 		if (fork() == 0) {
-			close(p[1]);
 			helper_keep(&h, fds, n, p[0]);
 			helper_main(&h);
 		}

@@ -178,9 +178,9 @@ bool lp_flows_sel_is_list(const char *sel);
 int lp_flows_select_many(const struct lp_flows *f, const char *sel, const struct lp_flow ***out,
 			 size_t *n);
 
-/* The process is about to exit: lp_flows_free() leaves the capture mapped
- * (lp_capture_keep_mapped()). */
-void lp_flows_keep_mapped(struct lp_flows *f);
+/* lp_flows_free() for a process about to exit: the capture stays mapped,
+ * for the address space to take with it (lp_capture_keep_mapped()). */
+void lp_flows_free_at_exit(struct lp_flows *f);
 
 void lp_flows_free(struct lp_flows *f);
 
