@@ -414,9 +414,21 @@ static int emit_record(struct finish *fn, const struct rec *r)
 		st->retransmissions++;
 	}
 	if ((r->flags & LP_TH_RST) && !fn->rst_done[d]) {
+		/* A reset goes after everything its sender sent before it: its
+		 * sequence number may lie below that (a host with no connection
+		 * left answers a stray segment with <SEQ=SEG.ACK><CTL=RST>, RFC
+		 * 9293 3.10.7.1), and taken as its place in the stream it would
+		 * end the replay of that side part way. */
+		uint64_t at = rel > 0 ? (uint64_t)rel : 0;
+		const struct ivset *w = &fn->wire[d];
+
+		if (w->n && w->v[w->n - 1].end > at)
+			at = w->v[w->n - 1].end;
+		if (fn->fin_done[d] && fn->fin_off[d] > at)
+			at = fn->fin_off[d];
 		fn->rst_done[d] = true;
 		st->rst = true;
-		seg.offset = rel > 0 ? (uint32_t)rel : 0;
+		seg.offset = (uint32_t)at;
 		seg.len = 0;
 		seg.flags = r->flags & (uint8_t)~(LP_TH_SYN | LP_TH_FIN);
 		return seg_push(fn->fl, &fn->segcap, &seg);

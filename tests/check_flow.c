@@ -1868,6 +1868,42 @@ START_TEST(rst_segment)
 }
 END_TEST
 
+/* A reset whose sequence number lies below what its sender had sent: the
+ * server, its connection closed, answers a stray client ACK that arrives
+ * late (reordered) with <SEQ=SEG.ACK><CTL=RST> (RFC 9293 3.10.7.1); or a
+ * host that aborts with SND.NXT beyond the window resets at SND.UNA +
+ * SND.WND. The reset is the last thing the server did: it goes after all
+ * its data and its FIN, not in the middle of its stream. */
+START_TEST(rst_below_stream_end_goes_last)
+{
+	struct pg_pkt p[MAXPKT];
+	size_t n = std_pkts(p);
+
+	for (int fin = 1; fin >= 0; fin--) {
+		size_t m = n;
+		struct lp_flows *fs;
+		const struct lp_flow *fl;
+		const struct lp_segment *last;
+
+		if (!fin)
+			m -= 3; /* no FINs: the server aborts after its answer */
+		p[m++] = (struct pg_pkt){ .dir = PG_C, .flags = PG_ACK, .seq = 1 + QL, .ack = 1 + R1 };
+		p[m++] = (struct pg_pkt){ .dir = PG_S, .flags = PG_RST, .seq = 1 + R1 };
+		fs = load_conv(PG_ETH, &conv4, p, m, NULL);
+		fl = only(fs);
+		ck_assert(fl->dir[LP_S2C].rst);
+		assert_stream(&fl->dir[LP_S2C], RESP, R1 + R2);
+		last = &fl->segs[fl->nsegs - 1];
+		/* (Its ACK field, absent, reads as the last one before it.) */
+		assert_seg(last, LP_S2C, R1 + R2, 0, QL + (uint64_t)fin, 0, PG_RST, (uint32_t)m);
+		for (size_t i = 0; i + 1 < fl->nsegs; i++)
+			ck_assert_msg(!(fl->segs[i].flags & PG_RST), "fin %d: a reset at segment %zu of %zu",
+				      fin, i, fl->nsegs);
+		lp_flows_free(fs);
+	}
+}
+END_TEST
+
 /* Bytes the capture lacks read as zero, even where the buffer had to be
  * moved to put the origin at offset 0 (here: stray bytes before the ISN,
  * then the stream's tail lost and only the FIN captured). */
@@ -2324,6 +2360,7 @@ Suite *flow_suite(void)
 	tcase_add_test(ts, ack_clamped_to_peer);
 	tcase_add_test(ts, ack_monotonic);
 	tcase_add_test(ts, rst_segment);
+	tcase_add_test(ts, rst_below_stream_end_goes_last);
 	tcase_add_test(ts, endpoint_and_notes_strings);
 	suite_add_tcase(s, ts);
 	return s;

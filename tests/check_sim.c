@@ -18,6 +18,7 @@
 #include "tcpliveplay/sim.h"
 #include "testflow.h"
 #include "skip.h"
+#include "tmpdir.h"
 
 #define PROPERTY_SEEDS 200
 
@@ -889,11 +890,75 @@ START_TEST(test_hole_filled)
 }
 END_TEST
 
+/* An echo (the client's bytes back, both FINs) whose capture ends with the
+ * server's reset of a stray ACK (RFC 9293 3.10.7.1: <SEQ=SEG.ACK><CTL=RST>,
+ * its sequence number in the middle of the server's stream): the ACK,
+ * reordered on the way, reached a server that had closed already. The
+ * server's engine sends that reset after all its bytes, as captured, not in
+ * place of those above it (it ended the responder's session of the echo of
+ * tests/e2e/cases/85-icmp.sh part way, "matched", and the replay with
+ * "reset by peer"): both sides matched, each with the other's whole stream;
+ * without and with a smaller hop on both sides. */
+#define ECHO_SEGS 40u
+#define ECHO_LEN 1200u
+/* MSS 1440, SACK-permitted, NOP, NOP, NOP, WS 7. */
+#define ECHO_SYNOPTS "\x02\x04\x05\xa0\x04\x02\x01\x01\x01\x03\x03\x07"
+
+START_TEST(test_reset_of_stray_ack)
+{
+	static const char *const mtu[] = { "client:mtu:1280", "server:mtu:1280" };
+	static char bytes[ECHO_SEGS * ECHO_LEN];
+	static struct pg_pkt p[2 * ECHO_SEGS + 8];
+	struct pg_conv c = { .family = AF_INET6, .cisn = 1000, .sisn = 5000 };
+	const uint32_t end = ECHO_SEGS * ECHO_LEN, mid = end / 2 + 1000;
+	const char *path = tpath("echo-rst.pcap");
+	const struct lp_flow *fl;
+	struct lp_flows *fs;
+	char err[256] = "";
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(bytes); i++)
+		bytes[i] = (char)(i * 31 + (i >> 9));
+	p[n++] = (struct pg_pkt){ .dir = PG_C, .flags = PG_SYN, .opts = ECHO_SYNOPTS, .optlen = 12 };
+	p[n++] = (struct pg_pkt){ .dir = PG_S, .flags = PG_SA, .ack = 1, .opts = ECHO_SYNOPTS, .optlen = 12 };
+	for (uint32_t i = 0; i < ECHO_SEGS; i++) {
+		uint32_t o = i * ECHO_LEN;
+
+		p[n++] = (struct pg_pkt){ .dir = PG_C, .flags = PG_PA, .seq = 1 + o, .ack = 1 + o,
+					  .data = bytes + o, .len = ECHO_LEN };
+		p[n++] = (struct pg_pkt){ .dir = PG_S, .flags = PG_PA, .seq = 1 + o, .ack = 1 + o + ECHO_LEN,
+					  .data = bytes + o, .len = ECHO_LEN };
+	}
+	p[n++] = (struct pg_pkt){ .dir = PG_C, .flags = PG_FA, .seq = 1 + end, .ack = 1 + end };
+	p[n++] = (struct pg_pkt){ .dir = PG_S, .flags = PG_FA, .seq = 1 + end, .ack = 2 + end };
+	p[n++] = (struct pg_pkt){ .dir = PG_C, .flags = PG_ACK, .seq = 2 + end, .ack = 2 + end };
+	/* The stray: an ACK of the middle of the echo, sent long before. */
+	p[n++] = (struct pg_pkt){ .dir = PG_C, .flags = PG_ACK, .seq = 1 + end, .ack = 1 + mid };
+	p[n++] = (struct pg_pkt){ .dir = PG_S, .flags = PG_RST, .seq = 1 + mid };
+	ck_assert_int_eq(pg_write(path, PG_ETH, &c, p, n), 0);
+	ck_assert_msg(lp_flows_load(path, NULL, NULL, &fs, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(lp_flows_select(fs, NULL, &fl), 0);
+	ck_assert(fl->dir[LP_S2C].rst && fl->dir[LP_S2C].fin);
+	ck_assert_uint_eq(fl->dir[LP_S2C].len, end);
+	for (int hop = 0; hop < 2; hop++) {
+		struct run x;
+
+		sim(fl, mtu, hop ? 2 : 0, 7, LP_MATCH_BYTES, &x, NULL, NULL);
+		if (!byte_exact(fl, &x))
+			explain("reset of a stray ACK", 7, &x);
+		ck_assert_msg(byte_exact(fl, &x), "hop %d: %s", hop, x.r.reason);
+		ck_assert_int_eq(x.d.side[LP_ROLE_SERVER].state, LP_ENGINE_DONE);
+	}
+	lp_flows_free(fs);
+}
+END_TEST
+
 Suite *sim_suite(void)
 {
 	Suite *s = suite_create("sim");
 	TCase *tc = tcase_create("synthesized");
 	TCase *pc = tcase_create("captures");
+	TCase *wc = tcase_create("written captures");
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_synth_matched, 0, SH_COUNT);
@@ -915,6 +980,11 @@ Suite *sim_suite(void)
 	tcase_add_test(tc, test_pick_ports);
 	tcase_add_test(tc, test_hole_filled);
 	suite_add_tcase(s, tc);
+	tcase_add_unchecked_fixture(wc, case_setup, case_teardown);
+	tcase_add_checked_fixture(wc, setup, teardown);
+	tcase_set_timeout(wc, 60);
+	tcase_add_test(wc, test_reset_of_stray_ack);
+	suite_add_tcase(s, wc);
 	tcase_set_timeout(pc, 300);
 	tcase_add_test(pc, test_pcaps_matched);
 	tcase_add_test(pc, test_pcaps_property);

@@ -258,3 +258,32 @@ if [ -s "$FCAP" ]; then
 else
 	skipped "responder faults" "no capture to serve (10-live.sh recording failed and no $PCAPS/zeek__get.pcap)"
 fi
+
+# 8: a capture that ends with the server's reset of a stray ACK. After the
+# close, an ACK from the middle of the echo arrives late (stray-ack.py, as
+# one reordered on the way would) and the server, its connection gone,
+# answers <SEQ=SEG.ACK><CTL=RST> (RFC 9293 3.10.7.1): a reset whose sequence
+# number lies inside the stream it sent. The responder resets after all its
+# bytes, as the server did, not in place of the bytes above that number:
+# both matched, the replay with every byte of the echo.
+bg ip netns exec "$S_NS" socat TCP-LISTEN:7501,reuseaddr,fork,pf=ip6,ipv6only=0 EXEC:cat
+head -c 100000 /dev/urandom > "$T/stray.bin"
+if wait_for 100 listening "$S_NS" 7501; then
+	for fam in 4 6; do
+		if [ $fam = 4 ]; then c=$C4; s=$S4; d="$S4:7501"; else c=$C6; s=$S6; d="[$S6]:7501"; fi
+		name="a capture ending with the server's reset of a late stray ACK, IPv$fam: the responder resets after all its bytes, both matched"
+		record "$C_NS" vc "$T/stray$fam.pcap" inc sh -c "python3 tests/e2e/tools/stray-ack.py vc $c $s 7501 50000 \
+			> '$T/stray.out' 2>&1 & sleep 0.3; socat -t 3 - TCP:$d < '$T/stray.bin' > /dev/null; wait"
+		list=$("$LP" --list "$T/stray$fam.pcap" 2>&1)
+		pair "$T/stray$fam.pcap" "$fam" 7501
+		if grep -qx sent "$T/stray.out" && grep -q ' fin=cs rst=s ' <<<"$list" && matched_both &&
+			grep -q '^received: [0-9]* segments, 100000 bytes' <<<"$lout"; then
+			ok "$name"
+		else
+			not_ok "$name" "stray ACK: $(cat "$T/stray.out"); replayer exit $lrc, responder exit $rrc" \
+				"$list" "$lout" "$rout"
+		fi
+	done
+else
+	not_ok "stray ACK: no socat echo on 7501"
+fi

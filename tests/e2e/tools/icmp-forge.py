@@ -11,7 +11,6 @@ unreachable) and as fragmentation needed / packet too big (MTU 576 / 1280).
 A TCP that checks them as RFC 5927 says ignores every one. Prints how many it
 sent. Bounded: gives up after 10 s. Refuses addresses outside 198.18.0.0/15
 and 2001:db8::/32."""
-import ipaddress
 import select
 import socket
 import struct
@@ -20,36 +19,9 @@ import time
 
 import inet
 
-LABS = (ipaddress.ip_network("198.18.0.0/15"), ipaddress.ip_network("2001:db8::/32"))
-ETH_P_ALL = 3
-
 
 def csum(data):
     return ~inet.csum(data) & 0xFFFF
-
-
-def segment(frame):
-    """(ip header offset, version, ihl, src, dst, sport, dport, seq, flags, payload len) or None."""
-    if len(frame) < 14:
-        return None
-    etype = struct.unpack("!H", frame[12:14])[0]
-    ip = frame[14:]
-    if etype == 0x0800 and len(ip) >= 20 and ip[9] == 6:
-        ihl = (ip[0] & 15) * 4
-        total = struct.unpack("!H", ip[2:4])[0]
-        src, dst = ip[12:16], ip[16:20]
-    elif etype == 0x86DD and len(ip) >= 40 and ip[6] == 6:
-        ihl = 40
-        total = 40 + struct.unpack("!H", ip[4:6])[0]
-        src, dst = ip[8:24], ip[24:40]
-    else:
-        return None
-    tcp = ip[ihl:]
-    if len(tcp) < 20:
-        return None
-    sport, dport, seq = struct.unpack("!HHI", tcp[:8])
-    doff = (tcp[12] >> 4) * 4
-    return ip[:total], src, dst, sport, dport, seq, tcp[13], total - ihl - doff
 
 
 def with_tcp(ip, v6, sport=None, dport=None, seq=None, src=None):
@@ -96,14 +68,8 @@ def forgeries(v6, seg, server):
 
 def main():
     iface, client, server, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    for a in (client, server):
-        if not any(ipaddress.ip_address(a) in n for n in LABS):
-            sys.exit("icmp-forge.py: %s is not a lab address" % a)
-    v6 = ipaddress.ip_address(client).version == 6
-    fam = socket.AF_INET6 if v6 else socket.AF_INET
-    cl, sv = socket.inet_pton(fam, client), socket.inet_pton(fam, server)
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-    s.bind((iface, 0))
+    v6, _, cl, sv = inet.lab_pair("icmp-forge.py", client, server)
+    s = inet.watch(iface)
     with open("/sys/class/net/%s/address" % iface) as f:
         mymac = bytes.fromhex(f.read().strip().replace(":", ""))
     sent, saw_syn, end = 0, False, time.monotonic() + 10
@@ -113,7 +79,7 @@ def main():
         frame, addr = s.recvfrom(70000)
         if addr[2] == socket.PACKET_OUTGOING:
             continue
-        seg = segment(frame)
+        seg = inet.segment(frame)
         if not seg or seg[1] != cl or seg[2] != sv or seg[4] != port:
             continue
         syn = seg[6] & 0x12 == 0x02
