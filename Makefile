@@ -158,7 +158,7 @@ build/fuzz/fuzz_capture: tests/pcapgen.c
 build/fuzz/fuzz_%: fuzz/fuzz_%.c build/fuzz/libtcpliveplay.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo '  FUZZ    $@')
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Iinclude -Isrc $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 FUZZ_SECONDS ?= 30
 fuzz-run: fuzz build/gen-flows

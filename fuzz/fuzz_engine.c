@@ -197,7 +197,10 @@ static void segment(struct lp_engine *e, const struct lp_engine_cfg *cfg, const 
 		break;
 	}
 	n = lp_pkt_build(pkt, sizeof(pkt), &s);
-	if (n > 0)
+	/* Cut after its headers, as a link with rx_headers_only hands it on. */
+	if (n > 0 && (p[12] & 0x80))
+		lp_engine_input_rx(e, pkt, (size_t)n - s.len, LP_RX_HEADERS | LP_RX_CSUM_OK, now);
+	else if (n > 0)
 		lp_engine_input(e, pkt, (size_t)n, now);
 }
 
@@ -299,8 +302,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			segment(e, &cfg, p, &pr, server, now);
 			break;
 		case 2:
-			if (p[0] & 8) /* garbage: the rest of the step as a whole packet */
-				lp_engine_input(e, p + 1, STEP - 2, now);
+			if (p[0] & 8) /* garbage: the rest of the step as a packet, perhaps cut */
+				lp_engine_input_rx(e, p + 1, STEP - 2,
+						   p[0] & 16 ? LP_RX_HEADERS | LP_RX_CSUM_OK : 0, now);
 			else
 				segment(e, &cfg, p, &pr, server, now);
 			break;

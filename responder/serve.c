@@ -213,11 +213,12 @@ static int session_send(void *ctx, const uint8_t *ip, size_t len, const struct l
 	return 0;
 }
 
-static void session_deliver(void *ctx, const uint8_t *ip, size_t len, uint64_t now)
+static void session_deliver(void *ctx, const uint8_t *ip, size_t len, unsigned flags,
+			    uint64_t now)
 {
 	struct session *s = ctx;
 
-	lp_engine_input(s->eng, ip, len, now);
+	lp_engine_input_rx(s->eng, ip, len, flags, now);
 }
 
 /* Move what the engine has to send through the wire faults. */
@@ -454,7 +455,7 @@ static void on_rx(void *ctx, const uint8_t *ip, size_t len)
 	uint64_t now = mono_ns(sv);
 	bool syn, fresh = false;
 
-	if (lp_pkt_parse(ip, len, &seg) < 0) {
+	if (lp_pkt_parse_rx(ip, len, lp_link_rx_flags(o->link), &seg) < 0) {
 		icmp_rx(sv, ip, len, now);
 		return;
 	}
@@ -505,7 +506,8 @@ static void on_rx(void *ctx, const uint8_t *ip, size_t len)
 	}
 	s->last_rx = now;
 	memcpy(s->mac, mac, 6);
-	lp_fwire_in(s->fw, ip, len, now);
+	/* Its checksum is checked: not again. */
+	lp_fwire_in(s->fw, ip, len, lp_link_rx_flags(o->link) | LP_RX_CSUM_OK, now);
 	flush_session(sv, s, now);
 	heap_fix(sv, s, session_due(sv, s));
 	/* Said once the SYN-ACK is gone: a write to stdout takes its time. */

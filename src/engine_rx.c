@@ -155,9 +155,12 @@ static void ooo_store(struct lp_engine *e, uint64_t off, const uint8_t *p, uint6
 		e->ooo_buf = malloc(e->rcv_buf);
 	if (!e->ooo_buf || !rx_range_insert(e->ooo, &e->nooo, off, off + n))
 		return;
-	memcpy(e->ooo_buf + pos, p, first);
-	if (first < n)
-		memcpy(e->ooo_buf, p + first, n - first);
+	/* Without its bytes (LP_RX_HEADERS), only its place is kept. */
+	if (p) {
+		memcpy(e->ooo_buf + pos, p, first);
+		if (first < n)
+			memcpy(e->ooo_buf, p + first, n - first);
+	}
 	mru_touch(e, off);
 }
 
@@ -223,7 +226,8 @@ static void on_data(struct lp_engine *e, int64_t soff, const uint8_t *p, uint64_
 			e->ack_now = true;
 			return;
 		}
-		p += skip;
+		if (p)
+			p += skip;
 		n -= skip;
 		soff = (int64_t)e->rcv_nxt;
 	}
@@ -557,16 +561,27 @@ static void input_sync(struct lp_engine *e, const struct lp_seg *s)
 
 int lp_engine_input(struct lp_engine *e, const uint8_t *pkt, size_t len, uint64_t now_ns)
 {
+	return lp_engine_input_rx(e, pkt, len, 0, now_ns);
+}
+
+int lp_engine_input_rx(struct lp_engine *e, const uint8_t *pkt, size_t len, unsigned flags,
+		       uint64_t now_ns)
+{
 	struct lp_seg s;
 	int rc;
 
 	e->now = now_ns;
-	rc = lp_pkt_parse(pkt, len, &s);
+	rc = lp_pkt_parse_rx(pkt, len, flags, &s);
 	if (rc == -EINVAL && eng_icmp_packet(e, pkt, len) == 0)
 		return 0;
 	if (rc < 0) {
 		e->st.packets_ignored++;
 		return rc == -EINVAL ? -EINVAL : 0;
+	}
+	/* Bytes to compare that are not here: as if never received. */
+	if (!s.payload && s.len && e->cfg.match == LP_MATCH_BYTES) {
+		e->st.packets_ignored++;
+		return 0;
 	}
 	if (!tuple_ok(e, &s) || e->tcp == T_CLOSED) {
 		e->st.packets_ignored++;

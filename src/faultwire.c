@@ -20,6 +20,7 @@ struct held {
 	size_t len;
 	uint64_t at, order;
 	enum way way;
+	unsigned flags;                /* LP_RX_* of an arriving packet */
 };
 
 struct lp_fwire {
@@ -72,12 +73,13 @@ void lp_fwire_free(struct lp_fwire *fw)
 	free(fw);
 }
 
-static void pass(struct lp_fwire *fw, enum way w, const uint8_t *ip, size_t len, uint64_t now)
+static void pass(struct lp_fwire *fw, enum way w, const uint8_t *ip, size_t len, unsigned flags,
+		 uint64_t now)
 {
 	int rc;
 
 	if (w == IN) {
-		fw->c.io.deliver(fw->c.io.ctx, ip, len, now);
+		fw->c.io.deliver(fw->c.io.ctx, ip, len, flags, now);
 		return;
 	}
 	rc = fw->c.io.send(fw->c.io.ctx, ip, len, NULL);
@@ -88,8 +90,8 @@ static void pass(struct lp_fwire *fw, enum way w, const uint8_t *ip, size_t len,
 /* Hold one packet until at; a packet of the same way held back for
  * reordering goes right after it. A full queue (or no memory) lets it go
  * now, unharmed by delay or reordering. */
-static void enqueue(struct lp_fwire *fw, enum way w, const uint8_t *ip, size_t len, uint64_t at,
-		    bool hold, bool corrupt, uint64_t now)
+static void enqueue(struct lp_fwire *fw, enum way w, const uint8_t *ip, size_t len, unsigned flags,
+		    uint64_t at, bool hold, bool corrupt, uint64_t now)
 {
 	struct held *h;
 
@@ -109,9 +111,12 @@ static void enqueue(struct lp_fwire *fw, enum way w, const uint8_t *ip, size_t l
 	if (!h->buf)
 		goto now;
 	memcpy(h->buf, ip, len);
-	if (corrupt)
+	if (corrupt) {
 		lp_pkt_corrupt(h->buf, len);
+		flags &= ~LP_RX_CSUM_OK;
+	}
 	h->len = len;
+	h->flags = flags;
 	h->at = at;
 	h->order = fw->order++;
 	h->way = w;
@@ -129,7 +134,7 @@ static void enqueue(struct lp_fwire *fw, enum way w, const uint8_t *ip, size_t l
 	return;
 now:
 	/* The packet given to out() is the caller's to change: corrupt it there. */
-	pass(fw, w, ip, len, now);
+	pass(fw, w, ip, len, flags, now);
 }
 
 /* What the plan does with a packet going way w. */
@@ -169,12 +174,12 @@ static bool path_answers(struct lp_fwire *fw, const uint8_t *ip, size_t len, uin
 	if (n <= 0)
 		return false;
 	lp_fault_emit(&what, fw->c.on_event, fw->c.ctx);
-	fw->c.io.deliver(fw->c.io.ctx, fw->icmp, (size_t)n, now);
+	fw->c.io.deliver(fw->c.io.ctx, fw->icmp, (size_t)n, 0, now);
 	return true;
 }
 
 static void through(struct lp_fwire *fw, enum way w, uint8_t *mine, const uint8_t *ip, size_t len,
-		    uint64_t now)
+		    unsigned flags, uint64_t now)
 {
 	struct lp_fault_verdict v;
 
@@ -182,9 +187,9 @@ static void through(struct lp_fwire *fw, enum way w, uint8_t *mine, const uint8_
 		if (w == OUT && fw->path && path_answers(fw, ip, len, now))
 			return;
 		if (fw->nway[w])
-			enqueue(fw, w, ip, len, now, false, false, now);
+			enqueue(fw, w, ip, len, flags, now, false, false, now);
 		else
-			pass(fw, w, ip, len, now);
+			pass(fw, w, ip, len, flags, now);
 		return;
 	}
 	verdict(fw, w, ip, len, now, &v);
@@ -195,22 +200,23 @@ static void through(struct lp_fwire *fw, enum way w, uint8_t *mine, const uint8_
 		v.corrupt = false;
 	}
 	if (v.copies == 1 && !v.delay_ns && !v.reorder && !v.corrupt && !fw->nway[w]) {
-		pass(fw, w, ip, len, now);
+		pass(fw, w, ip, len, flags, now);
 		return;
 	}
 	for (unsigned c = 0; c < v.copies; c++)
-		enqueue(fw, w, ip, len, now + v.delay_ns, c == 0 && v.reorder, v.corrupt, now);
+		enqueue(fw, w, ip, len, flags, now + v.delay_ns, c == 0 && v.reorder, v.corrupt, now);
 }
 
 int lp_fwire_out(struct lp_fwire *fw, uint8_t *ip, size_t len, uint64_t now_ns)
 {
-	through(fw, OUT, ip, ip, len, now_ns);
+	through(fw, OUT, ip, ip, len, 0, now_ns);
 	return lp_fwire_run(fw, now_ns);
 }
 
-void lp_fwire_in(struct lp_fwire *fw, const uint8_t *ip, size_t len, uint64_t now_ns)
+void lp_fwire_in(struct lp_fwire *fw, const uint8_t *ip, size_t len, unsigned flags,
+		 uint64_t now_ns)
 {
-	through(fw, IN, NULL, ip, len, now_ns);
+	through(fw, IN, NULL, ip, len, flags, now_ns);
 	lp_fwire_run(fw, now_ns);
 }
 
@@ -249,7 +255,7 @@ int lp_fwire_run(struct lp_fwire *fw, uint64_t now_ns)
 			else if (fw->hold[w] == (long)last)
 				fw->hold[w] = (long)best;
 		}
-		pass(fw, h.way, h.buf, h.len, now_ns);
+		pass(fw, h.way, h.buf, h.len, h.flags, now_ns);
 		free(h.buf);
 	}
 	return fw->err;

@@ -331,7 +331,37 @@ static bool ours(const struct lp_link *l, const uint8_t *ip, size_t len)
 	return !re->port || rport == re->port;
 }
 
-void lp_link_input(struct lp_link *l, const uint8_t *data, size_t caplen)
+/* A frame cut below us: used only when its headers are all there and the
+ * kernel checked its checksum; otherwise dropped (the peer sends it again)
+ * and, if we had frames cut, they come whole from now on. */
+static bool cut_usable(struct lp_link *l, const uint8_t *ip, size_t len, unsigned flags)
+{
+	struct lp_seg s;
+
+	if ((flags & LP_RX_CSUM_OK) && lp_pkt_parse_rx(ip, len, flags, &s) == 0)
+		return true;
+	if (l->headers_on && l->ops->rx_headers(l, false) == 0)
+		l->headers_on = false;
+	l->headers_off = true;
+	return false;
+}
+
+/* The first segment of ours whose checksum the kernel checked: from now on
+ * its kind may cut the segments after their headers. */
+static void headers_try(struct lp_link *l, const uint8_t *ip, size_t len, unsigned flags)
+{
+	bool v4 = (ip[0] >> 4) == 4;
+
+	if (!l->cfg.rx_headers_only || l->headers_on || l->headers_off || !l->ops->rx_headers ||
+	    !(flags & LP_RX_CSUM_OK) || len < (v4 ? LP_IPV4_HDR : LP_IPV6_HDR) || ip[v4 ? 9 : 6] != 6)
+		return;
+	if (l->ops->rx_headers(l, true) == 0)
+		l->headers_on = true;
+	else
+		l->headers_off = true;
+}
+
+void lp_link_input(struct lp_link *l, const uint8_t *data, size_t caplen, unsigned flags)
 {
 	const uint8_t *p = data;
 	size_t len = caplen;
@@ -359,9 +389,13 @@ void lp_link_input(struct lp_link *l, const uint8_t *data, size_t caplen)
 			return;
 	}
 	memcpy(l->rx_mac, smac, 6);
+	if ((flags & LP_RX_HEADERS) && !cut_usable(l, p, len, flags))
+		return;
+	l->rx_flags = flags;
 	if (len >= 40 && (p[0] >> 4) == 6 && p[6] == 58 && handle_icmp6(l, smac, p, len))
 		return;
 	if (ours(l, p, len)) {
+		headers_try(l, p, len, flags);
 		if (l->trace && l->rx)
 			l->trace(l->trace_ctx, false, p, len);
 		if (l->rx)
@@ -474,6 +508,16 @@ void lp_link_set_other(struct lp_link *l, lp_link_rx_fn other, void *ctx)
 {
 	l->other = other;
 	l->other_ctx = ctx;
+}
+
+unsigned lp_link_rx_flags(const struct lp_link *l)
+{
+	return l->rx_flags;
+}
+
+bool lp_link_headers_only(const struct lp_link *l)
+{
+	return l->headers_on;
 }
 
 bool lp_link_rx_mac(const struct lp_link *l, uint8_t mac[6])

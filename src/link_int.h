@@ -35,6 +35,9 @@ struct lp_link_ops {
 	int (*recv)(struct lp_link *l);
 	/* Frames the kernel dropped before we read them, in all. */
 	uint64_t (*drops)(struct lp_link *l);
+	/* Or NULL: have the connection's TCP segments arrive cut after their
+	 * headers (on), or whole again (off). 0 or -errno. */
+	int (*rx_headers)(struct lp_link *l, bool on);
 	/* Free the kind's own state and l itself (the kind allocated it);
 	 * l->fd is closed already. */
 	void (*destroy)(struct lp_link *l);
@@ -61,6 +64,10 @@ struct lp_link {
 	lp_link_trace_fn trace;       /* -vv: every packet in and out */
 	void *trace_ctx;
 	uint8_t rx_mac[6];            /* source MAC of the frame being handled */
+	unsigned rx_flags;            /* its LP_RX_* flags */
+	/* cfg.rx_headers_only: segments arrive cut (on); given up for good
+	 * after a cut frame we could not use (off). */
+	bool headers_on, headers_off;
 	int handled;                  /* frames handled by this dispatch */
 	char err[320];
 	uint8_t frame[LP_LINK_FRAME_MAX];   /* what we send is built here */
@@ -73,7 +80,9 @@ void lp_link_init(struct lp_link *l, const struct lp_link_ops *ops, int fd, bool
 
 /* One received frame (with an Ethernet header when l->has_mac, else raw
  * IP): neighbour discovery for us is answered, the connection's packets go
- * to the rx callback, other packets to our address to the other one. */
-void lp_link_input(struct lp_link *l, const uint8_t *frame, size_t len);
+ * to the rx callback, other packets to our address to the other one.
+ * flags: LP_RX_CSUM_OK when the kernel vouches for its checksum,
+ * LP_RX_HEADERS when the frame is shorter than it was on the wire. */
+void lp_link_input(struct lp_link *l, const uint8_t *frame, size_t len, unsigned flags);
 
 #endif

@@ -12,8 +12,14 @@
  * with recvmmsg(). For a big transfer (cfg.ring_mib) that wait is worth it:
  * a TPACKET_V3 receive ring, set up before bind() too, where the kernel
  * writes frames into blocks we read in place and hand back: no system call
- * per frame, and no second copy into a buffer of ours. Closing any packet socket waits for a grace period
- * too (packet_release()): lp_link_close_async() leaves that wait to a
+ * per frame, and no second copy into a buffer of ours. The ring says per
+ * frame whether the kernel checked its checksum (TP_STATUS_CSUM_VALID, or
+ * TP_STATUS_CSUMNOTREADY for a sender on this host): with
+ * cfg.rx_headers_only, once it has, the filter is swapped for one whose
+ * program keeps only the headers of the connection's segments (the
+ * kernel's copy into the ring is then a few hundred bytes, not the
+ * segment). Closing any packet socket waits for a grace period too
+ * (packet_release()): lp_link_close_async() leaves that wait to a
  * short-lived helper process.
  */
 #include <arpa/inet.h>
@@ -41,18 +47,30 @@
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
 #endif
+#ifndef TP_STATUS_CSUM_VALID
+#define TP_STATUS_CSUM_VALID (1 << 7)
+#endif
 
 /* What one receive slot holds, as libpcap's snapshot length was. */
 #define SNAPLEN (65535 + 64)
+/* What is kept of a segment cut after its headers (cfg.rx_headers_only):
+ * Ethernet, two VLAN tags, IPv4 or IPv6 with extension headers, and TCP
+ * with the most options (a frame whose headers do not fit is not used:
+ * link.c). */
+#define HEADERS_SNAP 256
 /* The ring's blocks: each holds a whole 64 KiB aggregate with its headers.
- * A block goes to us when full or RING_BLOCK_MS after its first frame. */
+ * A block goes to us when full or RING_BLOCK_MS after its first frame. For
+ * segments cut after their headers, smaller blocks, which fill as fast as
+ * the big ones do with whole segments: a kernel TCP sender whose ACKs came
+ * with the 1 ms timer's pace would leave slow start early (HyStart). */
 #define RING_BLOCK (512u << 10)
+#define RING_BLOCK_CUT (128u << 10)
 #define RING_BLOCK_MS 1
 
 /* A TPACKET_V3 receive ring and where we are in it. */
 struct ring {
 	uint8_t *map;
-	size_t len;
+	size_t len, bsize;                   /* in all, of a block */
 	unsigned nblocks, block;             /* the block we read */
 	uint8_t *next;                       /* its next frame, NULL: not started */
 	uint32_t left;                       /* frames of it still to read */
@@ -65,6 +83,7 @@ struct packet_link {
 	bool vnet;                           /* PACKET_VNET_HDR: a virtio_net_hdr before each frame */
 	uint64_t drops;
 	struct ring ring;                    /* map NULL: recvmmsg() */
+	char filter[2][384];                 /* the connection's segments, the rest (build_filter()) */
 	uint8_t *rxbuf;                      /* LP_LINK_RX_BATCH slots of SNAPLEN bytes */
 	struct mmsghdr msgs[LP_LINK_RX_BATCH];
 	struct iovec iov[LP_LINK_RX_BATCH];
@@ -132,12 +151,22 @@ void lp_link_packet_vnet(struct virtio_net_hdr *vh, size_t hlen, const uint8_t *
 	vh->csum_offset = 16;   /* the TCP checksum's place in its header */
 }
 
+/* A ring frame's LP_RX_* flags: the kernel checked its checksum (a NIC or
+ * veth did), or it never had one to check (sent from this host, the
+ * checksum left to a device); it was cut (snaplen). */
+static unsigned rx_flags(const struct tpacket3_hdr *h)
+{
+	unsigned f = (h->tp_status & (TP_STATUS_CSUM_VALID | TP_STATUS_CSUMNOTREADY)) ? LP_RX_CSUM_OK : 0;
+
+	return h->tp_snaplen < h->tp_len ? f | LP_RX_HEADERS : f;
+}
+
 /* Up to LP_LINK_RX_BATCH frames from the ring, each block handed back to
  * the kernel once read. */
 static void ring_recv(struct lp_link *l, struct ring *r)
 {
 	for (unsigned n = 0; n < LP_LINK_RX_BATCH;) {
-		struct tpacket_block_desc *bd = (void *)(r->map + (size_t)r->block * RING_BLOCK);
+		struct tpacket_block_desc *bd = (void *)(r->map + (size_t)r->block * r->bsize);
 
 		if (!r->next) {
 			if (!(__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER))
@@ -149,9 +178,10 @@ static void ring_recv(struct lp_link *l, struct ring *r)
 			const struct tpacket3_hdr *h = (const void *)r->next;
 			const struct sockaddr_ll *sll = (const void *)(r->next + TPACKET_ALIGN(sizeof(*h)));
 
-			/* Inbound only, and whole (as in packet_recv()). */
-			if (sll->sll_pkttype != PACKET_OUTGOING && h->tp_snaplen == h->tp_len)
-				lp_link_input(l, r->next + h->tp_mac, h->tp_snaplen);
+			/* Inbound only (as in packet_recv()); what the kernel
+			 * vouches for, and whether the frame is cut. */
+			if (sll->sll_pkttype != PACKET_OUTGOING)
+				lp_link_input(l, r->next + h->tp_mac, h->tp_snaplen, rx_flags(h));
 			r->next += h->tp_next_offset;
 		}
 		if (r->left)
@@ -200,7 +230,7 @@ static int packet_recv(struct lp_link *l)
 		/* Bigger than a slot (a GRO or BIG TCP aggregate): not whole. */
 		if ((pl->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || pl->msgs[i].msg_len < vh)
 			continue;
-		lp_link_input(l, (uint8_t *)pl->iov[i].iov_base + vh, pl->msgs[i].msg_len - vh);
+		lp_link_input(l, (uint8_t *)pl->iov[i].iov_base + vh, pl->msgs[i].msg_len - vh, 0);
 	}
 	return 0;
 }
@@ -227,21 +257,13 @@ static void packet_destroy(struct lp_link *l)
 	free(pl);
 }
 
-static const struct lp_link_ops packet_ops = {
-	.kind = "packet socket",
-	.xmit = packet_xmit,
-	.xmit_ip = packet_xmit_ip,
-	.recv = packet_recv,
-	.drops = packet_drops,
-	.destroy = packet_destroy,
-	.close_waits = true,
-};
-
-static int build_filter(const struct lp_link_cfg *c, char *buf, size_t len)
+/* The filter's two parts: [0] the connection's TCP segments (with
+ * all_to_local: every IP packet to our address), [1] the rest we take. */
+static int build_filter(const struct lp_link_cfg *c, char f[2][384])
 {
 	char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN], rport[32] = "", lport[32];
 	const char *ipkw = c->local.family == AF_INET ? "ip" : "ip6";
-	int n;
+	int n, m;
 
 	if (!inet_ntop(c->local.family, c->local.addr, la, sizeof(la)))
 		return -EINVAL;
@@ -250,55 +272,149 @@ static int build_filter(const struct lp_link_cfg *c, char *buf, size_t len)
 	if (c->remote.port)
 		snprintf(rport, sizeof(rport), " and src port %u", c->remote.port);
 	if (c->all_to_local) {
-		n = snprintf(buf, len, "(%s and dst host %s) or %s", ipkw, la,
-			     c->local.family == AF_INET ? "arp" : "icmp6");
-		return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+		n = snprintf(f[0], sizeof(f[0]), "%s and dst host %s", ipkw, la);
+		m = snprintf(f[1], sizeof(f[1]), "%s", c->local.family == AF_INET ? "arp" : "icmp6");
+		return n > 0 && (size_t)n < sizeof(f[0]) && m > 0 ? 0 : -ENAMETOOLONG;
 	}
 	if (c->local_port_last > c->local.port)
 		snprintf(lport, sizeof(lport), "portrange %u-%u", c->local.port, c->local_port_last);
 	else
 		snprintf(lport, sizeof(lport), "port %u", c->local.port);
+	n = snprintf(f[0], sizeof(f[0]), "%s and tcp and dst host %s and dst %s%s%s%s", ipkw, la, lport,
+		     c->remote.family ? " and src host " : "", c->remote.family ? ra : "", rport);
 	/* ICMPv6 comes through whole (neighbour discovery); of ICMP, the
 	 * errors a segment can draw: unreachable, time exceeded, parameter
 	 * problem. link.c keeps those that quote our segments. */
-	n = snprintf(buf, len, "(%s and tcp and dst host %s and dst %s%s%s%s) or %s", ipkw, la,
-		     lport, c->remote.family ? " and src host " : "", c->remote.family ? ra : "",
-		     rport, c->local.family == AF_INET ? "arp or (icmp and dst host " : "icmp6");
-	if (n > 0 && (size_t)n < len && c->local.family == AF_INET)
-		n += snprintf(buf + n, len - (size_t)n,
-			      "%s and (icmp[0] == 3 or icmp[0] == 11 or icmp[0] == 12))", la);
-	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+	if (c->local.family == AF_INET)
+		m = snprintf(f[1], sizeof(f[1]), "arp or (icmp and dst host %s and "
+			     "(icmp[0] == 3 or icmp[0] == 11 or icmp[0] == 12))", la);
+	else
+		m = snprintf(f[1], sizeof(f[1]), "icmp6");
+	return n > 0 && (size_t)n < sizeof(f[0]) && m > 0 && (size_t)m < sizeof(f[1]) ? 0
+											  : -ENAMETOOLONG;
 }
 
-/* Compile the filter for the link type and attach it to the unbound socket. */
-static int attach_filter(struct packet_link *pl, const char *filter, char *err, size_t errlen)
+static int compile(int dlt, const char *expr, int snaplen, struct bpf_program *prog, char *err,
+		   size_t errlen)
 {
-	struct bpf_program prog;
-	struct sock_fprog fprog;
-	pcap_t *dead;
+	pcap_t *dead = pcap_open_dead(dlt, snaplen);
 	int rc = 0;
 
-	dead = pcap_open_dead(pl->dlt, SNAPLEN);
 	if (!dead) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	if (pcap_compile(dead, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-		snprintf(err, errlen, "%s: filter '%s': %s", pl->ifname, filter, pcap_geterr(dead));
+	if (pcap_compile(dead, prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		snprintf(err, errlen, "filter '%s': %s", expr, pcap_geterr(dead));
 		rc = -EINVAL;
-		goto out;
+	}
+	pcap_close(dead);
+	return rc;
+}
+
+int lp_link_packet_filter(int dlt, const char *tcp, const char *other, unsigned snap,
+			  struct bpf_program *out, char *err, size_t errlen)
+{
+	struct bpf_program a, b;
+	char whole[800];
+	size_t n;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!snap) {
+		if ((size_t)snprintf(whole, sizeof(whole), "(%s) or %s", tcp, other) >= sizeof(whole)) {
+			snprintf(err, errlen, "filter too long");
+			return -ENAMETOOLONG;
+		}
+		return compile(dlt, whole, SNAPLEN, out, err, errlen);
+	}
+	rc = compile(dlt, tcp, (int)snap, &a, err, errlen);
+	if (rc)
+		return rc;
+	rc = compile(dlt, other, SNAPLEN, &b, err, errlen);
+	if (rc) {
+		pcap_freecode(&a);
+		return rc;
+	}
+	n = (size_t)a.bf_len + b.bf_len;
+	out->bf_insns = n <= BPF_MAXINSNS ? malloc(n * sizeof(*out->bf_insns)) : NULL;
+	rc = out->bf_insns ? 0 : -ENOMEM;
+	/* The first program's rejections (ret #0) jump to the second; its
+	 * acceptances keep snap bytes. A return of another kind would not
+	 * say how much to keep: none is expected from libpcap. */
+	for (size_t i = 0; !rc && i < a.bf_len; i++) {
+		struct bpf_insn in = a.bf_insns[i];
+
+		if (BPF_CLASS(in.code) == BPF_RET && BPF_RVAL(in.code) != BPF_K) {
+			rc = -EINVAL;
+		} else if (BPF_CLASS(in.code) == BPF_RET && in.k == 0) {
+			in.code = BPF_JMP | BPF_JA;
+			in.jt = in.jf = 0;
+			in.k = (uint32_t)(a.bf_len - i - 1);
+		}
+		out->bf_insns[i] = in;
+	}
+	if (!rc) {
+		memcpy(out->bf_insns + a.bf_len, b.bf_insns, b.bf_len * sizeof(*b.bf_insns));
+		out->bf_len = (unsigned)n;
+	} else {
+		pcap_freecode(out);
+		snprintf(err, errlen, "cannot join the filter's programs: %s", strerror(-rc));
+	}
+	pcap_freecode(&a);
+	pcap_freecode(&b);
+	return rc;
+}
+
+/* Compile the filter (the connection's segments cut after their headers, or
+ * whole) and attach it to the socket: before bind(), or in place of the one
+ * it has (atomically: no packet goes unfiltered). */
+static int attach_filter(struct packet_link *pl, bool headers, char *err, size_t errlen)
+{
+	struct bpf_program prog;
+	struct sock_fprog fprog;
+	char msg[256];
+	int rc;
+
+	rc = lp_link_packet_filter(pl->dlt, pl->filter[0], pl->filter[1], headers ? HEADERS_SNAP : 0,
+				   &prog, msg, sizeof(msg));
+	if (rc) {
+		snprintf(err, errlen, "%s: %s", pl->ifname ? pl->ifname : "packet socket", msg);
+		return rc;
 	}
 	fprog.len = (unsigned short)prog.bf_len;
 	fprog.filter = (struct sock_filter *)prog.bf_insns;
 	if (setsockopt(pl->base.fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "%s: cannot attach the capture filter: %s", pl->ifname, strerror(errno));
+		snprintf(err, errlen, "%s: cannot attach the capture filter: %s",
+			 pl->ifname ? pl->ifname : "packet socket", strerror(errno));
 	}
 	pcap_freecode(&prog);
-out:
-	pcap_close(dead);
 	return rc;
 }
+
+/* Only with a ring (which says per frame whether the kernel checked its
+ * checksum), and for one connection's segments. */
+static int packet_rx_headers(struct lp_link *l, bool on)
+{
+	struct packet_link *pl = (struct packet_link *)l;
+	char err[320];
+
+	if (!pl->ring.map || l->cfg.all_to_local)
+		return -EOPNOTSUPP;
+	return attach_filter(pl, on, err, sizeof(err));
+}
+
+static const struct lp_link_ops packet_ops = {
+	.kind = "packet socket",
+	.xmit = packet_xmit,
+	.xmit_ip = packet_xmit_ip,
+	.recv = packet_recv,
+	.drops = packet_drops,
+	.rx_headers = packet_rx_headers,
+	.destroy = packet_destroy,
+	.close_waits = true,
+};
 
 /* The link type of the interface, as libpcap would name it. */
 static int link_type(struct packet_link *pl, char *err, size_t errlen)
@@ -366,29 +482,32 @@ static int open_socket(struct packet_link *pl, char *err, size_t errlen)
 	return rc;
 }
 
-/* A TPACKET_V3 ring of mib MiB on the unbound socket fd, mapped; false where
+/* A TPACKET_V3 ring of mib MiB on the unbound socket fd, mapped, with
+ * blocks for segments cut after their headers (cut) or whole; false where
  * the kernel refuses it (the link then reads in batches). */
-static bool ring_make(int fd, unsigned mib, struct ring *r)
+static bool ring_make(int fd, unsigned mib, bool cut, struct ring *r)
 {
 	int v = TPACKET_V3;
+	unsigned bsize = cut ? RING_BLOCK_CUT : RING_BLOCK;
 	struct tpacket_req3 req;
 	void *map;
 
 	memset(&req, 0, sizeof(req));
-	req.tp_block_size = RING_BLOCK;
-	req.tp_block_nr = (mib << 20) / RING_BLOCK;
+	req.tp_block_size = bsize;
+	req.tp_block_nr = (mib << 20) / bsize;
 	req.tp_frame_size = 2048;  /* V3 frames are variable; this only has to divide the block */
-	req.tp_frame_nr = req.tp_block_nr * (RING_BLOCK / req.tp_frame_size);
+	req.tp_frame_nr = req.tp_block_nr * (bsize / req.tp_frame_size);
 	req.tp_retire_blk_tov = RING_BLOCK_MS;
 	if (!req.tp_block_nr || setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v)) ||
 	    setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)))
 		return false;
-	map = mmap(NULL, (size_t)req.tp_block_nr * RING_BLOCK, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	map = mmap(NULL, (size_t)req.tp_block_nr * bsize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED)
 		return false;
 	memset(r, 0, sizeof(*r));
 	r->map = map;
-	r->len = (size_t)req.tp_block_nr * RING_BLOCK;
+	r->bsize = bsize;
+	r->len = (size_t)req.tp_block_nr * bsize;
 	r->nblocks = req.tp_block_nr;
 	return true;
 }
@@ -401,7 +520,7 @@ struct lp_packet_sock {
 	unsigned ring_mib;
 };
 
-struct lp_packet_sock *lp_link_packet_prepare(unsigned ring_mib)
+struct lp_packet_sock *lp_link_packet_prepare(unsigned ring_mib, bool cut)
 {
 	struct lp_packet_sock *ps = calloc(1, sizeof(*ps));
 
@@ -414,7 +533,7 @@ struct lp_packet_sock *lp_link_packet_prepare(unsigned ring_mib)
 		return NULL;
 	}
 	ps->vnet = vnet_on(ps->fd);
-	if (ring_make(ps->fd, ring_mib, &ps->ring))
+	if (ring_make(ps->fd, ring_mib, cut, &ps->ring))
 		ps->ring_mib = ring_mib;
 	return ps;
 }
@@ -433,21 +552,20 @@ void lp_link_packet_prepared_free(struct lp_packet_sock *ps)
 static int activate(struct packet_link *pl, const struct lp_link_cfg *cfg, unsigned ifindex, char *err,
 		    size_t errlen)
 {
-	char filter[512];
 	struct sockaddr_ll sll;
 	int rc, one = 1, rcvbuf, fd = pl->base.fd;
 
-	rc = build_filter(cfg, filter, sizeof(filter));
+	rc = build_filter(cfg, pl->filter);
 	if (rc) {
 		snprintf(err, errlen, "cannot build the capture filter");
 		return rc;
 	}
-	rc = attach_filter(pl, filter, err, errlen);
+	rc = attach_filter(pl, false, err, errlen);
 	if (rc)
 		return rc;
 	/* Inbound only; the check in packet_recv() covers kernels without this. */
 	setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
-	if (cfg->ring_mib && !pl->ring.map && ring_make(fd, cfg->ring_mib, &pl->ring))
+	if (cfg->ring_mib && !pl->ring.map && ring_make(fd, cfg->ring_mib, cfg->rx_headers_only, &pl->ring))
 		pl->base.ring_mib = cfg->ring_mib;
 	rcvbuf = (int)(cfg->buffer_kib ? cfg->buffer_kib : 4096) * 1024;
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)

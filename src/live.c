@@ -36,14 +36,14 @@ static void on_rx(void *ctx, const uint8_t *ip, size_t len)
 
 	if (lv->writer)
 		lp_pcapw_write(lv->writer, ip, len, lp_clock_ns(CLOCK_REALTIME));
-	lp_fwire_in(lv->fw, ip, len, mono_ns(lv));
+	lp_fwire_in(lv->fw, ip, len, lp_link_rx_flags(lv->link), mono_ns(lv));
 }
 
-static void deliver(void *ctx, const uint8_t *ip, size_t len, uint64_t now)
+static void deliver(void *ctx, const uint8_t *ip, size_t len, unsigned flags, uint64_t now)
 {
 	struct live *lv = ctx;
 
-	lp_engine_input(lv->eng, ip, len, now);
+	lp_engine_input_rx(lv->eng, ip, len, flags, now);
 }
 
 /* A send's result; the first error is kept: flush_out() then says that

@@ -199,11 +199,11 @@ static int send_ip(void *ctx, const uint8_t *ip, size_t len, const struct lp_gso
 	return 0;
 }
 
-static void deliver(void *ctx, const uint8_t *ip, size_t len, uint64_t now)
+static void deliver(void *ctx, const uint8_t *ip, size_t len, unsigned flags, uint64_t now)
 {
 	struct slot *s = ctx;
 
-	lp_engine_input(s->eng, ip, len, now);
+	lp_engine_input_rx(s->eng, ip, len, flags, now);
 }
 
 /* The flow's next wake-up: its engine's timer or a packet its faults hold. */
@@ -305,7 +305,7 @@ static void on_rx(void *ctx, const uint8_t *ip, size_t len)
 	now = mono_ns(m);
 	if (o->writer)
 		lp_pcapw_write(o->writer, ip, len, lp_clock_ns(CLOCK_REALTIME));
-	lp_fwire_in(m->slots[idx].fw, ip, len, now);
+	lp_fwire_in(m->slots[idx].fw, ip, len, lp_link_rx_flags(o->link), now);
 	flush(m, idx, now);
 }
 

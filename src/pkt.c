@@ -412,11 +412,28 @@ bool lp_ip6_skip_ext(const uint8_t *p, size_t len, uint8_t *nh, size_t *off)
 	return true;
 }
 
+/* The TCP checksum of a segment is right, or still holds the pseudo-header
+ * sum: a packet from a sender on this host (veth, loopback) reaches a packet
+ * socket before its checksum is filled in (Linux CHECKSUM_PARTIAL). */
+static bool tcp_csum_ok(int family, const uint8_t *src, const uint8_t *dst, const uint8_t *tcp,
+			size_t tcplen)
+{
+	uint32_t sum = pseudo_sum(family, src, dst, tcplen);
+
+	return lp_csum_fold(lp_csum_add(sum, tcp, tcplen)) == 0 ||
+	       (uint32_t)lp_get16(tcp + 16) == 0xffffu - lp_csum_fold(sum);
+}
+
 int lp_pkt_parse(const uint8_t *pkt, size_t len, struct lp_seg *s)
 {
+	return lp_pkt_parse_rx(pkt, len, 0, s);
+}
+
+int lp_pkt_parse_rx(const uint8_t *pkt, size_t len, unsigned flags, struct lp_seg *s)
+{
 	const uint8_t *tcp;
-	size_t tcplen, doff;
-	uint32_t sum;
+	size_t tcplen, doff, have;
+	bool cut = false;
 	int family;
 
 	if (len < 1)
@@ -428,8 +445,13 @@ int lp_pkt_parse(const uint8_t *pkt, size_t len, struct lp_seg *s)
 			return -EINVAL;
 		ihl = (size_t)(pkt[0] & 0x0f) * 4;
 		total = lp_get16(pkt + 2);
-		if (ihl < LP_IPV4_HDR || total < ihl || total > len)
+		if (ihl < LP_IPV4_HDR || total < ihl || ihl > len)
 			return -EINVAL;
+		if (total > len) {
+			if (!(flags & LP_RX_HEADERS))
+				return -EINVAL;
+			cut = true;
+		}
 		if (lp_csum_fold(lp_csum_add(0, pkt, ihl)) != 0)
 			return -EBADMSG;
 		if ((lp_get16(pkt + 6) & 0x3fff) != 0)
@@ -443,6 +465,7 @@ int lp_pkt_parse(const uint8_t *pkt, size_t len, struct lp_seg *s)
 		memcpy(s->dst, pkt + 16, 4);
 		tcp = pkt + ihl;
 		tcplen = total - ihl;
+		have = (cut ? len : total) - ihl;
 	} else if (pkt[0] >> 4 == 6) {
 		size_t plen, off = LP_IPV6_HDR;
 		uint8_t nh;
@@ -450,10 +473,13 @@ int lp_pkt_parse(const uint8_t *pkt, size_t len, struct lp_seg *s)
 		if (len < LP_IPV6_HDR)
 			return -EINVAL;
 		plen = lp_get16(pkt + 4);
-		if (plen > len - LP_IPV6_HDR)
-			return -EINVAL;
+		if (plen > len - LP_IPV6_HDR) {
+			if (!(flags & LP_RX_HEADERS))
+				return -EINVAL;
+			cut = true;
+		}
 		nh = pkt[6];
-		if (!lp_ip6_skip_ext(pkt, LP_IPV6_HDR + plen, &nh, &off))
+		if (!lp_ip6_skip_ext(pkt, cut ? len : LP_IPV6_HDR + plen, &nh, &off))
 			return -EINVAL;
 		if (nh == 44)
 			return -EPROTONOSUPPORT;
@@ -464,24 +490,19 @@ int lp_pkt_parse(const uint8_t *pkt, size_t len, struct lp_seg *s)
 		memcpy(s->dst, pkt + 24, 16);
 		tcp = pkt + off;
 		tcplen = LP_IPV6_HDR + plen - off;
+		have = (cut ? len : LP_IPV6_HDR + plen) - off;
 	} else {
 		return -EINVAL;
 	}
-	if (tcplen < LP_TCP_HDR)
+	if (tcplen < LP_TCP_HDR || have < LP_TCP_HDR)
 		return -EINVAL;
 	doff = (size_t)(tcp[12] >> 4) * 4;
-	if (doff < LP_TCP_HDR || doff > tcplen)
+	if (doff < LP_TCP_HDR || doff > tcplen || doff > have)
 		return -EINVAL;
-	sum = pseudo_sum(family, s->src, s->dst, tcplen);
-	if (lp_csum_fold(lp_csum_add(sum, tcp, tcplen)) != 0) {
-		/* A packet from a sender on this host (veth, loopback) reaches a
-		 * packet socket before its checksum is filled in: the field still
-		 * holds the pseudo-header sum (Linux CHECKSUM_PARTIAL). */
-		uint32_t partial = 0xffffu - lp_csum_fold(sum);
-
-		if ((uint32_t)lp_get16(tcp + 16) != partial)
-			return -EBADMSG;
-	}
+	if (cut && !(flags & LP_RX_CSUM_OK))
+		return -EBADMSG;
+	if (!(flags & LP_RX_CSUM_OK) && !tcp_csum_ok(family, s->src, s->dst, tcp, tcplen))
+		return -EBADMSG;
 	s->family = family;
 	s->sport = lp_get16(tcp);
 	s->dport = lp_get16(tcp + 2);
@@ -490,7 +511,7 @@ int lp_pkt_parse(const uint8_t *pkt, size_t len, struct lp_seg *s)
 	s->flags = tcp[13];
 	s->window = lp_get16(tcp + 14);
 	lp_tcpopts_parse(tcp + LP_TCP_HDR, doff - LP_TCP_HDR, &s->opts);
-	s->payload = tcp + doff;
+	s->payload = cut ? NULL : tcp + doff;
 	s->len = (uint32_t)(tcplen - doff);
 	return 0;
 }

@@ -67,6 +67,7 @@ static int addr_local(const struct lp_endpoint *ep, bool *local)
 
 struct lp_setup_prep {
 	pthread_t thread;
+	bool cut;
 	struct lp_packet_sock *ps;
 };
 
@@ -74,7 +75,7 @@ static void *prepare_thread(void *arg)
 {
 	struct lp_setup_prep *p = arg;
 
-	p->ps = lp_link_packet_prepare(LP_SETUP_RING_MIB);
+	p->ps = lp_link_packet_prepare(LP_SETUP_RING_MIB, p->cut);
 	return NULL;
 }
 
@@ -85,6 +86,8 @@ void lp_setup_prepare(struct lp_setup *s, uint64_t file_bytes)
 	if (s->want.tap || file_bytes < LP_SETUP_RING_MIN || s->prep)
 		return;
 	s->prep = calloc(1, sizeof(*s->prep));
+	if (s->prep)
+		s->prep->cut = s->rx_headers_only;
 	if (s->prep && pthread_create(&s->prep->thread, NULL, prepare_thread, s->prep)) {
 		free(s->prep);
 		s->prep = NULL;
@@ -291,6 +294,7 @@ static int iface_client(struct lp_setup *s, struct lp_setup_client *c)
 	cfg.remote = c->remote;
 	memcpy(cfg.local_mac, s->ifi.mac, 6);
 	cfg.answer_neigh = !s->addr_local;
+	cfg.rx_headers_only = s->rx_headers_only;
 	if (s->ifi.type == ARPHRD_LOOPBACK && c->family == AF_INET &&
 	    (!sysctl_on("net/ipv4/conf/lo/accept_local") ||
 	     (c->src.addr[0] == 127 && !sysctl_on("net/ipv4/conf/lo/route_localnet"))))

@@ -165,6 +165,15 @@ static int live_hops(struct live_run *lr)
 	return 0;
 }
 
+/* The payload we receive is only counted, unless it is compared, recorded,
+ * traced or met by faults (which look into it): the kernel need not copy it
+ * for us. */
+static bool rx_headers_only(const struct ctx *c)
+{
+	return c->cli.match != LP_MATCH_BYTES && !c->write && c->cli.verbose < 2 && !c->cli.faults.captured &&
+	       !lp_fault_plan_has(c->cli.faults.plan, LP_FAULT_SERVER, LP_FAULT_ON_WIRE);
+}
+
 /* The link and the route to every server; then each flow's next hop, MSS
  * and start, and how many run at once. */
 static int live_setup(const struct ctx *c, struct live_run *lr, const uint8_t *dst_mac)
@@ -377,6 +386,9 @@ static int do_live_run(struct ctx *c, struct live_run *lr, struct many_out *mo, 
 		print_live_header(c, lr);
 	lp_catch_signals();
 	rc = lr->many ? run_many(c, lr, mo) : run_one(c, lr);
+	if (c->cli.verbose && lp_link_headers_only(lr->su.link))
+		log_info("received: the host's segments cut after their headers by the kernel, which "
+			 "checked their checksums (their bytes are counted, compared only under --match bytes)");
 	if (lp_link_drops(lr->su.link))
 		log_warn("the kernel dropped %u packets before they were read", lp_link_drops(lr->su.link));
 	return rc;
@@ -413,6 +425,7 @@ int tlp_live(struct ctx *c)
 	lp_rng_seed(&lr.rng, c->cli.shard_n > 1 ? lp_flowset_seed(c->cli.seed, c->cli.shard_k) : c->cli.seed);
 	/* A big capture: its packet socket and ring are made while it loads. */
 	lr.su.want = c->link;
+	lr.su.rx_headers_only = rx_headers_only(c);
 	if (strcmp(c->cli.file, "-") && !stat(c->cli.file, &st) && S_ISREG(st.st_mode))
 		lp_setup_prepare(&lr.su, (uint64_t)st.st_size);
 	rc = tlp_load(c, &flows);

@@ -396,6 +396,51 @@ START_TEST(test_out_of_order)
 }
 END_TEST
 
+/* Segments cut after their headers (a link with cfg.rx_headers_only): the
+ * same ACKs, SACK blocks and byte counts as whole ones, out of order too,
+ * under the stream and size policies; ignored under bytes, which has
+ * nothing to compare. */
+START_TEST(test_headers_only)
+{
+	struct tflow *t = simple_flow(100, 3000);
+	struct harness h;
+	struct lp_tcpopts o = { .has_mss = true, .mss = 1460, .sack_ok = true };
+	const uint8_t *d = t->bytes[1];
+	struct lp_engine_stats st;
+
+	h_start(&h, t, LP_ROLE_CLIENT);
+	h.cfg.match = _i == 0 ? LP_MATCH_STREAM : _i == 1 ? LP_MATCH_SIZE : LP_MATCH_BYTES;
+	h_new(&h);
+	h_connect(&h, &o, 65535);
+	h.rx_cut = true;
+	h_push(&h, LP_TH_ACK, 1000, 100, 1000, d + 1000, 1000);
+	if (_i == 2) {
+		ck_assert_uint_eq(h_pull(&h), 0);
+		lp_engine_stats(h.e, &st);
+		ck_assert_uint_eq(st.received_bytes, 0);
+		ck_assert_uint_eq(st.packets_ignored, 1);
+		goto out;
+	}
+	h_pull(&h);
+	ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1);
+	ck_assert_uint_eq(h_last(&h)->opts.nsack, 1);
+	ck_assert_uint_eq(h_last(&h)->opts.sack[0].left, h.piss + 1 + 1000);
+	h_push(&h, LP_TH_ACK, 0, 100, 1000, d, 1000);
+	h_pull(&h);
+	ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + 2000);
+	h_push(&h, LP_TH_ACK, 1500, 100, 1000, d + 1500, 1500);
+	h_pull(&h);
+	ck_assert_uint_eq(h_last(&h)->ack, h.piss + 1 + 3000);
+	ck_assert_uint_eq(h_last(&h)->opts.nsack, 0);
+	lp_engine_stats(h.e, &st);
+	ck_assert_uint_eq(st.received_bytes, 3000);
+	ck_assert_int_eq(st.first_diff, -1);
+out:
+	lp_engine_free(h.e);
+	tf_free(t);
+}
+END_TEST
+
 /* Pure ACKs the engine sends now (from out[from..]). */
 static unsigned pure_acks(const struct harness *h, size_t from)
 {
@@ -1280,6 +1325,7 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, test_synsent_unacceptable_ack);
 	tcase_add_test(tc, test_data_rto_backoff);
 	tcase_add_test(tc, test_out_of_order);
+	tcase_add_loop_test(tc, test_headers_only, 0, 3);
 	tcase_add_test(tc, test_ack_policy);
 	tcase_add_test(tc, test_window_sized_to_transfer);
 	tcase_add_test(tc, test_ack_window_update);

@@ -62,11 +62,11 @@ static int wire_send(void *ctx, const uint8_t *ip, size_t len, const struct lp_g
 	return 0;
 }
 
-static void deliver(void *ctx, const uint8_t *ip, size_t len, uint64_t now)
+static void deliver(void *ctx, const uint8_t *ip, size_t len, unsigned flags, uint64_t now)
 {
 	struct end *e = ctx;
 
-	lp_engine_input(e->e, ip, len, now);
+	lp_engine_input_rx(e->e, ip, len, flags, now);
 }
 
 static void on_event(void *ctx, const struct lp_event *ev)
@@ -166,7 +166,7 @@ static void run(struct pair *pr, const struct lp_flow *fl, const char *const *cs
 
 			memmove(&pr->wire[first], &pr->wire[first + 1], (pr->nwire - first - 1) * sizeof(p));
 			pr->nwire--;
-			lp_fwire_in(pr->end[p.to].fw, p.buf, p.len, pr->now);
+			lp_fwire_in(pr->end[p.to].fw, p.buf, p.len, 0, pr->now);
 			continue;
 		}
 		for (int r = 0; r < 2; r++) {

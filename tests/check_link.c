@@ -26,6 +26,7 @@
 #include "link_int.h"
 #include "tcpliveplay/bytes.h"
 #include "tcpliveplay/icmp.h"
+#include "tcpliveplay/link_packet.h"
 #include "tcpliveplay/link_tap.h"
 #include "tcpliveplay/pcapw.h"
 #include "tcpliveplay/pkt.h"
@@ -479,6 +480,131 @@ END_TEST
 
 /* An ICMP error from the host about our segment from sport (to another
  * address than ours when dst is given), in a frame; damaged when bad. */
+/* cfg.rx_headers_only on a link whose kind can cut segments: asked to once
+ * a segment of ours comes with its checksum checked by the kernel; cut
+ * frames then go to the callback with their flags; a cut frame the kernel
+ * did not vouch for is dropped and the segments come whole for good. */
+static struct lp_link_ops cutting;
+static int headers_calls, headers_state;
+
+static int cut_headers(struct lp_link *l, bool on)
+{
+	(void)l;
+	headers_calls++;
+	headers_state = on;
+	return 0;
+}
+
+static unsigned rx_flags_seen;
+
+static void on_rx_flags(void *ctx, const uint8_t *ip, size_t len)
+{
+	struct rig *r = ctx;
+
+	on_rx(ctx, ip, len);
+	rx_flags_seen = lp_link_rx_flags(r->link);
+}
+
+START_TEST(test_rx_headers_only)
+{
+	const struct lp_link_ops *ops;
+	uint8_t f[2048], big[2048];
+	struct lp_seg s;
+	struct rig r;
+	size_t n, cut;
+	int m;
+
+	rig_open(&r, AF_INET, false);
+	ops = r.link->ops;
+	cutting = *ops;
+	cutting.rx_headers = cut_headers;
+	r.link->ops = &cutting;
+	r.link->cfg.rx_headers_only = _i == 1;
+	r.link->rx = on_rx_flags;
+	r.link->rx_ctx = &r;
+	headers_calls = headers_state = 0;
+	/* A SYN-ACK whose checksum the kernel checked. */
+	n = tcp_frame(f, AF_INET, 50000, NULL);
+	lp_link_input(r.link, f, n, LP_RX_CSUM_OK);
+	ck_assert_int_eq(r.nrx, 1);
+	ck_assert_uint_eq(rx_flags_seen, LP_RX_CSUM_OK);
+	ck_assert_int_eq(headers_calls, _i == 1);
+	ck_assert(lp_link_headers_only(r.link) == (_i == 1));
+	/* A data segment, cut after its headers. */
+	memset(&s, 0, sizeof(s));
+	s.family = AF_INET;
+	inet_pton(AF_INET, "198.18.0.1", s.src);
+	inet_pton(AF_INET, "198.18.0.2", s.dst);
+	s.sport = 8000;
+	s.dport = 50000;
+	s.flags = LP_TH_ACK;
+	s.payload = big;
+	s.len = 1000;
+	memset(big, 0x33, sizeof(big));
+	n = eth(f, our_mac, host_mac, 0x0800);
+	m = lp_pkt_build(f + n, sizeof(f) - n, &s);
+	ck_assert_int_gt(m, 0);
+	cut = n + (size_t)m - 1000;
+	lp_link_input(r.link, f, cut, LP_RX_HEADERS | LP_RX_CSUM_OK);
+	ck_assert_int_eq(r.nrx, 2);
+	ck_assert_uint_eq(r.last_len, (size_t)m - 1000);
+	ck_assert_uint_eq(rx_flags_seen, LP_RX_HEADERS | LP_RX_CSUM_OK);
+	/* Cut, not vouched for: dropped, whole segments from now on. */
+	lp_link_input(r.link, f, cut, LP_RX_HEADERS);
+	ck_assert_int_eq(r.nrx, 2);
+	ck_assert(!lp_link_headers_only(r.link));
+	ck_assert_int_eq(headers_state, 0);
+	ck_assert_int_eq(headers_calls, _i == 1 ? 2 : 0);
+	/* Whole and vouched for again: not asked to cut a second time. */
+	lp_link_input(r.link, f, n + (size_t)m, LP_RX_CSUM_OK);
+	ck_assert_int_eq(r.nrx, 3);
+	ck_assert_uint_eq(r.last_len, (size_t)m);
+	ck_assert_int_eq(headers_calls, _i == 1 ? 2 : 0);
+	/* Headers cut short: never used. */
+	lp_link_input(r.link, f, n + 30, LP_RX_HEADERS | LP_RX_CSUM_OK);
+	ck_assert_int_eq(r.nrx, 3);
+	r.link->rx = NULL;
+	r.link->ops = ops;
+	rig_close(&r);
+}
+END_TEST
+
+/* The packet socket's filter with segments cut after their headers: two
+ * programs joined, run here by libpcap's interpreter as the kernel runs
+ * them. The connection's segments keep snap bytes, the rest whole, what
+ * neither takes nothing; snap 0 keeps all whole. */
+START_TEST(test_cut_filter)
+{
+	struct bpf_program prog;
+	uint8_t f[2048], icmp[200];
+	char err[256];
+	size_t n, m;
+	unsigned snap = _i ? 0 : 128;
+
+	ck_assert_int_eq(lp_link_packet_filter(DLT_EN10MB, "ip and tcp and dst port 50000",
+					       "arp or (icmp and icmp[0] == 3)", snap, &prog, err,
+					       sizeof(err)), 0);
+	n = tcp_frame(f, AF_INET, 50000, NULL);
+	ck_assert_uint_eq(bpf_filter(prog.bf_insns, f, (unsigned)n, (unsigned)n), snap ? snap : 65599);
+	n = tcp_frame(f, AF_INET, 50001, NULL);
+	ck_assert_uint_eq(bpf_filter(prog.bf_insns, f, (unsigned)n, (unsigned)n), 0);
+	n = tcp_frame(f, AF_INET6, 50000, NULL);
+	ck_assert_uint_eq(bpf_filter(prog.bf_insns, f, (unsigned)n, (unsigned)n), 0);
+	m = eth(icmp, our_mac, host_mac, 0x0800);
+	m += lp_ip_header(icmp + m, AF_INET, (const uint8_t *)"\xc6\x12\x00\x01",
+			  (const uint8_t *)"\xc6\x12\x00\x02", 1, 36);
+	memset(icmp + m, 0, 36);
+	icmp[m] = 3;
+	ck_assert_uint_eq(bpf_filter(prog.bf_insns, icmp, (unsigned)(m + 36), (unsigned)(m + 36)), 65599);
+	icmp[m] = 8;
+	ck_assert_uint_eq(bpf_filter(prog.bf_insns, icmp, (unsigned)(m + 36), (unsigned)(m + 36)), 0);
+	pcap_freecode(&prog);
+	ck_assert_int_eq(lp_link_packet_filter(DLT_EN10MB, "ip and tcp and", "arp", 128, &prog, err,
+					       sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "filter 'ip and tcp and'"));
+}
+END_TEST
+
 static size_t icmp_frame(uint8_t *f, int family, uint16_t sport, const char *dst, bool bad)
 {
 	bool v4 = family == AF_INET;
@@ -834,6 +960,8 @@ Suite *link_suite(void)
 	tcase_add_test(tc, test_tap_arp);
 	tcase_add_test(tc, test_tap_ndp);
 	tcase_add_loop_test(tc, test_tap_filter, 0, 2);
+	tcase_add_loop_test(tc, test_rx_headers_only, 0, 2);
+	tcase_add_loop_test(tc, test_cut_filter, 0, 2);
 	tcase_add_loop_test(tc, test_tap_icmp, 0, 2);
 	tcase_add_test(tc, test_tap_batches);
 	tcase_add_test(tc, test_tap_resolve);

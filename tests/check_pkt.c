@@ -159,6 +159,50 @@ START_TEST(test_bad_checksums)
 }
 END_TEST
 
+/* A received segment cut after its headers (LP_RX_HEADERS) parses only
+ * when the kernel vouched for its checksum: no payload, the wire's length.
+ * A header cut short never parses; LP_RX_CSUM_OK alone skips the check. */
+START_TEST(test_parse_cut)
+{
+	int family = _i ? AF_INET6 : AF_INET;
+	uint8_t buf[2048], payload[1000];
+	const unsigned both = LP_RX_HEADERS | LP_RX_CSUM_OK;
+	struct lp_seg s, p;
+	size_t hl;
+	int n;
+
+	memset(payload, 0x5a, sizeof(payload));
+	seg_init(&s, family);
+	s.opts.has_ts = true;
+	s.opts.tsval = 7;
+	s.payload = payload;
+	s.len = sizeof(payload);
+	n = lp_pkt_build(buf, sizeof(buf), &s);
+	ck_assert_int_gt(n, 0);
+	hl = (size_t)n - sizeof(payload);
+	ck_assert_int_eq(lp_pkt_parse_rx(buf, hl + 10, 0, &p), -EINVAL);
+	ck_assert_int_eq(lp_pkt_parse_rx(buf, hl + 10, LP_RX_HEADERS, &p), -EBADMSG);
+	ck_assert_int_eq(lp_pkt_parse_rx(buf, hl + 10, both, &p), 0);
+	ck_assert_ptr_null(p.payload);
+	ck_assert_uint_eq(p.len, sizeof(payload));
+	ck_assert_uint_eq(p.seq, s.seq);
+	ck_assert_uint_eq(p.ack, s.ack);
+	ck_assert(p.opts.has_ts);
+	ck_assert_uint_eq(p.opts.tsval, 7);
+	ck_assert_int_eq(lp_pkt_parse_rx(buf, hl, both, &p), 0);
+	ck_assert_uint_eq(p.len, sizeof(payload));
+	/* The timestamp option cut off: the header is not all there. */
+	ck_assert_int_eq(lp_pkt_parse_rx(buf, hl - 4, both, &p), -EINVAL);
+	/* Whole, with the flag: the payload is there. */
+	ck_assert_int_eq(lp_pkt_parse_rx(buf, (size_t)n, both, &p), 0);
+	ck_assert_ptr_eq(p.payload, buf + hl);
+	/* A wrong checksum: found unless the kernel checked it. */
+	buf[n - 1] ^= 0xff;
+	ck_assert_int_eq(lp_pkt_parse_rx(buf, (size_t)n, 0, &p), -EBADMSG);
+	ck_assert_int_eq(lp_pkt_parse_rx(buf, (size_t)n, LP_RX_CSUM_OK, &p), 0);
+}
+END_TEST
+
 START_TEST(test_malformed_headers)
 {
 	uint8_t buf[256], pl[8] = { 0 };
@@ -293,6 +337,7 @@ Suite *pkt_suite(void)
 	tcase_add_test(tc, test_roundtrip_v6_syn);
 	tcase_add_test(tc, test_build_limits);
 	tcase_add_test(tc, test_bad_checksums);
+	tcase_add_loop_test(tc, test_parse_cut, 0, 2);
 	tcase_add_test(tc, test_malformed_headers);
 	tcase_add_test(tc, test_options_hostile);
 	tcase_add_test(tc, test_parse_random);

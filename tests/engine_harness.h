@@ -35,6 +35,9 @@ struct harness {
 	bool cut[MAXOUT];
 	size_t nsuper;           /* super-segments the engine sent */
 	uint8_t big[65536 + LP_PKT_MAXHDR];
+	/* The peer's segments reach the engine cut after their TCP header,
+	 * as a link with cfg.rx_headers_only hands them on. */
+	bool rx_cut;
 	unsigned events[LP_EV_TIMER + 1];
 	const char *last_reason;
 	struct lp_event last_div;

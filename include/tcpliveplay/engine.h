@@ -172,6 +172,12 @@ void lp_engine_free(struct lp_engine *e);
  * for a packet that is neither (also ignored). */
 int lp_engine_input(struct lp_engine *e, const uint8_t *pkt, size_t len, uint64_t now_ns);
 
+/* lp_engine_input() of a packet the receive path vouches for with flags
+ * (LP_RX_*, pkt.h): its checksum checked, or cut after its TCP header (its
+ * payload counted, not compared: ignored under LP_MATCH_BYTES). */
+int lp_engine_input_rx(struct lp_engine *e, const uint8_t *pkt, size_t len, unsigned flags,
+		       uint64_t now_ns);
+
 /* Write the next packet to send into buf. Returns its length, 0 when nothing
  * is due now, or -ENOBUFS when cap is too small or -ENOMEM (the packet stays
  * queued). */

@@ -31,7 +31,8 @@ struct lp_fwire_io {
 	 * (lp_fwire_flush()). 0 or -errno. */
 	int (*send)(void *ctx, const uint8_t *ip, size_t len, const struct lp_gso *g);
 	bool gso;                                                  /* send takes super-segments */
-	void (*deliver)(void *ctx, const uint8_t *ip, size_t len, uint64_t now_ns); /* to the engine */
+	/* To the engine, with the LP_RX_* flags it arrived with (pkt.h). */
+	void (*deliver)(void *ctx, const uint8_t *ip, size_t len, unsigned flags, uint64_t now_ns);
 	void *ctx;
 };
 
@@ -51,8 +52,11 @@ void lp_fwire_free(struct lp_fwire *fw);
  * changed): sent now, held or dropped. 0 or the send's error. */
 int lp_fwire_out(struct lp_fwire *fw, uint8_t *ip, size_t len, uint64_t now_ns);
 
-/* A packet that arrived for the engine: delivered now, held or dropped. */
-void lp_fwire_in(struct lp_fwire *fw, const uint8_t *ip, size_t len, uint64_t now_ns);
+/* A packet that arrived for the engine, with the LP_RX_* flags the link
+ * gave it: delivered now, held or dropped (a corrupt fault takes away
+ * LP_RX_CSUM_OK, so that the engine finds the damage). */
+void lp_fwire_in(struct lp_fwire *fw, const uint8_t *ip, size_t len, unsigned flags,
+		 uint64_t now_ns);
 
 /* When the next held packet is due, UINT64_MAX when none. */
 uint64_t lp_fwire_next(const struct lp_fwire *fw);

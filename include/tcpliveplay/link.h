@@ -47,6 +47,12 @@ struct lp_link_cfg {
 	 * segments, cut by the kernel (the interface's gso_max_segs, or less);
 	 * 0 or 1: none. */
 	unsigned gso_segs;
+	/* The connection's segments may reach us cut after their TCP headers
+	 * (LP_RX_HEADERS, pkt.h) where the kind can have them cut (a packet
+	 * socket's ring), once the kernel shows it checks their checksums: for
+	 * a caller that neither compares, records nor prints their payload.
+	 * The kernel then copies a few hundred bytes of each, not all. */
+	bool rx_headers_only;
 };
 
 /* Called with each inbound IP packet of the connection (a segment, or an
@@ -77,6 +83,15 @@ void lp_link_set_other(struct lp_link *l, lp_link_rx_fn other, void *ctx);
 /* During a callback: the source MAC of the frame being handled (the next hop
  * back to its sender). False on a link without MAC headers. */
 bool lp_link_rx_mac(const struct lp_link *l, uint8_t mac[6]);
+
+/* During a callback: what the kernel vouches for in the packet being
+ * handled (LP_RX_* flags, pkt.h: its checksum checked; cut after its
+ * headers, with cfg.rx_headers_only). */
+unsigned lp_link_rx_flags(const struct lp_link *l);
+
+/* The connection's segments reach us cut after their headers now
+ * (cfg.rx_headers_only). */
+bool lp_link_headers_only(const struct lp_link *l);
 
 /* Frames with a MAC header (Ethernet), or raw IP (a tun device, no
  * neighbours). */

@@ -16,11 +16,13 @@
 #include "tcpliveplay/pkt.h"
 
 /* A packet socket made ahead, bound to nothing (it sees no packet), with a
- * receive ring of ring_mib MiB (where the kernel allows one): the ring's
- * set-up waits for an RCU grace period, which a thread can take while the
- * capture loads. NULL when no socket can be made (the open says why). */
+ * receive ring of ring_mib MiB (where the kernel allows one), its blocks
+ * sized for segments cut after their headers (cut: the link's
+ * cfg.rx_headers_only) or whole: the ring's set-up waits for an RCU grace
+ * period, which a thread can take while the capture loads. NULL when no
+ * socket can be made (the open says why). */
 struct lp_packet_sock;
-struct lp_packet_sock *lp_link_packet_prepare(unsigned ring_mib);
+struct lp_packet_sock *lp_link_packet_prepare(unsigned ring_mib, bool cut);
 /* Close a socket made ahead and not used. Accepts NULL. */
 void lp_link_packet_prepared_free(struct lp_packet_sock *ps);
 
@@ -31,6 +33,15 @@ void lp_link_packet_prepared_free(struct lp_packet_sock *ps);
  * message in err. */
 int lp_link_packet_open(const char *ifname, const struct lp_link_cfg *cfg, struct lp_packet_sock *ps,
 			struct lp_link **out, char *err, size_t errlen);
+
+/* The kernel filter (classic BPF, compiled by libpcap for link type dlt)
+ * taking the packets tcp matches, cut to snap bytes, and those other
+ * matches whole (snap 0: all whole). Two programs in one, the first's
+ * rejections jumping to the second. 0, or a negative errno with the message
+ * in err; free it with pcap_freecode(). */
+struct bpf_program;
+int lp_link_packet_filter(int dlt, const char *tcp, const char *other, unsigned snap,
+			  struct bpf_program *out, char *err, size_t errlen);
 
 /* The virtio_net_hdr that goes before a frame of hlen bytes of link header
  * and IP packet ip on a packet socket with PACKET_VNET_HDR: zero for a

@@ -82,6 +82,19 @@ int lp_gso_segment(const uint8_t *pkt, size_t len, const struct lp_gso *g, unsig
  * checksum is wrong; -EPROTONOSUPPORT: an IP fragment. */
 int lp_pkt_parse(const uint8_t *pkt, size_t len, struct lp_seg *s);
 
+/* What the receive path vouches for in a packet it hands on (a link's
+ * lp_link_rx_flags(), lp_pkt_parse_rx()). */
+#define LP_RX_CSUM_OK 0x1u    /* its TCP checksum was checked below us (or it
+			       * never crossed a wire): not checked again */
+#define LP_RX_HEADERS 0x2u    /* it may end after its TCP header: the payload's
+			       * length is the IP header's, its bytes absent */
+
+/* lp_pkt_parse() of a received packet with LP_RX_* flags. With
+ * LP_RX_HEADERS a packet cut after its TCP header parses, s->payload NULL
+ * and s->len its payload's length on the wire (-EINVAL when a header is
+ * cut; -EBADMSG without LP_RX_CSUM_OK, as its checksum cannot be checked). */
+int lp_pkt_parse_rx(const uint8_t *pkt, size_t len, unsigned flags, struct lp_seg *s);
+
 /* Skip the IPv6 hop-by-hop, routing and destination options headers from
  * next header *nh at p + *off, within len bytes (a fragment header stops
  * the walk). False when one runs past the end. */

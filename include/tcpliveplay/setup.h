@@ -58,6 +58,8 @@ struct lp_setup {
 	uint64_t rx_expect;           /* what the capture shows arriving, in all: from
 				       * LP_SETUP_RING_MIN bytes on, a packet socket reads
 				       * through a receive ring of LP_SETUP_RING_MIB */
+	bool rx_headers_only;         /* the replayer's link: its cfg.rx_headers_only (link.h),
+				       * the ring made ahead sized for it */
 	/* What set-up made. */
 	char where[IF_NAMESIZE + 8];  /* "IFACE" or "TAP NAME", for messages */
 	struct lp_ifinfo ifi;         /* the interface, or the TAP's host side */
