@@ -331,13 +331,16 @@ static bool ours(const struct lp_link *l, const uint8_t *ip, size_t len)
 	return !re->port || rport == re->port;
 }
 
-/* A frame cut below us: used only when its headers are all there and the
+/* A frame cut below us (by our filter, or bigger than it keeps): used only
+ * by a caller that asked for headers, when they are all there and the
  * kernel checked its checksum; otherwise dropped (the peer sends it again)
  * and, if we had frames cut, they come whole from now on. */
 static bool cut_usable(struct lp_link *l, const uint8_t *ip, size_t len, unsigned flags)
 {
 	struct lp_seg s;
 
+	if (!l->cfg.rx_headers_only)
+		return false;
 	if ((flags & LP_RX_CSUM_OK) && lp_pkt_parse_rx(ip, len, flags, &s) == 0)
 		return true;
 	if (l->headers_on && l->ops->rx_headers(l, false) == 0)
