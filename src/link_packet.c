@@ -58,13 +58,10 @@
  * with the most options (a frame whose headers do not fit is not used:
  * link.c). */
 #define HEADERS_SNAP 256
-/* The ring's blocks: each holds a whole 64 KiB aggregate with its headers.
- * A block goes to us when full or RING_BLOCK_MS after its first frame. For
- * segments cut after their headers, smaller blocks, which fill as fast as
- * the big ones do with whole segments: a kernel TCP sender whose ACKs came
- * with the 1 ms timer's pace would leave slow start early (HyStart). */
+/* The ring's blocks unless cfg.ring_block_kib says: each holds a whole
+ * 64 KiB aggregate with its headers. A block goes to us when full or
+ * RING_BLOCK_MS after its first frame. */
 #define RING_BLOCK (512u << 10)
-#define RING_BLOCK_CUT (128u << 10)
 #define RING_BLOCK_MS 1
 
 /* A TPACKET_V3 receive ring and where we are in it. */
@@ -483,12 +480,12 @@ static int open_socket(struct packet_link *pl, char *err, size_t errlen)
 }
 
 /* A TPACKET_V3 ring of mib MiB on the unbound socket fd, mapped, with
- * blocks for segments cut after their headers (cut) or whole; false where
- * the kernel refuses it (the link then reads in batches). */
-static bool ring_make(int fd, unsigned mib, bool cut, struct ring *r)
+ * blocks of block_kib KiB (0: RING_BLOCK); false where the kernel refuses
+ * it (the link then reads in batches). */
+static bool ring_make(int fd, unsigned mib, unsigned block_kib, struct ring *r)
 {
 	int v = TPACKET_V3;
-	unsigned bsize = cut ? RING_BLOCK_CUT : RING_BLOCK;
+	unsigned bsize = block_kib ? block_kib << 10 : RING_BLOCK;
 	struct tpacket_req3 req;
 	void *map;
 
@@ -520,7 +517,7 @@ struct lp_packet_sock {
 	unsigned ring_mib;
 };
 
-struct lp_packet_sock *lp_link_packet_prepare(unsigned ring_mib, bool cut)
+struct lp_packet_sock *lp_link_packet_prepare(unsigned ring_mib, unsigned block_kib)
 {
 	struct lp_packet_sock *ps = calloc(1, sizeof(*ps));
 
@@ -533,7 +530,7 @@ struct lp_packet_sock *lp_link_packet_prepare(unsigned ring_mib, bool cut)
 		return NULL;
 	}
 	ps->vnet = vnet_on(ps->fd);
-	if (ring_make(ps->fd, ring_mib, cut, &ps->ring))
+	if (ring_make(ps->fd, ring_mib, block_kib, &ps->ring))
 		ps->ring_mib = ring_mib;
 	return ps;
 }
@@ -565,7 +562,7 @@ static int activate(struct packet_link *pl, const struct lp_link_cfg *cfg, unsig
 		return rc;
 	/* Inbound only; the check in packet_recv() covers kernels without this. */
 	setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
-	if (cfg->ring_mib && !pl->ring.map && ring_make(fd, cfg->ring_mib, cfg->rx_headers_only, &pl->ring))
+	if (cfg->ring_mib && !pl->ring.map && ring_make(fd, cfg->ring_mib, cfg->ring_block_kib, &pl->ring))
 		pl->base.ring_mib = cfg->ring_mib;
 	rcvbuf = (int)(cfg->buffer_kib ? cfg->buffer_kib : 4096) * 1024;
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)

@@ -67,15 +67,33 @@ static int addr_local(const struct lp_endpoint *ep, bool *local)
 
 struct lp_setup_prep {
 	pthread_t thread;
-	bool cut;
+	unsigned block_kib;
 	struct lp_packet_sock *ps;
 };
+
+/* The receive ring's blocks (KiB) for a transfer of bytes. A block goes to
+ * us when full or 1 ms after its first frame, so a kernel TCP sender whose
+ * window holds less than a block waits for that timer each round trip: it
+ * then sees a round trip of 1 ms and, once HyStart has ended its slow start
+ * early, sends at window / 1 ms. Whole segments: 512 KiB (some 340 of them).
+ * Segments cut after their headers take a quarter of the room: 128 KiB
+ * blocks fill as fast as 512 KiB ones with whole segments, for a transfer
+ * mostly in slow start; a long one spends most of its time after it,
+ * where 32 KiB blocks (some 100 segments) keep the round trip short at the
+ * cost of more wake-ups (bench/README.md, "Segments cut after their
+ * headers"). */
+static unsigned ring_block_kib(bool cut, uint64_t bytes)
+{
+	if (!cut)
+		return 512;
+	return bytes >= LP_SETUP_LONG ? 32 : 128;
+}
 
 static void *prepare_thread(void *arg)
 {
 	struct lp_setup_prep *p = arg;
 
-	p->ps = lp_link_packet_prepare(LP_SETUP_RING_MIB, p->cut);
+	p->ps = lp_link_packet_prepare(LP_SETUP_RING_MIB, p->block_kib);
 	return NULL;
 }
 
@@ -87,7 +105,7 @@ void lp_setup_prepare(struct lp_setup *s, uint64_t file_bytes)
 		return;
 	s->prep = calloc(1, sizeof(*s->prep));
 	if (s->prep)
-		s->prep->cut = s->rx_headers_only;
+		s->prep->block_kib = ring_block_kib(s->rx_headers_only, file_bytes);
 	if (s->prep && pthread_create(&s->prep->thread, NULL, prepare_thread, s->prep)) {
 		free(s->prep);
 		s->prep = NULL;
@@ -129,8 +147,10 @@ static int open_link(struct lp_setup *s, struct lp_link_cfg *cfg)
 	char err[512];
 	int rc;
 
-	if (s->rx_expect >= LP_SETUP_RING_MIN)
+	if (s->rx_expect >= LP_SETUP_RING_MIN) {
 		cfg->ring_mib = LP_SETUP_RING_MIB;
+		cfg->ring_block_kib = ring_block_kib(cfg->rx_headers_only, s->rx_expect);
+	}
 	cfg->gso_segs = gso_segs(&s->ifi);
 	rc = lp_link_packet_open(s->want.iface, cfg, prepared(s), &s->link, err, sizeof(err));
 

@@ -42,6 +42,10 @@ struct lp_link_cfg {
 	 * setting it up waits for an RCU grace period, some 15 ms, so it is
 	 * for big transfers); 0: frames are read in batches. */
 	unsigned ring_mib;
+	/* Its blocks, in KiB (a multiple of the page size): the kernel hands
+	 * a block over when full or 1 ms after its first frame. 0: 512, which
+	 * holds a whole 64 KiB aggregate. */
+	unsigned ring_block_kib;
 	/* Segmentation offload (GSO), where the kind has it (a packet socket):
 	 * a TCP super-segment goes in one send of up to this many wire
 	 * segments, cut by the kernel (the interface's gso_max_segs, or less);

@@ -16,13 +16,12 @@
 #include "tcpliveplay/pkt.h"
 
 /* A packet socket made ahead, bound to nothing (it sees no packet), with a
- * receive ring of ring_mib MiB (where the kernel allows one), its blocks
- * sized for segments cut after their headers (cut: the link's
- * cfg.rx_headers_only) or whole: the ring's set-up waits for an RCU grace
- * period, which a thread can take while the capture loads. NULL when no
- * socket can be made (the open says why). */
+ * receive ring of ring_mib MiB (where the kernel allows one) in blocks of
+ * block_kib KiB (0: the default, as cfg.ring_block_kib): the ring's set-up
+ * waits for an RCU grace period, which a thread can take while the capture
+ * loads. NULL when no socket can be made (the open says why). */
 struct lp_packet_sock;
-struct lp_packet_sock *lp_link_packet_prepare(unsigned ring_mib, bool cut);
+struct lp_packet_sock *lp_link_packet_prepare(unsigned ring_mib, unsigned block_kib);
 /* Close a socket made ahead and not used. Accepts NULL. */
 void lp_link_packet_prepared_free(struct lp_packet_sock *ps);
 

@@ -29,6 +29,8 @@ struct lp_setup_prep;
 #define LP_SETUP_RING_MIN (32ull << 20)
 /* Twice the largest window the engine offers: a ring never fills. */
 #define LP_SETUP_RING_MIB 16
+/* A long transfer, for the ring's blocks (ring_block_kib(), setup.c). */
+#define LP_SETUP_LONG (256ull << 20)
 
 /* The link the command line chose: one of */
 struct lp_link_choice {
