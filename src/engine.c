@@ -350,7 +350,10 @@ void eng_progress(struct lp_engine *e)
 		}
 		e->release_at = 0;
 		if (s->flags & LP_TH_RST) {
-			if (e->snd_una < e->app_len)
+			/* After all we sent, our FIN too, is acknowledged: a
+			 * reset released with the FIN would go first and the
+			 * FIN never. */
+			if (!all_acked(e))
 				break;
 			e->rst_pending = true;
 			e->rel++;

@@ -953,6 +953,54 @@ START_TEST(test_reset_of_stray_ack)
 }
 END_TEST
 
+/* A server that greets, takes an upload, closes, and then resets: a stray
+ * ACK answered with <SEQ=SEG.ACK><CTL=RST> (its sequence number inside the
+ * greeting), or a reset after its FIN at its own sequence number. Its FIN
+ * goes, and is acknowledged, before the reset: the client sees the captured
+ * close, then the captured reset; both sides match. (The engine used to
+ * release the reset with the FIN and send it in the FIN's place.) */
+START_TEST(test_reset_after_fin)
+{
+	static const char greeting[100] = "greeting", upload[1000] = "upload";
+	static struct pg_pkt p[16];
+	struct pg_conv c = { .family = AF_INET, .cisn = 1000, .sisn = 5000 };
+	const char *path = tpath("fin-rst.pcap");
+	const struct lp_flow *fl;
+	struct lp_flows *fs;
+	char err[256] = "";
+	size_t n = 0;
+	struct run x;
+
+	p[n++] = (struct pg_pkt){ .dir = PG_C, .flags = PG_SYN, .opts = ECHO_SYNOPTS, .optlen = 12 };
+	p[n++] = (struct pg_pkt){ .dir = PG_S, .flags = PG_SA, .ack = 1, .opts = ECHO_SYNOPTS, .optlen = 12 };
+	p[n++] = (struct pg_pkt){ .dir = PG_C, .flags = PG_ACK, .seq = 1, .ack = 1 };
+	p[n++] = (struct pg_pkt){ .dir = PG_S, .flags = PG_PA, .seq = 1, .ack = 1, .data = greeting, .len = 100 };
+	p[n++] = (struct pg_pkt){ .dir = PG_C, .flags = PG_ACK, .seq = 1, .ack = 101 };
+	p[n++] = (struct pg_pkt){ .dir = PG_C, .flags = PG_PA, .seq = 1, .ack = 101, .data = upload, .len = 1000 };
+	p[n++] = (struct pg_pkt){ .dir = PG_S, .flags = PG_ACK, .seq = 101, .ack = 1001 };
+	p[n++] = (struct pg_pkt){ .dir = PG_S, .flags = PG_FA, .seq = 101, .ack = 1001 };
+	p[n++] = (struct pg_pkt){ .dir = PG_C, .flags = PG_FA, .seq = 1001, .ack = 102 };
+	p[n++] = (struct pg_pkt){ .dir = PG_S, .flags = PG_ACK, .seq = 102, .ack = 1002 };
+	if (_i == 0) {
+		p[n++] = (struct pg_pkt){ .dir = PG_C, .flags = PG_ACK, .seq = 1, .ack = 50 };
+		p[n++] = (struct pg_pkt){ .dir = PG_S, .flags = PG_RST, .seq = 50 };
+	} else {
+		p[n++] = (struct pg_pkt){ .dir = PG_S, .flags = PG_RST, .seq = 102 };
+	}
+	ck_assert_int_eq(pg_write(path, PG_ETH, &c, p, n), 0);
+	ck_assert_msg(lp_flows_load(path, NULL, NULL, &fs, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(lp_flows_select(fs, NULL, &fl), 0);
+	ck_assert(fl->dir[LP_S2C].rst && fl->dir[LP_S2C].fin);
+	for (uint64_t seed = 1; seed <= 4; seed++) {
+		sim(fl, NULL, 0, seed, LP_MATCH_BYTES, &x, NULL, NULL);
+		if (!byte_exact(fl, &x))
+			explain("reset after the FIN", seed, &x);
+		ck_assert_msg(byte_exact(fl, &x), "%s", x.r.reason);
+	}
+	lp_flows_free(fs);
+}
+END_TEST
+
 Suite *sim_suite(void)
 {
 	Suite *s = suite_create("sim");
@@ -984,6 +1032,7 @@ Suite *sim_suite(void)
 	tcase_add_checked_fixture(wc, setup, teardown);
 	tcase_set_timeout(wc, 60);
 	tcase_add_test(wc, test_reset_of_stray_ack);
+	tcase_add_loop_test(wc, test_reset_after_fin, 0, 2);
 	suite_add_tcase(s, wc);
 	tcase_set_timeout(pc, 300);
 	tcase_add_test(pc, test_pcaps_matched);
