@@ -92,6 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.local_port_last = 50000 + (data[0] >> 4);
 	cfg.all_to_local = data[0] & 2;
 	cfg.answer_neigh = data[0] & 4;
+	cfg.rx_headers_only = data[0] & 8;
 	memcpy(cfg.local_mac, our_mac, 6);
 	if (lp_link_tap_new(sv[0], NULL, &cfg, &link, err, sizeof(err))) {
 		close(sv[1]);
@@ -123,7 +124,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (len > size - off - 2)
 			len = size - off - 2;
-		lp_link_input(link, data + off + 2, len, data[off + 1] & (LP_RX_HEADERS | LP_RX_CSUM_OK));
+		lp_link_input(link, data + off + 2, len, len + data[off],
+			      data[off + 1] & (LP_RX_HEADERS | LP_RX_CSUM_OK));
 		drain(sv[1]);
 		off += 2 + len;
 	}

@@ -331,22 +331,40 @@ static bool ours(const struct lp_link *l, const uint8_t *ip, size_t len)
 	return !re->port || rport == re->port;
 }
 
-/* A frame cut below us (by our filter, or bigger than it keeps): used only
- * by a caller that asked for headers, when they are all there and the
- * kernel checked its checksum; otherwise dropped (the peer sends it again)
- * and, if we had frames cut, they come whole from now on. */
-static bool cut_usable(struct lp_link *l, const uint8_t *ip, size_t len, unsigned flags)
+/* Segments whole from now on, checked here (once asked). */
+static void headers_give_up(struct lp_link *l)
+{
+	if (l->headers_off)
+		return;
+	l->headers_off = true;
+	if (l->headers_on && l->ops->rx_headers(l, false) == 0)
+		l->headers_on = false;
+}
+
+/* A frame cut below us (by our filter, or bigger than it keeps) of an IP
+ * packet of wire bytes: used only by a caller that asked for headers, when
+ * the kernel checked its checksum, its headers are all there and its IP
+ * length is what arrived (kernel TCP drops the others too). Otherwise
+ * dropped, the peer sends it again; cutting stops for good when nothing
+ * vouched for it or its headers did not fit. */
+static bool cut_usable(struct lp_link *l, const uint8_t *ip, size_t len, size_t wire, unsigned flags)
 {
 	struct lp_seg s;
+	size_t claimed = 0;
+	int rc;
 
 	if (!l->cfg.rx_headers_only)
 		return false;
-	if ((flags & LP_RX_CSUM_OK) && lp_pkt_parse_rx(ip, len, flags, &s) == 0)
-		return true;
-	if (l->headers_on && l->ops->rx_headers(l, false) == 0)
-		l->headers_on = false;
-	l->headers_off = true;
-	return false;
+	if (!(flags & LP_RX_CSUM_OK)) {
+		headers_give_up(l);
+		return false;
+	}
+	if (len >= 6)
+		claimed = (ip[0] >> 4) == 4 ? lp_get16(ip + 2) : (size_t)LP_IPV6_HDR + lp_get16(ip + 4);
+	rc = lp_pkt_parse_rx(ip, len, flags, &s);
+	if (rc == -EINVAL && claimed > len)
+		headers_give_up(l);
+	return rc == 0 && claimed == wire;
 }
 
 /* The first segment of ours whose checksum the kernel checked: from now on
@@ -364,7 +382,8 @@ static void headers_try(struct lp_link *l, const uint8_t *ip, size_t len, unsign
 		l->headers_off = true;
 }
 
-void lp_link_input(struct lp_link *l, const uint8_t *data, size_t caplen, unsigned flags)
+void lp_link_input(struct lp_link *l, const uint8_t *data, size_t caplen, size_t wire_len,
+		   unsigned flags)
 {
 	const uint8_t *p = data;
 	size_t len = caplen;
@@ -392,7 +411,8 @@ void lp_link_input(struct lp_link *l, const uint8_t *data, size_t caplen, unsign
 			return;
 	}
 	memcpy(l->rx_mac, smac, 6);
-	if ((flags & LP_RX_HEADERS) && !cut_usable(l, p, len, flags))
+	if ((flags & LP_RX_HEADERS) &&
+	    (wire_len < caplen || !cut_usable(l, p, len, wire_len - (size_t)(p - data), flags)))
 		return;
 	l->rx_flags = flags;
 	if (len >= 40 && (p[0] >> 4) == 6 && p[6] == 58 && handle_icmp6(l, smac, p, len))

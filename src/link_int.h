@@ -78,11 +78,13 @@ struct lp_link {
 void lp_link_init(struct lp_link *l, const struct lp_link_ops *ops, int fd, bool has_mac,
 		  const struct lp_link_cfg *cfg);
 
-/* One received frame (with an Ethernet header when l->has_mac, else raw
- * IP): neighbour discovery for us is answered, the connection's packets go
- * to the rx callback, other packets to our address to the other one.
- * flags: LP_RX_CSUM_OK when the kernel vouches for its checksum,
- * LP_RX_HEADERS when the frame is shorter than it was on the wire. */
-void lp_link_input(struct lp_link *l, const uint8_t *frame, size_t len, unsigned flags);
+/* One received frame of len bytes (with an Ethernet header when
+ * l->has_mac, else raw IP), wire_len on the wire: neighbour discovery for us
+ * is answered, the connection's packets go to the rx callback, other
+ * packets to our address to the other one. flags: LP_RX_CSUM_OK when the
+ * kernel vouches for its checksum, LP_RX_HEADERS when the frame is shorter
+ * than it was on the wire. */
+void lp_link_input(struct lp_link *l, const uint8_t *frame, size_t len, size_t wire_len,
+		   unsigned flags);
 
 #endif

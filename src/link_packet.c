@@ -178,7 +178,7 @@ static void ring_recv(struct lp_link *l, struct ring *r)
 			/* Inbound only (as in packet_recv()); what the kernel
 			 * vouches for, and whether the frame is cut. */
 			if (sll->sll_pkttype != PACKET_OUTGOING)
-				lp_link_input(l, r->next + h->tp_mac, h->tp_snaplen, rx_flags(h));
+				lp_link_input(l, r->next + h->tp_mac, h->tp_snaplen, h->tp_len, rx_flags(h));
 			r->next += h->tp_next_offset;
 		}
 		if (r->left)
@@ -227,7 +227,8 @@ static int packet_recv(struct lp_link *l)
 		/* Bigger than a slot (a GRO or BIG TCP aggregate): not whole. */
 		if ((pl->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || pl->msgs[i].msg_len < vh)
 			continue;
-		lp_link_input(l, (uint8_t *)pl->iov[i].iov_base + vh, pl->msgs[i].msg_len - vh, 0);
+		lp_link_input(l, (uint8_t *)pl->iov[i].iov_base + vh, pl->msgs[i].msg_len - vh,
+			      pl->msgs[i].msg_len - vh, 0);
 	}
 	return 0;
 }
@@ -486,9 +487,13 @@ static bool ring_make(int fd, unsigned mib, unsigned block_kib, struct ring *r)
 {
 	int v = TPACKET_V3;
 	unsigned bsize = block_kib ? block_kib << 10 : RING_BLOCK;
+	long page = sysconf(_SC_PAGESIZE);
 	struct tpacket_req3 req;
 	void *map;
 
+	/* The kernel takes whole pages (64 KiB on some machines). */
+	if (page > 0 && bsize % (unsigned long)page)
+		bsize = (unsigned)((bsize / (unsigned long)page + 1) * (unsigned long)page);
 	memset(&req, 0, sizeof(req));
 	req.tp_block_size = bsize;
 	req.tp_block_nr = (mib << 20) / bsize;
@@ -499,8 +504,13 @@ static bool ring_make(int fd, unsigned mib, unsigned block_kib, struct ring *r)
 	    setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)))
 		return false;
 	map = mmap(NULL, (size_t)req.tp_block_nr * bsize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (map == MAP_FAILED)
+	if (map == MAP_FAILED) {
+		/* Without its mapping the ring would take every frame: away
+		 * with it, the link reads in batches. */
+		memset(&req, 0, sizeof(req));
+		setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req));
 		return false;
+	}
 	memset(r, 0, sizeof(*r));
 	r->map = map;
 	r->bsize = bsize;

@@ -86,7 +86,7 @@ static int tap_recv(struct lp_link *l)
 		}
 		if (n == 0)
 			return 0;
-		lp_link_input(l, tl->buf, (size_t)n, 0);
+		lp_link_input(l, tl->buf, (size_t)n, (size_t)n, 0);
 	}
 	return 0;
 }

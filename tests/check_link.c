@@ -482,10 +482,10 @@ END_TEST
  * address than ours when dst is given), in a frame; damaged when bad. */
 /* cfg.rx_headers_only on a link whose kind can cut segments: asked to once
  * a segment of ours comes with its checksum checked by the kernel; cut
- * frames then go to the callback with their flags; a cut frame the kernel
- * did not vouch for is dropped and the segments come whole for good.
- * Without it, a cut frame (one bigger than the filter keeps) is dropped, as
- * it always was. */
+ * frames then go to the callback with their flags, unless their IP length
+ * is not what arrived; one whose headers did not fit is dropped and the
+ * segments come whole for good. Without it, a cut frame (one bigger than
+ * the filter keeps) is dropped, as it always was. */
 static struct lp_link_ops cutting;
 static int headers_calls, headers_state;
 
@@ -513,7 +513,7 @@ START_TEST(test_rx_headers_only)
 	uint8_t f[2048], big[2048];
 	struct lp_seg s;
 	struct rig r;
-	size_t n, cut;
+	size_t n, cut, wire;
 	int m;
 
 	rig_open(&r, AF_INET, false);
@@ -527,7 +527,7 @@ START_TEST(test_rx_headers_only)
 	headers_calls = headers_state = 0;
 	/* A SYN-ACK whose checksum the kernel checked. */
 	n = tcp_frame(f, AF_INET, 50000, NULL);
-	lp_link_input(r.link, f, n, LP_RX_CSUM_OK);
+	lp_link_input(r.link, f, n, n, LP_RX_CSUM_OK);
 	ck_assert_int_eq(r.nrx, 1);
 	ck_assert_uint_eq(rx_flags_seen, LP_RX_CSUM_OK);
 	ck_assert_int_eq(headers_calls, _i == 1);
@@ -546,8 +546,9 @@ START_TEST(test_rx_headers_only)
 	n = eth(f, our_mac, host_mac, 0x0800);
 	m = lp_pkt_build(f + n, sizeof(f) - n, &s);
 	ck_assert_int_gt(m, 0);
-	cut = n + (size_t)m - 1000;
-	lp_link_input(r.link, f, cut, LP_RX_HEADERS | LP_RX_CSUM_OK);
+	wire = n + (size_t)m;
+	cut = wire - 1000;
+	lp_link_input(r.link, f, cut, wire, LP_RX_HEADERS | LP_RX_CSUM_OK);
 	if (_i == 0) {
 		/* A caller that did not ask for headers gets whole frames only. */
 		ck_assert_int_eq(r.nrx, 1);
@@ -556,20 +557,29 @@ START_TEST(test_rx_headers_only)
 	ck_assert_int_eq(r.nrx, 2);
 	ck_assert_uint_eq(r.last_len, (size_t)m - 1000);
 	ck_assert_uint_eq(rx_flags_seen, LP_RX_HEADERS | LP_RX_CSUM_OK);
-	/* Cut, not vouched for: dropped, whole segments from now on. */
-	lp_link_input(r.link, f, cut, LP_RX_HEADERS);
+	/* Its IP length more than arrived, or less: dropped, cutting goes on. */
+	lp_link_input(r.link, f, cut, wire - 1, LP_RX_HEADERS | LP_RX_CSUM_OK);
+	lp_link_input(r.link, f, cut, wire + 1, LP_RX_HEADERS | LP_RX_CSUM_OK);
+	ck_assert_int_eq(r.nrx, 2);
+	ck_assert(lp_link_headers_only(r.link));
+	/* A wire length below what was read: dropped. */
+	lp_link_input(r.link, f, cut, cut - 1, LP_RX_HEADERS | LP_RX_CSUM_OK);
+	ck_assert_int_eq(r.nrx, 2);
+	/* Headers cut short: never used, and whole segments from now on. */
+	lp_link_input(r.link, f, n + 30, wire, LP_RX_HEADERS | LP_RX_CSUM_OK);
 	ck_assert_int_eq(r.nrx, 2);
 	ck_assert(!lp_link_headers_only(r.link));
 	ck_assert_int_eq(headers_state, 0);
 	ck_assert_int_eq(headers_calls, 2);
+	/* Cut, not vouched for: dropped, and asked nothing more. */
+	lp_link_input(r.link, f, cut, wire, LP_RX_HEADERS);
+	ck_assert_int_eq(r.nrx, 2);
+	ck_assert_int_eq(headers_calls, 2);
 	/* Whole and vouched for again: not asked to cut a second time. */
-	lp_link_input(r.link, f, n + (size_t)m, LP_RX_CSUM_OK);
+	lp_link_input(r.link, f, wire, wire, LP_RX_CSUM_OK);
 	ck_assert_int_eq(r.nrx, 3);
 	ck_assert_uint_eq(r.last_len, (size_t)m);
 	ck_assert_int_eq(headers_calls, 2);
-	/* Headers cut short: never used. */
-	lp_link_input(r.link, f, n + 30, LP_RX_HEADERS | LP_RX_CSUM_OK);
-	ck_assert_int_eq(r.nrx, 3);
 out:
 	r.link->rx = NULL;
 	r.link->ops = ops;

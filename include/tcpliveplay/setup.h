@@ -101,8 +101,10 @@ struct lp_setup_client {
 /* Before the capture loads: for a run on an interface (-i, or the route's) whose
  * capture is a file of file_bytes, from LP_SETUP_RING_MIN on, a thread makes
  * the packet socket and its receive ring meanwhile (the ring's grace period
- * is then no longer the run's); the set-up takes it. Nothing otherwise, or
- * when no thread can be made. */
+ * is then no longer the run's); the set-up takes it. Its blocks are sized
+ * by file_bytes, the bytes to come being unknown before the capture loads
+ * (a 100 MiB flow picked from a 1 GiB capture gets a long transfer's).
+ * Nothing otherwise, or when no thread can be made. */
 void lp_setup_prepare(struct lp_setup *s, uint64_t file_bytes);
 
 /* The replayer's set-up: route and source for every hop, the link, the
