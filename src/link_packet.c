@@ -75,7 +75,7 @@ struct ring {
 
 struct packet_link {
 	struct lp_link base;
-	const char *ifname;                  /* the caller's, for messages during open */
+	const char *ifname;                  /* the caller's, outliving the link: for messages */
 	int dlt;
 	bool vnet;                           /* PACKET_VNET_HDR: a virtio_net_hdr before each frame */
 	uint64_t drops;
@@ -377,15 +377,14 @@ static int attach_filter(struct packet_link *pl, bool headers, char *err, size_t
 	rc = lp_link_packet_filter(pl->dlt, pl->filter[0], pl->filter[1], headers ? HEADERS_SNAP : 0,
 				   &prog, msg, sizeof(msg));
 	if (rc) {
-		snprintf(err, errlen, "%s: %s", pl->ifname ? pl->ifname : "packet socket", msg);
+		snprintf(err, errlen, "%s: %s", pl->ifname, msg);
 		return rc;
 	}
 	fprog.len = (unsigned short)prog.bf_len;
 	fprog.filter = (struct sock_filter *)prog.bf_insns;
 	if (setsockopt(pl->base.fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "%s: cannot attach the capture filter: %s",
-			 pl->ifname ? pl->ifname : "packet socket", strerror(errno));
+		snprintf(err, errlen, "%s: cannot attach the capture filter: %s", pl->ifname, strerror(errno));
 	}
 	pcap_freecode(&prog);
 	return rc;

@@ -499,9 +499,8 @@ int lp_pkt_parse_rx(const uint8_t *pkt, size_t len, unsigned flags, struct lp_se
 	doff = (size_t)(tcp[12] >> 4) * 4;
 	if (doff < LP_TCP_HDR || doff > tcplen || doff > have)
 		return -EINVAL;
-	if (cut && !(flags & LP_RX_CSUM_OK))
-		return -EBADMSG;
-	if (!(flags & LP_RX_CSUM_OK) && !tcp_csum_ok(family, s->src, s->dst, tcp, tcplen))
+	/* A cut segment's checksum cannot be checked here. */
+	if (!(flags & LP_RX_CSUM_OK) && (cut || !tcp_csum_ok(family, s->src, s->dst, tcp, tcplen)))
 		return -EBADMSG;
 	s->family = family;
 	s->sport = lp_get16(tcp);

@@ -25,8 +25,9 @@ struct lp_packet_sock *lp_link_packet_prepare(unsigned ring_mib, unsigned block_
 /* Close a socket made ahead and not used. Accepts NULL. */
 void lp_link_packet_prepared_free(struct lp_packet_sock *ps);
 
-/* Open the link on interface ifname, on ps when not NULL (taken over, on
- * failure too; its ring is used whatever cfg's). -EPERM without the
+/* Open the link on interface ifname (kept for messages: it must outlive the
+ * link), on ps when not NULL (taken over, on failure too; its ring is used
+ * whatever cfg's). -EPERM without the
  * privilege (CAP_NET_RAW), -ENODEV for an unknown interface, -ENETDOWN for
  * one that is down, -EPROTONOSUPPORT for a link type we cannot frame; the
  * message in err. */
